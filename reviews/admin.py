@@ -1,0 +1,99 @@
+from django.contrib import admin
+
+from reviews.models import (
+    Assignment,
+    Attestation,
+    AuditEvent,
+    Change,
+    ChangeFile,
+    Deployment,
+    Engineer,
+    Repository,
+    Review,
+    Service,
+    Team,
+)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Engineer)
+class EngineerAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "email", "level", "team", "weekly_capacity_minutes", "is_away", "is_manager", "is_incident_reviewer")
+    list_filter = ("level", "team", "is_away", "is_manager", "is_incident_reviewer")
+    search_fields = ("display_name", "email", "user__username")
+    raw_id_fields = ("user",)
+
+
+@admin.register(Repository)
+class RepositoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "provider", "clone_url", "default_branch", "last_fetched_at")
+
+
+@admin.register(Service)
+class ServiceAdmin(admin.ModelAdmin):
+    list_display = ("name", "repository", "team")
+    list_filter = ("repository", "team")
+
+
+@admin.register(Change)
+class ChangeAdmin(admin.ModelAdmin):
+    list_display = ("title", "repository", "author", "state", "review_state", "ai_assisted", "risk_score", "opened_at")
+    list_filter = ("repository", "state", "review_state", "ai_assisted", "diff_state")
+    search_fields = ("title", "external_id", "head_sha", "author_email")
+    raw_id_fields = ("author",)
+    readonly_fields = ("created_at", "updated_at")
+
+
+@admin.register(ChangeFile)
+class ChangeFileAdmin(admin.ModelAdmin):
+    list_display = ("path", "change", "status", "lines_added", "lines_removed")
+    raw_id_fields = ("change",)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("change", "reviewer", "state", "reason", "created_at")
+    list_filter = ("state",)
+    raw_id_fields = ("change", "reviewer")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Ledgered records are never edited by hand."""
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ("change", "reviewer", "verdict", "head_sha", "seconds_spent", "created_at")
+    list_filter = ("verdict",)
+
+
+@admin.register(Attestation)
+class AttestationAdmin(ReadOnlyAdmin):
+    list_display = ("change", "author", "head_sha", "created_at")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "actor", "action", "target_type", "target_id")
+    list_filter = ("action",)
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(admin.ModelAdmin):
+    list_display = ("service", "environment", "sha", "deployed_at")
+    list_filter = ("service", "environment")
+    filter_horizontal = ("changes",)

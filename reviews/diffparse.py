@@ -1,0 +1,91 @@
+"""Parse a unified git diff into files with their line counts (pure, never raises on bad input)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    """One file of a parsed diff."""
+
+    path: str
+    old_path: str
+    status: str  # added, modified, deleted, renamed, binary
+    lines_added: int
+    lines_removed: int
+    patch: str
+
+
+@dataclass(frozen=True)
+class ParsedDiff:
+    """The files of a diff and notes about what could not be read as-is."""
+
+    files: tuple[FileDiff, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def lines_added(self) -> int:
+        return sum(f.lines_added for f in self.files)
+
+    @property
+    def lines_removed(self) -> int:
+        return sum(f.lines_removed for f in self.files)
+
+
+def _strip_prefix(path: str | None) -> str:
+    if not path or path == "/dev/null":
+        return ""
+    if path.startswith(("a/", "b/")):
+        return path[2:]
+    return path
+
+
+def _status(patched) -> str:
+    if patched.is_binary_file:
+        return "binary"
+    if patched.is_added_file:
+        return "added"
+    if patched.is_removed_file:
+        return "deleted"
+    if patched.is_rename:
+        return "renamed"
+    return "modified"
+
+
+def parse_diff(raw: bytes) -> ParsedDiff:
+    """Split raw `git diff` output into files; non-UTF-8 bytes are replaced and noted."""
+    notes: list[str] = []
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", errors="replace")
+        notes.append("diff contains bytes that are not UTF-8; they are shown as \ufffd")
+    try:
+        patch = PatchSet(text)
+    except (UnidiffParseError, ValueError, IndexError) as exc:
+        return ParsedDiff(files=(), notes=(*notes, f"diff could not be parsed: {exc}"))
+    files: list[FileDiff] = []
+    seen: set[str] = set()
+    for patched in patch:
+        target = _strip_prefix(patched.target_file)
+        source = _strip_prefix(patched.source_file)
+        path = target or source or _strip_prefix(getattr(patched, "path", ""))
+        if not path or path in seen:
+            continue
+        seen.add(path)
+        status = _status(patched)
+        files.append(
+            FileDiff(
+                path=path,
+                old_path=source if status == "renamed" else "",
+                status=status,
+                lines_added=patched.added,
+                lines_removed=patched.removed,
+                patch=str(patched),
+            )
+        )
+    return ParsedDiff(files=tuple(files), notes=tuple(notes))

@@ -1,0 +1,238 @@
+"""The one way Countersign runs git: list-form, bounded, locked down, on bare mirrors."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+EMPTY_TREE_SHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+_SHA_RE = re.compile(r"^[0-9a-f]{40}$")
+# A conservative subset of git's ref-name rules: no option-like or path-escaping names.
+_REF_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/+\-]{1,255}(?<![./])$")
+
+
+class GitError(RuntimeError):
+    """git failed, timed out, or was asked for something unsafe."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class GitConfig:
+    """Limits and allowed protocols for every git call."""
+
+    timeout_seconds: int = 120
+    max_output_bytes: int = 64 * 1024 * 1024
+    allowed_protocols: tuple[str, ...] = ("file", "https")
+
+
+def is_sha(value: str) -> bool:
+    """True for a full, lower-case 40-hex object id."""
+    return bool(_SHA_RE.match(value))
+
+
+def is_safe_ref(name: str) -> bool:
+    """True when a branch or ref name from outside can be passed to git."""
+    return bool(_REF_RE.match(name)) and not name.endswith(".lock")
+
+
+def check_url(url: str, allowed_protocols: Sequence[str]) -> str:
+    """Return the URL (or absolute path) if its protocol is allowed, else raise GitError."""
+    if not url or url.startswith("-") or any(c in url for c in "\0\n\r"):
+        raise GitError(f"refusing repository location {url!r}")
+    if "://" not in url:
+        if "file" not in allowed_protocols:
+            raise GitError("local repositories are not allowed")
+        path = Path(url)
+        if not path.is_absolute():
+            raise GitError(f"local repository paths must be absolute, got {url!r}")
+        return str(path)
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in allowed_protocols:
+        raise GitError(f"protocol {scheme!r} is not allowed (allowed: {', '.join(allowed_protocols)})")
+    return url
+
+
+def _environment(config: GitConfig, extra_config: dict[str, str] | None) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": tempfile.gettempdir(),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_ASKPASS": "/bin/false",
+        "SSH_ASKPASS": "/bin/false",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_ALLOW_PROTOCOL": ":".join(config.allowed_protocols),
+        "GIT_NO_REPLACE_OBJECTS": "1",
+        "GIT_OPTIONAL_LOCKS": "0",
+    }
+    # Credentials and extra settings travel in GIT_CONFIG_* variables, never in argv.
+    settings = {"core.hooksPath": os.devnull, "protocol.allow": "never", "core.fsmonitor": "false"}
+    for protocol in config.allowed_protocols:
+        settings[f"protocol.{protocol}.allow"] = "always"
+    settings.update(extra_config or {})
+    env["GIT_CONFIG_COUNT"] = str(len(settings))
+    for index, (key, value) in enumerate(settings.items()):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
+
+
+def run_git(
+    args: Sequence[str],
+    *,
+    git_dir: Path | None = None,
+    config: GitConfig = GitConfig(),
+    input_bytes: bytes | None = None,
+    extra_config: dict[str, str] | None = None,
+    check: bool = True,
+) -> bytes:
+    """Run one git command in list form and return its standard output (bounded)."""
+    argv = ["git"]
+    if git_dir is not None:
+        argv += ["--git-dir", str(git_dir)]
+    argv += list(args)
+    try:
+        proc = subprocess.run(  # noqa: S603 - list form, no shell, fixed executable
+            argv,
+            input=input_bytes,
+            capture_output=True,
+            timeout=config.timeout_seconds,
+            env=_environment(config, extra_config),
+            cwd=tempfile.gettempdir(),
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} timed out after {config.timeout_seconds}s", transient=True) from None
+    if len(proc.stdout) > config.max_output_bytes:
+        raise GitError(f"git {args[0]} produced more than {config.max_output_bytes} bytes")
+    if check and proc.returncode != 0:
+        stderr = proc.stderr.decode("utf-8", "replace").strip()[:2000]
+        transient = any(word in stderr.lower() for word in ("could not resolve", "timed out", "connection", "early eof"))
+        raise GitError(f"git {args[0]} failed ({proc.returncode}): {stderr}", transient=transient)
+    return proc.stdout
+
+
+class Mirror:
+    """A bare mirror of a repository, kept by the portal; never a work tree."""
+
+    def __init__(self, path: Path, config: GitConfig = GitConfig()) -> None:
+        self.path = Path(path)
+        self.config = config
+
+    def _git(self, *args: str, input_bytes: bytes | None = None, check: bool = True) -> bytes:
+        return run_git(args, git_dir=self.path, config=self.config, input_bytes=input_bytes, check=check)
+
+    def exists(self) -> bool:
+        return (self.path / "HEAD").exists()
+
+    def init(self) -> None:
+        """Create an empty bare repository at the mirror path (idempotent)."""
+        if not self.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            run_git(["init", "--bare", "--quiet", "--end-of-options", str(self.path)], config=self.config)
+
+    def fetch(self, url: str, refspecs: Sequence[str] = ("+refs/heads/*:refs/heads/*",)) -> None:
+        """Fetch refs from a remote location into the mirror."""
+        location = check_url(url, self.config.allowed_protocols)
+        self.init()
+        self._git("fetch", "--quiet", "--prune", "--no-tags", "--end-of-options", location, *refspecs)
+
+    def resolve(self, ref: str) -> str:
+        """Resolve a ref or SHA to a full commit SHA; refuse unsafe names."""
+        if not (is_sha(ref) or is_safe_ref(ref)):
+            raise GitError(f"refusing unsafe ref {ref!r}")
+        out = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+        sha = out.decode().strip()
+        if not is_sha(sha):
+            raise GitError(f"unknown revision {ref!r}")
+        return sha
+
+    def branches(self) -> dict[str, str]:
+        """Map branch names to their tip SHAs."""
+        out = self._git("for-each-ref", "--format=%(objectname) %(refname:strip=2)", "refs/heads/")
+        result = {}
+        for line in out.decode("utf-8", "replace").splitlines():
+            sha, _, name = line.partition(" ")
+            if is_sha(sha) and is_safe_ref(name):
+                result[name] = sha
+        return result
+
+    def log(self, head: str, *, exclude: str | None = None, first_parent: bool = False) -> list[dict]:
+        """Commits reachable from head (and not from exclude), oldest first, with their metadata."""
+        args = ["log", "--reverse", "-z", "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B"]
+        if first_parent:
+            args.append("--first-parent")
+        args += ["--end-of-options", self._sha(head)]
+        if exclude:
+            args.append("^" + self._sha(exclude))
+        args.append("--")
+        commits = []
+        for record in self._git(*args).split(b"\0"):
+            if not record.strip():
+                continue
+            fields = record.decode("utf-8", "replace").split("\x1f", 8)
+            if len(fields) != 9:
+                continue
+            sha, parents, an, ae, ad, cn, ce, cd, body = fields
+            commits.append(
+                {
+                    "sha": sha.strip(),
+                    "parents": parents.split(),
+                    "author_name": an,
+                    "author_email": ae,
+                    "authored_at": ad,
+                    "committer_name": cn,
+                    "committer_email": ce,
+                    "committed_at": cd,
+                    "message": body.strip("\n"),
+                }
+            )
+        return commits
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of two commits, or None."""
+        out = self._git("merge-base", "--end-of-options", self._sha(a), self._sha(b), check=False).decode().strip()
+        return out if is_sha(out) else None
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        """True when commit a is an ancestor of (or equal to) commit b."""
+        return self.merge_base(a, b) == self._sha(a)
+
+    def diff(self, base: str | None, head: str) -> bytes:
+        """Unified diff from base (or the empty tree) to head, with fixed prefixes and renames."""
+        left = self._sha(base) if base else EMPTY_TREE_SHA
+        return self._git(
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            "--find-renames",
+            "--full-index",
+            "--end-of-options",
+            left,
+            self._sha(head),
+            "--",
+        )
+
+    def fast_import(self, stream: bytes) -> None:
+        """Load a git fast-import stream into the mirror (used to build demo repositories)."""
+        self.init()
+        self._git("fast-import", "--quiet", "--done", input_bytes=stream)
+
+    def _sha(self, value: str) -> str:
+        if value == EMPTY_TREE_SHA or is_sha(value):
+            return value
+        raise GitError(f"expected a full SHA, got {value!r}")

@@ -1,0 +1,325 @@
+"""Schema of changes, their diffs, policy decisions, assignments and sign-offs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Team(models.Model):
+    """A group of engineers that owns services."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Engineer(models.Model):
+    """Profile of a portal user: level, team, review capacity and roles."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="engineer")
+    display_name = models.CharField(max_length=200)
+    email = models.EmailField(unique=True)
+    level = models.PositiveSmallIntegerField(help_text="Career level, L3 to L8; senior is L6 and up.")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="engineers")
+    weekly_capacity_minutes = models.PositiveIntegerField(default=240)
+    is_away = models.BooleanField(default=False)
+    is_manager = models.BooleanField(default=False)
+    is_incident_reviewer = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(level__gte=3) & Q(level__lte=8), name="engineer_level_l3_to_l8"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} (L{self.level})"
+
+    @property
+    def is_senior(self) -> bool:
+        return self.level >= settings.PORTAL_SENIOR_LEVEL
+
+
+class Repository(models.Model):
+    """A git repository whose changes the portal tracks, kept as a bare mirror."""
+
+    class Provider(models.TextChoices):
+        GIT = "git", "Plain git"
+        GITHUB = "github", "GitHub"
+        GITLAB = "gitlab", "GitLab"
+
+    name = models.CharField(max_length=200, unique=True)
+    provider = models.CharField(max_length=10, choices=Provider.choices, default=Provider.GIT)
+    clone_url = models.CharField(max_length=1000)
+    default_branch = models.CharField(max_length=255, default="main")
+    sensitive_paths = models.JSONField(default=list, blank=True, help_text="Glob patterns of sensitive paths.")
+    last_fetched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "repositories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Service(models.Model):
+    """A deployable service: a set of path prefixes in one repository, owned by a team."""
+
+    name = models.CharField(max_length=200, unique=True)
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="services")
+    path_prefixes = models.JSONField(default=list, blank=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="services")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Change(models.Model):
+    """A proposed or merged change to a repository: a commit, branch or pull request."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        MERGED = "merged", "Merged"
+        CLOSED = "closed", "Closed"
+
+    class ReviewState(models.TextChoices):
+        NOT_REQUIRED = "not_required", "No sign-off required"
+        PENDING_POLICY = "pending_policy", "Waiting for diff and policy"
+        AWAITING_ATTESTATION = "awaiting_attestation", "Waiting for the author's attestation"
+        NEEDS_SIGN_OFF = "needs_sign_off", "Needs sign-off"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        APPROVED = "approved", "Signed off"
+
+    class DiffState(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="changes")
+    external_id = models.CharField(max_length=300, help_text="Commit SHA, branch or pull request id on the host.")
+    title = models.CharField(max_length=500)
+    description = models.TextField(blank=True)
+    author = models.ForeignKey(Engineer, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes")
+    author_name = models.CharField(max_length=200, blank=True)
+    author_email = models.CharField(max_length=320, blank=True)
+    source_branch = models.CharField(max_length=255, blank=True)
+    base_sha = models.CharField(max_length=40, blank=True)
+    head_sha = models.CharField(max_length=40)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    review_state = models.CharField(max_length=24, choices=ReviewState.choices, default=ReviewState.PENDING_POLICY)
+
+    diff_state = models.CharField(max_length=10, choices=DiffState.choices, default=DiffState.PENDING)
+    diff_error = models.TextField(blank=True)
+    diff_sha = models.CharField(max_length=40, blank=True, help_text="Head SHA the stored diff was computed for.")
+    lines_added = models.PositiveIntegerField(default=0)
+    lines_removed = models.PositiveIntegerField(default=0)
+    files_count = models.PositiveIntegerField(default=0)
+
+    ai_assisted = models.BooleanField(default=False)
+    ai_confidence = models.FloatField(default=0.0)
+    ai_evidence = models.JSONField(default=list, blank=True)
+
+    risk_score = models.FloatField(default=0.0)
+    risk_reasons = models.JSONField(default=list, blank=True)
+    review_minutes = models.PositiveIntegerField(default=0)
+
+    required_sign_offs = models.PositiveSmallIntegerField(default=0)
+    requires_owner = models.BooleanField(default=False)
+    requires_attestation = models.BooleanField(default=False)
+    policy_reasons = models.JSONField(default=list, blank=True)
+
+    opened_at = models.DateTimeField()
+    merged_at = models.DateTimeField(null=True, blank=True)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["repository", "external_id"], name="change_unique_external_id"),
+            models.CheckConstraint(
+                condition=Q(merged_at__isnull=True) | Q(state="merged"), name="change_merged_at_only_when_merged"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "review_state"], name="change_state_idx"),
+            models.Index(fields=["repository", "merged_at"], name="change_repo_merged_idx"),
+            models.Index(fields=["repository", "head_sha"], name="change_repo_head_idx"),
+            models.Index(fields=["diff_state"], name="change_diff_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repository.name}: {self.title[:60]}"
+
+    @property
+    def lines_changed(self) -> int:
+        return self.lines_added + self.lines_removed
+
+    @property
+    def short_sha(self) -> str:
+        return self.head_sha[:10]
+
+    @property
+    def approvals(self) -> list[Review]:
+        """Approving verdicts, read from the prefetched reviews."""
+        return [r for r in self.reviews.all() if r.verdict == Review.Verdict.APPROVE]
+
+
+class ChangeFile(models.Model):
+    """One file of a change's diff with its line counts."""
+
+    class Status(models.TextChoices):
+        ADDED = "added", "Added"
+        MODIFIED = "modified", "Modified"
+        DELETED = "deleted", "Deleted"
+        RENAMED = "renamed", "Renamed"
+        BINARY = "binary", "Binary"
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=1000)
+    old_path = models.CharField(max_length=1000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    lines_added = models.PositiveIntegerField(default=0)
+    lines_removed = models.PositiveIntegerField(default=0)
+    patch = models.TextField(blank=True, help_text="The file's unified diff, as parsed.")
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [models.UniqueConstraint(fields=["change", "path"], name="changefile_unique_path")]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class Attestation(models.Model):
+    """The author's statement that they read and understood every line of a revision."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="attestations")
+    author = models.ForeignKey(Engineer, on_delete=models.PROTECT, related_name="attestations")
+    head_sha = models.CharField(max_length=40)
+    note = models.TextField(blank=True, max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["change", "head_sha"], name="attestation_once_per_revision")]
+
+    def __str__(self) -> str:
+        return f"{self.author} attests {self.head_sha[:10]}"
+
+
+class Assignment(models.Model):
+    """A senior asked to review a change, with the reasons for the choice."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DONE = "done", "Done"
+        HANDED_BACK = "handed_back", "Handed back"
+        CANCELLED = "cancelled", "Cancelled"
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(Engineer, on_delete=models.PROTECT, related_name="assignments")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.ACTIVE)
+    reason = models.CharField(max_length=500)
+    reasons = models.JSONField(default=list, blank=True)
+    estimated_minutes = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change", "reviewer"], condition=Q(state="active"), name="assignment_one_active_per_reviewer"
+            ),
+        ]
+        indexes = [models.Index(fields=["reviewer", "state"], name="assignment_reviewer_state_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} → {self.change_id} ({self.state})"
+
+
+class Review(models.Model):
+    """A recorded verdict on one revision of a change; never updated once written."""
+
+    class Verdict(models.TextChoices):
+        APPROVE = "approve", "Approve"
+        REQUEST_CHANGES = "request_changes", "Request changes"
+        COMMENT = "comment", "Comment"
+
+    change = models.ForeignKey(Change, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(Engineer, on_delete=models.PROTECT, related_name="reviews")
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    head_sha = models.CharField(max_length=40)
+    seconds_spent = models.PositiveIntegerField()
+    comment = models.TextField(blank=True, max_length=20000)
+    ledger_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["change", "head_sha"], name="review_change_head_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} {self.verdict} {self.head_sha[:10]}"
+
+
+class Deployment(models.Model):
+    """A deployment of a service to an environment, carrying one or more changes."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="deployments")
+    environment = models.CharField(max_length=100, default="production")
+    sha = models.CharField(max_length=40)
+    deployed_at = models.DateTimeField()
+    changes = models.ManyToManyField(Change, related_name="deployments", blank=True)
+
+    class Meta:
+        ordering = ["-deployed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "environment", "sha"], name="deployment_unique_per_sha"),
+        ]
+        indexes = [models.Index(fields=["service", "deployed_at"], name="deployment_service_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.sha[:10]} @ {self.deployed_at:%Y-%m-%d %H:%M}"
+
+
+class AuditEvent(models.Model):
+    """An entry of the append-only, hash-chained audit ledger."""
+
+    created_at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=100)
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=100)
+    payload = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.target_type}:{self.target_id}"
+
+
+class LedgerHead(models.Model):
+    """The single row that serialises appends to the audit ledger."""
+
+    last_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.last_hash[:12]

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from reviews import views
+
+app_name = "reviews"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("changes/mine/", views.my_changes, name="change-mine"),
+    path("changes/<int:change_id>/", views.change_detail, name="change-detail"),
+    path("changes/<int:change_id>/review/", views.change_review, name="change-review"),
+    path("changes/<int:change_id>/attest/", views.change_attest, name="change-attest"),
+]

@@ -1,0 +1,130 @@
+"""HTML views of the reviews app: the queue, an author's changes and the change page."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from reviews import selectors, services
+from reviews.forms import AttestForm, ReviewForm
+
+_TOKEN_SALT = "reviews.change-page"
+
+
+def _engineer(request: HttpRequest):
+    engineer = getattr(request, "_engineer", None) or selectors.engineer_for_user(request.user)
+    request._engineer = engineer
+    return engineer
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """The senior's review queue: assigned changes, oldest first, and recent verdicts."""
+    engineer = _engineer(request)
+    context = {
+        "assignments": list(selectors.queue_for(engineer)) if engineer else [],
+        "recent": list(selectors.recently_signed_by(engineer)) if engineer else [],
+    }
+    template = "reviews/queue_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#queue-table"
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def my_changes(request: HttpRequest) -> HttpResponse:
+    """An author's open changes with what each still needs."""
+    engineer = _engineer(request)
+    changes = list(selectors.changes_by_author(engineer)) if engineer else []
+    return render(request, "reviews/change_mine.html", {"changes": changes})
+
+
+@login_required
+@require_GET
+def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
+    """A change with its policy decision, risk, AI evidence, files and diff."""
+    change = selectors.change_detail(change_id)
+    if change is None:
+        raise Http404("No such change.")
+    engineer = _engineer(request)
+    token = signing.dumps({"c": change.pk, "sha": change.head_sha, "t": time.time()}, salt=_TOKEN_SALT)
+    context = {
+        "change": change,
+        "can_sign_off": services.can_sign_off(engineer, change),
+        "is_author": engineer is not None and change.author_id == engineer.pk,
+        "current_attested": any(a.head_sha == change.head_sha for a in change.attestations.all()),
+        "review_form": ReviewForm(initial={"head_sha": change.head_sha, "page_token": token}),
+        "attest_form": AttestForm(),
+    }
+    return render(request, "reviews/change_detail.html", context)
+
+
+@login_required
+@require_POST
+def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
+    """Record a verdict; the server decides who may sign off, whatever the page showed."""
+    change = selectors.change_detail(change_id)
+    if change is None:
+        raise Http404("No such change.")
+    engineer = _engineer(request)
+    if not services.can_sign_off(engineer, change):
+        return HttpResponseForbidden("You may not sign off this change.")
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(f"Invalid review: {form.errors.as_text()}", status=400, content_type="text/plain")
+    try:
+        token = signing.loads(form.cleaned_data["page_token"], salt=_TOKEN_SALT, max_age=7 * 24 * 3600)
+    except signing.BadSignature:
+        return HttpResponse("The review page has expired; reload it.", status=400, content_type="text/plain")
+    if token.get("c") != change.pk:
+        return HttpResponse("The review token belongs to another change.", status=400, content_type="text/plain")
+    # Active time is measured by the page; it can never exceed the time since the page was served.
+    elapsed = max(0, int(time.time() - float(token.get("t", time.time()))))
+    seconds = min(form.cleaned_data.get("active_seconds") or 0, elapsed)
+    try:
+        services.review_submit(
+            change=change,
+            reviewer=engineer,
+            verdict=form.cleaned_data["verdict"],
+            head_sha=form.cleaned_data["head_sha"],
+            seconds_spent=seconds,
+            comment=form.cleaned_data["comment"],
+        )
+    except services.NotAllowed as exc:
+        return HttpResponseForbidden(str(exc))
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect("reviews:change-detail", change_id=change.pk)
+    messages.success(request, f"Recorded: {form.cleaned_data['verdict'].replace('_', ' ')} on {change.short_sha}.")
+    return redirect("reviews:queue")
+
+
+@login_required
+@require_POST
+def change_attest(request: HttpRequest, change_id: int) -> HttpResponse:
+    """The author attests self-review of the current revision."""
+    change = selectors.change_detail(change_id)
+    if change is None:
+        raise Http404("No such change.")
+    engineer = _engineer(request)
+    if engineer is None or change.author_id != engineer.pk:
+        return HttpResponseForbidden("Only the author of a change can attest its self-review.")
+    form = AttestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors.as_text())
+        return redirect("reviews:change-detail", change_id=change.pk)
+    try:
+        services.change_attest(change=change, engineer=engineer, note=form.cleaned_data["note"])
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Self-review attested.")
+    return redirect("reviews:change-detail", change_id=change.pk)

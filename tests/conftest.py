@@ -1,0 +1,113 @@
+"""Shared fixtures: factories for the domain, and real git repositories made on disk."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from reviews.models import Engineer, Repository, Team
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+
+
+@pytest.fixture
+def team(db) -> Team:
+    n = next(_counter)
+    return Team.objects.create(name=f"Team {n}", slug=f"team-{n}")
+
+
+@pytest.fixture
+def make_engineer(db, team):
+    def make(level: int = 5, *, username: str | None = None, email: str | None = None, **extra) -> Engineer:
+        n = next(_counter)
+        username = username or f"user{n}"
+        user = get_user_model().objects.create_user(username=username, password="pw-for-tests-only")
+        return Engineer.objects.create(
+            user=user,
+            display_name=username.title(),
+            email=email or f"{username}@example.com",
+            level=level,
+            team=extra.pop("team", team),
+            **extra,
+        )
+
+    return make
+
+
+def git(cwd: Path, *args: str, env: dict | None = None) -> str:
+    """Run git in a test work tree (test set-up only; the portal itself uses reviews.gitrepo)."""
+    base_env = {
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "HOME": str(cwd),
+        "PATH": "/usr/bin:/bin:/usr/local/bin",
+    }
+    base_env.update(env or {})
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=base_env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+class WorkRepo:
+    """A scratch git work tree for building histories in tests."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.mkdir(parents=True)
+        git(path, "init", "-q", "-b", "main")
+
+    def commit(
+        self,
+        files: dict[str, str | bytes | None],
+        message: str,
+        *,
+        author: str = "Ada Author <ada@example.com>",
+        date: str = "2026-11-02T10:00:00+00:00",
+    ) -> str:
+        for name, content in files.items():
+            target = self.path / name
+            if content is None:
+                git(self.path, "rm", "-q", "--", name)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content)
+            git(self.path, "add", "--", name)
+        name, _, email = author.partition(" <")
+        env = {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email.rstrip(">"),
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email.rstrip(">"),
+            "GIT_AUTHOR_DATE": date,
+            "GIT_COMMITTER_DATE": date,
+        }
+        git(self.path, "commit", "-q", "--allow-empty", "-m", message, env=env)
+        return git(self.path, "rev-parse", "HEAD")
+
+    def branch(self, name: str, start: str = "main") -> None:
+        git(self.path, "checkout", "-q", "-b", name, start)
+
+    def checkout(self, name: str) -> None:
+        git(self.path, "checkout", "-q", name)
+
+
+@pytest.fixture
+def work_repo(tmp_path) -> WorkRepo:
+    return WorkRepo(tmp_path / "work")
+
+
+@pytest.fixture
+def repository(db, work_repo) -> Repository:
+    return Repository.objects.create(name="acme/shop", clone_url=str(work_repo.path), default_branch="main")
