@@ -30,11 +30,7 @@ def incident_list(limit: int = 200) -> QuerySet[Incident]:
 
 def incident_detail(incident_id: int) -> Incident | None:
     """An incident with its services and linked changes and their review records."""
-    return (
-        Incident.objects.prefetch_related("services", _links_with_review_record())
-        .filter(pk=incident_id)
-        .first()
-    )
+    return Incident.objects.prefetch_related("services", _links_with_review_record()).filter(pk=incident_id).first()
 
 
 def incidents_between(start: datetime, end: datetime) -> list[Incident]:

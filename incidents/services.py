@@ -55,7 +55,11 @@ def incident_link_change(
         link, created = IncidentChangeLink.objects.select_for_update().get_or_create(
             incident=incident,
             change=change,
-            defaults={"state": state, "reason": reason[:5000], "decided_by": actor if getattr(actor, "pk", None) else None},
+            defaults={
+                "state": state,
+                "reason": reason[:5000],
+                "decided_by": actor if getattr(actor, "pk", None) else None,
+            },
         )
         previous = None if created else link.state
         if not created:

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "template_partials",
     "reviews",
     "incidents",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -72,9 +73,13 @@ TEMPLATES = [
 DATA_DIR = Path(env_str("PORTAL_DATA_DIR", str(BASE_DIR / "var")))
 
 # Embedded default: a SQLite file, so that `make run` works with nothing installed.
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{DATA_DIR / 'countersign.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'countersign.sqlite3'}"),
+        DATABASE_URL,
         conn_max_age=env_int("PORTAL_DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
@@ -150,4 +155,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
+    # Per-task success lines drown out everything else when tasks run in-process.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }

@@ -23,7 +23,16 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Engineer)
 class EngineerAdmin(admin.ModelAdmin):
-    list_display = ("display_name", "email", "level", "team", "weekly_capacity_minutes", "is_away", "is_manager", "is_incident_reviewer")
+    list_display = (
+        "display_name",
+        "email",
+        "level",
+        "team",
+        "weekly_capacity_minutes",
+        "is_away",
+        "is_manager",
+        "is_incident_reviewer",
+    )
     list_filter = ("level", "team", "is_away", "is_manager", "is_incident_reviewer")
     search_fields = ("display_name", "email", "user__username")
     raw_id_fields = ("user",)

@@ -7,11 +7,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # Addresses and domains that AI coding tools put in trailers or use as identities.
-AI_EMAIL_DOMAINS = ("anthropic.com", "openai.com", "cursor.com", "cursor.sh", "aider.chat", "codeium.com", "windsurf.com")
+AI_EMAIL_DOMAINS = (
+    "anthropic.com",
+    "openai.com",
+    "cursor.com",
+    "cursor.sh",
+    "aider.chat",
+    "codeium.com",
+    "windsurf.com",
+)
 AI_EMAIL_PATTERNS = (
     re.compile(r"^\d*\+?copilot@users\.noreply\.github\.com$"),
     re.compile(r"^copilot@github\.com$"),
-    re.compile(r"^\d*\+?(devin-ai-integration|copilot-swe-agent|claude|cursor|codex|gemini-code-assist|google-labs-jules)\[bot\]@users\.noreply\.github\.com$"),
+    re.compile(
+        r"^\d*\+?(devin-ai-integration|copilot-swe-agent|claude|cursor|codex|gemini-code-assist|google-labs-jules)\[bot\]@users\.noreply\.github\.com$"
+    ),
 )
 # Well-known automation that is not AI assistance.
 NON_AI_BOTS = re.compile(r"(dependabot|renovate|github-actions|snyk-bot|pre-commit-ci)", re.IGNORECASE)

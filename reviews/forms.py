@@ -21,6 +21,8 @@ class AttestForm(forms.Form):
     """The author's self-review statement."""
 
     confirm = forms.BooleanField(
-        required=True, label="I have read and understood every line of this revision", error_messages={"required": "Tick the box to attest."}
+        required=True,
+        label="I have read and understood every line of this revision",
+        error_messages={"required": "Tick the box to attest."},
     )
     note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -118,7 +118,9 @@ def run_git(
         raise GitError(f"git {args[0]} produced more than {config.max_output_bytes} bytes")
     if check and proc.returncode != 0:
         stderr = proc.stderr.decode("utf-8", "replace").strip()[:2000]
-        transient = any(word in stderr.lower() for word in ("could not resolve", "timed out", "connection", "early eof"))
+        transient = any(
+            word in stderr.lower() for word in ("could not resolve", "timed out", "connection", "early eof")
+        )
         raise GitError(f"git {args[0]} failed ({proc.returncode}): {stderr}", transient=transient)
     return proc.stdout
 

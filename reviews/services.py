@@ -26,10 +26,12 @@ from reviews.models import (
     AuditEvent,
     Change,
     ChangeFile,
+    Deployment,
     Engineer,
     LedgerHead,
     Repository,
     Review,
+    Service,
 )
 
 log = logging.getLogger(__name__)
@@ -174,7 +176,9 @@ def repository_import(*, repository: Repository) -> ImportResult:
         if external_id in existing:
             if existing[external_id] != tip:
                 change_new_revision(
-                    change=Change.objects.get(repository=repository, external_id=external_id), head_sha=tip, base_sha=base
+                    change=Change.objects.get(repository=repository, external_id=external_id),
+                    head_sha=tip,
+                    base_sha=base,
                 )
                 open_updated += 1
             continue
@@ -231,7 +235,9 @@ def change_new_revision(*, change: Change, head_sha: str, base_sha: str) -> Chan
         change.diff_state = Change.DiffState.PENDING
         change.review_state = Change.ReviewState.PENDING_POLICY
         change.save(update_fields=["head_sha", "base_sha", "diff_state", "review_state", "updated_at"])
-        audit_record(actor=None, action="change.new_revision", target=change, payload={"from": previous, "to": head_sha})
+        audit_record(
+            actor=None, action="change.new_revision", target=change, payload={"from": previous, "to": head_sha}
+        )
         _enqueue_diffs([change.pk])
     return change
 
@@ -315,7 +321,9 @@ def _apply_policy(change: Change, paths: tuple[str, ...]) -> None:
     )
     decision = policy.decide(
         facts,
-        policy.PolicyConfig(senior_level=settings.PORTAL_SENIOR_LEVEL, size_limit_lines=settings.PORTAL_SIZE_LIMIT_LINES),
+        policy.PolicyConfig(
+            senior_level=settings.PORTAL_SENIOR_LEVEL, size_limit_lines=settings.PORTAL_SIZE_LIMIT_LINES
+        ),
     )
     scored = risk.score_risk(
         risk.RiskFacts(
@@ -374,10 +382,10 @@ def change_assign(*, change: Change) -> Assignment | None:
     """Assign the eligible senior with the least open load; the caller holds the change's row lock."""
     if change.assignments.filter(state=Assignment.State.ACTIVE).exists():
         return None
-    declined = set(
-        change.assignments.filter(state=Assignment.State.HANDED_BACK).values_list("reviewer_id", flat=True)
-    )
+    declined = set(change.assignments.filter(state=Assignment.State.HANDED_BACK).values_list("reviewer_id", flat=True))
     owners = _owner_ids(change) if change.requires_owner else set()
+    # With no owner on record for the sensitive paths, any senior may sign off; the reason says so.
+    owner_required = change.requires_owner and bool(owners)
     seniors = Engineer.objects.filter(level__gte=settings.PORTAL_SENIOR_LEVEL).annotate(
         open_minutes=Sum("assignments__estimated_minutes", filter=Q(assignments__state=Assignment.State.ACTIVE))
     )
@@ -398,23 +406,26 @@ def change_assign(*, change: Change) -> Assignment | None:
         author_id=change.author_id,
         exclude_ids=frozenset(declined),
         senior_level=settings.PORTAL_SENIOR_LEVEL,
-        owner_required=change.requires_owner,
+        owner_required=owner_required,
     )
     if pick is None:
         log.warning("no eligible senior for change %s", change.pk)
         return None
+    reasons = list(pick.reasons)
+    if change.requires_owner and not owners:
+        reasons.append("no owner is recorded for the sensitive paths: any senior may sign off")
     assignment = Assignment.objects.create(
         change=change,
         reviewer_id=pick.engineer_id,
-        reason=pick.reasons[0][:500],
-        reasons=list(pick.reasons),
+        reason=reasons[0][:500],
+        reasons=reasons,
         estimated_minutes=change.review_minutes,
     )
     audit_record(
         actor=None,
         action="change.assigned",
         target=change,
-        payload={"reviewer_id": pick.engineer_id, "reasons": list(pick.reasons)},
+        payload={"reviewer_id": pick.engineer_id, "reasons": reasons},
     )
     return assignment
 
@@ -477,28 +488,78 @@ def review_submit(
             raise ServiceError(
                 f"the change has a newer revision ({change.head_sha[:10]}); review that revision before signing off"
             )
-        now = timezone.now()
-        review = Review.objects.create(
+        review = _record_review(
             change=change,
             reviewer=reviewer,
             verdict=verdict,
             head_sha=head_sha,
-            seconds_spent=max(0, int(seconds_spent)),
-            comment=comment[:20000],
-            created_at=now,
+            seconds_spent=seconds_spent,
+            comment=comment,
+            at=timezone.now(),
         )
-        event = audit_record(
-            actor=reviewer.user,
-            action=f"review.{verdict}",
-            target=change,
-            payload={"review_id": review.pk, "sha": head_sha, "seconds_spent": review.seconds_spent},
-        )
-        review.ledger_hash = event.hash
-        review.save(update_fields=["ledger_hash"])
-        if verdict != Review.Verdict.COMMENT:
-            change.assignments.filter(reviewer=reviewer, state=Assignment.State.ACTIVE).update(
-                state=Assignment.State.DONE, completed_at=now
-            )
-        change.review_state = _review_state(change)
-        change.save(update_fields=["review_state", "updated_at"])
     return review
+
+
+def _record_review(
+    *, change: Change, reviewer: Engineer, verdict: str, head_sha: str, seconds_spent: int, comment: str, at: datetime
+) -> Review:
+    """Write a verdict and its ledger entry, close the reviewer's assignment, update the change."""
+    review = Review.objects.create(
+        change=change,
+        reviewer=reviewer,
+        verdict=verdict,
+        head_sha=head_sha,
+        seconds_spent=max(0, int(seconds_spent)),
+        comment=comment[:20000],
+        created_at=at,
+    )
+    event = audit_record(
+        actor=reviewer.user,
+        action=f"review.{verdict}",
+        target=change,
+        payload={"review_id": review.pk, "sha": head_sha, "seconds_spent": review.seconds_spent, "at": at.isoformat()},
+    )
+    review.ledger_hash = event.hash
+    review.save(update_fields=["ledger_hash"])
+    if verdict != Review.Verdict.COMMENT:
+        change.assignments.filter(reviewer=reviewer, state=Assignment.State.ACTIVE).update(
+            state=Assignment.State.DONE, completed_at=at
+        )
+    change.review_state = _review_state(change)
+    change.save(update_fields=["review_state", "updated_at"])
+    return review
+
+
+def review_import(*, change: Change, reviewer: Engineer, verdict: str, seconds_spent: int, at: datetime) -> Review:
+    """Record a verdict given before the change reached the portal (host review events, history)."""
+    if verdict not in Review.Verdict.values:
+        raise ServiceError(f"unknown verdict {verdict!r}")
+    if reviewer.pk == change.author_id:
+        raise NotAllowed("nobody signs off their own change")
+    with transaction.atomic():
+        change = Change.objects.select_for_update().get(pk=change.pk)
+        return _record_review(
+            change=change,
+            reviewer=reviewer,
+            verdict=verdict,
+            head_sha=change.head_sha,
+            seconds_spent=seconds_spent,
+            comment="",
+            at=at,
+        )
+
+
+def deployment_record(
+    *, service: Service, environment: str, sha: str, deployed_at: datetime, changes: list[Change]
+) -> Deployment:
+    """Record a deployment of a service carrying changes; idempotent per service, environment and SHA."""
+    with transaction.atomic():
+        deployment, created = Deployment.objects.get_or_create(
+            service=service, environment=environment, sha=sha, defaults={"deployed_at": deployed_at}
+        )
+        if created:
+            deployment.changes.set(changes)
+            Change.objects.filter(pk__in=[c.pk for c in changes], deployed_at__isnull=True).update(
+                deployed_at=deployed_at
+            )
+    return deployment
