@@ -17,7 +17,7 @@ if not SECRET_KEY:
     if not DEBUG:
         raise EnvError("SECRET_KEY is required when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)")
     # Only for local development with DEBUG on; never used in a deployment.
-    SECRET_KEY = "countersign-insecure-development-key"
+    SECRET_KEY = "countersign-insecure-development-key"  # noqa: S105 - DEBUG-only fallback
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

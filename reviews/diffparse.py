@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from unidiff import PatchSet
@@ -36,7 +37,26 @@ class ParsedDiff:
         return sum(f.lines_removed for f in self.files)
 
 
+_C_ESCAPES = {b"a": b"\a", b"b": b"\b", b"t": b"\t", b"n": b"\n", b"v": b"\v", b"f": b"\f", b"r": b"\r"}
+_C_ESCAPE_RE = re.compile(rb'\\([0-7]{3}|[abtnvfr"\\])')
+
+
+def _unquote(path: str) -> str:
+    """Undo git's C-style quoting of unusual names ("a/caf\\303\\251" is a/café), so path globs see the real name."""
+    if len(path) < 2 or not (path.startswith('"') and path.endswith('"')):
+        return path
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        code = match.group(1)
+        if len(code) == 3:
+            return bytes([int(code, 8) % 256])
+        return _C_ESCAPES.get(code, code)
+
+    return _C_ESCAPE_RE.sub(replace, path[1:-1].encode("utf-8")).decode("utf-8", "replace")
+
+
 def _strip_prefix(path: str | None) -> str:
+    path = _unquote(path) if path else path
     if not path or path == "/dev/null":
         return ""
     if path.startswith(("a/", "b/")):

@@ -48,6 +48,8 @@ def check_url(url: str, allowed_protocols: Sequence[str]) -> str:
     """Return the URL (or absolute path) if its protocol is allowed, else raise GitError."""
     if not url or url.startswith("-") or any(c in url for c in "\0\n\r"):
         raise GitError(f"refusing repository location {url!r}")
+    if "::" in url:
+        raise GitError(f"transport helpers ({url.split('::')[0]}::) are not allowed")
     if "://" not in url:
         if "file" not in allowed_protocols:
             raise GitError("local repositories are not allowed")

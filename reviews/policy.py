@@ -39,8 +39,14 @@ class Decision:
 
 
 def matches_glob(path: str, pattern: str) -> bool:
-    """Match a path against a glob where `dir/**` covers everything below dir."""
+    """Match a path against a glob where `dir/**` and `dir/` cover everything below dir, `**/` any depth."""
     pattern = pattern.strip().lstrip("/")
+    if pattern.endswith("/") and pattern.rstrip("/"):
+        # `dir/` (as in CODEOWNERS) would otherwise match nothing at all and fail open.
+        pattern = pattern.rstrip("/") + "/**"
+    if pattern.startswith("**/") and matches_glob(path, pattern[3:]):
+        # `**/` stands for zero or more directories, so it also matches at the top level.
+        return True
     if pattern.endswith("/**"):
         prefix = pattern[:-3]
         return path == prefix or path.startswith(prefix + "/") or fnmatchcase(path, pattern)

@@ -102,7 +102,7 @@ def repository_register(*, name: str, url: str, provider: str = "git", default_b
         raise ServiceError(f"{default_branch!r} is not a valid branch name")
     if provider not in Repository.Provider.values:
         raise ServiceError(f"unknown provider {provider!r}")
-    if "://" not in url and not url.startswith("-"):
+    if "://" not in url and "::" not in url and not url.startswith("-"):
         url = str(Path(url).expanduser().resolve())
     try:
         check_url(url, settings.PORTAL_GIT_ALLOWED_PROTOCOLS)
@@ -276,7 +276,7 @@ def change_pull_diff(*, change_id: int) -> Change | None:
         branch=change.source_branch,
     )
     with transaction.atomic():
-        locked = Change.objects.select_for_update().select_related("repository", "author").get(pk=change.pk)
+        locked = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
         if locked.head_sha != head:
             return locked  # a newer revision arrived; its own task will do the work
         ChangeFile.objects.filter(change=locked).delete()
@@ -436,7 +436,7 @@ def change_assign(*, change: Change) -> Assignment | None:
 def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Attestation:
     """The author attests self-review of the current revision; the change then enters the queue."""
     with transaction.atomic():
-        change = Change.objects.select_for_update().select_related("repository", "author").get(pk=change.pk)
+        change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
         if change.author_id != engineer.pk:
             raise NotAllowed("only the author of a change can attest its self-review")
         if change.state != Change.State.OPEN:
@@ -477,7 +477,7 @@ def review_submit(
     if verdict not in Review.Verdict.values:
         raise ServiceError(f"unknown verdict {verdict!r}")
     with transaction.atomic():
-        change = Change.objects.select_for_update().select_related("repository", "author").get(pk=change.pk)
+        change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
         if not can_sign_off(reviewer, change):
             if change.author_id == reviewer.pk:
                 raise NotAllowed("nobody signs off their own change")

@@ -1,0 +1,233 @@
+"""Intake, diff, policy, assignment and sign-off services on real git repositories and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from reviews import services
+from reviews.ledger import verify_chain
+from reviews.models import Assignment, AuditEvent, Change, Review
+
+AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
+
+
+@pytest.fixture
+def people(make_engineer):
+    return {
+        "junior": make_engineer(4, username="jun", email="jun@example.com"),
+        "senior": make_engineer(6, username="sen", email="sen@example.com"),
+        "busy": make_engineer(7, username="busy", email="busy@example.com"),
+    }
+
+
+def _history(work_repo):
+    work_repo.commit({"app/core.py": "a = 1\n"}, "Initial import", author="Sen <sen@example.com>")
+    work_repo.commit({"app/core.py": "a = 2\n"}, "Tune a" + AI_TRAILER, author="Jun <jun@example.com>")
+    work_repo.branch("feature/jun-widget")
+    work_repo.commit(
+        {"app/widget.py": "def widget():\n    return 1\n"}, "Add widget" + AI_TRAILER, author="Jun <jun@example.com>"
+    )
+    work_repo.checkout("main")
+
+
+def _import(work_repo):
+    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
+    result = services.repository_import(repository=repository)
+    for change_id in Change.objects.values_list("pk", flat=True):
+        services.change_pull_diff(change_id=change_id)
+    return repository, result
+
+
+def test_import_records_history_as_merged_and_branches_as_open(db, people, work_repo):
+    _history(work_repo)
+
+    repository, result = _import(work_repo)
+
+    assert (result.merged_created, result.open_created) == (2, 1)
+    merged = Change.objects.filter(state=Change.State.MERGED).order_by("pk")
+    assert [c.title for c in merged] == ["Initial import", "Tune a"]
+    assert merged[1].author == people["junior"]
+    opened = Change.objects.get(state=Change.State.OPEN)
+    assert opened.source_branch == "feature/jun-widget"
+    assert opened.files.get().path == "app/widget.py"
+    assert (opened.lines_added, opened.lines_removed) == (2, 0)
+
+
+def test_importing_twice_adds_nothing(db, people, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+
+    result = services.repository_import(
+        repository=services.repository_register(name="acme/shop", url=str(work_repo.path))
+    )
+
+    assert (result.merged_created, result.open_created, result.open_updated) == (0, 0, 0)
+    assert Change.objects.count() == 3
+
+
+def test_import_git_command_rejects_a_missing_repository(db, tmp_path):
+    with pytest.raises(CommandError):
+        call_command("import_git", str(tmp_path / "nowhere"), "--name", "x/y")
+
+
+def test_import_git_command_refuses_a_disallowed_protocol(db):
+    with pytest.raises(CommandError, match="not allowed"):
+        call_command("import_git", "ext::sh -c touch% /tmp/pwned", "--name", "x/y")
+    with pytest.raises(CommandError, match="not allowed"):
+        call_command("import_git", "ssh://git@example.com/x.git", "--name", "x/y")
+
+
+def test_ai_assisted_junior_change_waits_for_attestation_then_goes_to_a_senior(db, people, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+    change = Change.objects.get(state=Change.State.OPEN)
+
+    assert change.ai_assisted
+    assert change.ai_evidence == ["trailer Co-Authored-By: Claude <noreply@anthropic.com>"]
+    assert change.review_state == Change.ReviewState.AWAITING_ATTESTATION
+    assert not change.assignments.exists()
+
+    services.change_attest(change=change, engineer=people["junior"], note="read it all")
+
+    change.refresh_from_db()
+    assignment = change.assignments.get()
+    assert change.review_state == Change.ReviewState.NEEDS_SIGN_OFF
+    assert assignment.reviewer in (people["senior"], people["busy"])
+    assert "least open review load" in assignment.reason
+
+
+def test_assignment_prefers_the_senior_with_less_open_load(db, people, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+    change = Change.objects.get(state=Change.State.OPEN)
+    other = Change.objects.filter(state=Change.State.MERGED).first()
+    Assignment.objects.create(change=other, reviewer=people["senior"], reason="x", estimated_minutes=200)
+
+    services.change_attest(change=change, engineer=people["junior"])
+
+    assert change.assignments.get().reviewer == people["busy"]
+
+
+def test_nobody_is_assigned_their_own_change(db, make_engineer, work_repo):
+    only_senior = make_engineer(6, username="solo", email="solo@example.com")
+    work_repo.commit({"a.py": "1\n"}, "base", author="Solo <solo@example.com>")
+    work_repo.branch("feature/solo")
+    work_repo.commit({"payments/a.py": "2\n"}, "touch payments", author="Solo <solo@example.com>")
+    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
+    repository.sensitive_paths = ["payments/**"]
+    repository.save()
+    services.repository_import(repository=repository)
+    change = Change.objects.get(state=Change.State.OPEN)
+
+    services.change_pull_diff(change_id=change.pk)
+
+    change.refresh_from_db()
+    assert change.requires_owner
+    assert not change.assignments.filter(reviewer=only_senior).exists()
+
+
+def test_author_cannot_sign_off_own_change(db, people, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+    change = Change.objects.get(state=Change.State.OPEN)
+
+    with pytest.raises(services.NotAllowed, match="own change"):
+        services.review_submit(
+            change=change, reviewer=people["junior"], verdict="approve", head_sha=change.head_sha, seconds_spent=60
+        )
+    assert not Review.objects.exists()
+
+
+def test_non_senior_cannot_sign_off(db, people, make_engineer, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+    change = Change.objects.get(state=Change.State.OPEN)
+    mid = make_engineer(5)
+
+    with pytest.raises(services.NotAllowed, match="senior"):
+        services.review_submit(
+            change=change, reviewer=mid, verdict="approve", head_sha=change.head_sha, seconds_spent=9
+        )
+
+
+def test_sign_off_is_recorded_in_the_hash_chained_ledger(db, people, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+    change = Change.objects.get(state=Change.State.OPEN)
+    services.change_attest(change=change, engineer=people["junior"])
+    reviewer = change.assignments.get().reviewer
+
+    review = services.review_submit(
+        change=change, reviewer=reviewer, verdict="approve", head_sha=change.head_sha, seconds_spent=95
+    )
+
+    change.refresh_from_db()
+    assert change.review_state == Change.ReviewState.APPROVED
+    assert review.seconds_spent == 95 and review.head_sha == change.head_sha
+    assert change.assignments.get().state == Assignment.State.DONE
+    events = list(AuditEvent.objects.order_by("id"))
+    assert events[-1].hash == review.ledger_hash
+    entries = [
+        (
+            e.prev_hash,
+            e.hash,
+            {
+                "created_at": e.created_at.isoformat(),
+                "actor_id": e.actor_id,
+                "action": e.action,
+                "target_type": e.target_type,
+                "target_id": e.target_id,
+                "payload": e.payload,
+            },
+        )
+        for e in events
+    ]
+    assert verify_chain(entries) is None
+
+
+def test_a_new_revision_dismisses_the_approval_and_lapses_the_attestation(db, people, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+    change = Change.objects.get(state=Change.State.OPEN)
+    services.change_attest(change=change, engineer=people["junior"])
+    reviewer = change.assignments.get().reviewer
+    services.review_submit(
+        change=change, reviewer=reviewer, verdict="approve", head_sha=change.head_sha, seconds_spent=80
+    )
+    work_repo.checkout("feature/jun-widget")
+    work_repo.commit(
+        {"app/widget.py": "def widget():\n    return 2\n"}, "Fix widget" + AI_TRAILER, author="Jun <jun@example.com>"
+    )
+
+    result = services.repository_import(repository=change.repository)
+    services.change_pull_diff(change_id=change.pk)
+
+    change.refresh_from_db()
+    assert result.open_updated == 1
+    assert change.review_state == Change.ReviewState.AWAITING_ATTESTATION
+    with pytest.raises(services.ServiceError, match="newer revision"):
+        services.review_submit(
+            change=change, reviewer=reviewer, verdict="approve", head_sha=Review.objects.get().head_sha, seconds_spent=5
+        )
+
+
+def test_pull_diff_is_idempotent(db, people, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+    change = Change.objects.get(state=Change.State.OPEN)
+    files_before = list(change.files.values_list("pk", flat=True))
+
+    services.change_pull_diff(change_id=change.pk)
+
+    assert list(change.files.values_list("pk", flat=True)) == files_before
+
+
+def test_pull_diff_of_a_missing_change_does_nothing(db):
+    assert services.change_pull_diff(change_id=987654) is None
+
+
+def test_register_refuses_unsafe_default_branch(db, work_repo):
+    with pytest.raises(services.ServiceError):
+        services.repository_register(name="x/y", url=str(work_repo.path), default_branch="--upload-pack=evil")
