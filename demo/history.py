@@ -41,7 +41,7 @@ TEAMS = ("Payments", "Storefront", "Platform")
 
 PEOPLE: tuple[Person, ...] = (
     # Payments: shop repository, payments and checkout.
-    Person("maya", "Maya Okafor", 6, "Payments", "shop", ("services/payments", "lib/auth"), 1.2, capacity=480),
+    Person("maya", "Maya Okafor", 6, "Payments", "shop", ("services/payments", "lib/auth"), 1.2, capacity=600),
     Person("tomas", "Tomás Silva", 7, "Payments", "shop", ("services/payments", "migrations"), 1.6),
     Person("priya", "Priya Raman", 6, "Payments", "shop", ("services/checkout", "services/payments"), 1.0),
     Person("leo", "Leo Park", 4, "Payments", "shop", ("services/checkout", "services/payments"), 1.4),
@@ -341,7 +341,7 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
 
     # Open branches: work in progress, mostly by juniors and mids, many AI-assisted.
     authors = [p for p in people if p.level <= 5] + [p for p in people if p.level >= 6][:2]
-    for n in range(14 if name == "shop" else 9):
+    for n in range(26 if name == "shop" else 12):
         person = authors[n % len(authors)]
         ai = rng.random() < (0.75 if person.level <= 5 else 0.3)
         area = person.areas[n % len(person.areas)]

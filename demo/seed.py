@@ -148,7 +148,7 @@ def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer],
         pool = [e for e in same_repo if e.pk != change.author_id] or [e for e in seniors if e.pk != change.author_id]
         reviewer = rng.choice(pool)
         lines = change.lines_changed
-        careful = max(60, int(lines * rng.uniform(2.0, 6.0)))
+        careful = min(2700, max(60, int(lines * rng.uniform(2.0, 6.0))))
         seconds = int(rng.uniform(15, 50)) if rng.random() < 0.12 else careful
         at = (change.merged_at or change.opened_at) - timedelta(minutes=rng.randint(5, 600))
         services.review_import(
