@@ -184,12 +184,11 @@ def repository_import(*, repository: Repository) -> ImportResult:
             continue
         commits = mirror.log(tip, exclude=base or None)
         first = commits[0] if commits else {"message": branch, "author_email": "", "author_name": "", "authored_at": ""}
-        last = commits[-1] if commits else first
         new_changes.append(
             Change(
                 repository=repository,
                 external_id=external_id,
-                title=_first_line(last["message"]) if len(commits) <= 1 else branch.replace("-", " ")[:500],
+                title=_first_line(first["message"]),
                 description="\n\n".join(c["message"] for c in commits)[:20000],
                 author=engineers.get(first["author_email"].lower()),
                 author_name=first["author_name"][:200],
