@@ -118,10 +118,11 @@ def weekly_report(request: HttpRequest) -> HttpResponse:
         return render(request, "incidents/report_weekly.html", {"form": form, "incidents": []}, status=400)
     try:
         year, week = parse_iso_week(form.cleaned_data["week"])
-    except ValueError as exc:
-        form.add_error("week", str(exc))
+        # The last week of year 9999 ends past what a datetime can hold.
+        start, end = week_bounds(year, week, timezone.get_current_timezone())
+    except (ValueError, OverflowError) as exc:
+        form.add_error("week", str(exc) if isinstance(exc, ValueError) else "That week is out of range.")
         return render(request, "incidents/report_weekly.html", {"form": form, "incidents": []}, status=400)
-    start, end = week_bounds(year, week, timezone.get_current_timezone())
     incidents = selectors.incidents_between(start, end)
     context = {"form": form, "incidents": incidents, "week": f"{year}-W{week:02d}", "start": start, "end": end}
     return render(request, "incidents/report_weekly.html", context)

@@ -86,6 +86,9 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
         return HttpResponse("The review page has expired; reload it.", status=400, content_type="text/plain")
     if token.get("c") != change.pk:
         return HttpResponse("The review token belongs to another change.", status=400, content_type="text/plain")
+    if token.get("sha") != form.cleaned_data["head_sha"]:
+        # The hidden head_sha is unsigned; only the revision the page showed may be signed off.
+        return HttpResponse("The review token belongs to another revision.", status=400, content_type="text/plain")
     # Active time is measured by the page; it can never exceed the time since the page was served.
     elapsed = max(0, int(time.time() - float(token.get("t", time.time()))))
     seconds = min(form.cleaned_data.get("active_seconds") or 0, elapsed)
