@@ -31,4 +31,4 @@ def week_bounds(year: int, week: int, tz: tzinfo) -> tuple[datetime, datetime]:
 def iso_week_of(moment: date) -> str:
     """The ISO week label of a date, like '2026-W47'."""
     year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"

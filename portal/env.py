@@ -61,7 +61,7 @@ def env_secret(name: str, default: str = "") -> str:
     path = os.environ.get(f"{name}_FILE", "")
     if path:
         try:
-            return Path(path).read_text().strip()
-        except OSError as exc:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
             raise EnvError(f"{name}_FILE points at {path!r}, which cannot be read: {exc}") from None
     return default
