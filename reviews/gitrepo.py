@@ -36,12 +36,12 @@ class GitConfig:
 
 def is_sha(value: str) -> bool:
     """True for a full, lower-case 40-hex object id."""
-    return bool(_SHA_RE.match(value))
+    return bool(_SHA_RE.fullmatch(value))
 
 
 def is_safe_ref(name: str) -> bool:
     """True when a branch or ref name from outside can be passed to git."""
-    return bool(_REF_RE.match(name)) and not name.endswith(".lock")
+    return bool(_REF_RE.fullmatch(name)) and not name.endswith(".lock")
 
 
 def check_url(url: str, allowed_protocols: Sequence[str]) -> str:
