@@ -1,0 +1,164 @@
+"""Repositories and the changes that arrive from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from reviews.gitrepo import GitError, check_url, is_safe_ref
+from reviews.models import Change, Engineer, Repository
+from reviews.services.base import ServiceError, audit_record, enqueue, repository_mirror
+
+
+def repository_register(*, name: str, url: str, provider: str = "git", default_branch: str = "main") -> Repository:
+    """Register a repository by name, or update its location; idempotent."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ServiceError("a repository needs a name of 1 to 200 characters")
+    if not is_safe_ref(default_branch):
+        raise ServiceError(f"{default_branch!r} is not a valid branch name")
+    if provider not in Repository.Provider.values:
+        raise ServiceError(f"unknown provider {provider!r}")
+    if "://" not in url and "::" not in url and not url.startswith("-"):
+        url = str(Path(url).expanduser().resolve())
+    try:
+        check_url(url, settings.PORTAL_GIT_ALLOWED_PROTOCOLS)
+    except GitError as exc:
+        raise ServiceError(str(exc)) from None
+    repository, created = Repository.objects.get_or_create(
+        name=name, defaults={"clone_url": url, "provider": provider, "default_branch": default_branch}
+    )
+    if not created and (repository.clone_url, repository.default_branch) != (url, default_branch):
+        repository.clone_url = url
+        repository.default_branch = default_branch
+        repository.save(update_fields=["clone_url", "default_branch"])
+    return repository
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import of a repository's history added."""
+
+    merged_created: int
+    open_created: int
+    open_updated: int
+
+
+def _first_line(message: str) -> str:
+    return (message.strip().splitlines() or ["(no message)"])[0][:500]
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = parse_datetime(value)
+    return parsed if parsed is not None else timezone.now()
+
+
+def repository_import(*, repository: Repository) -> ImportResult:
+    """Fetch the repository into its mirror and record its history and open branches as changes."""
+    mirror = repository_mirror(repository)
+    mirror.fetch(repository.clone_url)
+    default_sha = mirror.resolve(repository.default_branch)
+    engineers = {e.email.lower(): e for e in Engineer.objects.all()}
+    existing = dict(Change.objects.filter(repository=repository).values_list("external_id", "head_sha"))
+
+    new_changes: list[Change] = []
+    for commit in mirror.log(default_sha, first_parent=True):
+        if commit["sha"] in existing:
+            continue
+        merged_at = _parse_time(commit["committed_at"])
+        new_changes.append(
+            Change(
+                repository=repository,
+                external_id=commit["sha"],
+                title=_first_line(commit["message"]),
+                description=commit["message"][:20000],
+                author=engineers.get(commit["author_email"].lower()),
+                author_name=commit["author_name"][:200],
+                author_email=commit["author_email"][:320],
+                base_sha=(commit["parents"] or [""])[0],
+                head_sha=commit["sha"],
+                state=Change.State.MERGED,
+                opened_at=_parse_time(commit["authored_at"]),
+                merged_at=merged_at,
+            )
+        )
+    merged_created = len(new_changes)
+
+    open_created = open_updated = 0
+    for branch, tip in sorted(mirror.branches().items()):
+        if branch == repository.default_branch or mirror.is_ancestor(tip, default_sha):
+            continue
+        external_id = f"branch:{branch}"
+        base = mirror.merge_base(default_sha, tip) or ""
+        if external_id in existing:
+            if existing[external_id] != tip:
+                change_new_revision(
+                    change=Change.objects.get(repository=repository, external_id=external_id),
+                    head_sha=tip,
+                    base_sha=base,
+                )
+                open_updated += 1
+            continue
+        commits = mirror.log(tip, exclude=base or None)
+        first = commits[0] if commits else {"message": branch, "author_email": "", "author_name": "", "authored_at": ""}
+        new_changes.append(
+            Change(
+                repository=repository,
+                external_id=external_id,
+                title=_first_line(first["message"]),
+                description="\n\n".join(c["message"] for c in commits)[:20000],
+                author=engineers.get(first["author_email"].lower()),
+                author_name=first["author_name"][:200],
+                author_email=first["author_email"][:320],
+                source_branch=branch,
+                base_sha=base,
+                head_sha=tip,
+                state=Change.State.OPEN,
+                opened_at=_parse_time(first["authored_at"]),
+            )
+        )
+        open_created += 1
+
+    with transaction.atomic():
+        Change.objects.bulk_create(new_changes, batch_size=500, ignore_conflicts=True)
+        repository.last_fetched_at = timezone.now()
+        repository.save(update_fields=["last_fetched_at"])
+        created_ids = list(
+            Change.objects.filter(
+                repository=repository, external_id__in=[c.external_id for c in new_changes]
+            ).values_list("pk", flat=True)
+        )
+        _enqueue_diffs(created_ids)
+    return ImportResult(merged_created=merged_created, open_created=open_created, open_updated=open_updated)
+
+
+def _enqueue_diffs(change_ids: list[int]) -> None:
+    from reviews.tasks import change_pull_diff
+
+    for change_id in change_ids:
+        enqueue(change_pull_diff, change_id)
+
+
+def change_new_revision(*, change: Change, head_sha: str, base_sha: str) -> Change:
+    """Record a new head of an open change: its diff is pulled again and old sign-offs stop counting."""
+    with transaction.atomic():
+        change = Change.objects.select_for_update().get(pk=change.pk)
+        if change.head_sha == head_sha:
+            return change
+        previous = change.head_sha
+        change.head_sha = head_sha
+        change.base_sha = base_sha
+        change.diff_state = Change.DiffState.PENDING
+        change.review_state = Change.ReviewState.PENDING_POLICY
+        change.save(update_fields=["head_sha", "base_sha", "diff_state", "review_state", "updated_at"])
+        audit_record(
+            actor=None, action="change.new_revision", target=change, payload={"from": previous, "to": head_sha}
+        )
+        _enqueue_diffs([change.pk])
+    return change

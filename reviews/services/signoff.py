@@ -1,0 +1,128 @@
+"""The author's attestation and the seniors' verdicts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from reviews.models import Assignment, Attestation, Change, Engineer, Review
+from reviews.services.base import NotAllowed, ServiceError, audit_record
+from reviews.services.changes import _review_state, change_assign
+
+
+def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Attestation:
+    """The author attests self-review of the current revision; the change then enters the queue."""
+    with transaction.atomic():
+        change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
+        if change.author_id != engineer.pk:
+            raise NotAllowed("only the author of a change can attest its self-review")
+        if change.state != Change.State.OPEN:
+            raise ServiceError("only open changes can be attested")
+        attestation, created = Attestation.objects.get_or_create(
+            change=change, head_sha=change.head_sha, defaults={"author": engineer, "note": note[:5000]}
+        )
+        if created:
+            audit_record(actor=engineer.user, action="change.attested", target=change, payload={"sha": change.head_sha})
+            if change.diff_state == Change.DiffState.DONE:
+                change.review_state = _review_state(change)
+                change.save(update_fields=["review_state", "updated_at"])
+                if change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
+                    change_assign(change=change)
+    return attestation
+
+
+def can_sign_off(engineer: Engineer | None, change: Change) -> bool:
+    """Whether this engineer may record a verdict on this change."""
+    return (
+        engineer is not None
+        and engineer.is_senior
+        and change.author_id != engineer.pk
+        and change.state == Change.State.OPEN
+    )
+
+
+def review_submit(
+    *,
+    change: Change,
+    reviewer: Engineer,
+    verdict: str,
+    head_sha: str,
+    seconds_spent: int,
+    comment: str = "",
+) -> Review:
+    """Record a verdict on the revision the reviewer saw, in the ledger, and update the change."""
+    if verdict not in Review.Verdict.values:
+        raise ServiceError(f"unknown verdict {verdict!r}")
+    with transaction.atomic():
+        change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
+        if not can_sign_off(reviewer, change):
+            if change.author_id == reviewer.pk:
+                raise NotAllowed("nobody signs off their own change")
+            if not reviewer.is_senior:
+                raise NotAllowed("only senior engineers (L6 and up) can sign off")
+            raise NotAllowed("this change is not open for review")
+        if head_sha != change.head_sha:
+            raise ServiceError(
+                f"the change has a newer revision ({change.head_sha[:10]}); review that revision before signing off"
+            )
+        review = _record_review(
+            change=change,
+            reviewer=reviewer,
+            verdict=verdict,
+            head_sha=head_sha,
+            seconds_spent=seconds_spent,
+            comment=comment,
+            at=timezone.now(),
+        )
+    return review
+
+
+def _record_review(
+    *, change: Change, reviewer: Engineer, verdict: str, head_sha: str, seconds_spent: int, comment: str, at: datetime
+) -> Review:
+    """Write a verdict and its ledger entry, close the reviewer's assignment, update the change."""
+    review = Review.objects.create(
+        change=change,
+        reviewer=reviewer,
+        verdict=verdict,
+        head_sha=head_sha,
+        seconds_spent=max(0, int(seconds_spent)),
+        comment=comment[:20000],
+        created_at=at,
+    )
+    event = audit_record(
+        actor=reviewer.user,
+        action=f"review.{verdict}",
+        target=change,
+        payload={"review_id": review.pk, "sha": head_sha, "seconds_spent": review.seconds_spent, "at": at.isoformat()},
+    )
+    review.ledger_hash = event.hash
+    review.save(update_fields=["ledger_hash"])
+    if verdict != Review.Verdict.COMMENT:
+        change.assignments.filter(reviewer=reviewer, state=Assignment.State.ACTIVE).update(
+            state=Assignment.State.DONE, completed_at=at
+        )
+    change.review_state = _review_state(change)
+    change.save(update_fields=["review_state", "updated_at"])
+    return review
+
+
+def review_import(*, change: Change, reviewer: Engineer, verdict: str, seconds_spent: int, at: datetime) -> Review:
+    """Record a verdict given before the change reached the portal (host review events, history)."""
+    if verdict not in Review.Verdict.values:
+        raise ServiceError(f"unknown verdict {verdict!r}")
+    if reviewer.pk == change.author_id:
+        raise NotAllowed("nobody signs off their own change")
+    with transaction.atomic():
+        change = Change.objects.select_for_update().get(pk=change.pk)
+        return _record_review(
+            change=change,
+            reviewer=reviewer,
+            verdict=verdict,
+            head_sha=change.head_sha,
+            seconds_spent=seconds_spent,
+            comment="",
+            at=at,
+        )
