@@ -32,6 +32,8 @@ class Engineer(models.Model):
     is_away = models.BooleanField(default=False)
     is_manager = models.BooleanField(default=False)
     is_incident_reviewer = models.BooleanField(default=False)
+    github_login = models.CharField(max_length=100, blank=True, db_index=True)
+    gitlab_username = models.CharField(max_length=100, blank=True, db_index=True)
 
     class Meta:
         ordering = ["display_name"]
@@ -60,7 +62,16 @@ class Repository(models.Model):
     clone_url = models.CharField(max_length=1000)
     default_branch = models.CharField(max_length=255, default="main")
     sensitive_paths = models.JSONField(default=list, blank=True, help_text="Glob patterns of sensitive paths.")
+    webhook_secret = models.CharField(
+        max_length=200, blank=True, help_text="Overrides PORTAL_GITHUB_WEBHOOK_SECRET / PORTAL_GITLAB_WEBHOOK_TOKEN."
+    )
+    api_token = models.CharField(max_length=200, blank=True, help_text="Token for the host's API (metadata only).")
+    poll_enabled = models.BooleanField(default=True, help_text="Fetch on the beat schedule and record new commits.")
+    track_branches = models.BooleanField(
+        default=True, help_text="Record unmerged branches as open changes when polling."
+    )
     last_fetched_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -114,7 +125,11 @@ class Change(models.Model):
     author = models.ForeignKey(Engineer, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes")
     author_name = models.CharField(max_length=200, blank=True)
     author_email = models.CharField(max_length=320, blank=True)
+    number = models.PositiveIntegerField(null=True, blank=True, help_text="Pull request number or merge request iid.")
     source_branch = models.CharField(max_length=255, blank=True)
+    target_branch = models.CharField(max_length=255, blank=True)
+    is_draft = models.BooleanField(default=False)
+    labels = models.JSONField(default=list, blank=True)
     base_sha = models.CharField(max_length=40, blank=True)
     head_sha = models.CharField(max_length=40)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
@@ -126,7 +141,11 @@ class Change(models.Model):
     lines_added = models.PositiveIntegerField(default=0)
     lines_removed = models.PositiveIntegerField(default=0)
     files_count = models.PositiveIntegerField(default=0)
+    generated_lines = models.PositiveIntegerField(default=0, help_text="Changed lines in generated or vendored files.")
+    diff_truncated = models.BooleanField(default=False, help_text="Too large to review in full; stored truncated.")
 
+    ai_declared = models.BooleanField(null=True, blank=True, help_text="The author's own declaration, if made.")
+    ai_undeclared = models.BooleanField(default=False, help_text="Detected as AI-assisted but not declared.")
     ai_assisted = models.BooleanField(default=False)
     ai_confidence = models.FloatField(default=0.0)
     ai_evidence = models.JSONField(default=list, blank=True)
@@ -194,6 +213,7 @@ class ChangeFile(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices)
     lines_added = models.PositiveIntegerField(default=0)
     lines_removed = models.PositiveIntegerField(default=0)
+    is_generated = models.BooleanField(default=False, help_text="Generated or vendored: counted apart.")
     patch = models.TextField(blank=True, help_text="The file's unified diff, as parsed.")
 
     class Meta:
@@ -202,6 +222,69 @@ class ChangeFile(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class Revision(models.Model):
+    """One head of a change, with its raw diff stored compressed."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    head_sha = models.CharField(max_length=40)
+    base_sha = models.CharField(max_length=40, blank=True)
+    raw_diff = models.BinaryField(blank=True, help_text="zlib-compressed output of git diff.")
+    raw_size = models.PositiveBigIntegerField(default=0)
+    truncated = models.BooleanField(default=False)
+    patch_id = models.CharField(max_length=64, blank=True, help_text="Fingerprint of the diff, stable across rebases.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["change", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["change", "head_sha"], name="revision_unique_head"),
+            models.UniqueConstraint(fields=["change", "number"], name="revision_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.change_id} r{self.number} {self.head_sha[:10]}"
+
+
+class Delivery(models.Model):
+    """A webhook delivery from a git host or paging tool, stored before any work is done."""
+
+    class Provider(models.TextChoices):
+        GITHUB = "github", "GitHub"
+        GITLAB = "gitlab", "GitLab"
+        PAGERDUTY = "pagerduty", "PagerDuty"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    provider = models.CharField(max_length=10, choices=Provider.choices)
+    delivery_id = models.CharField(max_length=200)
+    event = models.CharField(max_length=100)
+    action = models.CharField(max_length=100, blank=True)
+    repository = models.ForeignKey(Repository, null=True, blank=True, on_delete=models.SET_NULL)
+    repository_name = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    payload = models.JSONField()
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "delivery_id"], name="delivery_unique_per_provider"),
+        ]
+        indexes = [models.Index(fields=["status", "received_at"], name="delivery_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event}.{self.action} {self.delivery_id}"
 
 
 class Attestation(models.Model):
@@ -259,9 +342,15 @@ class Review(models.Model):
         REQUEST_CHANGES = "request_changes", "Request changes"
         COMMENT = "comment", "Comment"
 
+    class Source(models.TextChoices):
+        PORTAL = "portal", "Countersign"
+        HOST = "host", "Git host"
+        HISTORY = "history", "Imported history"
+
     change = models.ForeignKey(Change, on_delete=models.PROTECT, related_name="reviews")
     reviewer = models.ForeignKey(Engineer, on_delete=models.PROTECT, related_name="reviews")
     verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PORTAL)
     head_sha = models.CharField(max_length=40)
     seconds_spent = models.PositiveIntegerField()
     comment = models.TextField(blank=True, max_length=20000)
