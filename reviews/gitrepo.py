@@ -6,6 +6,8 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,32 +101,85 @@ def run_git(
     extra_config: dict[str, str] | None = None,
     check: bool = True,
 ) -> bytes:
-    """Run one git command in list form and return its standard output (bounded)."""
+    """Run one git command in list form and return its standard output; too much output is an error."""
+    out, _ = run_git_capped(
+        args, git_dir=git_dir, config=config, input_bytes=input_bytes, extra_config=extra_config, check=check
+    )
+    return out
+
+
+def run_git_capped(
+    args: Sequence[str],
+    *,
+    git_dir: Path | None = None,
+    config: GitConfig = GitConfig(),
+    input_bytes: bytes | None = None,
+    extra_config: dict[str, str] | None = None,
+    check: bool = True,
+    truncate_at: int | None = None,
+) -> tuple[bytes, bool]:
+    """Run git, reading at most the output cap; with truncate_at, return the first bytes and True instead."""
     argv = ["git"]
     if git_dir is not None:
         argv += ["--git-dir", str(git_dir)]
     argv += list(args)
-    try:
-        proc = subprocess.run(  # noqa: S603 - list form, no shell, fixed executable
+    limit = truncate_at if truncate_at is not None else config.max_output_bytes
+    deadline = time.monotonic() + config.timeout_seconds
+    with tempfile.TemporaryFile() as stderr_file:
+        proc = subprocess.Popen(  # noqa: S603 - list form, no shell, fixed executable
             argv,
-            input=input_bytes,
-            capture_output=True,
-            timeout=config.timeout_seconds,
+            stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr_file,
             env=_environment(config, extra_config),
             cwd=tempfile.gettempdir(),
-            check=False,
         )
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} timed out after {config.timeout_seconds}s", transient=True) from None
-    if len(proc.stdout) > config.max_output_bytes:
-        raise GitError(f"git {args[0]} produced more than {config.max_output_bytes} bytes")
-    if check and proc.returncode != 0:
-        stderr = proc.stderr.decode("utf-8", "replace").strip()[:2000]
+        timer = threading.Timer(config.timeout_seconds, proc.kill)
+        timer.start()
+        try:
+            if input_bytes is not None:
+                feeder = threading.Thread(target=_feed, args=(proc, input_bytes), daemon=True)
+                feeder.start()
+            chunks: list[bytes] = []
+            size = 0
+            over = False
+            while True:
+                chunk = proc.stdout.read(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    over = True
+                    proc.kill()
+                    break
+            proc.stdout.close()
+            returncode = proc.wait()
+        finally:
+            timer.cancel()
+        stderr_file.seek(0)
+        stderr = stderr_file.read(4000).decode("utf-8", "replace").strip()
+    if time.monotonic() >= deadline and not over:
+        raise GitError(f"git {args[0]} timed out after {config.timeout_seconds}s", transient=True)
+    out = b"".join(chunks)
+    if over:
+        if truncate_at is None:
+            raise GitError(f"git {args[0]} produced more than {config.max_output_bytes} bytes")
+        return out[:truncate_at], True
+    if check and returncode != 0:
         transient = any(
             word in stderr.lower() for word in ("could not resolve", "timed out", "connection", "early eof")
         )
-        raise GitError(f"git {args[0]} failed ({proc.returncode}): {stderr}", transient=transient)
-    return proc.stdout
+        raise GitError(f"git {args[0]} failed ({returncode}): {stderr[:2000]}", transient=transient)
+    return out, False
+
+
+def _feed(proc: subprocess.Popen, data: bytes) -> None:
+    try:
+        proc.stdin.write(data)
+        proc.stdin.close()
+    except (BrokenPipeError, OSError):
+        pass
 
 
 class Mirror:
@@ -213,10 +268,9 @@ class Mirror:
         """True when commit a is an ancestor of (or equal to) commit b."""
         return self.merge_base(a, b) == self._sha(a)
 
-    def diff(self, base: str | None, head: str) -> bytes:
-        """Unified diff from base (or the empty tree) to head, with fixed prefixes and renames."""
+    def _diff_args(self, base: str | None, head: str) -> list[str]:
         left = self._sha(base) if base else EMPTY_TREE_SHA
-        return self._git(
+        return [
             "diff",
             "--no-color",
             "--no-ext-diff",
@@ -229,7 +283,59 @@ class Mirror:
             left,
             self._sha(head),
             "--",
-        )
+        ]
+
+    def diff(self, base: str | None, head: str) -> bytes:
+        """Unified diff from base (or the empty tree) to head, with fixed prefixes and renames."""
+        return self._git(*self._diff_args(base, head))
+
+    def diff_capped(self, base: str | None, head: str, max_bytes: int) -> tuple[bytes, bool]:
+        """The diff, cut after max_bytes; True when it was cut."""
+        return run_git_capped(self._diff_args(base, head), git_dir=self.path, config=self.config, truncate_at=max_bytes)
+
+    def numstat(self, base: str | None, head: str) -> list[tuple[str, int | None, int | None]]:
+        """(path, added, removed) per file, None counts for binary files; cheap even for huge diffs."""
+        args = self._diff_args(base, head)
+        args[1:1] = ["--numstat", "-z"]
+        out = self._git(*args)
+        result = []
+        fields = out.split(b"\0")
+        i = 0
+        while i < len(fields):
+            head_field = fields[i]
+            if not head_field:
+                i += 1
+                continue
+            parts = head_field.split(b"\t", 2)
+            if len(parts) < 3:
+                i += 1
+                continue
+            added, removed, path = parts
+            if path == b"":  # a rename: the old and new paths follow
+                path = fields[i + 2] if i + 2 < len(fields) else b""
+                i += 3
+            else:
+                i += 1
+            result.append(
+                (
+                    path.decode("utf-8", "replace"),
+                    None if added == b"-" else int(added),
+                    None if removed == b"-" else int(removed),
+                )
+            )
+        return result
+
+    def patch_id(self, raw_diff: bytes) -> str:
+        """git's stable patch id of a diff: the same for a rebase that does not change the diff."""
+        if not raw_diff.strip():
+            return ""
+        out = self._git("patch-id", "--stable", input_bytes=raw_diff).decode().split()
+        return out[0] if out else ""
+
+    def has_commit(self, sha: str) -> bool:
+        """True when the mirror already holds this commit."""
+        out = self._git("cat-file", "-t", "--end-of-options", self._sha(sha), check=False)
+        return out.strip() == b"commit"
 
     def fast_import(self, stream: bytes) -> None:
         """Load a git fast-import stream into the mirror (used to build demo repositories)."""

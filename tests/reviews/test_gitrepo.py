@@ -193,19 +193,27 @@ def test_run_git_without_check_returns_output_of_a_failing_command(tmp_path):
     assert run_git(["rev-parse", "--verify", "--quiet", "HEAD"], git_dir=tmp_path / "x.git", check=False) == b""
 
 
+def test_run_git_capped_returns_the_first_bytes_when_truncating():
+    out, truncated = gitrepo.run_git_capped(["--version"], truncate_at=5)
+
+    assert (out, truncated) == (b"git v", True)
+
+
 def test_run_git_refuses_output_above_the_cap():
     with pytest.raises(GitError, match="produced more than 5 bytes"):
         run_git(["--version"], config=GitConfig(max_output_bytes=5))
 
 
 def test_run_git_timeout_is_a_transient_error(monkeypatch):
-    def slow(*args, **kwargs):
-        raise subprocess.TimeoutExpired(cmd=args[0], timeout=kwargs["timeout"])
+    real_popen = subprocess.Popen
 
-    monkeypatch.setattr(gitrepo.subprocess, "run", slow)
+    def slow(argv, **kwargs):
+        return real_popen(["sleep", "30"], **kwargs)
 
-    with pytest.raises(GitError, match="git fetch timed out after 7s") as excinfo:
-        run_git(["fetch"], config=GitConfig(timeout_seconds=7))
+    monkeypatch.setattr(gitrepo.subprocess, "Popen", slow)
+
+    with pytest.raises(GitError, match="git fetch timed out after 1s") as excinfo:
+        run_git(["fetch"], config=GitConfig(timeout_seconds=1))
 
     assert excinfo.value.transient is True
 
@@ -236,13 +244,13 @@ def test_run_git_ignores_the_callers_environment_and_global_config(monkeypatch, 
 
 def test_run_git_passes_extra_settings_in_the_environment_not_in_argv(monkeypatch):
     seen = {}
-    real_run = subprocess.run
+    real_popen = subprocess.Popen
 
     def spy(argv, **kwargs):
         seen["argv"] = argv
-        return real_run(argv, **kwargs)
+        return real_popen(argv, **kwargs)
 
-    monkeypatch.setattr(gitrepo.subprocess, "run", spy)
+    monkeypatch.setattr(gitrepo.subprocess, "Popen", spy)
 
     out = run_git(["config", "--get", "http.extraHeader"], extra_config={"http.extraHeader": "Authorization: t0ken"})
 
