@@ -109,3 +109,34 @@ def parse_diff(raw: bytes) -> ParsedDiff:
             )
         )
     return ParsedDiff(files=tuple(files), notes=tuple(notes))
+
+
+_GENERATED_DIRS = ("vendor/", "third_party/", "node_modules/", "dist/", "generated/", "__generated__/", "gen/")
+_GENERATED_NAMES = (
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "poetry.lock",
+    "Pipfile.lock",
+    "Cargo.lock",
+    "go.sum",
+    "composer.lock",
+    "Gemfile.lock",
+    "uv.lock",
+)
+_GENERATED_SUFFIXES = (".min.js", ".min.css", "_pb2.py", "_pb2_grpc.py", ".pb.go", ".generated.ts", ".snap", ".map")
+
+
+def is_generated_path(path: str) -> bool:
+    """True for vendored, generated or lock files, whose lines are counted apart from authored code."""
+    lowered = path.lower()
+    name = lowered.rsplit("/", 1)[-1]
+    if any(lowered.startswith(d) or f"/{d}" in lowered for d in _GENERATED_DIRS):
+        return True
+    return name in {n.lower() for n in _GENERATED_NAMES} or lowered.endswith(_GENERATED_SUFFIXES)
+
+
+def cut_at_file_boundary(raw: bytes) -> bytes:
+    """Drop the last, incomplete file of a truncated diff so that what remains parses cleanly."""
+    cut = raw.rfind(b"\ndiff --git ")
+    return raw[: cut + 1] if cut > 0 else b""

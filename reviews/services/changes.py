@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import zlib
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -12,12 +14,107 @@ from django.utils import timezone
 from reviews import policy, risk
 from reviews.ai_detection import detect_ai
 from reviews.assignment import Candidate, pick_reviewer
-from reviews.diffparse import parse_diff
+from reviews.diffparse import cut_at_file_boundary, is_generated_path, parse_diff
 from reviews.gitrepo import GitError
-from reviews.models import Assignment, Change, ChangeFile, Engineer, Review
+from reviews.models import Assignment, Change, ChangeFile, Engineer, Repository, Review, Revision
 from reviews.services.base import audit_record, repository_mirror
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Pulled:
+    base: str
+    raw: bytes
+    truncated: bool
+    numstat: list[tuple[str, int | None, int | None]]
+    commits: list[dict]
+    patch_id: str
+
+
+def _refspecs(change: Change) -> list[str]:
+    repository = change.repository
+    target = change.target_branch or repository.default_branch
+    if change.number is not None and repository.provider == Repository.Provider.GITHUB:
+        ref = f"refs/pull/{change.number}/head"
+    elif change.number is not None and repository.provider == Repository.Provider.GITLAB:
+        ref = f"refs/merge-requests/{change.number}/head"
+    else:
+        return ["+refs/heads/*:refs/heads/*"]
+    return [f"+refs/heads/{target}:refs/heads/{target}", f"+{ref}:{ref}"]
+
+
+def _pull(change: Change) -> _Pulled:
+    """Fetch what is missing into the mirror and read the diff that would merge (merge base to head)."""
+    head = change.head_sha
+    mirror = repository_mirror(change.repository)
+    if not mirror.exists() or not mirror.has_commit(head):
+        mirror.fetch(change.repository.clone_url, _refspecs(change))
+    if not mirror.has_commit(head):
+        raise GitError(f"commit {head[:12]} is not in the repository (force-pushed away?)")
+    base = change.base_sha
+    if change.state == Change.State.OPEN:
+        try:
+            target_tip = mirror.resolve(change.target_branch or change.repository.default_branch)
+        except GitError:
+            target_tip = ""
+        base = (mirror.merge_base(target_tip, head) if target_tip else None) or base
+    numstat = mirror.numstat(base or None, head)
+    raw, truncated = mirror.diff_capped(base or None, head, settings.PORTAL_DIFF_MAX_BYTES)
+    if truncated:
+        raw = cut_at_file_boundary(raw)
+    if change.state == Change.State.MERGED and not change.number:
+        commits = mirror.log(head, exclude=base or None, first_parent=True)[-1:]
+    else:
+        commits = mirror.log(head, exclude=base or None)[-500:]
+    return _Pulled(
+        base=base or "",
+        raw=raw,
+        truncated=truncated,
+        numstat=numstat,
+        commits=commits,
+        patch_id="" if truncated else mirror.patch_id(raw),
+    )
+
+
+def _files(pulled: _Pulled) -> tuple[list[ChangeFile], list[str], bool]:
+    """ChangeFiles with true counts (numstat), patches within the size limits, and notes."""
+    parsed = parse_diff(pulled.raw)
+    notes = list(parsed.notes)
+    patches = {f.path: f for f in parsed.files}
+    truncated = pulled.truncated
+    budget = settings.PORTAL_DIFF_MAX_LINES
+    files = []
+    for path, added, removed in pulled.numstat:
+        diff = patches.get(path)
+        binary = added is None or removed is None
+        lines = (added or 0) + (removed or 0)
+        keep_patch = diff is not None and (binary or lines <= budget)
+        if diff is not None and not keep_patch:
+            truncated = True
+        budget -= lines if keep_patch else 0
+        files.append(
+            ChangeFile(
+                path=path[:1000],
+                old_path=(diff.old_path if diff else "")[:1000],
+                status="binary" if binary else (diff.status if diff else "modified"),
+                lines_added=added or 0,
+                lines_removed=removed or 0,
+                is_generated=is_generated_path(path),
+                patch=diff.patch if keep_patch else "",
+            )
+        )
+    if truncated:
+        notes.append(
+            "too large to review in full: the diff is stored truncated "
+            f"(limits {settings.PORTAL_DIFF_MAX_BYTES} bytes, {settings.PORTAL_DIFF_MAX_LINES} changed lines)"
+        )
+    if any(f.status == "binary" for f in files):
+        notes.append("binary files are listed but not shown")
+    generated = [f for f in files if f.is_generated]
+    if generated:
+        notes.append(f"{len(generated)} generated or vendored file(s) counted apart")
+    return files, notes, truncated
 
 
 def change_pull_diff(*, change_id: int) -> Change | None:
@@ -28,15 +125,8 @@ def change_pull_diff(*, change_id: int) -> Change | None:
     if change.diff_state == Change.DiffState.DONE and change.diff_sha == change.head_sha:
         return change
     head = change.head_sha
-    mirror = repository_mirror(change.repository)
     try:
-        if not mirror.exists():
-            mirror.fetch(change.repository.clone_url)
-        raw = mirror.diff(change.base_sha or None, head)
-        if change.state == Change.State.MERGED:
-            commits = mirror.log(head, exclude=change.base_sha or None, first_parent=True)[-1:]
-        else:
-            commits = mirror.log(head, exclude=change.base_sha or None)
+        pulled = _pull(change)
     except GitError as exc:
         if exc.transient:
             raise
@@ -44,46 +134,65 @@ def change_pull_diff(*, change_id: int) -> Change | None:
             diff_state=Change.DiffState.FAILED, diff_error=str(exc)[:2000], updated_at=timezone.now()
         )
         return change
-    parsed = parse_diff(raw)
-    ai = detect_ai(
-        [c["message"] for c in commits],
-        [email for c in commits for email in (c["author_email"], c["committer_email"])],
+    files, notes, truncated = _files(pulled)
+    detection = detect_ai(
+        [c["message"] for c in pulled.commits],
+        [email for c in pulled.commits for email in (c["author_email"], c["committer_email"])],
         branch=change.source_branch,
+        labels=change.labels or (),
     )
     with transaction.atomic():
         locked = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
         if locked.head_sha != head:
             return locked  # a newer revision arrived; its own task will do the work
         ChangeFile.objects.filter(change=locked).delete()
-        ChangeFile.objects.bulk_create(
-            [
-                ChangeFile(
-                    change=locked,
-                    path=f.path[:1000],
-                    old_path=f.old_path[:1000],
-                    status=f.status,
-                    lines_added=f.lines_added,
-                    lines_removed=f.lines_removed,
-                    patch=f.patch,
-                )
-                for f in parsed.files
-            ],
-            batch_size=500,
-        )
-        locked.lines_added = parsed.lines_added
-        locked.lines_removed = parsed.lines_removed
-        locked.files_count = len(parsed.files)
-        locked.ai_assisted = ai.assisted
-        locked.ai_confidence = ai.confidence
-        locked.ai_evidence = list(ai.evidence)
+        for f in files:
+            f.change = locked
+        ChangeFile.objects.bulk_create(files, batch_size=500)
+        authored = [f for f in files if not f.is_generated]
+        locked.base_sha = pulled.base
+        locked.lines_added = sum(f.lines_added for f in authored)
+        locked.lines_removed = sum(f.lines_removed for f in authored)
+        locked.generated_lines = sum(f.lines_added + f.lines_removed for f in files if f.is_generated)
+        locked.files_count = len(files)
+        locked.diff_truncated = truncated
+        locked.ai_confidence = detection.confidence
+        locked.ai_evidence = list(detection.evidence)
+        _apply_ai(locked)
         locked.diff_state = Change.DiffState.DONE
         locked.diff_sha = head
-        locked.diff_error = "\n".join(parsed.notes)
-        _apply_policy(locked, tuple(f.path for f in parsed.files))
+        locked.diff_error = "\n".join(notes)
+        Revision.objects.get_or_create(
+            change=locked,
+            head_sha=head,
+            defaults={
+                "number": locked.revisions.count() + 1,
+                "base_sha": pulled.base,
+                "raw_diff": zlib.compress(pulled.raw, 6),
+                "raw_size": len(pulled.raw),
+                "truncated": truncated,
+                "patch_id": pulled.patch_id,
+            },
+        )
+        _apply_policy(locked, _policy_paths(files))
         locked.save()
         if locked.state == Change.State.OPEN and locked.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
             change_assign(change=locked)
     return locked
+
+
+def _policy_paths(files: list[ChangeFile]) -> tuple[str, ...]:
+    """Every path a change touches, old names of renamed files included (a move out of a sensitive path counts)."""
+    paths = [f.path for f in files]
+    paths += [f.old_path for f in files if f.old_path]
+    return tuple(dict.fromkeys(paths))
+
+
+def _apply_ai(change: Change) -> None:
+    """Combine detection with the author's declaration; flag what was detected but not declared."""
+    detected = bool(change.ai_evidence) and change.ai_confidence >= 0.5
+    change.ai_assisted = detected or change.ai_declared is True
+    change.ai_undeclared = detected and change.ai_declared is not True
 
 
 def _apply_policy(change: Change, paths: tuple[str, ...]) -> None:
