@@ -133,12 +133,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
+# Fail fast when the broker is down: the request has stored its work, and the sweeper resends it.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("PORTAL_CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+}
 CELERY_BEAT_SCHEDULE = {
-    "reviews.sweep_unprocessed": {
-        "task": "reviews.sweep_unprocessed",
-        "schedule": crontab(minute="*/5"),
+    "reviews.sweep_unprocessed": {"task": "reviews.sweep_unprocessed", "schedule": crontab(minute="*/2")},
+    "reviews.poll_repositories": {
+        "task": "reviews.poll_repositories",
+        "schedule": env_int("PORTAL_POLL_SECONDS", 300, minimum=10),
     },
 }
 
@@ -148,6 +156,9 @@ PORTAL_GIT_MAX_OUTPUT_BYTES = env_int("PORTAL_GIT_MAX_OUTPUT_BYTES", 64 * 1024 *
 PORTAL_GIT_ALLOWED_PROTOCOLS = env_list("PORTAL_GIT_ALLOWED_PROTOCOLS", ["file", "https"])
 PORTAL_SENIOR_LEVEL = env_int("PORTAL_SENIOR_LEVEL", 6, minimum=1)
 PORTAL_SIZE_LIMIT_LINES = env_int("PORTAL_SIZE_LIMIT_LINES", 1000, minimum=1)
+PORTAL_GITHUB_WEBHOOK_SECRET = env_secret("PORTAL_GITHUB_WEBHOOK_SECRET")
+PORTAL_GITLAB_WEBHOOK_TOKEN = env_secret("PORTAL_GITLAB_WEBHOOK_TOKEN")
+PORTAL_WEBHOOK_MAX_BYTES = env_int("PORTAL_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 PORTAL_DIFF_MAX_BYTES = env_int("PORTAL_DIFF_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 PORTAL_DIFF_MAX_LINES = env_int("PORTAL_DIFF_MAX_LINES", 20000, minimum=10)
 PORTAL_DEMO_PASSWORD = env_str("PORTAL_DEMO_PASSWORD", "countersign-demo")

@@ -6,10 +6,12 @@ from reviews.models import (
     AuditEvent,
     Change,
     ChangeFile,
+    Delivery,
     Deployment,
     Engineer,
     Repository,
     Review,
+    Revision,
     Service,
     Team,
 )
@@ -40,7 +42,18 @@ class EngineerAdmin(admin.ModelAdmin):
 
 @admin.register(Repository)
 class RepositoryAdmin(admin.ModelAdmin):
-    list_display = ("name", "provider", "clone_url", "default_branch", "last_fetched_at")
+    list_display = ("name", "provider", "clone_url", "default_branch", "poll_enabled", "last_fetched_at", "last_error")
+    fields = (
+        "name",
+        "provider",
+        "clone_url",
+        "default_branch",
+        "sensitive_paths",
+        "webhook_secret",
+        "api_token",
+        "poll_enabled",
+        "track_branches",
+    )
 
 
 @admin.register(Service)
@@ -106,3 +119,16 @@ class DeploymentAdmin(admin.ModelAdmin):
     list_display = ("service", "environment", "sha", "deployed_at")
     list_filter = ("service", "environment")
     filter_horizontal = ("changes",)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("received_at", "provider", "event", "action", "repository_name", "status", "attempts")
+    list_filter = ("provider", "status", "event")
+    search_fields = ("delivery_id", "repository_name")
+
+
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdmin):
+    list_display = ("change", "number", "head_sha", "raw_size", "truncated", "created_at")
+    exclude = ("raw_diff",)

@@ -332,6 +332,11 @@ class Mirror:
         out = self._git("patch-id", "--stable", input_bytes=raw_diff).decode().split()
         return out[0] if out else ""
 
+    def rev_list(self, head: str, *, max_count: int = 10000) -> list[str]:
+        """SHAs of the commits reachable from head, newest first, at most max_count."""
+        out = self._git("rev-list", f"--max-count={int(max_count)}", "--end-of-options", self._sha(head), "--")
+        return [line for line in out.decode().split() if is_sha(line)]
+
     def has_commit(self, sha: str) -> bool:
         """True when the mirror already holds this commit."""
         out = self._git("cat-file", "-t", "--end-of-options", self._sha(sha), check=False)

@@ -36,6 +36,8 @@ class HostChange:
     merged_at: datetime | None
     updated_at: datetime | None
     new_commits: bool = True
+    base_sha: str = ""
+    merge_sha: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,10 @@ def _sha(container: dict, key: str, name: str) -> str:
     return value
 
 
+def _optional_sha(value: Any) -> str:
+    return value if isinstance(value, str) and is_sha(value) else ""
+
+
 def _ref(value: str, name: str) -> str:
     if value.startswith("refs/heads/"):
         value = value[len("refs/heads/") :]
@@ -173,6 +179,8 @@ def _github_pull(pr: dict) -> HostChange:
         opened_at=parse_time(pr.get("created_at")),
         merged_at=parse_time(pr.get("merged_at")),
         updated_at=parse_time(pr.get("updated_at")),
+        base_sha=_optional_sha(base.get("sha")),
+        merge_sha=_optional_sha(pr.get("merge_commit_sha")) if merged else "",
     )
 
 
@@ -303,6 +311,7 @@ def parse_gitlab(event: str, payload: Any) -> HostEvent:
             merged_at=parse_time(attrs.get("updated_at")) if state == "merged" else None,
             updated_at=parse_time(attrs.get("updated_at")),
             new_commits=action != "update" or "oldrev" in attrs,
+            merge_sha=_optional_sha(attrs.get("merge_commit_sha")) if state == "merged" else "",
         )
         mapped = GITLAB_MR_ACTIONS.get(action)
         if mapped == "approved":

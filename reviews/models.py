@@ -130,6 +130,8 @@ class Change(models.Model):
     target_branch = models.CharField(max_length=255, blank=True)
     is_draft = models.BooleanField(default=False)
     labels = models.JSONField(default=list, blank=True)
+    merge_sha = models.CharField(max_length=40, blank=True, help_text="Commit that landed the change on its target.")
+    host_updated_at = models.DateTimeField(null=True, blank=True, help_text="Newest host event applied.")
     base_sha = models.CharField(max_length=40, blank=True)
     head_sha = models.CharField(max_length=40)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from reviews.models import Assignment, Attestation, Change, ChangeFile, Engineer, Review
+from reviews.models import Assignment, Attestation, Change, ChangeFile, Delivery, Engineer, Review
 
 
 def engineer_for_user(user) -> Engineer | None:
@@ -75,3 +75,11 @@ def navigation_counts(engineer: Engineer | None) -> dict[str, int]:
         mine=Count("pk"), to_attest=Count("pk", filter=Q(review_state=Change.ReviewState.AWAITING_ATTESTATION))
     )
     return {**counts, **mine}
+
+
+def deliveries(*, status: str = "", limit: int = 200) -> QuerySet[Delivery]:
+    """The newest webhook deliveries, without their payloads."""
+    queryset = Delivery.objects.select_related("repository").defer("payload").order_by("-received_at")
+    if status:
+        queryset = queryset.filter(status=status)
+    return queryset[:limit]

@@ -9,32 +9,61 @@ from django.utils import timezone
 
 from reviews import services
 from reviews.gitrepo import GitError
-from reviews.models import Change
+from reviews.models import Change, Delivery, Repository
+from reviews.services.deliveries import deployment_apply
+
+RETRY = {"autoretry_for": (GitError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
 
 
-@shared_task(
-    name="reviews.change_pull_diff",
-    autoretry_for=(GitError,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=8,
-    acks_late=True,
-)
+@shared_task(name="reviews.change_pull_diff", acks_late=True, **RETRY)
 def change_pull_diff(change_id: int) -> str:
     """Pull and parse a change's diff, then apply policy and assignment."""
     change = services.change_pull_diff(change_id=change_id)
     return change.diff_state if change else "missing"
 
 
+@shared_task(name="reviews.repository_poll", acks_late=True, **RETRY)
+def repository_poll(repository_id: int) -> str:
+    """Fetch one repository and record new commits (and branches, where tracked)."""
+    result = services.repository_poll(repository_id=repository_id)
+    return "skipped" if result is None else f"{result.merged_created} merged, {result.open_created} open"
+
+
+@shared_task(name="reviews.poll_repositories")
+def poll_repositories() -> int:
+    """Queue a poll of every repository that has polling on."""
+    ids = list(Repository.objects.filter(poll_enabled=True).values_list("pk", flat=True))
+    for repository_id in ids:
+        repository_poll.delay(repository_id)
+    return len(ids)
+
+
+@shared_task(name="reviews.deployment_from_host", acks_late=True, **RETRY)
+def deployment_from_host(delivery_id: int) -> str:
+    """Record the deployment a stored delivery reports."""
+    delivery = Delivery.objects.select_related("repository").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != Delivery.Status.RECEIVED:
+        return "nothing to do"
+    deployment_apply(delivery=delivery)
+    return delivery.status
+
+
 @shared_task(name="reviews.sweep_unprocessed")
-def sweep_unprocessed(older_than_seconds: int = 120) -> int:
-    """Enqueue every change whose diff is still pending, so nothing waits on a lost message."""
+def sweep_unprocessed(older_than_seconds: int = 60) -> int:
+    """Queue again every change or delivery whose work is not done, so nothing waits on a lost message."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    ids = list(
-        Change.objects.filter(diff_state=Change.DiffState.PENDING, updated_at__lt=cutoff).values_list("pk", flat=True)[
+    change_ids = list(
+        Change.objects.filter(diff_state=Change.DiffState.PENDING, updated_at__lte=cutoff).values_list("pk", flat=True)[
             :5000
         ]
     )
-    for change_id in ids:
+    for change_id in change_ids:
         change_pull_diff.delay(change_id)
-    return len(ids)
+    delivery_ids = list(
+        Delivery.objects.filter(status=Delivery.Status.RECEIVED, received_at__lte=cutoff).values_list("pk", flat=True)[
+            :5000
+        ]
+    )
+    for delivery_id in delivery_ids:
+        deployment_from_host.delay(delivery_id)
+    return len(change_ids) + len(delivery_ids)

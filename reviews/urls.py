@@ -10,4 +10,6 @@ urlpatterns = [
     path("changes/<int:change_id>/", views.change_detail, name="change-detail"),
     path("changes/<int:change_id>/review/", views.change_review, name="change-review"),
     path("changes/<int:change_id>/attest/", views.change_attest, name="change-attest"),
+    path("deliveries/", views.delivery_list, name="delivery-list"),
+    path("deliveries/<int:delivery_id>/redeliver/", views.delivery_redeliver, name="delivery-redeliver"),
 ]

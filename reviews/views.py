@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reviews import selectors, services
 from reviews.forms import AttestForm, ReviewForm
+from reviews.models import Delivery
 
 _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
 
@@ -131,3 +132,29 @@ def change_attest(request: HttpRequest, change_id: int) -> HttpResponse:
     else:
         messages.success(request, "Self-review attested.")
     return redirect("reviews:change-detail", change_id=change.pk)
+
+
+@login_required
+@require_GET
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    """The webhook delivery log (admins only), newest first, filterable by status."""
+    if not request.user.is_staff:
+        return HttpResponseForbidden("Only admins can read the delivery log.")
+    status = request.GET.get("status", "")
+    deliveries = selectors.deliveries(status=status if status in Delivery.Status.values else "")
+    context = {"deliveries": deliveries, "status": status, "statuses": Delivery.Status.choices}
+    return render(request, "reviews/delivery_list.html", context)
+
+
+@login_required
+@require_POST
+def delivery_redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    """Apply a stored delivery again (admins only)."""
+    if not request.user.is_staff:
+        return HttpResponseForbidden("Only admins can redeliver.")
+    delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None:
+        raise Http404("No such delivery.")
+    delivery = services.delivery_redeliver(delivery=delivery, actor=request.user)
+    messages.success(request, f"Delivery {delivery.delivery_id} applied again: {delivery.get_status_display()}.")
+    return redirect("reviews:delivery-list")

@@ -2,8 +2,16 @@
 
 from reviews.services.base import NotAllowed, ServiceError, audit_record, enqueue, git_config, repository_mirror
 from reviews.services.changes import change_assign, change_pull_diff
-from reviews.services.deployments import deployment_record
-from reviews.services.intake import ImportResult, change_new_revision, repository_import, repository_register
+from reviews.services.deliveries import change_apply_host, delivery_receive, delivery_redeliver, parse_delivery
+from reviews.services.deployments import deployment_record, deployment_record_for_sha
+from reviews.services.intake import (
+    ImportResult,
+    change_new_revision,
+    enqueue_diffs,
+    repository_import,
+    repository_poll,
+    repository_register,
+)
 from reviews.services.signoff import can_sign_off, change_attest, review_import, review_submit
 
 __all__ = [
@@ -12,15 +20,22 @@ __all__ = [
     "ServiceError",
     "audit_record",
     "can_sign_off",
+    "change_apply_host",
     "change_assign",
     "change_attest",
     "change_new_revision",
     "change_pull_diff",
+    "delivery_receive",
+    "delivery_redeliver",
     "deployment_record",
+    "deployment_record_for_sha",
+    "enqueue_diffs",
     "enqueue",
     "git_config",
+    "parse_delivery",
     "repository_import",
     "repository_mirror",
+    "repository_poll",
     "repository_register",
     "review_import",
     "review_submit",

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 
-from reviews.models import Change, Deployment, Service
+from reviews.models import Change, Deployment, Repository, Service
+from reviews.services.base import repository_mirror
 
 
 def deployment_record(
@@ -23,3 +25,32 @@ def deployment_record(
                 deployed_at=deployed_at
             )
     return deployment
+
+
+def deployment_record_for_sha(
+    *, repository: Repository, services: list[Service], environment: str, sha: str, deployed_at: datetime
+) -> int:
+    """Record that sha went out: each service carries the merged changes reachable from it not yet deployed there."""
+    mirror = repository_mirror(repository)
+    if not mirror.exists() or not mirror.has_commit(sha):
+        mirror.fetch(repository.clone_url)
+    reachable = set(mirror.rev_list(sha, max_count=20000))
+    candidates = list(
+        Change.objects.filter(repository=repository, state=Change.State.MERGED)
+        .filter(Q(head_sha__in=reachable) | Q(merge_sha__in=reachable))
+        .prefetch_related("files")
+    )
+    recorded = 0
+    for service in services:
+        already = set(
+            Deployment.objects.filter(service=service, environment=environment).values_list("changes", flat=True)
+        )
+        prefixes = tuple(service.path_prefixes or ())
+        carried = [
+            c
+            for c in candidates
+            if c.pk not in already and (not prefixes or any(f.path.startswith(prefixes) for f in c.files.all()))
+        ]
+        deployment_record(service=service, environment=environment, sha=sha, deployed_at=deployed_at, changes=carried)
+        recorded += 1
+    return recorded

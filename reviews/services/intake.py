@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from reviews.gitrepo import GitError, check_url, is_safe_ref
+from reviews.gitrepo import GitError, Mirror, check_url, is_safe_ref
 from reviews.models import Change, Engineer, Repository
 from reviews.services.base import ServiceError, audit_record, enqueue, repository_mirror
 
@@ -63,13 +63,40 @@ def repository_import(*, repository: Repository) -> ImportResult:
     """Fetch the repository into its mirror and record its history and open branches as changes."""
     mirror = repository_mirror(repository)
     mirror.fetch(repository.clone_url)
+    return _record_history(repository, mirror)
+
+
+def repository_poll(*, repository_id: int) -> ImportResult | None:
+    """Fetch one repository and record what is new; a second poller of the same repository skips it."""
+    with transaction.atomic():
+        repository = Repository.objects.select_for_update(skip_locked=True).filter(pk=repository_id).first()
+        if repository is None:
+            return None
+        mirror = repository_mirror(repository)
+        try:
+            mirror.fetch(repository.clone_url)
+        except GitError as exc:
+            repository.last_error = str(exc)[:2000]
+            repository.save(update_fields=["last_error"])
+            if exc.transient:
+                raise
+            return None
+        if repository.last_error:
+            repository.last_error = ""
+            repository.save(update_fields=["last_error"])
+        return _record_history(repository, mirror)
+
+
+def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     default_sha = mirror.resolve(repository.default_branch)
     engineers = {e.email.lower(): e for e in Engineer.objects.all()}
     existing = dict(Change.objects.filter(repository=repository).values_list("external_id", "head_sha"))
+    # Commits that landed a pull/merge request already tracked as a change are that change, not a new one.
+    landed = set(Change.objects.filter(repository=repository).exclude(merge_sha="").values_list("merge_sha", flat=True))
 
     new_changes: list[Change] = []
     for commit in mirror.log(default_sha, first_parent=True):
-        if commit["sha"] in existing:
+        if commit["sha"] in existing or commit["sha"] in landed:
             continue
         merged_at = _parse_time(commit["committed_at"])
         new_changes.append(
@@ -91,7 +118,8 @@ def repository_import(*, repository: Repository) -> ImportResult:
     merged_created = len(new_changes)
 
     open_created = open_updated = 0
-    for branch, tip in sorted(mirror.branches().items()):
+    track_branches = repository.track_branches and repository.provider == Repository.Provider.GIT
+    for branch, tip in sorted(mirror.branches().items()) if track_branches else ():
         if branch == repository.default_branch or mirror.is_ancestor(tip, default_sha):
             continue
         external_id = f"branch:{branch}"
@@ -134,11 +162,12 @@ def repository_import(*, repository: Repository) -> ImportResult:
                 repository=repository, external_id__in=[c.external_id for c in new_changes]
             ).values_list("pk", flat=True)
         )
-        _enqueue_diffs(created_ids)
+        enqueue_diffs(created_ids)
     return ImportResult(merged_created=merged_created, open_created=open_created, open_updated=open_updated)
 
 
-def _enqueue_diffs(change_ids: list[int]) -> None:
+def enqueue_diffs(change_ids: list[int]) -> None:
+    """Queue the diff work of these changes once the transaction commits."""
     from reviews.tasks import change_pull_diff
 
     for change_id in change_ids:
@@ -160,5 +189,5 @@ def change_new_revision(*, change: Change, head_sha: str, base_sha: str) -> Chan
         audit_record(
             actor=None, action="change.new_revision", target=change, payload={"from": previous, "to": head_sha}
         )
-        _enqueue_diffs([change.pk])
+        enqueue_diffs([change.pk])
     return change

@@ -80,7 +80,15 @@ def review_submit(
 
 
 def _record_review(
-    *, change: Change, reviewer: Engineer, verdict: str, head_sha: str, seconds_spent: int, comment: str, at: datetime
+    *,
+    change: Change,
+    reviewer: Engineer,
+    verdict: str,
+    head_sha: str,
+    seconds_spent: int,
+    comment: str,
+    at: datetime,
+    source: str = Review.Source.PORTAL,
 ) -> Review:
     """Write a verdict and its ledger entry, close the reviewer's assignment, update the change."""
     review = Review.objects.create(
@@ -91,6 +99,7 @@ def _record_review(
         seconds_spent=max(0, int(seconds_spent)),
         comment=comment[:20000],
         created_at=at,
+        source=source,
     )
     event = audit_record(
         actor=reviewer.user,
@@ -109,7 +118,15 @@ def _record_review(
     return review
 
 
-def review_import(*, change: Change, reviewer: Engineer, verdict: str, seconds_spent: int, at: datetime) -> Review:
+def review_import(
+    *,
+    change: Change,
+    reviewer: Engineer,
+    verdict: str,
+    seconds_spent: int,
+    at: datetime,
+    source: str = Review.Source.HISTORY,
+) -> Review:
     """Record a verdict given before the change reached the portal (host review events, history)."""
     if verdict not in Review.Verdict.values:
         raise ServiceError(f"unknown verdict {verdict!r}")
@@ -125,4 +142,5 @@ def review_import(*, change: Change, reviewer: Engineer, verdict: str, seconds_s
             seconds_spent=seconds_spent,
             comment="",
             at=at,
+            source=source,
         )

@@ -1,0 +1,124 @@
+"""Webhook endpoints of the git hosts: authenticate, store, acknowledge fast; the work runs in Celery."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from reviews.hostevents import PayloadError, verify_github_signature, verify_gitlab_token
+from reviews.models import Delivery, Repository
+from reviews.services.deliveries import delivery_receive, parse_delivery
+
+log = logging.getLogger(__name__)
+
+
+def _answer(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"detail": message, **extra}, status=status)
+
+
+def _read_body(request: HttpRequest) -> bytes | JsonResponse:
+    length = request.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > settings.PORTAL_WEBHOOK_MAX_BYTES:
+        return _answer(413, f"payload larger than {settings.PORTAL_WEBHOOK_MAX_BYTES} bytes")
+    body = request.read(settings.PORTAL_WEBHOOK_MAX_BYTES + 1)
+    if len(body) > settings.PORTAL_WEBHOOK_MAX_BYTES:
+        return _answer(413, f"payload larger than {settings.PORTAL_WEBHOOK_MAX_BYTES} bytes")
+    return body
+
+
+def _json(body: bytes) -> dict | JsonResponse:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _answer(400, f"body is not valid JSON: {exc}")
+    if not isinstance(payload, dict):
+        return _answer(400, "body must be a JSON object")
+    return payload
+
+
+def _repository_secret(payload: dict, path: tuple[str, str], field: str) -> str:
+    container = payload.get(path[0])
+    name = container.get(path[1]) if isinstance(container, dict) else None
+    if not isinstance(name, str):
+        return ""
+    repository = Repository.objects.filter(name=name).only(field).first()
+    return getattr(repository, field, "") if repository else ""
+
+
+def _receive(provider: str, event: str, delivery_id: str, payload: dict) -> JsonResponse:
+    if not event:
+        return _answer(400, "missing event header")
+    if not delivery_id or len(delivery_id) > 200:
+        return _answer(400, "missing or overlong delivery id header")
+    try:
+        parsed = parse_delivery(provider, event, payload)
+    except PayloadError as exc:
+        return _answer(400, f"payload does not match the {event} event: {exc}")
+    delivery, created = delivery_receive(
+        provider=provider, delivery_id=delivery_id, event=event, payload=payload, parsed=parsed
+    )
+    if not created:
+        return _answer(200, "duplicate delivery, already received", delivery=delivery.pk, status=delivery.status)
+    if parsed.kind == "ping":
+        return _answer(200, "pong", delivery=delivery.pk)
+    return _answer(202, delivery.error or "accepted", delivery=delivery.pk, status=delivery.status)
+
+
+@csrf_exempt
+@require_POST
+def github(request: HttpRequest) -> JsonResponse:
+    """GitHub: X-Hub-Signature-256 over the raw body; deduplicated on X-GitHub-Delivery."""
+    body = _read_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    signature = request.headers.get("X-Hub-Signature-256", "")
+    trusted = verify_github_signature(settings.PORTAL_GITHUB_WEBHOOK_SECRET, body, signature)
+    payload = _json(body)
+    if not trusted:
+        # The repository's own secret, when it has one, wins over the global one.
+        secret = (
+            ""
+            if isinstance(payload, JsonResponse)
+            else _repository_secret(payload, ("repository", "full_name"), "webhook_secret")
+        )
+        trusted = verify_github_signature(secret, body, signature)
+    if not trusted:
+        return _answer(401, "signature missing or invalid")
+    if isinstance(payload, JsonResponse):
+        return payload
+    return _receive(
+        Delivery.Provider.GITHUB,
+        request.headers.get("X-GitHub-Event", ""),
+        request.headers.get("X-GitHub-Delivery", ""),
+        payload,
+    )
+
+
+@csrf_exempt
+@require_POST
+def gitlab(request: HttpRequest) -> JsonResponse:
+    """GitLab: X-Gitlab-Token; deduplicated on Idempotency-Key, else X-Gitlab-Event-UUID."""
+    body = _read_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    token = request.headers.get("X-Gitlab-Token", "")
+    trusted = verify_gitlab_token(settings.PORTAL_GITLAB_WEBHOOK_TOKEN, token)
+    payload = _json(body)
+    if not trusted:
+        secret = (
+            ""
+            if isinstance(payload, JsonResponse)
+            else _repository_secret(payload, ("project", "path_with_namespace"), "webhook_secret")
+        )
+        trusted = verify_gitlab_token(secret, token)
+    if not trusted:
+        return _answer(401, "token missing or invalid")
+    if isinstance(payload, JsonResponse):
+        return payload
+    delivery_id = request.headers.get("Idempotency-Key") or request.headers.get("X-Gitlab-Event-UUID", "")
+    return _receive(Delivery.Provider.GITLAB, request.headers.get("X-Gitlab-Event", ""), delivery_id, payload)
