@@ -50,5 +50,9 @@ test: install-dev
 	  PORTAL_DATA_DIR=$(CURDIR)/var/test DJANGO_ALLOW_ASYNC_UNSAFE=true \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
+# Prints throughput and latency figures with ratios; needs PostgreSQL and Redis (see README).
+bench: install-dev
+	$(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -17,8 +17,8 @@ from reviews.services.deliveries import delivery_receive, parse_delivery
 log = logging.getLogger(__name__)
 
 
-def _answer(status: int, message: str, **extra) -> JsonResponse:
-    return JsonResponse({"detail": message, **extra}, status=status)
+def _answer(code: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"detail": message, **extra}, status=code)
 
 
 def _read_body(request: HttpRequest) -> bytes | JsonResponse:
