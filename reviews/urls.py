@@ -10,6 +10,7 @@ urlpatterns = [
     path("changes/<int:change_id>/", views.change_detail, name="change-detail"),
     path("changes/<int:change_id>/review/", views.change_review, name="change-review"),
     path("changes/<int:change_id>/attest/", views.change_attest, name="change-attest"),
+    path("changes/<int:change_id>/declare-ai/", views.change_declare_ai, name="change-declare-ai"),
     path("deliveries/", views.delivery_list, name="delivery-list"),
     path("deliveries/<int:delivery_id>/redeliver/", views.delivery_redeliver, name="delivery-redeliver"),
 ]

@@ -158,3 +158,25 @@ def delivery_redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
     delivery = services.delivery_redeliver(delivery=delivery, actor=request.user)
     messages.success(request, f"Delivery {delivery.delivery_id} applied again: {delivery.get_status_display()}.")
     return redirect("reviews:delivery-list")
+
+
+@login_required
+@require_POST
+def change_declare_ai(request: HttpRequest, change_id: int) -> HttpResponse:
+    """The author declares whether AI assisted the change."""
+    change = selectors.change_detail(change_id)
+    if change is None:
+        raise Http404("No such change.")
+    engineer = _engineer(request)
+    if engineer is None or change.author_id != engineer.pk:
+        return HttpResponseForbidden("Only the author of a change can declare AI assistance.")
+    value = request.POST.get("ai_assisted", "")
+    if value not in ("yes", "no"):
+        return HttpResponse("ai_assisted must be yes or no.", status=400, content_type="text/plain")
+    try:
+        services.change_declare_ai(change=change, engineer=engineer, declared=value == "yes")
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Declaration recorded.")
+    return redirect("reviews:change-detail", change_id=change.pk)

@@ -1,7 +1,7 @@
 """Every write of the reviews app, one function per action."""
 
 from reviews.services.base import NotAllowed, ServiceError, audit_record, enqueue, git_config, repository_mirror
-from reviews.services.changes import change_assign, change_pull_diff
+from reviews.services.changes import change_assign, change_pull_diff, change_reevaluate
 from reviews.services.deliveries import change_apply_host, delivery_receive, delivery_redeliver, parse_delivery
 from reviews.services.deployments import deployment_record, deployment_record_for_sha
 from reviews.services.intake import (
@@ -12,7 +12,7 @@ from reviews.services.intake import (
     repository_poll,
     repository_register,
 )
-from reviews.services.signoff import can_sign_off, change_attest, review_import, review_submit
+from reviews.services.signoff import can_sign_off, change_attest, change_declare_ai, review_import, review_submit
 
 __all__ = [
     "ImportResult",
@@ -23,6 +23,8 @@ __all__ = [
     "change_apply_host",
     "change_assign",
     "change_attest",
+    "change_declare_ai",
+    "change_reevaluate",
     "change_new_revision",
     "change_pull_diff",
     "delivery_receive",

@@ -309,3 +309,14 @@ def change_assign(*, change: Change) -> Assignment | None:
         payload={"reviewer_id": pick.engineer_id, "reasons": reasons},
     )
     return assignment
+
+
+def change_reevaluate(*, change: Change) -> Change:
+    """Apply AI assistance and policy again from the stored files (after a declaration or a policy edit)."""
+    files = list(change.files.all())
+    _apply_ai(change)
+    _apply_policy(change, _policy_paths(files))
+    change.save()
+    if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
+        change_assign(change=change)
+    return change

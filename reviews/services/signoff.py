@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from reviews.models import Assignment, Attestation, Change, Engineer, Review
 from reviews.services.base import NotAllowed, ServiceError, audit_record
-from reviews.services.changes import _review_state, change_assign
+from reviews.services.changes import _review_state, change_assign, change_reevaluate
 
 
 def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Attestation:
@@ -144,3 +144,23 @@ def review_import(
             at=at,
             source=source,
         )
+
+
+def change_declare_ai(*, change: Change, engineer: Engineer, declared: bool) -> Change:
+    """The author declares whether AI assisted the change; policy is applied again."""
+    with transaction.atomic():
+        change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
+        if change.author_id != engineer.pk:
+            raise NotAllowed("only the author of a change can declare AI assistance")
+        if change.state != Change.State.OPEN:
+            raise ServiceError("only open changes can be declared")
+        previous = change.ai_declared
+        change.ai_declared = declared
+        if change.diff_state == Change.DiffState.DONE:
+            change_reevaluate(change=change)
+        else:
+            change.save(update_fields=["ai_declared", "updated_at"])
+        audit_record(
+            actor=engineer.user, action="change.ai_declared", target=change, payload={"from": previous, "to": declared}
+        )
+    return change
