@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from reviews import services
 from reviews.gitrepo import GitError
+from reviews.hostapi import HostApiError
 from reviews.models import Change, Delivery, Repository
+from reviews.services.deliveries import change_refresh_metadata as refresh_metadata
 from reviews.services.deliveries import deployment_apply
 
 RETRY = {"autoretry_for": (GitError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
@@ -67,3 +69,15 @@ def sweep_unprocessed(older_than_seconds: int = 60) -> int:
     for delivery_id in delivery_ids:
         deployment_from_host.delay(delivery_id)
     return len(change_ids) + len(delivery_ids)
+
+
+@shared_task(name="reviews.change_refresh_metadata", bind=True, acks_late=True, max_retries=10)
+def change_refresh_metadata(self, change_id: int) -> str:
+    """Read a pull/merge request's metadata from the host's API; wait out rate limits."""
+    try:
+        change = refresh_metadata(change_id=change_id)
+    except HostApiError as exc:
+        if exc.transient:
+            raise self.retry(exc=exc, countdown=min(exc.retry_after or 30, 3600)) from None
+        return f"failed: {exc}"
+    return "missing" if change is None else "done"

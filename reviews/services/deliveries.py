@@ -147,6 +147,7 @@ def change_apply_host(*, repository: Repository, provider: str, host: HostChange
         )
         audit_record(actor=None, action="change.received", target=change, payload={"action": action})
         enqueue_diffs([change.pk])
+        _enqueue_metadata(change)
         _drop_duplicate_commit_change(change)
         return change
     stale = bool(change.host_updated_at and host.updated_at and host.updated_at < change.host_updated_at)
@@ -173,6 +174,13 @@ def change_apply_host(*, repository: Repository, provider: str, host: HostChange
         enqueue_diffs([change.pk])
     _drop_duplicate_commit_change(change)
     return change
+
+
+def _enqueue_metadata(change: Change) -> None:
+    if change.repository.api_token:
+        from reviews.tasks import change_refresh_metadata as task
+
+        enqueue(task, change.pk)
 
 
 def _drop_duplicate_commit_change(change: Change) -> None:
@@ -226,3 +234,32 @@ def deployment_apply(*, delivery: Delivery) -> None:
         deployed_at=parsed.deployed_at or timezone.now(),
     )
     _finish(delivery, Delivery.Status.PROCESSED, f"{recorded} deployment(s) recorded")
+
+
+def change_refresh_metadata(*, change_id: int) -> Change | None:
+    """Read title, body, labels, draft flag and author from the host's API, where a token is configured."""
+    from reviews.hostapi import client_for
+
+    change = Change.objects.select_related("repository").filter(pk=change_id).first()
+    if change is None or change.number is None or not change.repository.api_token:
+        return change
+    repository = change.repository
+    meta = client_for(repository.provider, repository.clone_url, repository.api_token).pull_request(
+        repository.name, change.number
+    )
+    with transaction.atomic():
+        change = Change.objects.select_for_update().get(pk=change.pk)
+        labels_changed = sorted(change.labels or []) != sorted(meta.labels)
+        change.title = meta.title or change.title
+        change.description = meta.body
+        change.is_draft = meta.draft
+        change.labels = list(meta.labels)
+        if change.author_id is None and meta.author_login:
+            change.author = _engineer_for_login(repository.provider, meta.author_login)
+        if labels_changed:
+            change.diff_state = Change.DiffState.PENDING  # labels feed AI detection: evaluate again
+            change.diff_sha = ""
+        change.save()
+        if labels_changed:
+            enqueue_diffs([change.pk])
+    return change
