@@ -10,7 +10,7 @@ AI_TRAILERS = (
     "Co-authored-by: Claude <noreply@anthropic.com>",
     "Co-authored-by: Copilot <198982749+Copilot@users.noreply.github.com>",
     "Co-authored-by: Cursor Agent <cursoragent@cursor.com>",
-    "Assisted-by: GitHub Copilot",
+    "Assisted-by: GitHub Copilot <copilot@github.com>",
     "Generated-by: OpenAI Codex <codex@openai.com>",
 )
 # A person who happens to be called Claude: a human co-author, not AI assistance.

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 
 # Addresses and domains that AI coding tools put in trailers or use as identities.
 AI_EMAIL_DOMAINS = (
+    "claude.ai",
+    "claude.com",
+    "chatgpt.com",
     "anthropic.com",
     "openai.com",
     "cursor.com",
@@ -29,6 +33,7 @@ NON_AI_BOTS = re.compile(r"(dependabot|renovate|github-actions|snyk-bot|pre-comm
 TRAILER_KEYS = ("co-authored-by", "assisted-by", "generated-by", "made-with")
 _TRAILER_RE = re.compile(r"^(?P<key>[A-Za-z-]{2,40}):\s*(?P<value>.{1,500})$")
 _EMAIL_RE = re.compile(r"<([^<>\s]{3,320})>")
+_URL_RE = re.compile(r"https?://[^\s<>()]{1,300}")
 
 
 @dataclass(frozen=True)
@@ -47,8 +52,12 @@ def is_ai_email(email: str) -> bool:
         return False
     if any(p.match(email) for p in AI_EMAIL_PATTERNS):
         return True
-    domain = email.rpartition("@")[2]
-    return any(domain == d or domain.endswith("." + d) for d in AI_EMAIL_DOMAINS)
+    return _is_ai_domain(email.rpartition("@")[2])
+
+
+def _is_ai_domain(domain: str) -> bool:
+    domain = domain.lower().strip(".")
+    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in AI_EMAIL_DOMAINS)
 
 
 def trailers(message: str) -> list[tuple[str, str]]:
@@ -79,14 +88,15 @@ def detect_ai(
         for key, value in trailers(message):
             if key not in TRAILER_KEYS:
                 continue
-            email_match = _EMAIL_RE.search(value)
-            email = email_match.group(1) if email_match else value
-            if is_ai_email(email):
+            # Only an address or a link of an AI tool counts: a person may be called Claude.
+            addresses = _EMAIL_RE.findall(value) or [value.strip()]
+            hosts = [urlsplit(url).hostname or "" for url in _URL_RE.findall(value)]
+            if any(is_ai_email(a) for a in addresses) or any(_is_ai_domain(h) for h in hosts):
                 evidence.append(f"trailer {key.title()}: {value[:120]}")
                 score = max(score, 0.95)
-            elif key in ("assisted-by", "generated-by", "made-with") and not NON_AI_BOTS.search(value):
-                evidence.append(f"trailer {key.title()}: {value[:120]}")
-                score = max(score, 0.8)
+            elif key != "co-authored-by" and not NON_AI_BOTS.search(value):
+                evidence.append(f"trailer {key.title()} names no tool address, not counted: {value[:100]}")
+                score = max(score, 0.3)
     for identity in identities:
         if is_ai_email(identity):
             evidence.append(f"AI identity as author or committer: {identity[:120]}")

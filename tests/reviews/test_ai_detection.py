@@ -82,10 +82,8 @@ def test_email_of_a_person_or_non_ai_bot_is_not_ai(email):
         ("Generated-by: Cursor <cursoragent@cursor.com>", 0.95),
         ("Made-with: Copilot <123+Copilot@users.noreply.github.com>", 0.95),
         ("Co-authored-by: noreply@anthropic.com", 0.95),
-        ("Assisted-by: Claude Code", 0.8),
-        ("Assisted-by: GPT-4o:2024-08-06", 0.8),
-        ("Generated-by: Claude Code", 0.8),
-        ("Made-with: Cursor", 0.8),
+        ("Generated-by: Claude Code (https://claude.com/claude-code)", 0.95),
+        ("Made-with: Cursor https://cursor.com", 0.95),
     ],
 )
 def test_trailer_naming_an_ai_tool_marks_the_change_ai_assisted(trailer, confidence):
@@ -184,14 +182,26 @@ def test_the_same_evidence_is_listed_once_in_the_order_seen():
 
     assert detection.evidence == (
         f"trailer Co-Authored-By: {trailer.partition(': ')[2]}",
-        "trailer Made-With: Cursor",
+        "trailer Made-With names no tool address, not counted: Cursor",
         "AI identity as author or committer: noreply@anthropic.com",
     )
     assert detection.confidence == 0.95
 
 
+@pytest.mark.parametrize(
+    "trailer",
+    ["Assisted-by: Claude Code", "Assisted-by: GPT-4o:2024-08-06", "Generated-by: Claude", "Made-with: Cursor"],
+)
+def test_trailer_naming_a_tool_without_its_address_is_shown_but_not_counted(trailer):
+    detection = detect_ai([message(trailer)])
+
+    assert detection.assisted is False
+    assert detection.confidence == 0.3
+    assert "not counted" in detection.evidence[0]
+
+
 def test_evidence_of_a_long_trailer_value_is_cut_to_120_characters():
-    value = "Claude Code " + "x" * 300
+    value = "Claude Code <noreply@anthropic.com> " + "x" * 300
     detection = detect_ai([message(f"Assisted-by: {value}")])
 
     assert detection.evidence == (f"trailer Assisted-By: {value[:120]}",)
@@ -292,7 +302,7 @@ def test_declaration_wins_over_weaker_signals_and_keeps_all_evidence():
 
     assert detection.confidence == 1.0
     assert detection.evidence == (
-        "trailer Made-With: Cursor",
+        "trailer Made-With names no tool address, not counted: Cursor",
         "branch prefix claude/",
         "label ai",
         "declared by the author",
