@@ -59,6 +59,7 @@ class HostEvent:
     change: HostChange | None = None
     reviewer_login: str = ""
     review_state: str = ""  # approved, changes_requested, commented
+    review_sha: str = ""  # the revision the reviewer saw, when the host says
     ref: str = ""
     after: str = ""
     commits: tuple[HostCommit, ...] = field(default_factory=tuple)
@@ -108,7 +109,7 @@ def _str(container: dict, key: str, name: str, *, required: bool = True, limit: 
 
 def _int(container: dict, key: str, name: str) -> int:
     value = container.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 2**31:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value >= 2**31:
         raise PayloadError(f"{name}.{key} must be a positive integer")
     return value
 
@@ -141,9 +142,10 @@ def parse_time(value: Any) -> datetime | None:
     text = re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text)
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+        # In UTC, or None when the offset pushes it out of datetime's range (PostgreSQL could not read it back).
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _labels(items: Any, key: str) -> tuple[str, ...]:
@@ -201,11 +203,8 @@ def parse_github(event: str, payload: Any) -> HostEvent:
     """Turn a GitHub delivery into an event; raise PayloadError on a wrong shape."""
     payload = _obj(payload, "payload")
     if event == "ping":
-        return HostEvent(
-            kind="ping",
-            action="",
-            repository=_str(payload.get("repository") or {}, "full_name", "repository", required=False),
-        )
+        pinged = _obj(payload.get("repository") or {}, "repository")  # absent for organisation hooks
+        return HostEvent(kind="ping", action="", repository=_str(pinged, "full_name", "repository", required=False))
     repository = _github_repository(payload)
     action = _str(payload, "action", "payload", required=False, limit=100)
     if event == "pull_request":
@@ -227,6 +226,7 @@ def parse_github(event: str, payload: Any) -> HostEvent:
             change=change,
             reviewer_login=_str(user, "login", "review.user", limit=100),
             review_state=state,
+            review_sha=_optional_sha(review.get("commit_id")),
         )
     if event == "push":
         ref = _str(payload, "ref", "payload", limit=300)

@@ -16,6 +16,8 @@ from reviews.services.deliveries import delivery_receive, parse_delivery
 
 log = logging.getLogger(__name__)
 
+MAX_DEPTH = 100  # hosts nest about six levels; far deeper fails when the ORM encodes the payload again
+
 
 def _answer(code: int, message: str, **extra) -> JsonResponse:
     return JsonResponse({"detail": message, **extra}, status=code)
@@ -34,11 +36,27 @@ def _read_body(request: HttpRequest) -> bytes | JsonResponse:
 def _json(body: bytes) -> dict | JsonResponse:
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser's stack
         return _answer(400, f"body is not valid JSON: {exc}")
     if not isinstance(payload, dict):
         return _answer(400, "body must be a JSON object")
     return payload
+
+
+def _unstorable(payload: dict) -> str:
+    """Why PostgreSQL could not store this payload (too deep, or U+0000 that neither text nor jsonb holds), or ''."""
+    stack: list[tuple[object, int]] = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH} levels"
+        if isinstance(value, str) and "\x00" in value:
+            return "contains U+0000, which cannot be stored"
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return ""
 
 
 def _repository_secret(payload: dict, path: tuple[str, str], field: str) -> str:
@@ -55,6 +73,8 @@ def _receive(provider: str, event: str, delivery_id: str, payload: dict) -> Json
         return _answer(400, "missing event header")
     if not delivery_id or len(delivery_id) > 200:
         return _answer(400, "missing or overlong delivery id header")
+    if reason := _unstorable(payload):
+        return _answer(400, f"payload {reason}")
     try:
         parsed = parse_delivery(provider, event, payload)
     except PayloadError as exc:
@@ -77,17 +97,14 @@ def github(request: HttpRequest) -> JsonResponse:
     if isinstance(body, JsonResponse):
         return body
     signature = request.headers.get("X-Hub-Signature-256", "")
-    trusted = verify_github_signature(settings.PORTAL_GITHUB_WEBHOOK_SECRET, body, signature)
     payload = _json(body)
-    if not trusted:
-        # The repository's own secret, when it has one, wins over the global one.
-        secret = (
-            ""
-            if isinstance(payload, JsonResponse)
-            else _repository_secret(payload, ("repository", "full_name"), "webhook_secret")
-        )
-        trusted = verify_github_signature(secret, body, signature)
-    if not trusted:
+    # The repository's own secret, when it has one, replaces the global one for that repository.
+    secret = (
+        ""
+        if isinstance(payload, JsonResponse)
+        else _repository_secret(payload, ("repository", "full_name"), "webhook_secret")
+    )
+    if not verify_github_signature(secret or settings.PORTAL_GITHUB_WEBHOOK_SECRET, body, signature):
         return _answer(401, "signature missing or invalid")
     if isinstance(payload, JsonResponse):
         return payload
@@ -107,16 +124,13 @@ def gitlab(request: HttpRequest) -> JsonResponse:
     if isinstance(body, JsonResponse):
         return body
     token = request.headers.get("X-Gitlab-Token", "")
-    trusted = verify_gitlab_token(settings.PORTAL_GITLAB_WEBHOOK_TOKEN, token)
     payload = _json(body)
-    if not trusted:
-        secret = (
-            ""
-            if isinstance(payload, JsonResponse)
-            else _repository_secret(payload, ("project", "path_with_namespace"), "webhook_secret")
-        )
-        trusted = verify_gitlab_token(secret, token)
-    if not trusted:
+    secret = (
+        ""
+        if isinstance(payload, JsonResponse)
+        else _repository_secret(payload, ("project", "path_with_namespace"), "webhook_secret")
+    )
+    if not verify_gitlab_token(secret or settings.PORTAL_GITLAB_WEBHOOK_TOKEN, token):
         return _answer(401, "token missing or invalid")
     if isinstance(payload, JsonResponse):
         return payload

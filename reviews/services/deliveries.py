@@ -90,6 +90,9 @@ def _apply(delivery: Delivery, parsed: HostEvent, repository: Repository | None)
         change = change_apply_host(
             repository=repository, provider=delivery.provider, host=parsed.change, action="review"
         )
+        if delivery.status == Delivery.Status.PROCESSED:
+            # Redelivered: its verdict is already recorded, and a second copy would outrank any later verdict.
+            return _finish(delivery, Delivery.Status.PROCESSED, "review already recorded")
         return _finish(delivery, *_apply_review(change, delivery.provider, parsed))
     if parsed.kind == "push":
         if parsed.ref != repository.default_branch:
@@ -198,7 +201,8 @@ def _apply_review(change: Change, provider: str, parsed: HostEvent) -> tuple[str
     reviewer = _engineer_for_login(provider, parsed.reviewer_login)
     if reviewer is None:
         return Delivery.Status.IGNORED, f"reviewer {parsed.reviewer_login!r} is not a known engineer"
-    if parsed.change and parsed.change.head_sha != change.head_sha:
+    # The revision the reviewer saw (GitHub's review.commit_id), else the head the event carries.
+    if parsed.change and (parsed.review_sha or parsed.change.head_sha) != change.head_sha:
         return Delivery.Status.IGNORED, "review of an older revision"
     try:
         review_import(
