@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -182,6 +184,14 @@ def _feed(proc: subprocess.Popen, data: bytes) -> None:
         pass
 
 
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 class Mirror:
     """A bare mirror of a repository, kept by the portal; never a work tree."""
 
@@ -201,11 +211,27 @@ class Mirror:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             run_git(["init", "--bare", "--quiet", "--end-of-options", str(self.path)], config=self.config)
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the mirror's write lock: two git inits or fetches at once fail on git's own lock files."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.config.timeout_seconds
+        with open(self.path.with_name(self.path.name + ".lock"), "ab") as lock:
+            while not _try_lock(lock.fileno()):
+                if time.monotonic() >= deadline:
+                    raise GitError(f"mirror {self.path.name} is still locked by another fetch", transient=True)
+                time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
     def fetch(self, url: str, refspecs: Sequence[str] = ("+refs/heads/*:refs/heads/*",)) -> None:
-        """Fetch refs from a remote location into the mirror."""
+        """Fetch refs from a remote location into the mirror, one writer at a time (workers share mirrors)."""
         location = check_url(url, self.config.allowed_protocols)
-        self.init()
-        self._git("fetch", "--quiet", "--prune", "--no-tags", "--end-of-options", location, *refspecs)
+        with self._writing():
+            self.init()
+            self._git("fetch", "--quiet", "--prune", "--no-tags", "--end-of-options", location, *refspecs)
 
     def resolve(self, ref: str) -> str:
         """Resolve a ref or SHA to a full commit SHA; refuse unsafe names."""
@@ -337,6 +363,23 @@ class Mirror:
         out = self._git("rev-list", f"--max-count={int(max_count)}", "--end-of-options", self._sha(head), "--")
         return [line for line in out.decode().split() if is_sha(line)]
 
+    def read_file(self, sha: str, path: str, *, max_bytes: int = 1024 * 1024) -> bytes | None:
+        """The content of path at commit sha, or None when absent; refuses paths that leave the tree."""
+        if not path or path.startswith(("/", "-")) or ".." in path.split("/") or "\0" in path or ":" in path:
+            raise GitError(f"refusing path {path!r}")
+        kind = self._git("cat-file", "-t", "--end-of-options", f"{self._sha(sha)}:{path}", check=False).strip()
+        if kind != b"blob":
+            return None
+        out, truncated = run_git_capped(
+            ["cat-file", "blob", "--end-of-options", f"{self._sha(sha)}:{path}"],
+            git_dir=self.path,
+            config=self.config,
+            truncate_at=max_bytes,
+        )
+        if truncated:
+            raise GitError(f"{path} is larger than {max_bytes} bytes")
+        return out
+
     def has_commit(self, sha: str) -> bool:
         """True when the mirror already holds this commit."""
         out = self._git("cat-file", "-t", "--end-of-options", self._sha(sha), check=False)
@@ -344,8 +387,9 @@ class Mirror:
 
     def fast_import(self, stream: bytes) -> None:
         """Load a git fast-import stream into the mirror (used to build demo repositories)."""
-        self.init()
-        self._git("fast-import", "--quiet", "--done", input_bytes=stream)
+        with self._writing():
+            self.init()
+            self._git("fast-import", "--quiet", "--done", input_bytes=stream)
 
     def _sha(self, value: str) -> str:
         if value == EMPTY_TREE_SHA or is_sha(value):

@@ -108,6 +108,7 @@ class Change(models.Model):
     class ReviewState(models.TextChoices):
         NOT_REQUIRED = "not_required", "No sign-off required"
         PENDING_POLICY = "pending_policy", "Waiting for diff and policy"
+        GATES_FAILED = "gates_failed", "Gates failing: back to the author"
         AWAITING_ATTESTATION = "awaiting_attestation", "Waiting for the author's attestation"
         NEEDS_SIGN_OFF = "needs_sign_off", "Needs sign-off"
         CHANGES_REQUESTED = "changes_requested", "Changes requested"
@@ -162,6 +163,7 @@ class Change(models.Model):
     policy_rules = models.JSONField(default=list, blank=True, help_text="Names of the rules that matched.")
     policy_missing = models.JSONField(default=list, blank=True, help_text="What the change still needs.")
     requires_gates = models.BooleanField(default=False)
+    owner_paths = models.JSONField(default=list, blank=True, help_text="Paths whose owner must sign off.")
     gates_state = models.CharField(max_length=10, blank=True, help_text="pass, warn or fail over all gates.")
     last_pusher_email = models.CharField(max_length=320, blank=True)
     required_sign_offs = models.PositiveSmallIntegerField(default=0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from reviews.models import Assignment, Attestation, Change, ChangeFile, Delivery, Engineer, Review
+from reviews.models import Assignment, Attestation, Change, ChangeFile, Delivery, Engineer, PolicyVersion, Review
 
 
 def engineer_for_user(user) -> Engineer | None:
@@ -83,3 +83,13 @@ def deliveries(*, status: str = "", limit: int = 200) -> QuerySet[Delivery]:
     if status:
         queryset = queryset.filter(status=status)
     return queryset[:limit]
+
+
+def policy_versions(limit: int = 50) -> QuerySet[PolicyVersion]:
+    """The newest policy versions with who published them."""
+    return PolicyVersion.objects.select_related("created_by").order_by("-number")[:limit]
+
+
+def policy_version(number: int) -> PolicyVersion | None:
+    """One policy version by number."""
+    return PolicyVersion.objects.select_related("created_by").filter(number=number).first()

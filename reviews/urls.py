@@ -12,5 +12,7 @@ urlpatterns = [
     path("changes/<int:change_id>/attest/", views.change_attest, name="change-attest"),
     path("changes/<int:change_id>/declare-ai/", views.change_declare_ai, name="change-declare-ai"),
     path("deliveries/", views.delivery_list, name="delivery-list"),
+    path("policy/", views.policy_detail, name="policy-detail"),
+    path("policy/v<int:number>/", views.policy_version, name="policy-version"),
     path("deliveries/<int:delivery_id>/redeliver/", views.delivery_redeliver, name="delivery-redeliver"),
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import json
 import time
 
 from django.contrib import messages
@@ -9,11 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from reviews import selectors, services
 from reviews.forms import AttestForm, ReviewForm
 from reviews.models import Delivery
+from reviews.policy import parse_policy
+from reviews.services import policies as policy_services
 
 _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
 
@@ -180,3 +184,55 @@ def change_declare_ai(request: HttpRequest, change_id: int) -> HttpResponse:
     else:
         messages.success(request, "Declaration recorded.")
     return redirect("reviews:change-detail", change_id=change.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_detail(request: HttpRequest) -> HttpResponse:
+    """The policy in force, its history, and (for admins) an editor that publishes a new version."""
+    current = policy_services.policy_current()
+    error = ""
+    text = json.dumps(current.data, indent=2)
+    status = 200
+    if request.method == "POST":
+        if not request.user.is_staff:
+            return HttpResponseForbidden("Only admins can change the policy.")
+        text = request.POST.get("data", "")[:200000]
+        try:
+            data = json.loads(text)
+            version = policy_services.policy_publish(
+                data=data, actor=request.user, note=request.POST.get("note", "")[:500]
+            )
+        except ValueError as exc:
+            error, status = f"Not valid JSON: {exc}", 400
+        except services.ServiceError as exc:
+            error, status = str(exc), 400
+        else:
+            messages.success(request, f"Policy version {version.number} is in force for new revisions.")
+            return redirect("reviews:policy-detail")
+    context = {
+        "current": current,
+        "policy": parse_policy(current.data),
+        "versions": selectors.policy_versions(),
+        "text": text,
+        "error": error,
+    }
+    return render(request, "reviews/policy_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def policy_version(request: HttpRequest, number: int) -> HttpResponse:
+    """One policy version and what changed against the one before."""
+    version = selectors.policy_version(number)
+    if version is None:
+        raise Http404("No such policy version.")
+    previous = selectors.policy_version(number - 1)
+    diff = difflib.unified_diff(
+        json.dumps(previous.data if previous else {}, indent=2).splitlines(),
+        json.dumps(version.data, indent=2).splitlines(),
+        f"v{number - 1}" if previous else "(none)",
+        f"v{number}",
+        lineterm="",
+    )
+    return render(request, "reviews/policy_version.html", {"version": version, "diff": list(diff)})

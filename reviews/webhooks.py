@@ -59,12 +59,12 @@ def _unstorable(payload: dict) -> str:
     return ""
 
 
-def _repository_secret(payload: dict, path: tuple[str, str], field: str) -> str:
+def _repository_secret(payload: dict, path: tuple[str, str], field: str, provider: str) -> str:
     container = payload.get(path[0])
     name = container.get(path[1]) if isinstance(container, dict) else None
     if not isinstance(name, str):
         return ""
-    repository = Repository.objects.filter(name=name).only(field).first()
+    repository = Repository.objects.filter(name=name, provider=provider).only(field).first()
     return getattr(repository, field, "") if repository else ""
 
 
@@ -102,7 +102,7 @@ def github(request: HttpRequest) -> JsonResponse:
     secret = (
         ""
         if isinstance(payload, JsonResponse)
-        else _repository_secret(payload, ("repository", "full_name"), "webhook_secret")
+        else _repository_secret(payload, ("repository", "full_name"), "webhook_secret", Repository.Provider.GITHUB)
     )
     if not verify_github_signature(secret or settings.PORTAL_GITHUB_WEBHOOK_SECRET, body, signature):
         return _answer(401, "signature missing or invalid")
@@ -128,7 +128,9 @@ def gitlab(request: HttpRequest) -> JsonResponse:
     secret = (
         ""
         if isinstance(payload, JsonResponse)
-        else _repository_secret(payload, ("project", "path_with_namespace"), "webhook_secret")
+        else _repository_secret(
+            payload, ("project", "path_with_namespace"), "webhook_secret", Repository.Provider.GITLAB
+        )
     )
     if not verify_gitlab_token(secret or settings.PORTAL_GITLAB_WEBHOOK_TOKEN, token):
         return _answer(401, "token missing or invalid")

@@ -12,12 +12,25 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from reviews import policy, risk
-from reviews.ai_detection import detect_ai
+from reviews.ai_detection import NON_AI_BOTS, detect_ai
 from reviews.assignment import Candidate, pick_reviewer
 from reviews.diffparse import cut_at_file_boundary, is_generated_path, parse_diff
 from reviews.gitrepo import GitError
-from reviews.models import Assignment, Change, ChangeFile, Engineer, Repository, Review, Revision
+from reviews.models import (
+    Assignment,
+    Change,
+    ChangeFile,
+    Engineer,
+    GateOverride,
+    GateResult,
+    PolicyVersion,
+    Repository,
+    Revision,
+)
+from reviews.risk_history import history_facts, latest_weights
 from reviews.services.base import audit_record, repository_mirror
+from reviews.services.policies import policy_current
+from reviews.signoff_rules import ReviewFact, RevisionFact, SignOffStatus, signoff_status
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +169,10 @@ def change_pull_diff(*, change_id: int) -> Change | None:
         locked.generated_lines = sum(f.lines_added + f.lines_removed for f in files if f.is_generated)
         locked.files_count = len(files)
         locked.diff_truncated = truncated
+        # The committer of the head commit stands in for the last pusher (hosts do not say who pushed).
+        locked.last_pusher_email = (pulled.commits[-1]["committer_email"] if pulled.commits else "")[:320]
         locked.ai_confidence = detection.confidence
         locked.ai_evidence = list(detection.evidence)
-        _apply_ai(locked)
         locked.diff_state = Change.DiffState.DONE
         locked.diff_sha = head
         locked.diff_error = "\n".join(notes)
@@ -174,7 +188,7 @@ def change_pull_diff(*, change_id: int) -> Change | None:
                 "patch_id": pulled.patch_id,
             },
         )
-        _apply_policy(locked, _policy_paths(files))
+        _apply_policy(locked, files, policy_current())
         locked.save()
         if locked.state == Change.State.OPEN and locked.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
             change_assign(change=locked)
@@ -188,60 +202,147 @@ def _policy_paths(files: list[ChangeFile]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(paths))
 
 
-def _apply_ai(change: Change) -> None:
+_POLICY_CACHE: dict[int, policy.Policy] = {}
+
+
+def _policy_of(version: PolicyVersion) -> policy.Policy:
+    """Parsed policy of a version; versions never change once published, so parse each once."""
+    if version.pk not in _POLICY_CACHE:
+        _POLICY_CACHE[version.pk] = policy.parse_policy(version.data)
+    return _POLICY_CACHE[version.pk]
+
+
+def _apply_ai(change: Change, rules: policy.Policy) -> None:
     """Combine detection with the author's declaration; flag what was detected but not declared."""
-    detected = bool(change.ai_evidence) and change.ai_confidence >= 0.5
-    change.ai_assisted = detected or change.ai_declared is True
+    confidence = change.ai_confidence if change.ai_evidence else 0.0
+    detected = policy.is_ai_assisted(declared=None, confidence=confidence, settings=rules.settings)
+    change.ai_assisted = policy.is_ai_assisted(
+        declared=change.ai_declared, confidence=confidence, settings=rules.settings
+    )
     change.ai_undeclared = detected and change.ai_declared is not True
 
 
-def _apply_policy(change: Change, paths: tuple[str, ...]) -> None:
-    facts = policy.ChangeFacts(
-        author_level=change.author.level if change.author else None,
-        ai_assisted=change.ai_assisted,
-        paths=paths,
-        lines_changed=change.lines_changed,
-        sensitive_globs=tuple(change.repository.sensitive_paths or ()),
+def _is_bot(change: Change) -> bool:
+    email = change.author_email.lower()
+    return "[bot]" in email or bool(NON_AI_BOTS.search(email)) or bool(NON_AI_BOTS.search(change.author_name))
+
+
+def _apply_policy(change: Change, files: list[ChangeFile], version: PolicyVersion) -> None:
+    """Evaluate the change against a policy version: risk, decision, what is missing, review state."""
+    rules = _policy_of(version)
+    _apply_ai(change, rules)
+    paths = _policy_paths(files)
+    globs = tuple(change.repository.sensitive_paths or ())
+    sensitive = policy.sensitive_matches(paths, globs)
+    facts_for_risk = history_facts(change, sensitive_count=len(sensitive))
+    scored = risk.score_risk(facts_for_risk, latest_weights())
+    services = tuple(
+        s.name
+        for s in change.repository.services.all()
+        if any(p.startswith(tuple(s.path_prefixes or ())) for p in paths)
     )
     decision = policy.decide(
-        facts,
-        policy.PolicyConfig(
-            senior_level=settings.PORTAL_SENIOR_LEVEL, size_limit_lines=settings.PORTAL_SIZE_LIMIT_LINES
-        ),
-    )
-    scored = risk.score_risk(
-        risk.RiskFacts(
-            lines_added=change.lines_added,
-            lines_removed=change.lines_removed,
-            paths=paths,
-            sensitive_count=len(decision.sensitive_paths),
+        policy.ChangeFacts(
+            author_level=change.author.level if change.author else None,
+            author_is_bot=_is_bot(change),
             ai_assisted=change.ai_assisted,
-        )
+            paths=paths,
+            lines_changed=change.lines_changed,
+            risk=scored.score,
+            repository=change.repository.name,
+            services=services,
+            sensitive_globs=globs,
+        ),
+        rules,
     )
+    change.policy_version = version
+    change.policy_rules = list(decision.matched_rules)
     change.required_sign_offs = decision.required_sign_offs
     change.requires_owner = decision.requires_owner
     change.requires_attestation = decision.requires_attestation
+    change.requires_gates = decision.requires_gates
+    change.owner_paths = list(decision.owner_paths)
     change.policy_reasons = list(decision.reasons)
     change.risk_score = scored.score
     change.risk_reasons = [[weight, text] for weight, text in scored.reasons]
-    change.review_minutes = risk.estimate_review_minutes(change.lines_changed, len(paths), scored.score)
+    change.review_minutes = risk.estimate_review_minutes(change.lines_changed, facts_for_risk.files, scored.score)
     change.review_state = _review_state(change)
 
 
+def _decision_of(change: Change) -> policy.Decision:
+    return policy.Decision(
+        required_sign_offs=change.required_sign_offs,
+        requires_owner=change.requires_owner,
+        requires_attestation=change.requires_attestation,
+        requires_gates=change.requires_gates,
+        oversized=False,
+        sensitive_paths=(),
+        owner_paths=tuple(change.owner_paths or ()),
+        matched_rules=tuple(change.policy_rules or ()),
+        reasons=tuple(change.policy_reasons or ()),
+    )
+
+
+def signoff_of(change: Change) -> SignOffStatus:
+    """What counts and what is still missing for the change's current revision."""
+    version = change.policy_version or policy_current()
+    rules = _policy_of(version)
+    revisions = list(change.revisions.order_by("number"))
+    number_of = {r.head_sha: r.number for r in revisions}
+    if change.head_sha not in number_of:
+        revisions.append(Revision(number=len(revisions) + 1, head_sha=change.head_sha, patch_id=""))
+        number_of[change.head_sha] = revisions[-1].number
+    owners = _owner_ids(change) if change.requires_owner else set()
+    reviews = [
+        ReviewFact(
+            reviewer_id=r.reviewer_id,
+            reviewer_level=r.reviewer.level,
+            reviewer_email=r.reviewer.email,
+            is_owner=r.reviewer_id in owners,
+            verdict=r.verdict,
+            revision=number_of.get(r.head_sha, 0),
+            at=r.created_at,
+        )
+        for r in change.reviews.select_related("reviewer").order_by("created_at")
+    ]
+    return signoff_status(
+        _decision_of(change),
+        reviews=reviews,
+        revisions=[RevisionFact(number=r.number, patch_id=r.patch_id) for r in revisions],
+        author_id=change.author_id,
+        last_pusher_email=change.last_pusher_email,
+        attested=_is_attested(change),
+        failing_gates=failing_gates(change),
+        settings=rules.settings,
+    )
+
+
+def failing_gates(change: Change) -> list[str]:
+    """Names of the gates failing on the current revision and not overridden by a senior."""
+    failed = set(
+        GateResult.objects.filter(change=change, head_sha=change.head_sha, status=GateResult.Status.FAIL).values_list(
+            "name", flat=True
+        )
+    )
+    overridden = set(
+        GateOverride.objects.filter(change=change, head_sha=change.head_sha).values_list("gate_name", flat=True)
+    )
+    return sorted(failed - overridden)
+
+
 def _review_state(change: Change) -> str:
-    if change.required_sign_offs == 0:
-        return Change.ReviewState.NOT_REQUIRED
-    latest = {}
-    for review in change.reviews.filter(head_sha=change.head_sha).order_by("created_at"):
-        if review.verdict != Review.Verdict.COMMENT:
-            latest[review.reviewer_id] = review.verdict
-    if Review.Verdict.REQUEST_CHANGES in latest.values():
-        return Change.ReviewState.CHANGES_REQUESTED
-    if sum(1 for v in latest.values() if v == Review.Verdict.APPROVE) >= change.required_sign_offs:
-        return Change.ReviewState.APPROVED
-    if change.state == Change.State.OPEN and change.requires_attestation and not _is_attested(change):
+    status = signoff_of(change)
+    change.policy_missing = list(status.missing)
+    if status.approved:
+        return Change.ReviewState.APPROVED if change.required_sign_offs else Change.ReviewState.NOT_REQUIRED
+    is_open = change.state == Change.State.OPEN
+    if change.requires_gates and failing_gates(change):
+        return Change.ReviewState.GATES_FAILED
+    if is_open and change.requires_attestation and not _is_attested(change):
         return Change.ReviewState.AWAITING_ATTESTATION
-    return Change.ReviewState.NEEDS_SIGN_OFF
+    if status.blocked_by:
+        return Change.ReviewState.CHANGES_REQUESTED
+    return Change.ReviewState.NEEDS_SIGN_OFF if change.required_sign_offs else Change.ReviewState.NOT_REQUIRED
 
 
 def _is_attested(change: Change) -> bool:
@@ -249,12 +350,11 @@ def _is_attested(change: Change) -> bool:
 
 
 def _owner_ids(change: Change) -> set[int]:
-    """Seniors of the teams whose services cover the change's sensitive files."""
-    paths = list(change.files.values_list("path", flat=True))
-    sensitive = policy.sensitive_matches(paths, change.repository.sensitive_paths or [])
+    """Seniors who own the paths that need an owner: CODEOWNERS where known, else the teams of the services."""
+    paths = list(change.owner_paths or ()) or list(change.files.values_list("path", flat=True))
     team_ids = set()
     for service in change.repository.services.all():
-        if service.team_id and any(p.startswith(tuple(service.path_prefixes or ())) for p in sensitive):
+        if service.team_id and any(p.startswith(tuple(service.path_prefixes or ())) for p in paths):
             team_ids.add(service.team_id)
     return set(Engineer.objects.filter(team_id__in=team_ids).values_list("pk", flat=True))
 
@@ -314,8 +414,7 @@ def change_assign(*, change: Change) -> Assignment | None:
 def change_reevaluate(*, change: Change) -> Change:
     """Apply AI assistance and policy again from the stored files (after a declaration or a policy edit)."""
     files = list(change.files.all())
-    _apply_ai(change)
-    _apply_policy(change, _policy_paths(files))
+    _apply_policy(change, files, change.policy_version or policy_current())
     change.save()
     if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
         change_assign(change=change)

@@ -33,7 +33,9 @@ def delivery_receive(
     *, provider: str, delivery_id: str, event: str, payload: dict, parsed: HostEvent
 ) -> tuple[Delivery, bool]:
     """Store a delivery once (deduplicated on its id) and apply it; returns (delivery, is_new)."""
-    repository = Repository.objects.filter(name=parsed.repository).first() if parsed.repository else None
+    repository = (
+        Repository.objects.filter(name=parsed.repository, provider=provider).first() if parsed.repository else None
+    )
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -56,7 +58,7 @@ def delivery_redeliver(*, delivery: Delivery, actor: Any) -> Delivery:
     """Apply a stored delivery again (every step is idempotent), after fixing what made it fail."""
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-        repository = Repository.objects.filter(name=delivery.repository_name).first()
+        repository = Repository.objects.filter(name=delivery.repository_name, provider=delivery.provider).first()
         delivery.repository = repository
         try:
             parsed = parse_delivery(delivery.provider, delivery.event, delivery.payload)

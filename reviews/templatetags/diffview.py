@@ -31,3 +31,12 @@ def diff_lines(patch: str) -> list[tuple[str, str]]:
             rows.append(("meta", f"… diff truncated after {MAX_RENDERED_LINES} lines"))
             break
     return rows
+
+
+@register.filter
+def signed(value: float) -> str:
+    """A contribution with its sign: +0.18 or -0.05."""
+    try:
+        return f"{float(value):+.2f}"
+    except (TypeError, ValueError):
+        return ""

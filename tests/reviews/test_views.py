@@ -59,7 +59,11 @@ def make_change(repository, author, **fields) -> Change:
         "opened_at": timezone.now(),
     }
     values.update(fields)
-    return Change.objects.create(**values)
+    change = Change.objects.create(**values)
+    if change.requires_attestation and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF and change.author:
+        # A change in a senior's queue has been attested by its author, as the policy requires.
+        Attestation.objects.create(change=change, author=change.author, head_sha=change.head_sha)
+    return change
 
 
 def add_files(change: Change, count: int) -> None:
@@ -113,7 +117,7 @@ def test_anonymous_visitor_is_sent_to_the_login_page(client, db, url):
 
 @pytest.mark.parametrize("action", ["review", "attest"])
 def test_anonymous_post_is_sent_to_the_login_page_and_stores_nothing(client, repository, make_engineer, action):
-    change = make_change(repository, make_engineer(4))
+    change = make_change(repository, make_engineer(4), review_state=Change.ReviewState.AWAITING_ATTESTATION)
 
     response = client.post(f"/changes/{change.pk}/{action}/", {"verdict": "approve", "confirm": "on"})
 
