@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 # Addresses and domains that AI coding tools put in trailers or use as identities.
 AI_EMAIL_DOMAINS = (
