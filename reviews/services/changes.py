@@ -311,8 +311,9 @@ def signoff_of(change: Change) -> SignOffStatus:
         revisions=[RevisionFact(number=r.number, patch_id=r.patch_id) for r in revisions],
         author_id=change.author_id,
         last_pusher_email=change.last_pusher_email,
-        attested=_is_attested(change),
-        failing_gates=failing_gates(change),
+        # Attestation and gates guard what may still merge; for merged history they are audited, not awaited.
+        attested=change.state != Change.State.OPEN or _is_attested(change),
+        failing_gates=failing_gates(change) if change.state == Change.State.OPEN else [],
         settings=rules.settings,
     )
 
@@ -336,7 +337,7 @@ def _review_state(change: Change) -> str:
     if status.approved:
         return Change.ReviewState.APPROVED if change.required_sign_offs else Change.ReviewState.NOT_REQUIRED
     is_open = change.state == Change.State.OPEN
-    if change.requires_gates and failing_gates(change):
+    if is_open and change.requires_gates and failing_gates(change):
         return Change.ReviewState.GATES_FAILED
     if is_open and change.requires_attestation and not _is_attested(change):
         return Change.ReviewState.AWAITING_ATTESTATION
