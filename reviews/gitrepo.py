@@ -380,6 +380,16 @@ class Mirror:
             raise GitError(f"{path} is larger than {max_bytes} bytes")
         return out
 
+    def first_existing(self, sha: str, paths: Sequence[str]) -> str | None:
+        """The first of paths that is a file at commit sha (one git call)."""
+        out = self._git("ls-tree", "--full-tree", "-z", "--end-of-options", self._sha(sha), "--", *paths)
+        present = set()
+        for entry in out.split(b"\0"):
+            meta, _, name = entry.partition(b"\t")
+            if meta.split(b" ")[1:2] == [b"blob"]:
+                present.add(name.decode("utf-8", "replace"))
+        return next((p for p in paths if p in present), None)
+
     def has_commit(self, sha: str) -> bool:
         """True when the mirror already holds this commit."""
         out = self._git("cat-file", "-t", "--end-of-options", self._sha(sha), check=False)

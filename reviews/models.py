@@ -164,6 +164,9 @@ class Change(models.Model):
     policy_missing = models.JSONField(default=list, blank=True, help_text="What the change still needs.")
     requires_gates = models.BooleanField(default=False)
     owner_paths = models.JSONField(default=list, blank=True, help_text="Paths whose owner must sign off.")
+    path_owners = models.JSONField(
+        default=dict, blank=True, help_text="CODEOWNERS owners of each changed path, read from the base."
+    )
     gates_state = models.CharField(max_length=10, blank=True, help_text="pass, warn or fail over all gates.")
     last_pusher_email = models.CharField(max_length=320, blank=True)
     required_sign_offs = models.PositiveSmallIntegerField(default=0)

@@ -12,7 +12,15 @@ from reviews.services.intake import (
     repository_poll,
     repository_register,
 )
-from reviews.services.signoff import can_sign_off, change_attest, change_declare_ai, review_import, review_submit
+from reviews.services.signoff import (
+    can_sign_off,
+    change_attest,
+    change_declare_ai,
+    gate_override,
+    gate_record_external,
+    review_import,
+    review_submit,
+)
 
 __all__ = [
     "ImportResult",
@@ -33,6 +41,8 @@ __all__ = [
     "deployment_record_for_sha",
     "enqueue_diffs",
     "enqueue",
+    "gate_override",
+    "gate_record_external",
     "git_config",
     "parse_delivery",
     "repository_import",

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from reviews import policy, risk
+from reviews import gates, policy, risk
 from reviews.ai_detection import NON_AI_BOTS, detect_ai
 from reviews.assignment import Candidate, pick_reviewer
+from reviews.codeowners_file import CODEOWNERS_LOCATIONS, parse_codeowners, resolve_owner
 from reviews.diffparse import cut_at_file_boundary, is_generated_path, parse_diff
 from reviews.gitrepo import GitError
 from reviews.models import (
@@ -43,6 +44,7 @@ class _Pulled:
     numstat: list[tuple[str, int | None, int | None]]
     commits: list[dict]
     patch_id: str
+    codeowners: str | None = None
 
 
 def _refspecs(change: Change) -> list[str]:
@@ -80,6 +82,14 @@ def _pull(change: Change) -> _Pulled:
         commits = mirror.log(head, exclude=base or None, first_parent=True)[-1:]
     else:
         commits = mirror.log(head, exclude=base or None)[-500:]
+    owners_at = base or head
+    location = mirror.first_existing(owners_at, CODEOWNERS_LOCATIONS)
+    codeowners = None
+    if location:
+        try:
+            codeowners = (mirror.read_file(owners_at, location) or b"").decode("utf-8", "replace")
+        except GitError:
+            codeowners = None  # an oversized CODEOWNERS file: owners fall back to the service teams
     return _Pulled(
         base=base or "",
         raw=raw,
@@ -87,6 +97,7 @@ def _pull(change: Change) -> _Pulled:
         numstat=numstat,
         commits=commits,
         patch_id="" if truncated else mirror.patch_id(raw),
+        codeowners=codeowners,
     )
 
 
@@ -188,11 +199,79 @@ def change_pull_diff(*, change_id: int) -> Change | None:
                 "patch_id": pulled.patch_id,
             },
         )
-        _apply_policy(locked, files, policy_current())
+        if pulled.codeowners is not None:
+            owners = parse_codeowners(pulled.codeowners)
+            locked.path_owners = {p: list(owners.owners_of(p)) for p in _policy_paths(files)}
+        else:
+            locked.path_owners = {}
+        version = policy_current()
+        _run_gates(locked, files, _policy_of(version).settings.size_limit)
+        _apply_policy(locked, files, version)
         locked.save()
         if locked.state == Change.State.OPEN and locked.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
             change_assign(change=locked)
     return locked
+
+
+def _gate_plugins() -> tuple[gates.Gate, ...]:
+    """The organisation's own gates named in PORTAL_EXTRA_GATES, loaded once per process."""
+    global _PLUGINS
+    if _PLUGINS is None:
+        _PLUGINS = tuple(gates.load_gate(path) for path in settings.PORTAL_EXTRA_GATES)
+    return _PLUGINS
+
+
+_PLUGINS: tuple[gates.Gate, ...] | None = None
+
+
+def _run_gates(change: Change, files: list[ChangeFile], size_limit: int) -> None:
+    """Run the built-in and plugin gates on the revision; results posted by CI are kept."""
+    facts = [
+        gates.FileFacts(
+            path=f.path,
+            old_path=f.old_path,
+            status=f.status,
+            lines_added=f.lines_added,
+            lines_removed=f.lines_removed,
+            is_generated=f.is_generated,
+            added_lines=gates.added_lines_from_patch(f.patch) if f.patch else (),
+        )
+        for f in files
+    ]
+    plugins = _gate_plugins()
+    outcomes = gates.run_gates(facts, gates.GateConfig(size_limit=size_limit), extra=plugins)
+    plugin_names = {g.name for g in plugins}
+    GateResult.objects.filter(change=change, head_sha=change.head_sha).exclude(source=GateResult.Source.CI).delete()
+    GateResult.objects.bulk_create(
+        [
+            GateResult(
+                change=change,
+                head_sha=change.head_sha,
+                name=o.name[:100],
+                status=o.status,
+                message=o.message[:1000],
+                details=list(o.details)[:200],
+                source=GateResult.Source.PLUGIN if o.name in plugin_names else GateResult.Source.BUILTIN,
+            )
+            for o in outcomes
+        ],
+        ignore_conflicts=True,
+    )
+    change.gates_state = gate_summary(change)
+
+
+def gate_summary(change: Change) -> str:
+    """pass, warn or fail over every gate result of the current revision (overridden failures pass)."""
+    overridden = set(
+        GateOverride.objects.filter(change=change, head_sha=change.head_sha).values_list("gate_name", flat=True)
+    )
+    statuses = [
+        GateResult.Status.PASS if (r.status == GateResult.Status.FAIL and r.name in overridden) else r.status
+        for r in GateResult.objects.filter(change=change, head_sha=change.head_sha).only("name", "status")
+    ]
+    if GateResult.Status.FAIL in statuses:
+        return GateResult.Status.FAIL
+    return GateResult.Status.WARN if GateResult.Status.WARN in statuses else GateResult.Status.PASS
 
 
 def _policy_paths(files: list[ChangeFile]) -> tuple[str, ...]:
@@ -351,13 +430,35 @@ def _is_attested(change: Change) -> bool:
 
 
 def _owner_ids(change: Change) -> set[int]:
-    """Seniors who own the paths that need an owner: CODEOWNERS where known, else the teams of the services."""
+    """Engineers who own the paths that need an owner: CODEOWNERS where known, else the teams of the services."""
     paths = list(change.owner_paths or ()) or list(change.files.values_list("path", flat=True))
+    if change.path_owners:
+        tokens = {t for p in paths for t in change.path_owners.get(p, ())}
+        if tokens:
+            return _resolve_owner_tokens(tokens)
     team_ids = set()
     for service in change.repository.services.all():
         if service.team_id and any(p.startswith(tuple(service.path_prefixes or ())) for p in paths):
             team_ids.add(service.team_id)
     return set(Engineer.objects.filter(team_id__in=team_ids).values_list("pk", flat=True))
+
+
+def _resolve_owner_tokens(tokens: set[str]) -> set[int]:
+    engineers = list(Engineer.objects.values_list("pk", "github_login", "gitlab_username", "email", "team__slug"))
+    by_login: dict[str, int] = {}
+    by_email: dict[str, int] = {}
+    members: dict[str, list[int]] = {}
+    for pk, github, gitlab, email, team_slug in engineers:
+        for login in (github, gitlab):
+            if login:
+                by_login[login.lower()] = pk
+        by_email[email.lower()] = pk
+        if team_slug:
+            members.setdefault(team_slug.lower(), []).append(pk)
+    owners: set[int] = set()
+    for token in tokens:
+        owners |= resolve_owner(token, engineers_by_login=by_login, engineers_by_email=by_email, team_members=members)
+    return owners
 
 
 def change_assign(*, change: Change) -> Assignment | None:

@@ -23,7 +23,8 @@ def policy_current() -> PolicyVersion:
     if version is None:
         with transaction.atomic():
             version, _ = PolicyVersion.objects.get_or_create(
-                number=1, defaults={"data": copy.deepcopy(DEFAULT_POLICY_DATA), "source": "default", "note": "default policy"}
+                number=1,
+                defaults={"data": copy.deepcopy(DEFAULT_POLICY_DATA), "source": "default", "note": "default policy"},
             )
     return version
 

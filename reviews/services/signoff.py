@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from reviews.models import Assignment, Attestation, Change, Engineer, Review
+from reviews.models import Assignment, Attestation, Change, Engineer, GateOverride, GateResult, Review
 from reviews.services.base import NotAllowed, ServiceError, audit_record
-from reviews.services.changes import _review_state, change_assign, change_reevaluate
+from reviews.services.changes import _review_state, change_assign, change_reevaluate, failing_gates, gate_summary
 
 
 def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Attestation:
@@ -39,8 +40,13 @@ def can_sign_off(engineer: Engineer | None, change: Change) -> bool:
         engineer is not None
         and engineer.is_senior
         and change.author_id != engineer.pk
+        and not _is_last_pusher(engineer, change)
         and change.state == Change.State.OPEN
     )
+
+
+def _is_last_pusher(engineer: Engineer, change: Change) -> bool:
+    return bool(change.last_pusher_email) and engineer.email.lower() == change.last_pusher_email.lower()
 
 
 def review_submit(
@@ -60,6 +66,8 @@ def review_submit(
         if not can_sign_off(reviewer, change):
             if change.author_id == reviewer.pk:
                 raise NotAllowed("nobody signs off their own change")
+            if _is_last_pusher(reviewer, change):
+                raise NotAllowed("the last pusher of a change may not sign it off")
             if not reviewer.is_senior:
                 raise NotAllowed("only senior engineers (L6 and up) can sign off")
             raise NotAllowed("this change is not open for review")
@@ -164,3 +172,63 @@ def change_declare_ai(*, change: Change, engineer: Engineer, declared: bool) -> 
             actor=engineer.user, action="change.ai_declared", target=change, payload={"from": previous, "to": declared}
         )
     return change
+
+
+def gate_override(*, change: Change, senior: Engineer, gate_name: str, reason: str) -> GateOverride:
+    """A senior lets a failed gate pass on the current revision, with a written reason; audited."""
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise ServiceError("write a reason of at least 10 characters")
+    with transaction.atomic():
+        change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
+        if not senior.is_senior:
+            raise NotAllowed("only senior engineers can override a gate")
+        if change.author_id == senior.pk:
+            raise NotAllowed("nobody overrides a gate on their own change")
+        if gate_name not in failing_gates(change):
+            raise ServiceError(f"gate {gate_name!r} is not failing on this revision")
+        override = GateOverride.objects.create(
+            change=change, head_sha=change.head_sha, gate_name=gate_name, senior=senior, reason=reason[:5000]
+        )
+        audit_record(
+            actor=senior.user,
+            action="gate.overridden",
+            target=change,
+            payload={"gate": gate_name, "sha": change.head_sha, "reason": reason[:500]},
+        )
+        _refresh_after_gates(change)
+    return override
+
+
+def gate_record_external(
+    *, change: Change, head_sha: str, name: str, status: str, message: str, details: list[str], actor: Any
+) -> GateResult:
+    """A result posted by CI or another outside check for one revision; the latest post per name wins."""
+    if status not in GateResult.Status.values:
+        raise ServiceError(f"status must be one of {', '.join(GateResult.Status.values)}")
+    with transaction.atomic():
+        change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
+        if head_sha != change.head_sha:
+            raise ServiceError(f"{head_sha[:12]} is not the current revision ({change.head_sha[:12]})")
+        result, _ = GateResult.objects.update_or_create(
+            change=change,
+            head_sha=head_sha,
+            name=name[:100],
+            defaults={
+                "status": status,
+                "message": message[:1000],
+                "details": [str(d)[:500] for d in details[:200]],
+                "source": GateResult.Source.CI,
+            },
+        )
+        audit_record(actor=actor, action="gate.reported", target=change, payload={"gate": name, "status": status})
+        _refresh_after_gates(change)
+    return result
+
+
+def _refresh_after_gates(change: Change) -> None:
+    change.gates_state = gate_summary(change)
+    change.review_state = _review_state(change)
+    change.save(update_fields=["gates_state", "review_state", "policy_missing", "updated_at"])
+    if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
+        change_assign(change=change)
