@@ -207,6 +207,15 @@ class Change(models.Model):
         return self.head_sha[:10]
 
     @property
+    def current_gates(self) -> list[GateResult]:
+        """Gate results of the current revision, read from the prefetched results."""
+        overridden = {o.gate_name: o for o in self.gate_overrides.all() if o.head_sha == self.head_sha}
+        results = [g for g in self.gate_results.all() if g.head_sha == self.head_sha]
+        for result in results:
+            result.override = overridden.get(result.name)
+        return sorted(results, key=lambda g: ({"fail": 0, "warn": 1, "pass": 2}.get(g.status, 3), g.name))
+
+    @property
     def approvals(self) -> list[Review]:
         """Approving verdicts, read from the prefetched reviews."""
         return [r for r in self.reviews.all() if r.verdict == Review.Verdict.APPROVE]

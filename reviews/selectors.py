@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from reviews.models import Assignment, Attestation, Change, ChangeFile, Delivery, Engineer, PolicyVersion, Review
+from reviews.models import (
+    Assignment,
+    Attestation,
+    Change,
+    ChangeFile,
+    Delivery,
+    Engineer,
+    GateOverride,
+    PolicyVersion,
+    Review,
+    Revision,
+)
 
 
 def engineer_for_user(user) -> Engineer | None:
@@ -58,7 +69,11 @@ def change_detail(change_id: int) -> Change | None:
             Prefetch("reviews", queryset=Review.objects.select_related("reviewer").order_by("created_at")),
             Prefetch("assignments", queryset=Assignment.objects.select_related("reviewer").order_by("created_at")),
             Prefetch("attestations", queryset=Attestation.objects.select_related("author").order_by("created_at")),
+            "gate_results",
+            Prefetch("gate_overrides", queryset=GateOverride.objects.select_related("senior")),
+            Prefetch("revisions", queryset=Revision.objects.defer("raw_diff").order_by("number")),
         )
+        .select_related("policy_version")
         .filter(pk=change_id)
         .first()
     )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("changes/<int:change_id>/review/", views.change_review, name="change-review"),
     path("changes/<int:change_id>/attest/", views.change_attest, name="change-attest"),
     path("changes/<int:change_id>/declare-ai/", views.change_declare_ai, name="change-declare-ai"),
+    path("changes/<int:change_id>/override-gate/", views.change_override_gate, name="change-override-gate"),
     path("deliveries/", views.delivery_list, name="delivery-list"),
     path("policy/", views.policy_detail, name="policy-detail"),
     path("policy/v<int:number>/", views.policy_version, name="policy-version"),

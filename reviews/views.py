@@ -64,6 +64,7 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
     context = {
         "change": change,
         "can_sign_off": services.can_sign_off(engineer, change),
+        "can_override": engineer is not None and engineer.is_senior and change.author_id != engineer.pk,
         "is_author": engineer is not None and change.author_id == engineer.pk,
         "current_attested": any(a.head_sha == change.head_sha for a in change.attestations.all()),
         "review_form": ReviewForm(initial={"head_sha": change.head_sha, "page_token": token}),
@@ -236,3 +237,27 @@ def policy_version(request: HttpRequest, number: int) -> HttpResponse:
         lineterm="",
     )
     return render(request, "reviews/policy_version.html", {"version": version, "diff": list(diff)})
+
+
+@login_required
+@require_POST
+def change_override_gate(request: HttpRequest, change_id: int) -> HttpResponse:
+    """A senior lets a failed gate pass with a written reason."""
+    change = selectors.change_detail(change_id)
+    if change is None:
+        raise Http404("No such change.")
+    engineer = _engineer(request)
+    if engineer is None or not engineer.is_senior or engineer.pk == change.author_id:
+        return HttpResponseForbidden("Only a senior who is not the author can override a gate.")
+    gate_name = request.POST.get("gate", "")[:100]
+    try:
+        services.gate_override(
+            change=change, senior=engineer, gate_name=gate_name, reason=request.POST.get("reason", "")
+        )
+    except services.NotAllowed as exc:
+        return HttpResponseForbidden(str(exc))
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Gate {gate_name} overridden on {change.short_sha}.")
+    return redirect("reviews:change-detail", change_id=change.pk)
