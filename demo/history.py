@@ -131,8 +131,8 @@ REPOSITORIES = {
             "search": ("Storefront", ["services/search/"]),
             "storefront-web": ("Storefront", ["web/storefront/"]),
         },
-        "commits": 260,
-        "reverts": 4,
+        "commits": 380,
+        "defect_rate": 0.02,
     },
     "platform": {
         "files": {
@@ -156,8 +156,8 @@ REPOSITORIES = {
             "observability": ("Platform", ["lib/observability/"]),
             "infrastructure": ("Platform", ["terraform/", "deploy/"]),
         },
-        "commits": 150,
-        "reverts": 2,
+        "commits": 220,
+        "defect_rate": 0.02,
     },
 }
 
@@ -283,7 +283,6 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
     times = sorted(start + timedelta(seconds=rng.uniform(3600, span - 7200)) for _ in range(spec["commits"]))
     times = [t.replace(hour=9 + t.hour % 9) for t in times]
     times.sort()
-    revert_slots = sorted(rng.sample(range(20, len(times) - 12), spec["reverts"]))
     pending_reverts: dict[int, int] = {}  # commit index to revert -> index of the commit that reverts it
     before_bad: dict[int, dict[str, list[str]]] = {}
     locked: set[str] = set()  # files of a bad commit not touched again until it is reverted
@@ -326,11 +325,17 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
         if tests and rng.random() < 0.6:
             touched.append(rng.choice(tests))
         size = _size(rng)
-        is_bad = bool(revert_slots) and i >= revert_slots[0]
-        ai = rng.random() < (0.7 if is_bad else _ai_rate(person))
+        ai = rng.random() < _ai_rate(person)
+        # Defects follow what just-in-time defect prediction finds: size, spread, unfamiliar code, no tests.
+        odds = spec["defect_rate"] * min(12.0, (size / 30) ** 1.2)
+        odds *= 1.8 if len(touched) > 2 else 1.0
+        odds *= 3.0 if area not in person.areas else 1.0
+        odds *= 1.5 if person.level <= 4 else 1.0
+        odds *= 1.3 if not any("test" in t for t in touched) else 1.0
+        odds *= 1.2 if ai else 1.0
+        is_bad = 10 <= i < len(times) - 12 and len(pending_reverts) < 3 and rng.random() < odds
         files = {}
         if is_bad:
-            revert_slots.pop(0)
             before_bad[index] = {p: list(content[p]) for p in touched}
             pending_reverts[index] = i + rng.randint(3, 8)
             locked.update(touched)
@@ -352,11 +357,18 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
         for k in range(rng.choice((1, 1, 2, 3))):
             candidates = [f"{area}/{f}" for f in spec["files"][area] if f"{area}/{f}" not in owned]
             touched = rng.sample(candidates, k=min(len(candidates), rng.choice((1, 2, 2, 3))))
-            size = 1300 if (n == 3 and k == 0) else _size(rng)
+            size = 2600 if (n == 3 and k == 0) else _size(rng)
             files = {}
             for path in touched:
                 snapshot[path] = _edit(rng, snapshot[path], path, max(1, size // len(touched)))
                 files[path] = "\n".join(snapshot[path]) + "\n"
+            if k == 0 and n == 5:
+                # A credential pasted into a settings file: the secrets gate sends it back to the author.
+                key = "AKIA" + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+                files[f"{area}/settings_local.py"] = f'AWS_ACCESS_KEY_ID = "{key}"\nAWS_REGION = "eu-west-1"\n'
+            if k == 0 and n == 8:
+                # A lock file regenerated without its manifest: the lockfiles gate fails.
+                files[f"{area}/package-lock.json"] = '{\n  "name": "storefront",\n  "lockfileVersion": 3\n}\n'
             at = end - timedelta(hours=rng.uniform(2, 120)) + timedelta(minutes=10 * k)
             specs.append(CommitSpec(person, min(at, end), _message(rng, person, area, ai), files, branch=branch))
         plan.branches[branch] = specs

@@ -21,7 +21,8 @@ from incidents import services as incident_services
 from incidents.models import Incident, IncidentChangeLink
 from reviews import services
 from reviews.gitrepo import Mirror
-from reviews.models import Change, Engineer, Repository, Review, Service, Team
+from reviews.models import Change, Engineer, Repository, Review, RiskModel, Service, Team
+from reviews.services.riskmodels import risk_model_fit
 
 SEED = 20261125
 WEEKS = 8
@@ -269,6 +270,20 @@ def seed_incidents(repository: Repository, engineers: dict[str, Engineer], rng: 
     return created
 
 
+def seed_risk_model() -> None:
+    """Fit the risk model on the demo's history once, and score the open changes with it."""
+    if RiskModel.objects.exists():
+        return
+    try:
+        risk_model_fit()
+    except services.ServiceError:
+        return
+    for change in Change.objects.filter(state=Change.State.OPEN, diff_state=Change.DiffState.DONE).select_related(
+        "repository", "author", "policy_version"
+    ):
+        services.change_reevaluate(change=change)
+
+
 def seed_demo() -> dict[str, int]:
     """Create or complete the whole demo organisation; safe to run again."""
     rng = random.Random(SEED)
@@ -280,6 +295,7 @@ def seed_demo() -> dict[str, int]:
         stats["deployments"] += seed_deployments(repository)
         seed_open_work(repository, engineers)
         stats["incidents"] += seed_incidents(repository, engineers, rng)
+    seed_risk_model()
     stats["changes"] = Change.objects.count()
     stats["open"] = Change.objects.filter(state=Change.State.OPEN).count()
     return stats

@@ -28,7 +28,7 @@ def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Atte
             audit_record(actor=engineer.user, action="change.attested", target=change, payload={"sha": change.head_sha})
             if change.diff_state == Change.DiffState.DONE:
                 change.review_state = _review_state(change)
-                change.save(update_fields=["review_state", "updated_at"])
+                change.save(update_fields=["review_state", "policy_missing", "updated_at"])
                 if change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
                     change_assign(change=change)
     return attestation
@@ -122,7 +122,7 @@ def _record_review(
             state=Assignment.State.DONE, completed_at=at
         )
     change.review_state = _review_state(change)
-    change.save(update_fields=["review_state", "updated_at"])
+    change.save(update_fields=["review_state", "policy_missing", "updated_at"])
     return review
 
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
-from reviews.models import Repository, RiskModel
-from reviews.risk import fit_weights
-from reviews.risk_history import training_rows
-from reviews.services import audit_record
-
-HOLDOUT = 0.25
+from reviews.models import Repository
+from reviews.services import ServiceError
+from reviews.services.riskmodels import HOLDOUT, risk_model_fit
 
 
 class Command(BaseCommand):
@@ -29,36 +25,14 @@ class Command(BaseCommand):
             repository = Repository.objects.filter(name=repo).first()
             if repository is None:
                 raise CommandError(f"no repository named {repo!r}")
-        rows = training_rows(repository)
         try:
-            result = fit_weights(rows, holdout=HOLDOUT)
-        except ValueError as exc:
-            raise CommandError(f"cannot fit risk weights: {exc}") from None
+            result, model = risk_model_fit(repository=repository, store=not dry_run)
+        except ServiceError as exc:
+            raise CommandError(str(exc)) from None
         scope = repository.name if repository else "all repositories"
         auc = f"{result.auc:.2f}" if result.auc is not None else "not measurable (a part has only one class)"
         self.stdout.write(f"trained_on: {result.trained_on} merged changes of {scope}")
         self.stdout.write(f"positives: {result.positives} (confirmed incident or reverted)")
         self.stdout.write(f"held_out: {result.held_out}")
         self.stdout.write(f"ROC AUC on the held-out later {HOLDOUT:.0%} of history: {auc}")
-        if dry_run:
-            self.stdout.write("dry run: nothing stored")
-            return
-        note = (
-            f"refit_risk on {scope}: {result.trained_on} changes, {result.positives} positive, "
-            f"{result.held_out} held out"
-        )
-        with transaction.atomic():
-            model = RiskModel.objects.create(
-                weights=dict(result.weights.weights),
-                intercept=result.weights.intercept,
-                auc=result.auc,
-                trained_on=result.trained_on,
-                note=note[:500],
-            )
-            audit_record(
-                actor=None,
-                action="risk_model.fitted",
-                target=model,
-                payload={"auc": result.auc, "trained_on": result.trained_on, "positives": result.positives},
-            )
-        self.stdout.write(f"stored risk model {model.pk}")
+        self.stdout.write("dry run: nothing stored" if model is None else f"stored risk model {model.pk}")
