@@ -1,9 +1,7 @@
-"""HTML views of the reviews app: the queue, an author's changes and the change page."""
+"""The change page and what people do on it: verdicts, attestation, declarations, gate overrides."""
 
 from __future__ import annotations
 
-import difflib
-import json
 import time
 
 from django.contrib import messages
@@ -11,45 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from reviews import selectors, services
 from reviews.forms import AttestForm, ReviewForm
-from reviews.models import Delivery
-from reviews.policy import parse_policy
-from reviews.services import policies as policy_services
+from reviews.views.common import current_engineer
 
 _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
-
-
-def _engineer(request: HttpRequest):
-    engineer = getattr(request, "_engineer", None) or selectors.engineer_for_user(request.user)
-    request._engineer = engineer
-    return engineer
-
-
-@login_required
-@require_GET
-def queue(request: HttpRequest) -> HttpResponse:
-    """The senior's review queue: assigned changes, oldest first, and recent verdicts."""
-    engineer = _engineer(request)
-    context = {
-        "assignments": list(selectors.queue_for(engineer)) if engineer else [],
-        "recent": list(selectors.recently_signed_by(engineer)) if engineer else [],
-    }
-    template = "reviews/queue_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#queue-table"
-    return render(request, template, context)
-
-
-@login_required
-@require_GET
-def my_changes(request: HttpRequest) -> HttpResponse:
-    """An author's open changes with what each still needs."""
-    engineer = _engineer(request)
-    changes = list(selectors.changes_by_author(engineer)) if engineer else []
-    return render(request, "reviews/change_mine.html", {"changes": changes})
 
 
 @login_required
@@ -59,7 +25,7 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
     change = selectors.change_detail(change_id)
     if change is None:
         raise Http404("No such change.")
-    engineer = _engineer(request)
+    engineer = current_engineer(request)
     token = signing.dumps({"c": change.pk, "sha": change.head_sha, "t": time.time()}, salt=_TOKEN_SALT)
     context = {
         "change": change,
@@ -80,7 +46,7 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
     change = selectors.change_detail(change_id)
     if change is None:
         raise Http404("No such change.")
-    engineer = _engineer(request)
+    engineer = current_engineer(request)
     if not services.can_sign_off(engineer, change):
         return HttpResponseForbidden("You may not sign off this change.")
     form = ReviewForm(request.POST)
@@ -123,7 +89,7 @@ def change_attest(request: HttpRequest, change_id: int) -> HttpResponse:
     change = selectors.change_detail(change_id)
     if change is None:
         raise Http404("No such change.")
-    engineer = _engineer(request)
+    engineer = current_engineer(request)
     if engineer is None or change.author_id != engineer.pk:
         return HttpResponseForbidden("Only the author of a change can attest its self-review.")
     form = AttestForm(request.POST)
@@ -140,39 +106,13 @@ def change_attest(request: HttpRequest, change_id: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
-def delivery_list(request: HttpRequest) -> HttpResponse:
-    """The webhook delivery log (admins only), newest first, filterable by status."""
-    if not request.user.is_staff:
-        return HttpResponseForbidden("Only admins can read the delivery log.")
-    status = request.GET.get("status", "")
-    deliveries = selectors.deliveries(status=status if status in Delivery.Status.values else "")
-    context = {"deliveries": deliveries, "status": status, "statuses": Delivery.Status.choices}
-    return render(request, "reviews/delivery_list.html", context)
-
-
-@login_required
-@require_POST
-def delivery_redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    """Apply a stored delivery again (admins only)."""
-    if not request.user.is_staff:
-        return HttpResponseForbidden("Only admins can redeliver.")
-    delivery = Delivery.objects.filter(pk=delivery_id).first()
-    if delivery is None:
-        raise Http404("No such delivery.")
-    delivery = services.delivery_redeliver(delivery=delivery, actor=request.user)
-    messages.success(request, f"Delivery {delivery.delivery_id} applied again: {delivery.get_status_display()}.")
-    return redirect("reviews:delivery-list")
-
-
-@login_required
 @require_POST
 def change_declare_ai(request: HttpRequest, change_id: int) -> HttpResponse:
     """The author declares whether AI assisted the change."""
     change = selectors.change_detail(change_id)
     if change is None:
         raise Http404("No such change.")
-    engineer = _engineer(request)
+    engineer = current_engineer(request)
     if engineer is None or change.author_id != engineer.pk:
         return HttpResponseForbidden("Only the author of a change can declare AI assistance.")
     value = request.POST.get("ai_assisted", "")
@@ -188,65 +128,13 @@ def change_declare_ai(request: HttpRequest, change_id: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
-def policy_detail(request: HttpRequest) -> HttpResponse:
-    """The policy in force, its history, and (for admins) an editor that publishes a new version."""
-    current = policy_services.policy_current()
-    error = ""
-    text = json.dumps(current.data, indent=2)
-    status = 200
-    if request.method == "POST":
-        if not request.user.is_staff:
-            return HttpResponseForbidden("Only admins can change the policy.")
-        text = request.POST.get("data", "")[:200000]
-        try:
-            data = json.loads(text)
-            version = policy_services.policy_publish(
-                data=data, actor=request.user, note=request.POST.get("note", "")[:500]
-            )
-        except ValueError as exc:
-            error, status = f"Not valid JSON: {exc}", 400
-        except services.ServiceError as exc:
-            error, status = str(exc), 400
-        else:
-            messages.success(request, f"Policy version {version.number} is in force for new revisions.")
-            return redirect("reviews:policy-detail")
-    context = {
-        "current": current,
-        "policy": parse_policy(current.data),
-        "versions": selectors.policy_versions(),
-        "text": text,
-        "error": error,
-    }
-    return render(request, "reviews/policy_detail.html", context, status=status)
-
-
-@login_required
-@require_GET
-def policy_version(request: HttpRequest, number: int) -> HttpResponse:
-    """One policy version and what changed against the one before."""
-    version = selectors.policy_version(number)
-    if version is None:
-        raise Http404("No such policy version.")
-    previous = selectors.policy_version(number - 1)
-    diff = difflib.unified_diff(
-        json.dumps(previous.data if previous else {}, indent=2).splitlines(),
-        json.dumps(version.data, indent=2).splitlines(),
-        f"v{number - 1}" if previous else "(none)",
-        f"v{number}",
-        lineterm="",
-    )
-    return render(request, "reviews/policy_version.html", {"version": version, "diff": list(diff)})
-
-
-@login_required
 @require_POST
 def change_override_gate(request: HttpRequest, change_id: int) -> HttpResponse:
     """A senior lets a failed gate pass with a written reason."""
     change = selectors.change_detail(change_id)
     if change is None:
         raise Http404("No such change.")
-    engineer = _engineer(request)
+    engineer = current_engineer(request)
     if engineer is None or not engineer.is_senior or engineer.pk == change.author_id:
         return HttpResponseForbidden("Only a senior who is not the author can override a gate.")
     gate_name = request.POST.get("gate", "")[:100]

@@ -1,0 +1,95 @@
+"""Admin-facing pages: the webhook delivery log and the sign-off policy."""
+
+from __future__ import annotations
+
+import difflib
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from reviews import selectors, services
+from reviews.models import Delivery
+from reviews.policy import parse_policy
+from reviews.services import policies as policy_services
+
+
+@login_required
+@require_GET
+def delivery_list(request: HttpRequest) -> HttpResponse:
+    """The webhook delivery log (admins only), newest first, filterable by status."""
+    if not request.user.is_staff:
+        return HttpResponseForbidden("Only admins can read the delivery log.")
+    status = request.GET.get("status", "")
+    deliveries = selectors.deliveries(status=status if status in Delivery.Status.values else "")
+    context = {"deliveries": deliveries, "status": status, "statuses": Delivery.Status.choices}
+    return render(request, "reviews/delivery_list.html", context)
+
+
+@login_required
+@require_POST
+def delivery_redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
+    """Apply a stored delivery again (admins only)."""
+    if not request.user.is_staff:
+        return HttpResponseForbidden("Only admins can redeliver.")
+    delivery = Delivery.objects.filter(pk=delivery_id).first()
+    if delivery is None:
+        raise Http404("No such delivery.")
+    delivery = services.delivery_redeliver(delivery=delivery, actor=request.user)
+    messages.success(request, f"Delivery {delivery.delivery_id} applied again: {delivery.get_status_display()}.")
+    return redirect("reviews:delivery-list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_detail(request: HttpRequest) -> HttpResponse:
+    """The policy in force, its history, and (for admins) an editor that publishes a new version."""
+    current = policy_services.policy_current()
+    error = ""
+    text = json.dumps(current.data, indent=2)
+    status = 200
+    if request.method == "POST":
+        if not request.user.is_staff:
+            return HttpResponseForbidden("Only admins can change the policy.")
+        text = request.POST.get("data", "")[:200000]
+        try:
+            data = json.loads(text)
+            version = policy_services.policy_publish(
+                data=data, actor=request.user, note=request.POST.get("note", "")[:500]
+            )
+        except ValueError as exc:
+            error, status = f"Not valid JSON: {exc}", 400
+        except services.ServiceError as exc:
+            error, status = str(exc), 400
+        else:
+            messages.success(request, f"Policy version {version.number} is in force for new revisions.")
+            return redirect("reviews:policy-detail")
+    context = {
+        "current": current,
+        "policy": parse_policy(current.data),
+        "versions": selectors.policy_versions(),
+        "text": text,
+        "error": error,
+    }
+    return render(request, "reviews/policy_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def policy_version(request: HttpRequest, number: int) -> HttpResponse:
+    """One policy version and what changed against the one before."""
+    version = selectors.policy_version(number)
+    if version is None:
+        raise Http404("No such policy version.")
+    previous = selectors.policy_version(number - 1)
+    diff = difflib.unified_diff(
+        json.dumps(previous.data if previous else {}, indent=2).splitlines(),
+        json.dumps(version.data, indent=2).splitlines(),
+        f"v{number - 1}" if previous else "(none)",
+        f"v{number}",
+        lineterm="",
+    )
+    return render(request, "reviews/policy_version.html", {"version": version, "diff": list(diff)})
