@@ -390,6 +390,11 @@ class Mirror:
                 present.add(name.decode("utf-8", "replace"))
         return next((p for p in paths if p in present), None)
 
+    def parents(self, sha: str) -> list[str]:
+        """The parents of a commit, the first parent first."""
+        out = self._git("rev-list", "--parents", "--max-count=1", "--end-of-options", self._sha(sha), "--")
+        return [p for p in out.decode().split()[1:] if is_sha(p)]
+
     def has_commit(self, sha: str) -> bool:
         """True when the mirror already holds this commit."""
         out = self._git("cat-file", "-t", "--end-of-options", self._sha(sha), check=False)

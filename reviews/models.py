@@ -30,6 +30,8 @@ class Engineer(models.Model):
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="engineers")
     weekly_capacity_minutes = models.PositiveIntegerField(default=240)
     is_away = models.BooleanField(default=False)
+    away_until = models.DateField(null=True, blank=True)
+    max_open_assignments = models.PositiveSmallIntegerField(default=8)
     is_manager = models.BooleanField(default=False)
     is_incident_reviewer = models.BooleanField(default=False)
     github_login = models.CharField(max_length=100, blank=True, db_index=True)
@@ -238,6 +240,7 @@ class ChangeFile(models.Model):
     lines_added = models.PositiveIntegerField(default=0)
     lines_removed = models.PositiveIntegerField(default=0)
     is_generated = models.BooleanField(default=False, help_text="Generated or vendored: counted apart.")
+    fingerprint = models.CharField(max_length=64, blank=True, help_text="Hash of the file's patch in this revision.")
     patch = models.TextField(blank=True, help_text="The file's unified diff, as parsed.")
 
     class Meta:
@@ -427,6 +430,9 @@ class Assignment(models.Model):
     reason = models.CharField(max_length=500)
     reasons = models.JSONField(default=list, blank=True)
     estimated_minutes = models.PositiveIntegerField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True, help_text="Review deadline; past it the change is re-routed.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    handback_reason = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -464,6 +470,10 @@ class Review(models.Model):
     seconds_spent = models.PositiveIntegerField()
     comment = models.TextField(blank=True, max_length=20000)
     ledger_hash = models.CharField(max_length=64, blank=True)
+    files_viewed = models.PositiveIntegerField(default=0)
+    files_total = models.PositiveIntegerField(default=0)
+    rubber_stamp = models.BooleanField(default=False, help_text="Signed off faster than the floor for its size.")
+    confirmed_fast = models.BooleanField(default=False, help_text="The reviewer confirmed a fast sign-off.")
     created_at = models.DateTimeField()
 
     class Meta:
@@ -472,6 +482,53 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} {self.verdict} {self.head_sha[:10]}"
+
+
+class ReviewComment(models.Model):
+    """An inline comment on a line of a revision, threaded; a thread is resolved as a whole."""
+
+    class Side(models.TextChoices):
+        OLD = "old", "Old"
+        NEW = "new", "New"
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="comments")
+    head_sha = models.CharField(max_length=40)
+    path = models.CharField(max_length=1000)
+    line = models.PositiveIntegerField()
+    side = models.CharField(max_length=3, choices=Side.choices, default=Side.NEW)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    author = models.ForeignKey(Engineer, on_delete=models.PROTECT, related_name="comments")
+    body = models.TextField(max_length=10000)
+    resolved = models.BooleanField(default=False)
+    resolved_by = models.ForeignKey(Engineer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["change", "resolved"], name="comment_change_resolved_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(line__gte=1), name="comment_line_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line} by {self.author}"
+
+
+class FileView(models.Model):
+    """A reviewer marked a file viewed at one content of it; a new content of the file resets it."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="file_views")
+    reviewer = models.ForeignKey(Engineer, on_delete=models.CASCADE, related_name="file_views")
+    path = models.CharField(max_length=1000)
+    fingerprint = models.CharField(max_length=64, help_text="Hash of the file's patch when it was viewed.")
+    viewed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["change", "reviewer", "path"], name="fileview_once")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} viewed {self.path}"
 
 
 class Deployment(models.Model):

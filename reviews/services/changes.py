@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import zlib
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from reviews.ai_detection import NON_AI_BOTS, detect_ai
 from reviews.assignment import Candidate, pick_reviewer
 from reviews.codeowners_file import CODEOWNERS_LOCATIONS, parse_codeowners, resolve_owner
 from reviews.diffparse import cut_at_file_boundary, is_generated_path, parse_diff
-from reviews.gitrepo import GitError
+from reviews.gitrepo import GitError, Mirror
 from reviews.models import (
     Assignment,
     Change,
@@ -74,6 +75,8 @@ def _pull(change: Change) -> _Pulled:
         except GitError:
             target_tip = ""
         base = (mirror.merge_base(target_tip, head) if target_tip else None) or base
+    elif change.number is not None:
+        base = _fork_point(mirror, change) or base
     numstat = mirror.numstat(base or None, head)
     raw, truncated = mirror.diff_capped(base or None, head, settings.PORTAL_DIFF_MAX_BYTES)
     if truncated:
@@ -101,6 +104,29 @@ def _pull(change: Change) -> _Pulled:
     )
 
 
+def _fork_point(mirror: Mirror, change: Change) -> str | None:
+    """Where a merged or closed request forked from its target.
+
+    The host's base is the target's tip at some update (GitLab sends none), so it may hold later work of the
+    target, which would show in the diff as undone; the tip now may hold the head itself. The merge commit's first
+    parent is the target just before the merge.
+    """
+    anchors = []
+    if change.merge_sha and mirror.has_commit(change.merge_sha):
+        anchors += mirror.parents(change.merge_sha)[:1]
+    if change.base_sha:
+        anchors.append(change.base_sha)
+    try:
+        anchors.append(mirror.resolve(change.target_branch or change.repository.default_branch))
+    except GitError:
+        pass
+    for anchor in anchors:
+        fork = mirror.merge_base(anchor, change.head_sha)
+        if fork and fork != change.head_sha:
+            return fork
+    return None
+
+
 def _files(pulled: _Pulled) -> tuple[list[ChangeFile], list[str], bool]:
     """ChangeFiles with true counts (numstat), patches within the size limits, and notes."""
     parsed = parse_diff(pulled.raw)
@@ -126,6 +152,10 @@ def _files(pulled: _Pulled) -> tuple[list[ChangeFile], list[str], bool]:
                 lines_removed=removed or 0,
                 is_generated=is_generated_path(path),
                 patch=diff.patch if keep_patch else "",
+                # The patch names the blobs (--full-index): a new content of the file gives a new fingerprint.
+                fingerprint=hashlib.sha256(
+                    f"{path}\0{added}\0{removed}\0{diff.patch if diff else ''}".encode()
+                ).hexdigest(),
             )
         )
     if truncated:
@@ -372,12 +402,14 @@ def signoff_of(change: Change) -> SignOffStatus:
         revisions.append(Revision(number=len(revisions) + 1, head_sha=change.head_sha, patch_id=""))
         number_of[change.head_sha] = revisions[-1].number
     owners = _owner_ids(change) if change.requires_owner else set()
+    # As in change_assign: with no owner on record for the paths, any senior's sign-off is the owner's.
+    anyone_owns = change.requires_owner and not owners
     reviews = [
         ReviewFact(
             reviewer_id=r.reviewer_id,
             reviewer_level=r.reviewer.level,
             reviewer_email=r.reviewer.email,
-            is_owner=r.reviewer_id in owners,
+            is_owner=anyone_owns or r.reviewer_id in owners,
             verdict=r.verdict,
             revision=number_of.get(r.head_sha, 0),
             at=r.created_at,
