@@ -152,6 +152,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     "reviews.sweep_unprocessed": {"task": "reviews.sweep_unprocessed", "schedule": crontab(minute="*/2")},
+    "reviews.reroute_stale": {"task": "reviews.reroute_stale", "schedule": crontab(minute="*/10")},
     "reviews.poll_repositories": {
         "task": "reviews.poll_repositories",
         "schedule": env_int("PORTAL_POLL_SECONDS", 300, minimum=10),
@@ -169,6 +170,12 @@ PORTAL_GITLAB_WEBHOOK_TOKEN = env_secret("PORTAL_GITLAB_WEBHOOK_TOKEN")
 PORTAL_WEBHOOK_MAX_BYTES = env_int("PORTAL_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 # The organisation's own gates: dotted paths of classes with `name` and `run(files, config)`.
 PORTAL_EXTRA_GATES = env_list("PORTAL_EXTRA_GATES", [])
+# Review deadline after assignment; past it, the beat job re-routes the change.
+PORTAL_REVIEW_DUE_HOURS = env_int("PORTAL_REVIEW_DUE_HOURS", 24, minimum=1)
+# Rubber-stamp floor: a sign-off faster than this for its size, or with files not viewed, asks for confirmation.
+PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES = env_int("PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES", 1, minimum=0)
+PORTAL_REVIEW_FLOOR_MIN_SECONDS = env_int("PORTAL_REVIEW_FLOOR_MIN_SECONDS", 20, minimum=0)
+PORTAL_REVIEW_REQUIRE_ALL_VIEWED = env_bool("PORTAL_REVIEW_REQUIRE_ALL_VIEWED", True)
 PORTAL_DIFF_MAX_BYTES = env_int("PORTAL_DIFF_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 PORTAL_DIFF_MAX_LINES = env_int("PORTAL_DIFF_MAX_LINES", 20000, minimum=10)
 PORTAL_DEMO_PASSWORD = env_str("PORTAL_DEMO_PASSWORD", "countersign-demo")

@@ -15,6 +15,7 @@ class ReviewForm(forms.Form):
     active_seconds = forms.IntegerField(min_value=0, max_value=7 * 24 * 3600, required=False)
     page_token = forms.CharField(max_length=500)
     comment = forms.CharField(required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+    confirm_fast = forms.BooleanField(required=False)
 
 
 class AttestForm(forms.Form):

@@ -19,6 +19,16 @@ def _data_dir(settings, tmp_path):
     settings.DATA_DIR = tmp_path / "data"
 
 
+@pytest.fixture(autouse=True)
+def _no_rubber_stamp_floor(request, settings):
+    """Sign-offs in tests are not timed unless a test asks for the guard (mark `rubber_stamp_guard`)."""
+    if request.node.get_closest_marker("rubber_stamp_guard"):
+        return
+    settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS = 0
+    settings.PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES = 0
+    settings.PORTAL_REVIEW_REQUIRE_ALL_VIEWED = False
+
+
 @pytest.fixture
 def team(db) -> Team:
     n = next(_counter)

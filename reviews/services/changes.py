@@ -6,6 +6,7 @@ import hashlib
 import logging
 import zlib
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -493,11 +494,14 @@ def _resolve_owner_tokens(tokens: set[str]) -> set[int]:
     return owners
 
 
-def change_assign(*, change: Change) -> Assignment | None:
+def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> Assignment | None:
     """Assign the eligible senior with the least open load; the caller holds the change's row lock."""
     if change.assignments.filter(state=Assignment.State.ACTIVE).exists():
         return None
     declined = set(change.assignments.filter(state=Assignment.State.HANDED_BACK).values_list("reviewer_id", flat=True))
+    declined |= set(exclude)
+    if change.last_pusher_email:
+        declined |= set(Engineer.objects.filter(email__iexact=change.last_pusher_email).values_list("pk", flat=True))
     owners = _owner_ids(change) if change.requires_owner else set()
     # With no owner on record for the sensitive paths, any senior may sign off; the reason says so.
     owner_required = change.requires_owner and bool(owners)
@@ -535,6 +539,7 @@ def change_assign(*, change: Change) -> Assignment | None:
         reason=reasons[0][:500],
         reasons=reasons,
         estimated_minutes=change.review_minutes,
+        due_at=timezone.now() + timedelta(hours=settings.PORTAL_REVIEW_DUE_HOURS),
     )
     audit_record(
         actor=None,

@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from reviews.models import Assignment, Attestation, Change, Engineer, GateOverride, GateResult, Review
+from reviews import gates, rubberstamp
+from reviews.models import Assignment, Attestation, Change, Engineer, FileView, GateOverride, GateResult, Review
 from reviews.services.base import NotAllowed, ServiceError, audit_record
-from reviews.services.changes import _review_state, change_assign, change_reevaluate, failing_gates, gate_summary
+from reviews.services.changes import (
+    _gate_plugins,
+    _review_state,
+    change_assign,
+    change_reevaluate,
+    failing_gates,
+    gate_summary,
+)
 
 
 def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Attestation:
@@ -57,8 +66,13 @@ def review_submit(
     head_sha: str,
     seconds_spent: int,
     comment: str = "",
+    confirm_fast: bool = False,
 ) -> Review:
-    """Record a verdict on the revision the reviewer saw, in the ledger, and update the change."""
+    """Record a verdict on the revision the reviewer saw, in the ledger, and update the change.
+
+    An approval faster than the floor for its size, or with files not viewed, needs confirm_fast;
+    confirmed, it is recorded and flagged as a rubber stamp.
+    """
     if verdict not in Review.Verdict.values:
         raise ServiceError(f"unknown verdict {verdict!r}")
     with transaction.atomic():
@@ -75,6 +89,21 @@ def review_submit(
             raise ServiceError(
                 f"the change has a newer revision ({change.head_sha[:10]}); review that revision before signing off"
             )
+        viewed, total = files_viewed(change, reviewer)
+        check = rubberstamp.check_sign_off(
+            seconds_spent=max(0, int(seconds_spent)),
+            lines_changed=change.lines_changed,
+            files_viewed=viewed,
+            files_total=total,
+            floor=rubberstamp.Floor(
+                seconds_per_10_lines=settings.PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES,
+                min_seconds=settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS,
+                require_all_viewed=settings.PORTAL_REVIEW_REQUIRE_ALL_VIEWED,
+            ),
+        )
+        fast = verdict == Review.Verdict.APPROVE and check.too_fast
+        if fast and not confirm_fast:
+            raise NeedsConfirmation(check)
         review = _record_review(
             change=change,
             reviewer=reviewer,
@@ -83,8 +112,27 @@ def review_submit(
             seconds_spent=seconds_spent,
             comment=comment,
             at=timezone.now(),
+            files=(viewed, total),
+            rubber_stamp=fast,
         )
     return review
+
+
+class NeedsConfirmation(ServiceError):
+    """An approval looks too fast to be a review: the reviewer must confirm it."""
+
+    def __init__(self, check: rubberstamp.Verdict) -> None:
+        super().__init__("this sign-off is faster than a review of this size: " + "; ".join(check.reasons))
+        self.check = check
+
+
+def files_viewed(change: Change, reviewer: Engineer) -> tuple[int, int]:
+    """(files the reviewer marked viewed in their current content, files of the change that are not generated)."""
+    current = dict(change.files.filter(is_generated=False).values_list("path", "fingerprint"))
+    seen = FileView.objects.filter(change=change, reviewer=reviewer, path__in=list(current)).values_list(
+        "path", "fingerprint"
+    )
+    return sum(1 for path, fingerprint in seen if current.get(path) == fingerprint), len(current)
 
 
 def _record_review(
@@ -97,6 +145,8 @@ def _record_review(
     comment: str,
     at: datetime,
     source: str = Review.Source.PORTAL,
+    files: tuple[int, int] = (0, 0),
+    rubber_stamp: bool = False,
 ) -> Review:
     """Write a verdict and its ledger entry, close the reviewer's assignment, update the change."""
     review = Review.objects.create(
@@ -108,12 +158,24 @@ def _record_review(
         comment=comment[:20000],
         created_at=at,
         source=source,
+        files_viewed=files[0],
+        files_total=files[1],
+        rubber_stamp=rubber_stamp,
+        confirmed_fast=rubber_stamp,
     )
     event = audit_record(
         actor=reviewer.user,
         action=f"review.{verdict}",
         target=change,
-        payload={"review_id": review.pk, "sha": head_sha, "seconds_spent": review.seconds_spent, "at": at.isoformat()},
+        payload={
+            "review_id": review.pk,
+            "sha": head_sha,
+            "seconds_spent": review.seconds_spent,
+            "files_viewed": review.files_viewed,
+            "files_total": review.files_total,
+            "rubber_stamp": review.rubber_stamp,
+            "at": at.isoformat(),
+        },
     )
     review.ledger_hash = event.hash
     review.save(update_fields=["ledger_hash"])
@@ -206,6 +268,10 @@ def gate_record_external(
     """A result posted by CI or another outside check for one revision; the latest post per name wins."""
     if status not in GateResult.Status.values:
         raise ServiceError(f"status must be one of {', '.join(GateResult.Status.values)}")
+    if name[:100] in {g.name for g in (*gates.BUILTIN_GATES, *_gate_plugins())}:
+        # Otherwise a CI post would replace the portal's own result: a failing secrets gate cleared without the
+        # senior's written override that the policy asks for.
+        raise ServiceError(f"{name!r} is the name of a built-in gate: report the check under another name")
     with transaction.atomic():
         change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
         if head_sha != change.head_sha:

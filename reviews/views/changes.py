@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reviews import selectors, services
 from reviews.forms import AttestForm, ReviewForm
+from reviews.services.signoff import NeedsConfirmation
 from reviews.views.common import current_engineer
 
 _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
@@ -72,7 +73,11 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
             head_sha=form.cleaned_data["head_sha"],
             seconds_spent=seconds,
             comment=form.cleaned_data["comment"],
+            confirm_fast=form.cleaned_data["confirm_fast"],
         )
+    except NeedsConfirmation as exc:
+        context = {"change": change, "check": exc.check, "data": form.cleaned_data, "seconds": seconds}
+        return render(request, "reviews/change_confirm.html", context, status=409)
     except services.NotAllowed as exc:
         return HttpResponseForbidden(str(exc))
     except services.ServiceError as exc:
