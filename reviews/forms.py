@@ -27,3 +27,36 @@ class AttestForm(forms.Form):
         error_messages={"required": "Tick the box to attest."},
     )
     note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class QueueFilterForm(forms.Form):
+    """Filters and sort of the review queue, kept in the URL."""
+
+    repo = forms.CharField(required=False, max_length=200)
+    service = forms.CharField(required=False, max_length=200)
+    risk = forms.ChoiceField(
+        required=False, choices=[("", "any risk"), ("low", "low"), ("medium", "medium"), ("high", "high")]
+    )
+    ai = forms.ChoiceField(
+        required=False, choices=[("", "AI or not"), ("yes", "AI-assisted"), ("no", "not AI-assisted")]
+    )
+    age = forms.ChoiceField(
+        required=False,
+        choices=[("", "any age"), ("1", "waiting 1+ day"), ("3", "waiting 3+ days"), ("7", "waiting 7+ days")],
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("waiting", "longest waiting"),
+            ("deadline", "deadline"),
+            ("risk", "highest risk"),
+            ("size", "largest"),
+        ],
+    )
+    page = forms.IntegerField(required=False, min_value=1, max_value=100000)
+
+
+class HandBackForm(forms.Form):
+    """Why the reviewer gives a change back."""
+
+    reason = forms.CharField(min_length=5, max_length=500)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from reviews.models import (
     Assignment,
@@ -13,9 +19,13 @@ from reviews.models import (
     Engineer,
     GateOverride,
     PolicyVersion,
+    Repository,
     Review,
+    ReviewComment,
     Revision,
+    Service,
 )
+from reviews.templatetags.diffview import MAX_RENDERED_LINES
 
 
 def engineer_for_user(user) -> Engineer | None:
@@ -108,3 +118,234 @@ def policy_versions(limit: int = 50) -> QuerySet[PolicyVersion]:
 def policy_version(number: int) -> PolicyVersion | None:
     """One policy version by number."""
     return PolicyVersion.objects.select_related("created_by").filter(number=number).first()
+
+
+RISK_BANDS = {"low": (0.0, 0.3), "medium": (0.3, 0.6), "high": (0.6, 1.01)}
+QUEUE_SORTS = {
+    "waiting": ("created_at",),
+    "deadline": ("due_at", "created_at"),
+    "risk": ("-change__risk_score", "created_at"),
+    "size": ("-change__lines_added", "created_at"),
+}
+
+
+def _queue_base() -> QuerySet[Assignment]:
+    return Assignment.objects.select_related(
+        "reviewer", "change", "change__repository", "change__author", "change__author__team"
+    )
+
+
+def queue_filtered(engineer: Engineer, filters: dict[str, str]) -> QuerySet[Assignment]:
+    """The reviewer's active assignments on changes waiting for their sign-off, filtered and sorted."""
+    queryset = _queue_base().filter(
+        reviewer=engineer,
+        state=Assignment.State.ACTIVE,
+        change__state=Change.State.OPEN,
+        change__review_state=Change.ReviewState.NEEDS_SIGN_OFF,
+    )
+    return apply_queue_filters(queryset, filters)
+
+
+def apply_queue_filters(queryset: QuerySet[Assignment], filters: dict[str, str]) -> QuerySet[Assignment]:
+    """Filters and sort of the queue, from already validated values."""
+    if filters.get("repo"):
+        queryset = queryset.filter(change__repository__name=filters["repo"])
+    if filters.get("service"):
+        service = Service.objects.filter(name=filters["service"]).first()
+        prefixes = service.path_prefixes if service else []
+        condition = Q(pk__in=[])
+        for prefix in prefixes:
+            condition |= Q(change__files__path__startswith=prefix)
+        queryset = queryset.filter(condition).distinct()
+    if filters.get("risk") in RISK_BANDS:
+        low, high = RISK_BANDS[filters["risk"]]
+        queryset = queryset.filter(change__risk_score__gte=low, change__risk_score__lt=high)
+    if filters.get("ai") == "yes":
+        queryset = queryset.filter(change__ai_assisted=True)
+    elif filters.get("ai") == "no":
+        queryset = queryset.filter(change__ai_assisted=False)
+    if filters.get("age", "").isdigit():
+        queryset = queryset.filter(created_at__lte=timezone.now() - timedelta(days=int(filters["age"])))
+    return queryset.order_by(*QUEUE_SORTS.get(filters.get("sort", ""), QUEUE_SORTS["waiting"]))
+
+
+def waiting_for_author(engineer: Engineer, limit: int = 50) -> QuerySet[Assignment]:
+    """Changes assigned to the reviewer that are the author's turn (changes requested, gates, attestation)."""
+    return (
+        _queue_base()
+        .filter(
+            reviewer=engineer,
+            state=Assignment.State.ACTIVE,
+            change__state=Change.State.OPEN,
+            change__review_state__in=[
+                Change.ReviewState.CHANGES_REQUESTED,
+                Change.ReviewState.GATES_FAILED,
+                Change.ReviewState.AWAITING_ATTESTATION,
+                Change.ReviewState.PENDING_POLICY,
+            ],
+        )
+        .order_by("created_at")[:limit]
+    )
+
+
+def queue_choices() -> dict[str, list[str]]:
+    """Repository and service names for the queue's filters."""
+    return {
+        "repos": list(Repository.objects.order_by("name").values_list("name", flat=True)),
+        "services": list(Service.objects.order_by("name").values_list("name", flat=True)),
+    }
+
+
+def team_queue(team_id: int) -> QuerySet[Assignment]:
+    """Active assignments of a team's seniors on changes waiting for a sign-off."""
+    return (
+        _queue_base()
+        .filter(
+            reviewer__team_id=team_id,
+            state=Assignment.State.ACTIVE,
+            change__state=Change.State.OPEN,
+            change__review_state=Change.ReviewState.NEEDS_SIGN_OFF,
+        )
+        .order_by("due_at", "created_at")
+    )
+
+
+def team_load(team_id: int) -> QuerySet[Engineer]:
+    """The team's seniors with their open review minutes and assignment counts."""
+    return (
+        Engineer.objects.filter(team_id=team_id, level__gte=settings.PORTAL_SENIOR_LEVEL)
+        .annotate(
+            open_minutes=Sum("assignments__estimated_minutes", filter=Q(assignments__state=Assignment.State.ACTIVE)),
+            open_count=Count("assignments", filter=Q(assignments__state=Assignment.State.ACTIVE)),
+        )
+        .order_by("display_name")
+    )
+
+
+def unassigned_waiting(limit: int = 50) -> QuerySet[Change]:
+    """Open changes that need a sign-off but have nobody assigned (no eligible senior was free)."""
+    return (
+        Change.objects.filter(state=Change.State.OPEN, review_state=Change.ReviewState.NEEDS_SIGN_OFF)
+        .exclude(assignments__state=Assignment.State.ACTIVE)
+        .select_related("repository", "author")
+        .order_by("opened_at")[:limit]
+    )
+
+
+# --- inline comment threads ----------------------------------------------------------------------------------------
+
+_HUNK_HEADER_RE = re.compile(r"@@ -(\d{1,10})(?:,(\d{1,10}))? \+(\d{1,10})(?:,(\d{1,10}))? @@")
+
+
+def diff_line_keys(patch: str, *, limit: int = MAX_RENDERED_LINES) -> frozenset[str]:
+    """The "<side>:<line>" keys of the lines a file's patch shows, as the diff viewer places threads.
+
+    Added and context lines are "new:<number in the new file>", removed lines "old:<number in the old file>".
+    Hunk headers are trusted for their counts (a content line that looks like a header is still content); lines
+    past the viewer's limit of rendered rows are left out, so that a thread there is listed, not lost.
+    """
+    keys: set[str] = set()
+    old_left = new_left = old_no = new_no = rows = 0
+    for line in patch.split("\n"):
+        if rows >= limit:
+            break
+        if old_left > 0 or new_left > 0:
+            tag = line[:1]
+            if tag in ("+", "-", " ", ""):
+                rows += 1
+                if tag == "+":
+                    keys.add(f"new:{new_no}")
+                    new_no, new_left = new_no + 1, new_left - 1
+                elif tag == "-":
+                    keys.add(f"old:{old_no}")
+                    old_no, old_left = old_no + 1, old_left - 1
+                else:  # context; some mailers strip the single space of an empty context line
+                    keys.add(f"new:{new_no}")
+                    old_no, new_no, old_left, new_left = old_no + 1, new_no + 1, old_left - 1, new_left - 1
+                continue
+            if tag == "\\":  # "\ No newline at end of file"
+                rows += 1
+                continue
+            old_left = new_left = 0  # the hunk is shorter than its header said (a truncated diff)
+        match = _HUNK_HEADER_RE.match(line)
+        if match:
+            rows += 1
+            old_no, new_no = int(match.group(1)), int(match.group(3))
+            # A count left out means one line ("@@ -3 +3 @@").
+            old_left = 1 if match.group(2) is None else int(match.group(2))
+            new_left = 1 if match.group(4) is None else int(match.group(4))
+    return frozenset(keys)
+
+
+@dataclass(frozen=True)
+class ChangeThreads:
+    """A change's comment threads (root comments with their replies), from every revision.
+
+    `by_line[path]["<side>:<line>"]` holds the threads the diff shows at a line; `outdated` the threads whose file
+    or line the current diff no longer shows; `open` every unresolved thread, wherever it is.
+    """
+
+    all: list[ReviewComment]
+    by_line: dict[str, dict[str, list[ReviewComment]]]
+    outdated: list[ReviewComment]
+    open: list[ReviewComment]
+
+    @property
+    def open_by_seniors(self) -> int:
+        return sum(1 for thread in self.open if thread.author.is_senior)
+
+
+def _threads_queryset() -> QuerySet[ReviewComment]:
+    return (
+        ReviewComment.objects.filter(parent__isnull=True)
+        .select_related("author", "resolved_by")
+        .prefetch_related(
+            Prefetch("replies", queryset=ReviewComment.objects.select_related("author").order_by("created_at", "pk"))
+        )
+        .order_by("created_at", "pk")
+    )
+
+
+def _place_threads(change: Change, threads: list[ReviewComment]) -> ChangeThreads:
+    """Mark each thread with its revision and whether it is outdated, and group them by line.
+
+    Reads the change's files and revisions through `.all()`, so a change from `change_detail` costs no query.
+    """
+    shown = {f.path: diff_line_keys(f.patch) for f in change.files.all() if f.patch}
+    numbers = {r.head_sha: r.number for r in change.revisions.all()}
+    by_line: dict[str, dict[str, list[ReviewComment]]] = {}
+    outdated = []
+    for thread in threads:
+        key = f"{thread.side}:{thread.line}"
+        thread.revision_number = numbers.get(thread.head_sha)
+        thread.is_current_revision = thread.head_sha == change.head_sha
+        thread.is_outdated = key not in shown.get(thread.path, ())
+        if thread.is_outdated:
+            outdated.append(thread)
+        else:
+            by_line.setdefault(thread.path, {}).setdefault(key, []).append(thread)
+    return ChangeThreads(all=threads, by_line=by_line, outdated=outdated, open=[t for t in threads if not t.resolved])
+
+
+def change_threads(change: Change) -> ChangeThreads:
+    """Every thread of a change with replies and authors, in two queries (plus files and revisions if not loaded)."""
+    return _place_threads(change, list(_threads_queryset().filter(change=change)))
+
+
+def thread_root(change: Change, comment_id: int) -> ReviewComment | None:
+    """The root comment of one of the change's threads, with its author; None for a reply or another change's."""
+    return (
+        ReviewComment.objects.select_related("author").filter(change=change, pk=comment_id, parent__isnull=True).first()
+    )
+
+
+def change_for_comments(change_id: int) -> Change | None:
+    """A change with what the comment views and services need, without its files."""
+    return Change.objects.select_related("repository", "author").filter(pk=change_id).first()
+
+
+def change_file(change: Change, path: str) -> ChangeFile | None:
+    """A file of the change's current diff by its path, or None (a path no file could have included)."""
+    if not path or len(path) > 1000 or "\x00" in path:
+        return None
+    return ChangeFile.objects.filter(change=change, path=path).defer("patch").first()

@@ -81,3 +81,9 @@ def change_refresh_metadata(self, change_id: int) -> str:
             raise self.retry(exc=exc, countdown=min(exc.retry_after or 30, 3600)) from None
         return f"failed: {exc}"
     return "missing" if change is None else "done"
+
+
+@shared_task(name="reviews.reroute_stale")
+def reroute_stale() -> int:
+    """Re-route assignments past their deadline or held by someone away."""
+    return services.reroute_stale()

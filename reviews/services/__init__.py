@@ -2,6 +2,14 @@
 
 from reviews.services.base import NotAllowed, ServiceError, audit_record, enqueue, git_config, repository_mirror
 from reviews.services.changes import change_assign, change_pull_diff, change_reevaluate
+from reviews.services.comments import (
+    can_comment,
+    can_resolve_thread,
+    comment_add,
+    comment_reopen,
+    comment_reply,
+    comment_resolve,
+)
 from reviews.services.deliveries import change_apply_host, delivery_receive, delivery_redeliver, parse_delivery
 from reviews.services.deployments import deployment_record, deployment_record_for_sha
 from reviews.services.intake import (
@@ -12,6 +20,7 @@ from reviews.services.intake import (
     repository_poll,
     repository_register,
 )
+from reviews.services.queue import assignment_claim, assignment_hand_back, engineer_set_away, reroute_stale
 from reviews.services.signoff import (
     can_sign_off,
     change_attest,
@@ -26,7 +35,15 @@ __all__ = [
     "ImportResult",
     "NotAllowed",
     "ServiceError",
+    "assignment_claim",
+    "assignment_hand_back",
     "audit_record",
+    "can_comment",
+    "can_resolve_thread",
+    "comment_add",
+    "comment_reopen",
+    "comment_reply",
+    "comment_resolve",
     "can_sign_off",
     "change_apply_host",
     "change_assign",
@@ -39,6 +56,7 @@ __all__ = [
     "delivery_redeliver",
     "deployment_record",
     "deployment_record_for_sha",
+    "engineer_set_away",
     "enqueue_diffs",
     "enqueue",
     "gate_override",
@@ -49,6 +67,7 @@ __all__ = [
     "repository_mirror",
     "repository_poll",
     "repository_register",
+    "reroute_stale",
     "review_import",
     "review_submit",
 ]

@@ -1,29 +1,131 @@
-"""The senior's review queue and the author's own changes."""
+"""The senior's review queue, the team's queue, and the author's own changes."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
-from reviews import selectors
+from reviews import selectors, services
+from reviews.forms import HandBackForm, QueueFilterForm
+from reviews.models import Assignment
 from reviews.views.common import current_engineer
+
+PAGE_SIZE = 25
 
 
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    """The senior's review queue: assigned changes, oldest first, and recent verdicts."""
+    """My queue: overdue, needs my sign-off (filtered, sorted, paged), waiting for the author, recent verdicts."""
     engineer = current_engineer(request)
-    context = {
-        "assignments": list(selectors.queue_for(engineer)) if engineer else [],
-        "recent": list(selectors.recently_signed_by(engineer)) if engineer else [],
-    }
+    form = QueueFilterForm(request.GET or None)
+    filters = {k: str(v) for k, v in form.cleaned_data.items() if v} if form.is_valid() else {}
+    context = {"form": form, "filters": filters, "now": timezone.now(), **selectors.queue_choices()}
+    if engineer is not None:
+        rows = selectors.queue_filtered(engineer, filters)
+        page = Paginator(rows, PAGE_SIZE).get_page(filters.get("page"))
+        now = context["now"]
+        context.update(
+            page=page,
+            assignments=list(page.object_list),
+            overdue=[a for a in page.object_list if a.due_at and a.due_at < now],
+            waiting=list(selectors.waiting_for_author(engineer)),
+            recent=list(selectors.recently_signed_by(engineer)),
+            query=_query_without_page(request),
+        )
     template = "reviews/queue_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#queue-table"
     return render(request, template, context)
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@login_required
+@require_GET
+def team_queue(request: HttpRequest) -> HttpResponse:
+    """The queue of my team's seniors, with their load, and changes nobody could take."""
+    engineer = current_engineer(request)
+    if engineer is None or engineer.team_id is None or not (engineer.is_senior or engineer.is_manager):
+        return HttpResponseForbidden("The team queue is for the team's seniors and managers.")
+    context = {
+        "team": engineer.team,
+        "assignments": list(selectors.team_queue(engineer.team_id)),
+        "load": list(selectors.team_load(engineer.team_id)),
+        "unassigned": list(selectors.unassigned_waiting()),
+        "now": timezone.now(),
+    }
+    return render(request, "reviews/queue_team.html", context)
+
+
+@login_required
+@require_POST
+def assignment_hand_back(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """Give a change back with a reason; it is re-routed at once."""
+    engineer = current_engineer(request)
+    assignment = Assignment.objects.filter(pk=assignment_id).select_related("change").first()
+    if assignment is None:
+        raise Http404("No such assignment.")
+    if engineer is None or assignment.reviewer_id != engineer.pk:
+        return HttpResponseForbidden("Only the assigned reviewer can hand a change back.")
+    form = HandBackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why you hand it back (at least 5 characters).")
+        return redirect("reviews:queue")
+    try:
+        new = services.assignment_hand_back(
+            assignment=assignment, engineer=engineer, reason=form.cleaned_data["reason"]
+        )
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        where = f"re-routed to {new.reviewer.display_name}" if new else "no other senior is free: it waits unassigned"
+        messages.success(request, f"Handed back “{assignment.change.title}”: {where}.")
+    return redirect("reviews:queue")
+
+
+@login_required
+@require_POST
+def change_claim(request: HttpRequest, change_id: int) -> HttpResponse:
+    """A senior takes a change into their own queue."""
+    engineer = current_engineer(request)
+    change = selectors.change_detail(change_id)
+    if change is None:
+        raise Http404("No such change.")
+    if engineer is None or not engineer.is_senior or engineer.pk == change.author_id:
+        return HttpResponseForbidden("Only a senior who is not the author can claim this change.")
+    try:
+        services.assignment_claim(change=change, engineer=engineer)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"“{change.title}” is in your queue.")
+    return redirect("reviews:change-detail", change_id=change.pk)
+
+
+@login_required
+@require_POST
+def engineer_away(request: HttpRequest) -> HttpResponse:
+    """Mark myself away (my queue is re-routed) or back."""
+    engineer = current_engineer(request)
+    if engineer is None:
+        return HttpResponseForbidden("Only engineers have a queue.")
+    away = request.POST.get("away") == "yes"
+    moved = services.engineer_set_away(engineer=engineer, away=away, actor=request.user)
+    if away:
+        messages.success(request, f"You are away: {moved} change(s) re-routed. Welcome back whenever you return.")
+    else:
+        messages.success(request, "Welcome back: new assignments reach you again.")
+    return redirect("reviews:queue")
 
 
 @login_required
