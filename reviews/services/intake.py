@@ -94,9 +94,24 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     # Commits that landed a pull/merge request already tracked as a change are that change, not a new one.
     landed = set(Change.objects.filter(repository=repository).exclude(merge_sha="").values_list("merge_sha", flat=True))
 
+    # Open branch changes, by head: a merge (or fast-forward) of one lands that change instead of a new one.
+    open_branches = {
+        c.head_sha: c
+        for c in Change.objects.filter(
+            repository=repository, state=Change.State.OPEN, external_id__startswith="branch:"
+        )
+    }
+    landings: list[tuple[Change, dict]] = []
+
     new_changes: list[Change] = []
     for commit in mirror.log(default_sha, first_parent=True):
         if commit["sha"] in existing or commit["sha"] in landed:
+            continue
+        merged_branch = open_branches.get(commit["sha"]) or next(
+            (open_branches[p] for p in commit["parents"][1:] if p in open_branches), None
+        )
+        if merged_branch is not None:
+            landings.append((merged_branch, commit))
             continue
         merged_at = _parse_time(commit["committed_at"])
         new_changes.append(
@@ -119,7 +134,8 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
 
     open_created = open_updated = 0
     track_branches = repository.track_branches and repository.provider == Repository.Provider.GIT
-    for branch, tip in sorted(mirror.branches().items()) if track_branches else ():
+    branches = mirror.branches() if track_branches else {}
+    for branch, tip in sorted(branches.items()):
         if branch == repository.default_branch or mirror.is_ancestor(tip, default_sha):
             continue
         external_id = f"branch:{branch}"
@@ -153,8 +169,18 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
         )
         open_created += 1
 
+    landed_ids = {change.pk for change, _ in landings}
+    gone = [
+        c
+        for c in open_branches.values()
+        if c.pk not in landed_ids and track_branches and c.source_branch not in branches
+    ]
     with transaction.atomic():
         Change.objects.bulk_create(new_changes, batch_size=500, ignore_conflicts=True)
+        for change, commit in landings:
+            _close_branch_change(change, state=Change.State.MERGED, commit=commit)
+        for change in gone:
+            _close_branch_change(change, state=Change.State.CLOSED, commit=None)
         repository.last_fetched_at = timezone.now()
         repository.save(update_fields=["last_fetched_at"])
         created_ids = list(
@@ -164,6 +190,25 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
         )
         enqueue_diffs(created_ids)
     return ImportResult(merged_created=merged_created, open_created=open_created, open_updated=open_updated)
+
+
+def _close_branch_change(change: Change, *, state: str, commit: dict | None) -> None:
+    """A tracked branch was merged into the default branch (or deleted): its change is merged (or closed)."""
+    change = Change.objects.select_for_update().get(pk=change.pk)
+    if change.state != Change.State.OPEN:
+        return
+    change.state = state
+    if commit is not None:
+        change.merge_sha = commit["sha"]
+        change.merged_at = _parse_time(commit["committed_at"])
+    change.save(update_fields=["state", "merge_sha", "merged_at", "updated_at"])
+    change.assignments.filter(state="active").update(state="cancelled", completed_at=timezone.now())
+    audit_record(
+        actor=None,
+        action=f"change.{state}",
+        target=change,
+        payload={"merge_sha": change.merge_sha} if commit else {"reason": "branch deleted"},
+    )
 
 
 def enqueue_diffs(change_ids: list[int]) -> None:

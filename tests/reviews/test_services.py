@@ -231,3 +231,38 @@ def test_pull_diff_of_a_missing_change_does_nothing(db):
 def test_register_refuses_unsafe_default_branch(db, work_repo):
     with pytest.raises(services.ServiceError):
         services.repository_register(name="x/y", url=str(work_repo.path), default_branch="--upload-pack=evil")
+
+
+def test_a_merged_branch_lands_its_change_instead_of_adding_the_merge_commit(db, people, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+    change = Change.objects.get(state=Change.State.OPEN)
+    work_repo.checkout("main")
+    from tests.conftest import git
+
+    ident = {"GIT_AUTHOR_NAME": "Sen", "GIT_AUTHOR_EMAIL": "sen@example.com"}
+    ident |= {"GIT_COMMITTER_NAME": "Sen", "GIT_COMMITTER_EMAIL": "sen@example.com"}
+    git(work_repo.path, "merge", "--no-ff", "-q", "-m", "Merge feature/jun-widget", "feature/jun-widget", env=ident)
+    merge_sha = git(work_repo.path, "rev-parse", "HEAD")
+
+    result = services.repository_import(repository=change.repository)
+
+    change.refresh_from_db()
+    assert result.merged_created == 0
+    assert (change.state, change.merge_sha) == (Change.State.MERGED, merge_sha)
+    assert not Change.objects.filter(external_id=merge_sha).exists()
+
+
+def test_a_deleted_branch_closes_its_change_and_cancels_the_assignment(db, people, work_repo):
+    _history(work_repo)
+    _import(work_repo)
+    change = Change.objects.get(state=Change.State.OPEN)
+    services.change_attest(change=change, engineer=people["junior"])
+    from tests.conftest import git
+
+    git(work_repo.path, "branch", "-D", "feature/jun-widget")
+    services.repository_import(repository=change.repository)
+
+    change.refresh_from_db()
+    assert change.state == Change.State.CLOSED
+    assert not change.assignments.filter(state="active").exists()
