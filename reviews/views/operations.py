@@ -60,7 +60,7 @@ def policy_detail(request: HttpRequest) -> HttpResponse:
             version = policy_services.policy_publish(
                 data=data, actor=request.user, note=request.POST.get("note", "")[:500]
             )
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the decoder goes
             error, status = f"Not valid JSON: {exc}", 400
         except services.ServiceError as exc:
             error, status = str(exc), 400
