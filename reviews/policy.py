@@ -370,8 +370,14 @@ def _risk(facts: ChangeFacts) -> float:
     return facts.risk if math.isfinite(facts.risk) else 1.0
 
 
-def _matches(when: Conditions, facts: ChangeFacts, sensitive: tuple[str, ...]) -> tuple[str, ...] | None:
-    """None when a condition fails; otherwise the changed paths that the rule's `paths` condition matched."""
+def _matches(
+    when: Conditions, facts: ChangeFacts, sensitive: tuple[str, ...], *, every_path: bool = False
+) -> tuple[str, ...] | None:
+    """None when a condition fails; otherwise the changed paths that the rule's `paths` condition matched.
+
+    With every_path (exemptions), a `paths` condition holds only when it covers every changed path:
+    a docs exemption must not also exempt the code changed alongside the docs.
+    """
     if when.ai_assisted is not None and bool(facts.ai_assisted) is not when.ai_assisted:
         return None
     if when.author_level_at_most is not None and not (
@@ -393,6 +399,8 @@ def _matches(when: Conditions, facts: ChangeFacts, sensitive: tuple[str, ...]) -
     if when.paths is None:
         return ()
     hit = sensitive_matches(facts.paths, when.paths)
+    if every_path and len(hit) < len(set(facts.paths)):
+        return None
     return hit or None
 
 
@@ -457,7 +465,11 @@ def decide(facts: ChangeFacts, policy: Policy) -> Decision:
     size_note = (
         f"{facts.lines_changed} changed lines, above the size limit of {settings.size_limit}: consider splitting it"
     )
-    matched = [(rule, hit) for rule in policy.rules if (hit := _matches(rule.when, facts, sensitive)) is not None]
+    matched = [
+        (rule, hit)
+        for rule in policy.rules
+        if (hit := _matches(rule.when, facts, sensitive, every_path=rule.exempt)) is not None
+    ]
     exemptions = [rule for rule, _ in matched if rule.exempt]
     if exemptions and not facts.ai_assisted:
         reasons = [

@@ -498,11 +498,6 @@ def test_declaring_ai_assistance_takes_the_exemption_away(db, people, work_repo)
     assert AuditEvent.objects.filter(action="change.ai_declared").count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reviews.policy: a `paths` exemption applies when any changed path matches, so docs/** also exempts the "
-    "sensitive code changed alongside the docs",
-)
 def test_a_docs_exemption_does_not_cover_code_changed_alongside_the_docs(db, people, work_repo):
     policy_publish(data=DOCS_EXEMPT, actor=None, note="docs need no sign-off")
     work_repo.commit({"README.md": "The shop.\n"}, "Initial import", author="Sen <sen@example.com>")
