@@ -5,20 +5,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 
 from reviews import gates, policy, risk
 from reviews.ai_detection import NON_AI_BOTS, detect_ai
-from reviews.assignment import Candidate, pick_reviewer
+from reviews.assignment import pick_reviewer
 from reviews.codeowners_file import CODEOWNERS_LOCATIONS, parse_codeowners, resolve_owner
 from reviews.diffparse import cut_at_file_boundary, is_generated_path, parse_diff
+from reviews.expertise import assignment_candidates
 from reviews.gitrepo import GitError, Mirror
+from reviews.ledger import GENESIS_HASH
 from reviews.models import (
     Assignment,
     Change,
@@ -26,8 +27,10 @@ from reviews.models import (
     Engineer,
     GateOverride,
     GateResult,
+    LedgerHead,
     PolicyVersion,
     Repository,
+    ReviewComment,
     Revision,
 )
 from reviews.risk_history import history_facts, latest_weights
@@ -394,7 +397,7 @@ def _decision_of(change: Change) -> policy.Decision:
 
 
 def signoff_of(change: Change) -> SignOffStatus:
-    """What counts and what is still missing for the change's current revision."""
+    """What counts and what is still missing for the change's current revision (a senior's open thread too)."""
     version = change.policy_version or policy_current()
     rules = _policy_of(version)
     revisions = list(change.revisions.order_by("number"))
@@ -417,7 +420,7 @@ def signoff_of(change: Change) -> SignOffStatus:
         )
         for r in change.reviews.select_related("reviewer").order_by("created_at")
     ]
-    return signoff_status(
+    status = signoff_status(
         _decision_of(change),
         reviews=reviews,
         revisions=[RevisionFact(number=r.number, patch_id=r.patch_id) for r in revisions],
@@ -428,6 +431,23 @@ def signoff_of(change: Change) -> SignOffStatus:
         failing_gates=failing_gates(change) if change.state == Change.State.OPEN else [],
         settings=rules.settings,
     )
+    # Like gates: a senior's open objection holds up what may still merge; merged history is not held up.
+    threads = unresolved_senior_threads(change) if change.state == Change.State.OPEN else 0
+    if threads:
+        status = replace(status, approved=False, missing=(*status.missing, senior_threads_phrase(threads)))
+    return status
+
+
+def unresolved_senior_threads(change: Change) -> int:
+    """Unresolved comment threads opened by seniors on any revision of the change: each blocks sign-off."""
+    return ReviewComment.objects.filter(
+        change=change, parent__isnull=True, resolved=False, author__level__gte=settings.PORTAL_SENIOR_LEVEL
+    ).count()
+
+
+def senior_threads_phrase(count: int) -> str:
+    """What is missing, as the change page and the author's list say it: "2 unresolved comment threads by seniors"."""
+    return f"{count} unresolved comment thread{'s' if count != 1 else ''} by {'seniors' if count != 1 else 'a senior'}"
 
 
 def failing_gates(change: Change) -> list[str]:
@@ -495,7 +515,13 @@ def _resolve_owner_tokens(tokens: set[str]) -> set[int]:
 
 
 def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> Assignment | None:
-    """Assign the eligible senior with the least open load; the caller holds the change's row lock."""
+    """Assign the senior the engine scores best on load, expertise and knowledge spread; reasons recorded.
+
+    The caller holds the change's row lock. Every assignment first takes the ledger head's row lock
+    (which audit_record takes anyway, so the lock order stays change, then ledger head): two workers
+    assigning different changes at once see each other's load and never push a senior past their cap.
+    """
+    LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
     if change.assignments.filter(state=Assignment.State.ACTIVE).exists():
         return None
     declined = set(change.assignments.filter(state=Assignment.State.HANDED_BACK).values_list("reviewer_id", flat=True))
@@ -505,27 +531,17 @@ def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> A
     owners = _owner_ids(change) if change.requires_owner else set()
     # With no owner on record for the sensitive paths, any senior may sign off; the reason says so.
     owner_required = change.requires_owner and bool(owners)
-    seniors = Engineer.objects.filter(level__gte=settings.PORTAL_SENIOR_LEVEL).annotate(
-        open_minutes=Sum("assignments__estimated_minutes", filter=Q(assignments__state=Assignment.State.ACTIVE))
+    candidates, touched = assignment_candidates(
+        change, senior_level=settings.PORTAL_SENIOR_LEVEL, now=timezone.now(), owner_ids=owners
     )
-    candidates = [
-        Candidate(
-            engineer_id=s.pk,
-            name=s.display_name,
-            level=s.level,
-            is_away=s.is_away,
-            open_minutes=s.open_minutes or 0,
-            capacity_minutes=s.weekly_capacity_minutes,
-            owns_paths=s.pk in owners,
-        )
-        for s in seniors
-    ]
     pick = pick_reviewer(
         candidates,
         author_id=change.author_id,
         exclude_ids=frozenset(declined),
         senior_level=settings.PORTAL_SENIOR_LEVEL,
         owner_required=owner_required,
+        touched_files=touched,
+        owner_label=_paths_phrase(change.owner_paths) if owner_required else "",
     )
     if pick is None:
         log.warning("no eligible senior for change %s", change.pk)
@@ -536,7 +552,7 @@ def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> A
     assignment = Assignment.objects.create(
         change=change,
         reviewer_id=pick.engineer_id,
-        reason=reasons[0][:500],
+        reason="; ".join(reasons)[:500],
         reasons=reasons,
         estimated_minutes=change.review_minutes,
         due_at=timezone.now() + timedelta(hours=settings.PORTAL_REVIEW_DUE_HOURS),
@@ -545,9 +561,16 @@ def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> A
         actor=None,
         action="change.assigned",
         target=change,
-        payload={"reviewer_id": pick.engineer_id, "reasons": reasons},
+        payload={"reviewer_id": pick.engineer_id, "score": pick.score, "reasons": reasons},
     )
     return assignment
+
+
+def _paths_phrase(paths: list[str]) -> str:
+    """'owner of payments/**' style text for the paths that need an owner."""
+    dirs = sorted({p.rsplit("/", 1)[0] + "/**" if "/" in p else p for p in paths or []})
+    shown = ", ".join(dirs[:3]) + (f" and {len(dirs) - 3} more" if len(dirs) > 3 else "")
+    return f"owner of {shown}" if shown else ""
 
 
 def change_reevaluate(*, change: Change) -> Change:

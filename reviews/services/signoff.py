@@ -19,6 +19,7 @@ from reviews.services.changes import (
     change_reevaluate,
     failing_gates,
     gate_summary,
+    unresolved_senior_threads,
 )
 
 
@@ -88,6 +89,12 @@ def review_submit(
         if head_sha != change.head_sha:
             raise ServiceError(
                 f"the change has a newer revision ({change.head_sha[:10]}); review that revision before signing off"
+            )
+        threads = unresolved_senior_threads(change) if verdict == Review.Verdict.APPROVE else 0
+        if threads:
+            raise ServiceError(
+                f"{threads} unresolved thread{'s' if threads != 1 else ''} opened by "
+                f"{'seniors' if threads != 1 else 'a senior'}: resolve {'them' if threads != 1 else 'it'} first"
             )
         viewed, total = files_viewed(change, reviewer)
         check = rubberstamp.check_sign_off(
