@@ -319,6 +319,20 @@ class Mirror:
         """The diff, cut after max_bytes; True when it was cut."""
         return run_git_capped(self._diff_args(base, head), git_dir=self.path, config=self.config, truncate_at=max_bytes)
 
+    def diff_paths(self, base: str | None, head: str, paths: Sequence[str], max_bytes: int) -> tuple[bytes, bool]:
+        """The diff from base to head limited to paths, cut after max_bytes; True when it was cut.
+
+        Paths are taken literally, never as pathspec magic such as ":(glob)"; no paths, no diff.
+        """
+        for path in paths:
+            # After "--" a leading dash is a name, not an option; what could leave the tree is refused.
+            if not path or path.startswith("/") or ".." in path.split("/") or "\0" in path:
+                raise GitError(f"refusing path {path!r}")
+        if not paths:
+            return b"", False
+        args = ["--literal-pathspecs", *self._diff_args(base, head), *paths]
+        return run_git_capped(args, git_dir=self.path, config=self.config, truncate_at=max_bytes)
+
     def numstat(self, base: str | None, head: str) -> list[tuple[str, int | None, int | None]]:
         """(path, added, removed) per file, None counts for binary files; cheap even for huge diffs."""
         args = self._diff_args(base, head)
@@ -410,3 +424,77 @@ class Mirror:
         if value == EMPTY_TREE_SHA or is_sha(value):
             return value
         raise GitError(f"expected a full SHA, got {value!r}")
+
+    # --- one commit's diff and blame, for tracing a fix back to the changes it corrects (SZZ) ---------------
+
+    def commit_diff(self, sha: str, *, context: int = 3, ignore_whitespace: bool = False) -> bytes:
+        """The diff of one commit against its first parent (the empty tree for a root commit).
+
+        With ignore_whitespace, lines that differ only in whitespace are not part of the diff.
+        """
+        head = self._sha(sha)
+        parents = self.parents(head)
+        args = self._diff_args(parents[0] if parents else None, head)
+        extra = [f"--unified={max(0, int(context))}"] + (["--ignore-all-space"] if ignore_whitespace else [])
+        args[1:1] = extra
+        return self._git(*args)
+
+    def show_commit_files(self, sha: str) -> list[str]:
+        """Paths a single commit changed against its first parent (the new path of a rename)."""
+        head = self._sha(sha)
+        parents = self.parents(head)
+        return [path for path, _, _ in self.numstat(parents[0] if parents else None, head)]
+
+    def blame(
+        self, sha: str, path: str, lines: Sequence[tuple[int, int]], *, first_parent: bool = True
+    ) -> list[BlameLine]:
+        """Who last changed each line of path at commit sha, for the given (start, end) ranges, 1-based.
+
+        Whitespace-only changes are looked through (-w), and lines moved or copied within or across files
+        are followed to where they were first written (-M -C). With first_parent, a line that arrived in a
+        merge is blamed on the merge commit of the integration branch, which is the change the portal tracks.
+        No --end-of-options here: git blame before 2.44 reads the path after it as a revision and fails, and
+        the revision is a verified full SHA, which cannot be read as an option; the path follows "--".
+        """
+        if not path or path.startswith("/") or ".." in path.split("/") or "\0" in path:
+            raise GitError(f"refusing path {path!r}")
+        ranges = [(int(a), int(b)) for a, b in lines if 1 <= int(a) <= int(b)]
+        if not ranges:
+            return []
+        args = ["blame", "--porcelain", "-w", "-M", "-C"]
+        if first_parent:
+            args.append("--first-parent")
+        for start, end in ranges:
+            args += ["-L", f"{start},{end}"]
+        args += [self._sha(sha), "--", path]
+        return parse_blame_porcelain(self._git(*args).decode("utf-8", "replace"))
+
+
+@dataclass(frozen=True)
+class BlameLine:
+    """One line of `git blame --porcelain`: where it is now, and the commit and place it came from."""
+
+    line: int
+    sha: str
+    orig_path: str
+    orig_line: int
+    text: str
+
+
+def parse_blame_porcelain(output: str) -> list[BlameLine]:
+    """Parse `git blame --porcelain`: a header per line group, commit details the first time a commit shows."""
+    result: list[BlameLine] = []
+    paths: dict[str, str] = {}
+    sha, orig_line, final_line = "", 0, 0
+    for raw in output.split("\n"):
+        if raw.startswith("\t"):
+            if sha:
+                result.append(BlameLine(final_line, sha, paths.get(sha, ""), orig_line, raw[1:]))
+            continue
+        head, _, rest = raw.partition(" ")
+        if is_sha(head) and rest[:1].isdigit():
+            numbers = rest.split()
+            sha, orig_line, final_line = head, int(numbers[0]), int(numbers[1])
+        elif head == "filename" and sha:
+            paths[sha] = rest
+    return result

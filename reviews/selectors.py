@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from reviews import diffview
 from reviews.models import (
     Assignment,
     Attestation,
@@ -17,6 +17,7 @@ from reviews.models import (
     ChangeFile,
     Delivery,
     Engineer,
+    FileView,
     GateOverride,
     PolicyVersion,
     Repository,
@@ -234,52 +235,26 @@ def unassigned_waiting(limit: int = 50) -> QuerySet[Change]:
 
 # --- inline comment threads ----------------------------------------------------------------------------------------
 
-_HUNK_HEADER_RE = re.compile(r"@@ -(\d{1,10})(?:,(\d{1,10}))? \+(\d{1,10})(?:,(\d{1,10}))? @@")
-
 
 def diff_line_keys(patch: str, *, limit: int = MAX_RENDERED_LINES) -> frozenset[str]:
-    """The "<side>:<line>" keys of the lines a file's patch shows, as the diff viewer places threads.
+    """The "<side>:<line>" keys of the lines the diff viewer shows of a file's patch, where it places threads.
 
-    Added and context lines are "new:<number in the new file>", removed lines "old:<number in the old file>".
-    Hunk headers are trusted for their counts (a content line that looks like a header is still content); lines
-    past the viewer's limit of rendered rows are left out, so that a thread there is listed, not lost.
+    Removed lines are "old:<number in the old file>", added and unchanged lines "new:<number in the new file>".
+    Read with the viewer's own parser and cut at its limit, so that a thread the viewer would not show is listed
+    as outdated instead of lost, and no thread is shown twice.
     """
-    keys: set[str] = set()
-    old_left = new_left = old_no = new_no = rows = 0
-    for line in patch.split("\n"):
-        if rows >= limit:
-            break
-        if old_left > 0 or new_left > 0:
-            tag = line[:1]
-            if tag in ("+", "-", " ", ""):
-                rows += 1
-                if tag == "+":
-                    keys.add(f"new:{new_no}")
-                    new_no, new_left = new_no + 1, new_left - 1
-                elif tag == "-":
-                    keys.add(f"old:{old_no}")
-                    old_no, old_left = old_no + 1, old_left - 1
-                else:  # context; some mailers strip the single space of an empty context line
-                    keys.add(f"new:{new_no}")
-                    old_no, new_no, old_left, new_left = old_no + 1, new_no + 1, old_left - 1, new_left - 1
-                continue
-            if tag == "\\":  # "\ No newline at end of file"
-                rows += 1
-                continue
-            old_left = new_left = 0  # the hunk is shorter than its header said (a truncated diff)
-        match = _HUNK_HEADER_RE.match(line)
-        if match:
-            rows += 1
-            old_no, new_no = int(match.group(1)), int(match.group(3))
-            # A count left out means one line ("@@ -3 +3 @@").
-            old_left = 1 if match.group(2) is None else int(match.group(2))
-            new_left = 1 if match.group(4) is None else int(match.group(4))
-    return frozenset(keys)
+    hunks, _ = diffview.limit_lines(diffview.parse_patch(patch), limit)
+    return frozenset(
+        f"old:{row.old_no}" if row.kind == "del" else f"new:{row.new_no}"
+        for hunk in hunks
+        for row in hunk.rows
+        if row.kind in ("add", "del", "ctx")
+    )
 
 
 @dataclass(frozen=True)
 class ChangeThreads:
-    """A change's comment threads (root comments with their replies), from every revision.
+    """A change's comment threads (root comments with their replies in `reply_list`), from every revision.
 
     `by_line[path]["<side>:<line>"]` holds the threads the diff shows at a line; `outdated` the threads whose file
     or line the current diff no longer shows; `open` every unresolved thread, wherever it is.
@@ -295,15 +270,19 @@ class ChangeThreads:
         return sum(1 for thread in self.open if thread.author.is_senior)
 
 
-def _threads_queryset() -> QuerySet[ReviewComment]:
-    return (
-        ReviewComment.objects.filter(parent__isnull=True)
-        .select_related("author", "resolved_by")
-        .prefetch_related(
-            Prefetch("replies", queryset=ReviewComment.objects.select_related("author").order_by("created_at", "pk"))
-        )
-        .order_by("created_at", "pk")
+def _thread_list(change: Change) -> list[ReviewComment]:
+    """The change's threads, oldest first, each with `reply_list`: every comment comes in one query."""
+    comments = list(
+        ReviewComment.objects.filter(change=change).select_related("author", "resolved_by").order_by("created_at", "pk")
     )
+    replies: dict[int, list[ReviewComment]] = {}
+    for comment in comments:
+        if comment.parent_id is not None:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    threads = [c for c in comments if c.parent_id is None]
+    for thread in threads:
+        thread.reply_list = replies.get(thread.pk, [])
+    return threads
 
 
 def _place_threads(change: Change, threads: list[ReviewComment]) -> ChangeThreads:
@@ -328,8 +307,8 @@ def _place_threads(change: Change, threads: list[ReviewComment]) -> ChangeThread
 
 
 def change_threads(change: Change) -> ChangeThreads:
-    """Every thread of a change with replies and authors, in two queries (plus files and revisions if not loaded)."""
-    return _place_threads(change, list(_threads_queryset().filter(change=change)))
+    """Every thread of a change with replies and authors, in one query (plus files and revisions if not loaded)."""
+    return _place_threads(change, _thread_list(change))
 
 
 def thread_root(change: Change, comment_id: int) -> ReviewComment | None:
@@ -349,3 +328,45 @@ def change_file(change: Change, path: str) -> ChangeFile | None:
     if not path or len(path) > 1000 or "\x00" in path:
         return None
     return ChangeFile.objects.filter(change=change, path=path).defer("patch").first()
+
+
+# --- the diff viewer ----------------------------------------------------------------------------
+
+
+def change_for_files(change_id: int, *, path: str | None = None, with_patches: bool = True) -> Change | None:
+    """A change with its repository, current gates, revisions and files: all of them, or only the one at path.
+
+    Five queries whatever the number of files; `with_patches=False` leaves the patches in the database.
+    """
+    files = ChangeFile.objects.order_by("path")
+    if path is not None:
+        files = files.filter(path=path)
+    if not with_patches:
+        files = files.defer("patch")
+    return (
+        Change.objects.select_related("repository")
+        .prefetch_related(
+            Prefetch("files", queryset=files),
+            "gate_results",
+            "gate_overrides",
+            Prefetch("revisions", queryset=Revision.objects.defer("raw_diff").order_by("number")),
+        )
+        .filter(pk=change_id)
+        .first()
+    )
+
+
+def viewed_fingerprints(change: Change, engineer: Engineer | None, paths: list[str] | None = None) -> dict[str, str]:
+    """Path to the fingerprint each file had when the engineer marked it viewed (one query; none without one)."""
+    if engineer is None:
+        return {}
+    views = FileView.objects.filter(change=change, reviewer=engineer)
+    if paths is not None:
+        views = views.filter(path__in=paths)
+    return dict(views.values_list("path", "fingerprint"))
+
+
+def revision_raw_diff(revision: Revision) -> bytes:
+    """The stored, compressed diff of a revision (left out of the page's own queries)."""
+    raw = Revision.objects.filter(pk=revision.pk).values_list("raw_diff", flat=True).first()
+    return bytes(raw or b"")

@@ -103,7 +103,7 @@ def test_senior_approves_an_assigned_change_from_the_queue(live_server, page: Pa
     page.get_by_role("link", name=TITLE).click()
     expect(page).to_have_url(f"{live_server.url}/changes/{change.pk}/")
     expect(page.get_by_role("heading", name=TITLE)).to_be_visible()
-    expect(page.locator("pre.diff").get_by_text(ADDED_LINE)).to_be_visible()
+    expect(page.locator("table.diff td.code").filter(has_text=ADDED_LINE)).to_be_visible()
 
     # review.js counts a second only while the page is visible and the mouse has moved lately.
     for step in range(6):

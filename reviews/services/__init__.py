@@ -2,6 +2,14 @@
 
 from reviews.services.base import NotAllowed, ServiceError, audit_record, enqueue, git_config, repository_mirror
 from reviews.services.changes import change_assign, change_pull_diff, change_reevaluate
+from reviews.services.comments import (
+    can_comment,
+    can_resolve_thread,
+    comment_add,
+    comment_reopen,
+    comment_reply,
+    comment_resolve,
+)
 from reviews.services.deliveries import change_apply_host, delivery_receive, delivery_redeliver, parse_delivery
 from reviews.services.deployments import deployment_record, deployment_record_for_sha
 from reviews.services.intake import (
@@ -30,6 +38,12 @@ __all__ = [
     "assignment_claim",
     "assignment_hand_back",
     "audit_record",
+    "can_comment",
+    "can_resolve_thread",
+    "comment_add",
+    "comment_reopen",
+    "comment_reply",
+    "comment_resolve",
     "can_sign_off",
     "change_apply_host",
     "change_assign",

@@ -567,10 +567,9 @@ def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> A
 
 
 def _paths_phrase(paths: list[str]) -> str:
-    """'owner of payments/**' style text for the paths that need an owner."""
+    """'payments/**' style text for the paths that need an owner (the engine says 'owner of ...')."""
     dirs = sorted({p.rsplit("/", 1)[0] + "/**" if "/" in p else p for p in paths or []})
-    shown = ", ".join(dirs[:3]) + (f" and {len(dirs) - 3} more" if len(dirs) > 3 else "")
-    return f"owner of {shown}" if shown else ""
+    return ", ".join(dirs[:3]) + (f" and {len(dirs) - 3} more" if len(dirs) > 3 else "")
 
 
 def change_reevaluate(*, change: Change) -> Change:

@@ -1,10 +1,21 @@
 """HTML views of the reviews app, one module per area."""
 
 from reviews.views.changes import change_attest, change_declare_ai, change_detail, change_override_gate, change_review
+from reviews.views.comments import comment_create, comment_new, comment_reopen, comment_reply, comment_resolve
+from reviews.views.diff import change_interdiff, file_context, file_detail, file_viewed
 from reviews.views.operations import delivery_list, delivery_redeliver, policy_detail, policy_version
 from reviews.views.queue import assignment_hand_back, change_claim, engineer_away, my_changes, queue, team_queue
 
 __all__ = [
+    "change_interdiff",
+    "file_context",
+    "file_detail",
+    "file_viewed",
+    "comment_create",
+    "comment_new",
+    "comment_reopen",
+    "comment_reply",
+    "comment_resolve",
     "assignment_hand_back",
     "change_claim",
     "engineer_away",

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 from reviews import selectors, services
 from reviews.forms import AttestForm, ReviewForm
 from reviews.services.signoff import NeedsConfirmation
+from reviews.views.comments import thread_context
 from reviews.views.common import current_engineer
+from reviews.views.diff import files_context
 
 _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
 
@@ -36,7 +38,9 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
         "current_attested": any(a.head_sha == change.head_sha for a in change.attestations.all()),
         "review_form": ReviewForm(initial={"head_sha": change.head_sha, "page_token": token}),
         "attest_form": AttestForm(),
+        **thread_context(change, engineer),  # threads_by_line, open_threads, outdated_threads, ...
     }
+    context.update(files_context(request, change, engineer, context["threads_by_line"]))
     return render(request, "reviews/change_detail.html", context)
 
 

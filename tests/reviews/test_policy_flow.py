@@ -228,7 +228,7 @@ def test_a_sensitive_change_is_assigned_to_its_codeowner_team(db, owners, work_r
     assert change.review_state == Change.ReviewState.NEEDS_SIGN_OFF
     assignment = change.assignments.get()
     assert assignment.reviewer == owners["paula"]
-    assert assignment.reasons[0] == "owns the sensitive paths this change touches"
+    assert assignment.reasons[0] == "owner of payments/**"
 
 
 def test_only_an_owners_approval_satisfies_the_owner_requirement(db, owners, work_repo):

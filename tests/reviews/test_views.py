@@ -25,7 +25,7 @@ PATCH = "@@ -1,2 +1,2 @@\n def charge():\n-    return gateway.charge()\n+    ret
 # Session, user, engineer and the two navigation counts, then the page's own selector queries:
 # assignments and recent verdicts for the queue; the change and its four prefetches for the change page.
 QUEUE_MAX_QUERIES = 11
-CHANGE_PAGE_MAX_QUERIES = 13
+CHANGE_PAGE_MAX_QUERIES = 15
 
 _ids = itertools.count(1)
 
@@ -239,9 +239,9 @@ def test_change_page_shows_the_diff_lines_and_the_policy_reasons(client, reposit
     body = response.content.decode()
     assert response.status_code == 200
     assert "payments/client_00.py" in body
-    assert '<span class="hunk">@@ -1,2 +1,2 @@</span>' in body
-    assert '<span class="del">-    return gateway.charge()</span>' in body
-    assert '<span class="add">+    return retry(gateway.charge)</span>' in body
+    assert '<td class="code">@@ -1,2 +1,2 @@</td>' in body
+    assert '<tr class="del">' in body and '<span class="mk">−</span>    return gateway.charge()</td>' in body
+    assert '<tr class="add">' in body and '<span class="mk">+</span>    return retry(gateway.charge)</td>' in body
     assert "AI-assisted change by an L4 author" in body
     assert "No gate results yet." in body
 
@@ -565,7 +565,7 @@ def test_imported_ai_assisted_branch_goes_from_attestation_to_sign_off(client, w
     with time_machine.travel(SERVED_AT, tick=False) as clock:
         client.force_login(senior.user)
         page = client.get(f"/changes/{change.pk}/")
-        assert '<span class="add">+    return retry(gateway.charge)</span>' in page.content.decode()
+        assert '<span class="n">retry</span><span class="p">(</span><span class="n">gateway</span>' in page.content.decode()
         clock.shift(timedelta(minutes=4))
         token = page.context["review_form"].initial["page_token"]
         response = client.post(f"/changes/{change.pk}/review/", review_post(change, token, active_seconds="200"))
