@@ -565,7 +565,8 @@ def test_imported_ai_assisted_branch_goes_from_attestation_to_sign_off(client, w
     with time_machine.travel(SERVED_AT, tick=False) as clock:
         client.force_login(senior.user)
         page = client.get(f"/changes/{change.pk}/")
-        assert '<span class="n">retry</span><span class="p">(</span><span class="n">gateway</span>' in page.content.decode()
+        highlighted = '<span class="n">retry</span><span class="p">(</span><span class="n">gateway</span>'
+        assert highlighted in page.content.decode()
         clock.shift(timedelta(minutes=4))
         token = page.context["review_form"].initial["page_token"]
         response = client.post(f"/changes/{change.pk}/review/", review_post(change, token, active_seconds="200"))
