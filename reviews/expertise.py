@@ -16,6 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import (
     Count,
     DateTimeField,
@@ -31,7 +32,15 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from reviews.assignment import HALF_LIFE_DAYS, RECENT_DAYS, Candidate, directory_of, expertise_score, spreads_count
+from reviews.assignment import (
+    HALF_LIFE_DAYS,
+    RECENT_DAYS,
+    Candidate,
+    decay,
+    directory_of,
+    expertise_score,
+    spreads_count,
+)
 from reviews.models import Assignment, Change, ChangeFile, Engineer, Repository, Review
 from reviews.risk import estimate_review_minutes
 from reviews.simulation import FileTouch, ReplayChange, Senior
@@ -57,6 +66,24 @@ def _decay(field_name: str, now: datetime) -> Func:
         ),
         output_field=FloatField(),
     )
+
+
+def _grouped(queryset, keys: list[str], time_field: str, now: datetime, recent: datetime) -> list[dict]:
+    """Rows grouped by keys with their decayed weight and recent count: summed in SQL on PostgreSQL,
+    in Python on the embedded SQLite default (which has no interval arithmetic)."""
+    if connection.vendor == "postgresql":
+        return list(
+            queryset.values(*keys).annotate(
+                weight=Sum(_decay(time_field, now)), recent=Count("pk", filter=Q(**{f"{time_field}__gte": recent}))
+            )
+        )
+    grouped: dict[tuple, dict] = {}
+    for row in queryset.values(*keys, time_field):
+        at = row.pop(time_field)
+        entry = grouped.setdefault(tuple(row[k] for k in keys), {**row, "weight": 0.0, "recent": 0})
+        entry["weight"] += decay(max(0.0, (now - at).total_seconds() / 86400))
+        entry["recent"] += at >= recent
+    return list(grouped.values())
 
 
 def _path_filter(field_name: str, paths: Collection[str], directories: Collection[str]) -> Q:
@@ -122,20 +149,15 @@ def assignment_candidates(
     emails: dict[str, str] = {}
     if paths:
         scope = _path_filter("path", touched, directories)
-        authored = (
-            ChangeFile.objects.filter(
-                scope,
-                is_generated=False,
-                change__repository_id=change.repository_id,
-                change__state=Change.State.MERGED,
-                change__merged_at__lte=now,
-            )
-            .exclude(change_id=change.pk)
-            .values("change__author_id", "change__author_email", "path")
-            .annotate(
-                weight=Sum(_decay("change__merged_at", now)),
-                recent=Count("pk", filter=Q(change__merged_at__gte=recent)),
-            )
+        authored = ChangeFile.objects.filter(
+            scope,
+            is_generated=False,
+            change__repository_id=change.repository_id,
+            change__state=Change.State.MERGED,
+            change__merged_at__lte=now,
+        ).exclude(change_id=change.pk)
+        authored = _grouped(
+            authored, ["change__author_id", "change__author_email", "path"], "change__merged_at", now, recent
         )
         for row in authored:
             key = person_key(row["change__author_id"], row["change__author_email"])
@@ -144,17 +166,13 @@ def assignment_candidates(
             _add(work[key], knowers, key, row["path"], row["weight"], touched, directories)
             if row["recent"] and row["path"] in touched:
                 work[key].authored_recent.add(touched[row["path"]])
-        reviewed = (
-            Review.objects.filter(
-                _path_filter("change__files__path", touched, directories),
-                change__repository_id=change.repository_id,
-                change__files__is_generated=False,
-                created_at__lte=now,
-            )
-            .exclude(change_id=change.pk)
-            .values("reviewer_id", "change__files__path")
-            .annotate(weight=Sum(_decay("created_at", now)), recent=Count("pk", filter=Q(created_at__gte=recent)))
-        )
+        reviewed = Review.objects.filter(
+            _path_filter("change__files__path", touched, directories),
+            change__repository_id=change.repository_id,
+            change__files__is_generated=False,
+            created_at__lte=now,
+        ).exclude(change_id=change.pk)
+        reviewed = _grouped(reviewed, ["reviewer_id", "change__files__path"], "created_at", now, recent)
         for row in reviewed:
             key = person_key(row["reviewer_id"], "")
             _add(work[key], knowers, key, row["change__files__path"], row["weight"], touched, directories)
@@ -219,11 +237,13 @@ def _active(knowers: dict[str, set[str]], emails: dict[str, str], now: datetime)
     authors = (
         Change.objects.filter(Q(author_id__in=engineer_ids) | Q(author__isnull=True, author_email__in=addresses))
         .filter(opened_at__gte=since, opened_at__lte=now)
+        .order_by()
         .values_list("author_id", "author_email")
     )
     reviewers = (
         Review.objects.filter(reviewer_id__in=engineer_ids, created_at__gte=since, created_at__lte=now)
         .annotate(no_email=Value(""))
+        .order_by()
         .values_list("reviewer_id", "no_email")
     )
     return {person_key(engineer_id, email) for engineer_id, email in authors.union(reviewers)}
