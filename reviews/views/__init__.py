@@ -1,6 +1,13 @@
 """HTML views of the reviews app, one module per area."""
 
-from reviews.views.changes import change_attest, change_declare_ai, change_detail, change_override_gate, change_review
+from reviews.views.changes import (
+    change_attest,
+    change_declare_ai,
+    change_detail,
+    change_override_gate,
+    change_review,
+    change_signoff_summary,
+)
 from reviews.views.comments import comment_create, comment_new, comment_reopen, comment_reply, comment_resolve
 from reviews.views.diff import change_interdiff, file_context, file_detail, file_viewed
 from reviews.views.operations import delivery_list, delivery_redeliver, policy_detail, policy_version
@@ -25,6 +32,7 @@ __all__ = [
     "change_detail",
     "change_override_gate",
     "change_review",
+    "change_signoff_summary",
     "delivery_list",
     "delivery_redeliver",
     "my_changes",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -13,7 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reviews import selectors, services
 from reviews.forms import AttestForm, ReviewForm
-from reviews.services.signoff import NeedsConfirmation
+from reviews.rubberstamp import Floor, floor_seconds
+from reviews.services.signoff import NeedsConfirmation, files_viewed
 from reviews.views.comments import thread_context
 from reviews.views.common import current_engineer
 from reviews.views.diff import files_context
@@ -158,3 +160,33 @@ def change_override_gate(request: HttpRequest, change_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Gate {gate_name} overridden on {change.short_sha}.")
     return redirect("reviews:change-detail", change_id=change.pk)
+
+
+@login_required
+@require_GET
+def change_signoff_summary(request: HttpRequest, change_id: int) -> HttpResponse:
+    """What an approval would sign: revision, files viewed of total, active time against the floor."""
+    change = selectors.change_detail(change_id)
+    if change is None:
+        raise Http404("No such change.")
+    engineer = current_engineer(request)
+    if not services.can_sign_off(engineer, change):
+        return HttpResponseForbidden("You may not sign off this change.")
+    viewed, total = files_viewed(change, engineer)
+    seconds = request.GET.get("seconds", "0")
+    context = {
+        "change": change,
+        "viewed": viewed,
+        "total": total,
+        "seconds": int(seconds) if seconds.isdigit() and len(seconds) < 8 else 0,
+        "floor": floor_seconds(
+            change.lines_changed,
+            Floor(
+                seconds_per_10_lines=settings.PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES,
+                min_seconds=settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS,
+            ),
+        ),
+        "revision_number": next((r.number for r in change.revisions.all() if r.head_sha == change.head_sha), 1),
+        "missing": [m for m in change.policy_missing if "sign-off" not in m],
+    }
+    return render(request, "reviews/_signoff_summary.html", context)

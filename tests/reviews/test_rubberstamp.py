@@ -138,3 +138,24 @@ def test_the_page_asks_to_confirm_a_fast_approval_then_records_it(assigned, clie
 
     assert confirmed.status_code == 302
     assert Review.objects.get().rubber_stamp
+
+
+@pytest.mark.rubber_stamp_guard
+def test_the_approve_dialog_summary_shows_revision_files_viewed_and_time(assigned, client):
+    change, senior = assigned
+    FileView.objects.create(change=change, reviewer=senior, path="app/f0.py", fingerprint="fp0")
+    client.force_login(senior.user)
+
+    body = client.get(f"/changes/{change.pk}/signoff-summary/?seconds=45").content.decode()
+
+    assert change.head_sha in body
+    assert "1 of 4" in body
+    assert "45 s" in body and "200 s" in body
+    assert "rubber stamp" in body
+
+
+def test_the_approve_dialog_summary_is_only_for_who_may_sign_off(assigned, client):
+    change, _ = assigned
+    client.force_login(change.author.user)
+
+    assert client.get(f"/changes/{change.pk}/signoff-summary/").status_code == 403
