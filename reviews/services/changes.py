@@ -515,11 +515,17 @@ def _resolve_owner_tokens(tokens: set[str]) -> set[int]:
 
 
 def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> Assignment | None:
-    """Assign the senior the engine scores best on load, expertise and knowledge spread; reasons recorded.
+    """Assign the senior the engine scores best on load, expertise and knowledge spread; reasons recorded."""
+    with transaction.atomic():
+        return _assign(change, exclude)
 
-    The caller holds the change's row lock. Every assignment first takes the ledger head's row lock
-    (which audit_record takes anyway, so the lock order stays change, then ledger head): two workers
-    assigning different changes at once see each other's load and never push a senior past their cap.
+
+def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
+    """The assignment itself, inside a transaction; the caller holds the change's row lock.
+
+    Every assignment first takes the ledger head's row lock (which audit_record takes anyway, so the lock
+    order stays change, then ledger head): two workers assigning different changes at once see each
+    other's load and never push a senior past their cap.
     """
     LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
     if change.assignments.filter(state=Assignment.State.ACTIVE).exists():

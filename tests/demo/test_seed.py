@@ -17,11 +17,14 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
 
     settings.DATA_DIR = tmp_path_factory.mktemp("demo-data")
     with django_db_blocker.unblock():
-        first = seed_demo()
-        counts = _counts()
-        second = seed_demo()
-        yield first, second, counts
-        call_command("flush", "--noinput")
+        try:
+            first = seed_demo()
+            counts = _counts()
+            second = seed_demo()
+            yield first, second, counts
+        finally:
+            # The seed commits outside any test transaction: leave nothing behind for the other tests.
+            call_command("flush", "--noinput")
 
 
 def _counts() -> dict[str, int]:
