@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,51 @@ def work_repo(tmp_path) -> WorkRepo:
 @pytest.fixture
 def repository(db, work_repo) -> Repository:
     return Repository.objects.create(name="acme/shop", clone_url=str(work_repo.path), default_branch="main")
+
+
+# --- the browser (Playwright driving Debian's Chromium; never a downloaded browser) ---------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE_WIDTH = 390
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """One Chromium for the whole session (only one sync Playwright may run in a thread)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _new_page(browser, width: int, height: int) -> Iterator:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator:
+    """A desktop-sized page in a fresh browser context."""
+    yield from _new_page(browser, 1280, 900)
+
+
+@pytest.fixture
+def phone(browser) -> Iterator:
+    """A phone-sized page (390 px wide) in a fresh browser context."""
+    yield from _new_page(browser, PHONE_WIDTH, 844)

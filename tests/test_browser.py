@@ -3,51 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from reviews import services
 from reviews.models import Change, Engineer, Review
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "pw-for-tests-only"  # what the make_engineer fixture sets
 TITLE = "Round discounts to whole cents"
 ADDED_LINE = "return round(amount * rate, 2)"
 AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 @dataclass(frozen=True)
@@ -113,6 +82,7 @@ def test_senior_approves_an_assigned_change_from_the_queue(live_server, page: Pa
     expect(page.locator("#active-time")).not_to_have_text("0 s")
 
     page.get_by_role("button", name="Approve").click()
+    page.get_by_role("dialog").get_by_role("button", name="Sign off").click()
     expect(page).to_have_url(live_server.url + "/")
     expect(page.get_by_role("status")).to_contain_text(f"Recorded: approve on {change.short_sha}.")
 
