@@ -167,6 +167,10 @@ PORTAL_SENIOR_LEVEL = env_int("PORTAL_SENIOR_LEVEL", 6, minimum=1)
 PORTAL_SIZE_LIMIT_LINES = env_int("PORTAL_SIZE_LIMIT_LINES", 1000, minimum=1)
 PORTAL_GITHUB_WEBHOOK_SECRET = env_secret("PORTAL_GITHUB_WEBHOOK_SECRET")
 PORTAL_GITLAB_WEBHOOK_TOKEN = env_secret("PORTAL_GITLAB_WEBHOOK_TOKEN")
+# Signing secret of the PagerDuty v3 webhook subscription; secrets set in the admin are accepted too.
+PORTAL_PAGERDUTY_WEBHOOK_SECRET = env_secret("PORTAL_PAGERDUTY_WEBHOOK_SECRET")
+# Where a repository records no deployments, its changes count as deployed when they merged (suspect ranking).
+PORTAL_IMPLIED_DEPLOYS = env_bool("PORTAL_IMPLIED_DEPLOYS", True)
 PORTAL_WEBHOOK_MAX_BYTES = env_int("PORTAL_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 # The organisation's own gates: dotted paths of classes with `name` and `run(files, config)`.
 PORTAL_EXTRA_GATES = env_list("PORTAL_EXTRA_GATES", [])

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from incidents import api as incidents_api
+from incidents import webhooks as incident_webhooks
 from reviews import api as reviews_api
 from reviews import webhooks
 
@@ -13,7 +15,16 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/github/", webhooks.github, name="webhook-github"),
     path("webhooks/gitlab/", webhooks.gitlab, name="webhook-gitlab"),
+    path("webhooks/pagerduty/", incident_webhooks.pagerduty, name="webhook-pagerduty"),
     path("api/v1/changes/<int:change_id>/checks/", reviews_api.ChangeChecks.as_view(), name="api-change-checks"),
+    path("api/v1/incidents/", incidents_api.IncidentCreate.as_view(), name="api-incidents"),
+    path(
+        "api/v1/incidents/<int:incident_id>/suspects/",
+        incidents_api.IncidentSuspects.as_view(),
+        name="api-incident-suspects",
+    ),
+    path("api/v1/incidents/<int:incident_id>/links/", incidents_api.IncidentLinks.as_view(), name="api-incident-links"),
+    path("api/v1/deployments/", incidents_api.Deployments.as_view(), name="api-deployments"),
     path("incidents/", include("incidents.urls")),
     path("", include("reviews.urls")),
 ]

@@ -38,7 +38,12 @@ def delivery_redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
     delivery = Delivery.objects.filter(pk=delivery_id).first()
     if delivery is None:
         raise Http404("No such delivery.")
-    delivery = services.delivery_redeliver(delivery=delivery, actor=request.user)
+    if delivery.provider == Delivery.Provider.PAGERDUTY:
+        from incidents.services import pagerduty_redeliver  # incidents builds on reviews, not the other way
+
+        delivery = pagerduty_redeliver(delivery=delivery, actor=request.user)
+    else:
+        delivery = services.delivery_redeliver(delivery=delivery, actor=request.user)
     messages.success(request, f"Delivery {delivery.delivery_id} applied again: {delivery.get_status_display()}.")
     return redirect("reviews:delivery-list")
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from incidents import services
-from incidents.models import Incident, IncidentChangeLink
+from incidents.models import CorrectionOfError, FixTrace, Incident, IncidentChangeLink
+from incidents.tasks import fix_trace
 from reviews.ledger import GENESIS_HASH
-from reviews.models import AuditEvent, Change, Service
+from reviews.models import AuditEvent, Change, Review, Service
 from reviews.services import ServiceError
 
 START = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
@@ -160,3 +161,184 @@ def test_incident_link_change_runs_in_a_fixed_number_of_queries(
 
     with django_assert_max_num_queries(8):
         services.incident_link_change(actor=actor, incident=incident, change=change, state="confirmed")
+
+
+# --- editing, the timeline and the review -------------------------------------------------------------------------
+
+
+def test_incident_update_audits_what_changed_and_traces_a_new_fix_commit(
+    repository, make_engineer, django_capture_on_commit_callbacks, monkeypatch
+):
+    actor = make_engineer(6).user
+    incident = create(actor)
+    queued = []
+    monkeypatch.setattr("incidents.tasks.fix_trace.delay", lambda incident_id: queued.append(incident_id))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.incident_update(
+            actor=actor, incident=incident, title="Checkout 502s", fix_sha="ABCDEF1", repository=repository
+        )
+
+    incident.refresh_from_db()
+    assert (incident.title, incident.fix_sha, incident.repository) == ("Checkout 502s", "abcdef1", repository)
+    assert AuditEvent.objects.get(action="incident.updated").payload == {"fields": ["fix_sha", "repository", "title"]}
+    assert queued == [incident.pk]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"severity": "SEV0"}, "unknown severity"),
+        ({"status": "closed"}, "unknown status"),
+        ({"resolved_at": START - timedelta(hours=1)}, "resolved time is before the start"),
+        ({"fix_sha": "not-a-sha"}, "is not a commit SHA"),
+        ({"created_by": None}, "cannot edit created_by"),
+    ],
+)
+def test_incident_update_refuses_what_is_not_valid(make_engineer, fields, message):
+    actor = make_engineer(6).user
+    incident = create(actor)
+
+    with pytest.raises(ServiceError, match=message):
+        services.incident_update(actor=actor, incident=incident, **fields)
+
+    assert not AuditEvent.objects.filter(action="incident.updated").exists()
+
+
+def test_a_fix_commit_needs_a_repository_when_the_services_do_not_name_one(make_engineer):
+    with pytest.raises(ServiceError, match="a fix commit needs its repository"):
+        create(make_engineer(6).user, fix_sha="abcdef1")
+
+
+def test_paths_are_cleaned_and_refused_when_they_leave_the_tree():
+    assert services.clean_paths(["./a/", "/b", "a/", " ", "c/d.py"]) == ["a/", "b", "c/d.py"]
+    with pytest.raises(ServiceError):
+        services.clean_paths(["a/../../etc"])
+
+
+def test_the_review_saves_only_changed_fields_and_audits_them(make_engineer):
+    actor = make_engineer(6).user
+    incident = create(actor)
+
+    services.coe_save(actor=actor, incident=incident, summary="We double-charged.", root_cause="")
+    services.coe_save(actor=actor, incident=incident, summary="We double-charged.", root_cause="A rate typo.")
+    services.coe_save(actor=actor, incident=incident, summary="We double-charged.")
+
+    assert CorrectionOfError.objects.get(incident=incident).root_cause == "A rate typo."
+    payloads = [e.payload for e in AuditEvent.objects.filter(action="incident.coe_saved").order_by("id")]
+    assert payloads == [{"fields": ["summary"]}, {"fields": ["root_cause"]}]
+    with pytest.raises(ServiceError, match="no field"):
+        services.coe_save(actor=actor, incident=incident, lessons="none")
+
+
+def test_why_chains_keep_their_order_and_at_most_five_whys(make_engineer):
+    actor = make_engineer(6).user
+    incident = create(actor)
+
+    first = services.why_chain_save(actor=actor, incident=incident, problem="Tax wrong", whys=["Typo", "", ""])
+    second = services.why_chain_save(actor=actor, incident=incident, problem="Paged late", whys=[])
+
+    assert (first.position, first.whys, second.position) == (0, ["Typo"], 1)
+    with pytest.raises(ServiceError, match="at most 5 whys"):
+        services.why_chain_save(actor=actor, incident=incident, problem="x", whys=["a"] * 6)
+    with pytest.raises(ServiceError, match="starts from a problem"):
+        services.why_chain_save(actor=actor, incident=incident, problem=" ", whys=[])
+
+
+def test_action_item_updates_record_what_changed_and_when_it_closed(make_engineer):
+    actor, owner = make_engineer(6).user, make_engineer(5)
+    incident = create(actor)
+    item = services.action_item_add(actor=actor, incident=incident, title="Add a test", owner=owner)
+
+    item = services.action_item_update(actor=actor, item=item, status="done")
+    item = services.action_item_update(actor=actor, item=item, status="done")
+    item = services.action_item_update(actor=actor, item=item, status="open", owner=None)
+
+    assert (item.status, item.owner, item.completed_at) == ("open", None, None)
+    updates = [e.payload for e in AuditEvent.objects.filter(action="incident.action_item_updated").order_by("id")]
+    assert updates == [
+        {"item_id": item.pk, "status": ["open", "done"]},
+        {"item_id": item.pk, "status": ["done", "open"], "owner_id": [owner.pk, None]},
+    ]
+    with pytest.raises(ServiceError, match="unknown status"):
+        services.action_item_update(actor=actor, item=item, status="maybe")
+
+
+def test_timeline_entries_need_text(make_engineer):
+    actor = make_engineer(6).user
+    incident = create(actor)
+
+    entry = services.timeline_add(actor=actor, incident=incident, at=START, text="  Paged  ")
+
+    assert entry.text == "Paged"
+    with pytest.raises(ServiceError):
+        services.timeline_add(actor=actor, incident=incident, at=START, text=" ")
+
+
+# --- tracing the fix and ranking ----------------------------------------------------------------------------------
+
+
+def test_a_fix_commit_that_cannot_be_traced_is_recorded_as_failed(repository, work_repo, make_engineer):
+    work_repo.commit({"a.py": "x = 1\n"}, "Initial import")
+    actor = make_engineer(6).user
+    incident = create(actor, repository=repository, fix_sha="abcdef1234")
+
+    trace = fix_trace(incident.pk)
+
+    assert trace == FixTrace.State.FAILED
+    assert "unknown revision" in FixTrace.objects.get().error
+
+
+def test_the_fix_trace_task_is_idempotent(repository, work_repo, make_engineer):
+    work_repo.commit({"a.py": "x = 1\ny = 2\n"}, "Initial import")
+    fix = work_repo.commit({"a.py": "x = 1\ny = 3\n"}, "Fix y")
+    incident = create(make_engineer(6).user, repository=repository, fix_sha=fix)
+
+    assert fix_trace(incident.pk) == fix_trace(incident.pk) == FixTrace.State.DONE
+    trace = FixTrace.objects.get()
+    assert (trace.total_lines, trace.fix_title) == (1, "Fix y")
+    assert fix_trace(999999) == "no fix commit"
+
+
+def test_without_recorded_deployments_merges_count_as_deployments_where_configured(repository, make_engineer, settings):
+    checkout = Service.objects.create(name="checkout", repository=repository, path_prefixes=["checkout/"])
+    incident = create(make_engineer(6).user, services=[checkout])
+    change = make_change(repository, make_engineer(4), "a" * 40)
+    change.files.create(path="checkout/cart.py", status="modified")
+
+    settings.PORTAL_IMPLIED_DEPLOYS = True
+    [implied] = services.incident_suspects(incident=incident)
+    settings.PORTAL_IMPLIED_DEPLOYS = False
+    [merged] = services.incident_suspects(incident=incident)
+
+    def deploy(row):
+        return next(e for e in row.suspect.evidence if e.kind == "deploy")
+
+    assert deploy(implied).detail == "merged 1 d before the start; checkout records no deployments, so it shipped then"
+    assert deploy(merged).detail.endswith("no deployment of it to the affected services is recorded")
+    assert deploy(implied).weight > deploy(merged).weight
+
+
+def test_ranking_reads_a_fixed_number_of_queries_whatever_the_candidates(
+    repository, make_engineer, django_assert_max_num_queries
+):
+    checkout = Service.objects.create(name="checkout", repository=repository, path_prefixes=["checkout/"])
+    incident = create(make_engineer(6).user, services=[checkout])
+    author, senior = make_engineer(4), make_engineer(7)
+    for n in range(30):
+        change = make_change(repository, author, f"{n:040x}")
+        change.files.create(path="checkout/cart.py", status="modified")
+        change.gate_results.create(head_sha=change.head_sha, name="tests", status="warn", message="no tests")
+        Review.objects.create(
+            change=change,
+            reviewer=senior,
+            verdict="approve",
+            head_sha=change.head_sha,
+            seconds_spent=30,
+            created_at=START,
+        )
+
+    with django_assert_max_num_queries(14):
+        rows = services.incident_suspects(incident=incident)
+
+    assert len(rows) == 30

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Incident, IncidentChangeLink
-from reviews.models import AuditEvent, Change, Review, Service
+from reviews.models import AuditEvent, Change, Deployment, Review, Service
 
 # Session, user, the navigation's engineer and two counts, then the incidents, their services,
 # their links with changes and authors, and the changes' reviews with reviewers.
@@ -377,3 +377,362 @@ def test_weekly_report_query_count_does_not_grow_with_incidents_and_links(
     assert report_with(incidents=1, links_each=3) == report_with(incidents=6, links_each=3)
     with django_assert_max_num_queries(WEEKLY_REPORT_MAX_QUERIES):
         client.get("/incidents/reports/weekly/", {"week": "2026-W47"})
+
+
+# --- the incident page: suspects, decisions, the review and its action items ----------------------------------
+
+
+@pytest.fixture
+def traced(repository, make_engineer):
+    """An incident on checkout with two deployed suspects: a recent small change and an older large one."""
+    checkout = Service.objects.create(name="checkout", repository=repository, path_prefixes=["checkout/"])
+    author = make_engineer(4, username="june")
+    incident = make_incident(started_at=datetime(2026, 11, 17, 10, 0, tzinfo=UTC))
+    incident.services.add(checkout)
+    suspects = []
+    for n, (hours, lines) in enumerate([(1, 8), (20, 600)]):
+        change = make_change(
+            repository,
+            author,
+            title=f"Suspect {n}",
+            merged_at=datetime(2026, 11, 17, 10, 0, tzinfo=UTC) - timedelta(hours=hours + 1),
+            lines_added=lines,
+            risk_score=0.3 + n * 0.4,
+        )
+        change.files.create(path="checkout/cart.py", status="modified", lines_added=lines)
+        deployment = Deployment.objects.create(
+            service=checkout,
+            sha=change.head_sha,
+            deployed_at=datetime(2026, 11, 17, 10, 0, tzinfo=UTC) - timedelta(hours=hours),
+        )
+        deployment.changes.add(change)
+        suspects.append(change)
+    return incident, suspects
+
+
+def test_the_incident_page_ranks_suspects_with_their_evidence(client, traced, make_engineer):
+    incident, (recent, large) = traced
+    client.force_login(make_engineer(5).user)
+
+    response = client.get(f"/incidents/{incident.pk}/")
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="suspects"' in body
+    # The large, risky change deployed 20 hours before outranks the small one deployed an hour before.
+    assert body.index("Suspect 1") < body.index("Suspect 0")
+    assert "deployed to checkout 1 h before the start" in body
+    assert "deployed to checkout 20 h before the start" in body
+    assert "600 changed lines" in body
+    # Only incident reviewers see the buttons.
+    assert "Confirm</button>" not in body
+    assert "Edit the review" not in body
+
+
+def test_incident_reviewers_see_the_decision_buttons_and_the_editors(client, traced, incident_reviewer):
+    incident, _ = traced
+    client.force_login(incident_reviewer.user)
+
+    body = client.get(f"/incidents/{incident.pk}/").content.decode()
+
+    assert body.count("Confirm</button>") == 2
+    assert body.count("Rule out</button>") == 2
+    assert "Edit the review" in body
+    assert "Add action item" in body
+    assert "Add to timeline" in body
+
+
+def test_the_incident_page_makes_a_fixed_number_of_queries(client, traced, incident_reviewer, repository):
+    incident, _ = traced
+    client.force_login(incident_reviewer.user)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/incidents/{incident.pk}/").status_code == 200
+        return len(ctx.captured_queries)
+
+    def add(n: int) -> None:
+        change = make_change(repository, None, merged_at=datetime(2026, 11, 17, 8, n, tzinfo=UTC))
+        change.files.create(path="checkout/pricing.py", status="modified")
+        IncidentChangeLink.objects.create(incident=incident, change=change, state="confirmed")
+        incident.action_items.create(title=f"Item {n}")
+        incident.timeline.create(at=datetime(2026, 11, 17, 10, n, tzinfo=UTC), text=f"Step {n}")
+
+    add(0)
+    before = count()
+    for n in range(1, 6):
+        add(n)
+    assert count() == before
+
+
+def decide(client, incident, change, state="confirmed", reason="the deploy lines up", htmx=True):
+    headers = {"HX-Request": "true"} if htmx else {}
+    return client.post(
+        f"/incidents/{incident.pk}/suspects/{change.pk}/decide/", {"state": state, "reason": reason}, headers=headers
+    )
+
+
+def test_confirming_a_suspect_answers_htmx_with_the_suspects_and_the_changed_sections(
+    client, traced, incident_reviewer
+):
+    incident, (recent, large) = traced
+    client.force_login(incident_reviewer.user)
+
+    response = decide(client, incident, large)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert body.lstrip().startswith('<section class="card suspects" id="suspects"')
+    assert 'id="links" hx-swap-oob="true"' in body
+    assert 'id="coe" hx-swap-oob="true"' in body
+    assert '<span class="state confirmed">Confirmed</span>' in body
+    link = IncidentChangeLink.objects.get()
+    assert (link.change, link.state, link.reason, link.decided_by) == (
+        large,
+        "confirmed",
+        "the deploy lines up",
+        incident_reviewer.user,
+    )
+    event = AuditEvent.objects.get(action="incident.link")
+    assert (event.payload["to"], event.actor) == ("confirmed", incident_reviewer.user)
+
+
+def test_ruling_out_without_htmx_redirects_back_to_the_suspects(client, traced, incident_reviewer):
+    incident, (recent, _) = traced
+    client.force_login(incident_reviewer.user)
+
+    response = decide(client, incident, recent, state="ruled_out", htmx=False)
+
+    assert response.status_code == 302
+    assert response.url == f"/incidents/{incident.pk}/#suspects"
+    assert IncidentChangeLink.objects.get().state == "ruled_out"
+
+
+def test_a_decision_needs_a_reason(client, traced, incident_reviewer):
+    incident, (recent, _) = traced
+    client.force_login(incident_reviewer.user)
+
+    response = decide(client, incident, recent, reason="")
+
+    assert response.status_code == 400
+    assert "Say why." in response.content.decode()
+    assert not IncidentChangeLink.objects.exists()
+
+
+@pytest.mark.parametrize("level", [4, 6, 8])
+def test_engineers_who_are_not_incident_reviewers_cannot_decide(client, traced, make_engineer, level):
+    incident, (recent, _) = traced
+    client.force_login(make_engineer(level).user)
+
+    assert decide(client, incident, recent).status_code == 403
+    assert not IncidentChangeLink.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_deciding_on_an_unknown_incident_or_change_is_not_found(client, traced, incident_reviewer):
+    incident, (recent, _) = traced
+    client.force_login(incident_reviewer.user)
+
+    assert (
+        client.post(
+            f"/incidents/999999/suspects/{recent.pk}/decide/", {"state": "confirmed", "reason": "x"}
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/incidents/{incident.pk}/suspects/999999/decide/", {"state": "confirmed", "reason": "x"}
+        ).status_code
+        == 404
+    )
+
+
+def test_the_suspects_fragment_renders_alone_for_htmx(client, traced, make_engineer):
+    incident, _ = traced
+    client.force_login(make_engineer(5).user)
+
+    fragment = client.get(f"/incidents/{incident.pk}/suspects/", headers={"HX-Request": "true"}).content.decode()
+    page = client.get(f"/incidents/{incident.pk}/suspects/").content.decode()
+
+    assert 'id="suspects"' in fragment and "<html" not in fragment
+    assert "<html" in page
+
+
+def test_the_review_editor_saves_markdown_and_shows_it_sanitised(client, traced, incident_reviewer):
+    incident, _ = traced
+    client.force_login(incident_reviewer.user)
+
+    editor = client.get(f"/incidents/{incident.pk}/coe/", headers={"HX-Request": "true"}).content.decode()
+    response = client.post(
+        f"/incidents/{incident.pk}/coe/",
+        {
+            "summary": "Checkout **double-charged** <script>alert(1)</script>",
+            "customer_impact": "[details](javascript:alert(1)) and [runbook](https://runbooks.example/checkout)",
+            "root_cause": "",
+            "went_well": "",
+            "went_wrong": "",
+            "timeline": "",
+        },
+        headers={"HX-Request": "true"},
+    )
+
+    assert 'name="summary"' in editor and "<html" not in editor
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<strong>double-charged</strong>" in body
+    assert "<script" not in body and "alert(1)</script>" not in body
+    assert "javascript:" not in body
+    assert '<a href="https://runbooks.example/checkout" rel="noopener noreferrer nofollow">runbook</a>' in body
+    assert AuditEvent.objects.get(action="incident.coe_saved").payload == {"fields": ["summary", "customer_impact"]}
+
+
+def test_five_whys_chains_are_added_edited_and_deleted(client, traced, incident_reviewer):
+    incident, _ = traced
+    client.force_login(incident_reviewer.user)
+    url = f"/incidents/{incident.pk}/whys/"
+
+    client.post(
+        url, {"problem": "Tax was wrong", "why1": "Rate typo", "why2": "No test"}, headers={"HX-Request": "true"}
+    )
+    client.post(url, {"problem": "Paged late", "why1": "Alert threshold too high"}, headers={"HX-Request": "true"})
+    chain = incident.why_chains.get(problem="Tax was wrong")
+    client.post(
+        f"{url}{chain.pk}/",
+        {"problem": "Tax was wrong", "why1": "Rate typo", "why2": "No test", "why3": "AI wrote it unreviewed"},
+    )
+    client.post(f"{url}{incident.why_chains.get(problem='Paged late').pk}/", {"problem": "x", "delete": "1"})
+
+    chain.refresh_from_db()
+    assert chain.whys == ["Rate typo", "No test", "AI wrote it unreviewed"]
+    assert list(incident.why_chains.values_list("problem", flat=True)) == ["Tax was wrong"]
+    page = client.get(f"/incidents/{incident.pk}/").content.decode()
+    assert "AI wrote it unreviewed" in page
+
+
+def test_a_chain_with_a_gap_is_refused(client, traced, incident_reviewer):
+    incident, _ = traced
+    client.force_login(incident_reviewer.user)
+
+    response = client.post(
+        f"/incidents/{incident.pk}/whys/",
+        {"problem": "Tax", "why1": "", "why2": "skipped one"},
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 400
+    assert "answer each why before the next" in response.content.decode()
+    assert not incident.why_chains.exists()
+
+
+def test_action_items_are_added_and_their_owner_may_close_them(client, traced, incident_reviewer, make_engineer):
+    incident, _ = traced
+    owner = make_engineer(5, username="olga")
+    client.force_login(incident_reviewer.user)
+
+    response = client.post(
+        f"/incidents/{incident.pk}/actions/",
+        {"title": "Add a tax rate test", "owner": owner.pk, "due_date": "2026-12-01"},
+        headers={"HX-Request": "true"},
+    )
+    item = incident.action_items.get()
+    client.force_login(owner.user)
+    done = client.post(
+        f"/incidents/{incident.pk}/actions/{item.pk}/", {"status": "done"}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert 'id="action-items"' in response.content.decode()
+    item.refresh_from_db()
+    assert (item.title, item.owner, str(item.due_date), item.status) == (
+        "Add a tax rate test",
+        owner,
+        "2026-12-01",
+        "done",
+    )
+    assert item.completed_at is not None
+    assert done.status_code == 200
+    assert [e.action for e in AuditEvent.objects.order_by("id")] == [
+        "incident.action_item_added",
+        "incident.action_item_updated",
+    ]
+
+
+def test_someone_else_cannot_change_an_action_item(client, traced, make_engineer):
+    incident, _ = traced
+    item = incident.action_items.create(title="Add a test", owner=make_engineer(5))
+    client.force_login(make_engineer(7).user)
+
+    assert client.post(f"/incidents/{incident.pk}/actions/{item.pk}/", {"status": "done"}).status_code == 403
+    assert client.post(f"/incidents/{incident.pk}/actions/", {"title": "Mine now"}).status_code == 403
+    item.refresh_from_db()
+    assert item.status == "open"
+
+
+def test_an_action_item_needs_a_title(client, traced, incident_reviewer):
+    incident, _ = traced
+    client.force_login(incident_reviewer.user)
+
+    response = client.post(f"/incidents/{incident.pk}/actions/", {"title": ""}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 400
+    assert not incident.action_items.exists()
+
+
+def test_the_timeline_takes_new_entries_in_order(client, traced, incident_reviewer):
+    incident, _ = traced
+    client.force_login(incident_reviewer.user)
+    url = f"/incidents/{incident.pk}/timeline/"
+
+    client.post(url, {"at": "2026-11-17T10:30", "text": "Rolled back checkout"})
+    response = client.post(url, {"at": "2026-11-17T10:05", "text": "Paged"}, headers={"HX-Request": "true"})
+
+    body = response.content.decode()
+    assert body.index("Paged") < body.index("Rolled back checkout")
+    assert list(incident.timeline.values_list("text", flat=True)) == ["Paged", "Rolled back checkout"]
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("timeline/", {"at": "2026-11-17T10:30", "text": "x"}),
+        ("coe/", {"summary": "x"}),
+        ("whys/", {"problem": "x"}),
+        ("edit/", incident_post()),
+    ],
+)
+def test_only_incident_reviewers_write_the_review(client, traced, make_engineer, url, data):
+    incident, _ = traced
+    client.force_login(make_engineer(8).user)
+
+    assert client.post(f"/incidents/{incident.pk}/{url}", data).status_code == 403
+    assert not AuditEvent.objects.exists()
+
+
+def test_editing_an_incident_sets_its_fix_commit_and_status(client, traced, incident_reviewer, repository):
+    incident, _ = traced
+    client.force_login(incident_reviewer.user)
+    checkout = incident.services.get()
+
+    form = client.get(f"/incidents/{incident.pk}/edit/")
+    response = client.post(
+        f"/incidents/{incident.pk}/edit/",
+        incident_post(
+            services=[checkout.pk],
+            status="mitigated",
+            fix_sha="ABCDEF1234",
+            repository=repository.pk,
+            paths="checkout/\n",
+        ),
+    )
+
+    assert form.status_code == 200
+    assert response.status_code == 302
+    incident.refresh_from_db()
+    assert (incident.status, incident.fix_sha, incident.repository, incident.paths) == (
+        "mitigated",
+        "abcdef1234",
+        repository,
+        ["checkout/"],
+    )
+    assert "fix_sha" in AuditEvent.objects.get(action="incident.updated").payload["fields"]

@@ -1,0 +1,52 @@
+"""Every write of the incidents app, one function per action."""
+
+from incidents.services.coe import (
+    action_item_add,
+    action_item_update,
+    coe_save,
+    why_chain_delete,
+    why_chain_save,
+)
+from incidents.services.deploys import GitUnavailable, deployment_report
+from incidents.services.pagerduty import pagerduty_apply, pagerduty_receive, pagerduty_redeliver
+from incidents.services.ranking import (
+    RankedSuspect,
+    fix_trace_run,
+    incident_suspects,
+    ranking_knobs,
+    trace_fix,
+)
+from incidents.services.records import (
+    clean_fix_sha,
+    clean_paths,
+    incident_create,
+    incident_link_change,
+    incident_update,
+    is_incident_reviewer,
+    timeline_add,
+)
+
+__all__ = [
+    "GitUnavailable",
+    "RankedSuspect",
+    "action_item_add",
+    "action_item_update",
+    "clean_fix_sha",
+    "clean_paths",
+    "coe_save",
+    "deployment_report",
+    "fix_trace_run",
+    "incident_create",
+    "incident_link_change",
+    "incident_suspects",
+    "incident_update",
+    "is_incident_reviewer",
+    "pagerduty_apply",
+    "pagerduty_receive",
+    "pagerduty_redeliver",
+    "ranking_knobs",
+    "timeline_add",
+    "trace_fix",
+    "why_chain_delete",
+    "why_chain_save",
+]

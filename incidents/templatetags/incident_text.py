@@ -1,0 +1,22 @@
+"""Template filters of the incidents app."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from incidents.richtext import render_markdown
+
+register = template.Library()
+
+
+@register.filter
+def markdown(source: str) -> SafeString:
+    """Markdown rendered to HTML that nh3 has sanitised: safe to insert as it is."""
+    return mark_safe(render_markdown(source or ""))  # noqa: S308 - sanitised by nh3 in render_markdown
+
+
+@register.filter
+def signed(weight: float) -> str:
+    """A weight with its sign: +1.25, -0.40."""
+    return f"{weight:+.2f}"
