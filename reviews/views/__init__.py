@@ -11,6 +11,7 @@ from reviews.views.changes import (
 from reviews.views.comments import comment_create, comment_new, comment_reopen, comment_reply, comment_resolve
 from reviews.views.diff import change_interdiff, file_context, file_detail, file_viewed
 from reviews.views.operations import delivery_list, delivery_redeliver, policy_detail, policy_version
+from reviews.views.profile import profile, profile_token
 from reviews.views.queue import assignment_hand_back, change_claim, engineer_away, my_changes, queue, team_queue
 
 __all__ = [
@@ -37,6 +38,8 @@ __all__ = [
     "delivery_redeliver",
     "my_changes",
     "policy_detail",
+    "profile",
+    "profile_token",
     "policy_version",
     "queue",
 ]
