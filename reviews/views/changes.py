@@ -8,16 +8,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from reviews import selectors, services
+from reviews import services
 from reviews.forms import AttestForm, ReviewForm
 from reviews.rubberstamp import Floor, floor_seconds
 from reviews.services.signoff import NeedsConfirmation, files_viewed
 from reviews.views.comments import thread_context
-from reviews.views.common import current_engineer
+from reviews.views.common import change_or_404, current_engineer
 from reviews.views.diff import files_context
 
 _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
@@ -27,9 +27,7 @@ _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
 @require_GET
 def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
     """A change with its policy decision, risk, AI evidence, files and diff."""
-    change = selectors.change_detail(change_id)
-    if change is None:
-        raise Http404("No such change.")
+    change = change_or_404(change_id)
     engineer = current_engineer(request)
     token = signing.dumps({"c": change.pk, "sha": change.head_sha, "t": time.time()}, salt=_TOKEN_SALT)
     context = {
@@ -50,9 +48,7 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
 @require_POST
 def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
     """Record a verdict; the server decides who may sign off, whatever the page showed."""
-    change = selectors.change_detail(change_id)
-    if change is None:
-        raise Http404("No such change.")
+    change = change_or_404(change_id)
     engineer = current_engineer(request)
     if not services.can_sign_off(engineer, change):
         return HttpResponseForbidden("You may not sign off this change.")
@@ -97,9 +93,7 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
 @require_POST
 def change_attest(request: HttpRequest, change_id: int) -> HttpResponse:
     """The author attests self-review of the current revision."""
-    change = selectors.change_detail(change_id)
-    if change is None:
-        raise Http404("No such change.")
+    change = change_or_404(change_id)
     engineer = current_engineer(request)
     if engineer is None or change.author_id != engineer.pk:
         return HttpResponseForbidden("Only the author of a change can attest its self-review.")
@@ -120,9 +114,7 @@ def change_attest(request: HttpRequest, change_id: int) -> HttpResponse:
 @require_POST
 def change_declare_ai(request: HttpRequest, change_id: int) -> HttpResponse:
     """The author declares whether AI assisted the change."""
-    change = selectors.change_detail(change_id)
-    if change is None:
-        raise Http404("No such change.")
+    change = change_or_404(change_id)
     engineer = current_engineer(request)
     if engineer is None or change.author_id != engineer.pk:
         return HttpResponseForbidden("Only the author of a change can declare AI assistance.")
@@ -142,9 +134,7 @@ def change_declare_ai(request: HttpRequest, change_id: int) -> HttpResponse:
 @require_POST
 def change_override_gate(request: HttpRequest, change_id: int) -> HttpResponse:
     """A senior lets a failed gate pass with a written reason."""
-    change = selectors.change_detail(change_id)
-    if change is None:
-        raise Http404("No such change.")
+    change = change_or_404(change_id)
     engineer = current_engineer(request)
     if engineer is None or not engineer.is_senior or engineer.pk == change.author_id:
         return HttpResponseForbidden("Only a senior who is not the author can override a gate.")
@@ -166,9 +156,7 @@ def change_override_gate(request: HttpRequest, change_id: int) -> HttpResponse:
 @require_GET
 def change_signoff_summary(request: HttpRequest, change_id: int) -> HttpResponse:
     """What an approval would sign: revision, files viewed of total, active time against the floor."""
-    change = selectors.change_detail(change_id)
-    if change is None:
-        raise Http404("No such change.")
+    change = change_or_404(change_id)
     engineer = current_engineer(request)
     if not services.can_sign_off(engineer, change):
         return HttpResponseForbidden("You may not sign off this change.")

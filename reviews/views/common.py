@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from reviews import selectors
-from reviews.models import Engineer
+from reviews.models import Change, Engineer
 
 
 def current_engineer(request: HttpRequest) -> Engineer | None:
@@ -13,3 +13,11 @@ def current_engineer(request: HttpRequest) -> Engineer | None:
     engineer = getattr(request, "_engineer", None) or selectors.engineer_for_user(request.user)
     request._engineer = engineer
     return engineer
+
+
+def change_or_404(change_id: int) -> Change:
+    """The change with everything its page shows, or a 404."""
+    change = selectors.change_detail(change_id)
+    if change is None:
+        raise Http404("No such change.")
+    return change

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from reviews import selectors, services
 from reviews.forms import HandBackForm, QueueFilterForm
 from reviews.models import Assignment
-from reviews.views.common import current_engineer
+from reviews.views.common import change_or_404, current_engineer
 
 PAGE_SIZE = 25
 
@@ -98,9 +98,7 @@ def assignment_hand_back(request: HttpRequest, assignment_id: int) -> HttpRespon
 def change_claim(request: HttpRequest, change_id: int) -> HttpResponse:
     """A senior takes a change into their own queue."""
     engineer = current_engineer(request)
-    change = selectors.change_detail(change_id)
-    if change is None:
-        raise Http404("No such change.")
+    change = change_or_404(change_id)
     if engineer is None or not engineer.is_senior or engineer.pk == change.author_id:
         return HttpResponseForbidden("Only a senior who is not the author can claim this change.")
     try:
