@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "template_partials",
     "reviews",
     "incidents",
+    "insights",
     "demo",
 ]
 

@@ -1,0 +1,157 @@
+"""Charts as data, rendered to SVG on the server: one drawing for the page, the table view and the PDF."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pygal
+from pygal.style import Style
+
+Kind = Literal["bar", "stacked_bar", "line", "hbar"]
+
+# Colour-blind-safe palette (Okabe-Ito), in the order series are added.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+_STYLE = Style(
+    background="white",
+    plot_background="white",
+    foreground="#1f2937",
+    foreground_strong="#111827",
+    foreground_subtle="#6b7280",
+    font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+    title_font_size=15,
+    label_font_size=11,
+    major_label_font_size=11,
+    legend_font_size=12,
+    value_font_size=10,
+    tooltip_font_size=12,
+    colors=PALETTE,
+)
+# pygal adds an inline configuration script for its (CDN-hosted) tooltips; the portal serves no such script.
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
+_KINDS = {"bar": pygal.Bar, "stacked_bar": pygal.StackedBar, "line": pygal.Line, "hbar": pygal.HorizontalBar}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One named run of values, aligned with the chart's x labels (None where there is no value)."""
+
+    name: str
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart's figures: drawn as SVG and shown as a table from the same numbers."""
+
+    title: str
+    kind: Kind
+    x_labels: tuple[str, ...]
+    series: tuple[Series, ...]
+    y_title: str = ""
+    unit: str = ""
+    # Horizontal reference lines drawn as extra series (e.g. capacity), by name.
+    markers: tuple[Series, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for s in (*self.series, *self.markers):
+            if len(s.values) != len(self.x_labels):
+                raise ValueError(f"series {s.name!r} has {len(s.values)} values for {len(self.x_labels)} labels")
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.x_labels or all(v is None for s in self.series for v in s.values)
+
+    def table(self) -> tuple[list[str], list[list[str]]]:
+        """Header and rows of the table view: one row per x label, one column per series."""
+        columns = (*self.series, *self.markers)
+        header = ["", *(s.name for s in columns)]
+        rows = [
+            [label, *(format_value(s.values[i], self.unit) for s in columns)] for i, label in enumerate(self.x_labels)
+        ]
+        return header, rows
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready form, for frozen report snapshots."""
+        return {
+            "title": self.title,
+            "kind": self.kind,
+            "x_labels": list(self.x_labels),
+            "series": [{"name": s.name, "values": list(s.values)} for s in self.series],
+            "markers": [{"name": s.name, "values": list(s.values)} for s in self.markers],
+            "y_title": self.y_title,
+            "unit": self.unit,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Chart:
+        """The inverse of `as_dict`."""
+        return cls(
+            title=str(data["title"]),
+            kind=data["kind"],
+            x_labels=tuple(str(x) for x in data["x_labels"]),
+            series=tuple(Series(str(s["name"]), tuple(s["values"])) for s in data.get("series", [])),
+            markers=tuple(Series(str(s["name"]), tuple(s["values"])) for s in data.get("markers", [])),
+            y_title=str(data.get("y_title", "")),
+            unit=str(data.get("unit", "")),
+        )
+
+
+def format_value(value: float | None, unit: str = "") -> str:
+    """A number as the table view and tooltips show it."""
+    if value is None:
+        return "–"
+    if float(value).is_integer() or abs(value) >= 100:
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}" if unit in ("%",) else f"{text} {unit}".strip()
+
+
+def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
+    """The chart as an inline SVG element (no XML declaration, no script)."""
+    cls = _KINDS[chart.kind]
+    many = len(chart.x_labels) > 16
+    drawing = cls(
+        style=_STYLE,
+        js=[],
+        width=width,
+        height=height,
+        disable_xml_declaration=True,
+        legend_at_bottom=True,
+        legend_at_bottom_columns=min(4, max(1, len(chart.series) + len(chart.markers))),
+        show_legend=len(chart.series) + len(chart.markers) > 1,
+        x_label_rotation=35 if many else 0,
+        show_minor_x_labels=not many,
+        x_labels_major_every=max(1, len(chart.x_labels) // 12) if many else None,
+        truncate_label=-1,
+        y_title=chart.y_title or None,
+        print_values=False,
+        include_x_axis=True,
+        margin=8,
+        spacing=12,
+        no_data_text="No data for this period",
+        value_formatter=lambda v: format_value(v, chart.unit),
+        dots_size=2.5,
+        stroke_style={"width": 2},
+    )
+    drawing.x_labels = list(chart.x_labels)
+    for s in chart.series:
+        drawing.add(s.name, list(s.values))
+    for m in chart.markers:
+        drawing.add(m.name, list(m.values), stroke_style={"width": 2, "dasharray": "6,4"}, show_dots=False)
+    svg = drawing.render(is_unicode=True)
+    svg = _SCRIPT.sub("", svg)
+    # Accessible name for screen readers; the table view carries the figures.
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(chart.title)}" ', 1)
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def weekly_labels(weeks: Sequence[str]) -> tuple[str, ...]:
+    """Short x labels for ISO weeks ('2026-W47' becomes 'W47')."""
+    return tuple(w.split("-", 1)[-1] if "-W" in w else w for w in weeks)
