@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ _STYLE = Style(
 )
 # pygal adds an inline configuration script for its (CDN-hosted) tooltips; the portal serves no such script.
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
+_UUID = re.compile(r"chart-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _KINDS = {"bar": pygal.Bar, "stacked_bar": pygal.StackedBar, "line": pygal.Line, "hbar": pygal.HorizontalBar}
 
 
@@ -155,6 +158,10 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
         drawing.add(m.name, list(m.values), stroke_style={"width": 2, "dasharray": "6,4"}, show_dots=False)
     svg = drawing.render(is_unicode=True)
     svg = _SCRIPT.sub("", svg)
+    # pygal names each drawing with a random uuid (its CSS is scoped by it); name it by its content instead,
+    # so the same figures always give the same SVG (frozen reports export byte for byte the same).
+    digest = hashlib.sha256(json.dumps([chart.as_dict(), width, height], sort_keys=True).encode()).hexdigest()
+    svg = _UUID.sub(f"chart-{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}", svg)
     # Accessible name for screen readers; the table view carries the figures.
     return svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(chart.title)}" ', 1)
 

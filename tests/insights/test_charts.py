@@ -69,3 +69,8 @@ def test_chart_tag_renders_figure_and_table_from_a_snapshot() -> None:
     html = Template("{% load charts %}{% chart c %}").render(Context({"c": _chart().as_dict()}))
     assert "<figure" in html and "<svg " in html
     assert "Table view: Senior hours" in html and "42.5 h" in html
+
+
+def test_the_same_figures_always_draw_the_same_svg() -> None:
+    assert render_svg(_chart()) == render_svg(_chart())
+    assert render_svg(_chart()) != render_svg(_chart(title="Other"))
