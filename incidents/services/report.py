@@ -31,13 +31,16 @@ def can_edit_reports(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and (user.is_staff or is_incident_reviewer(user))
 
 
-def can_read_reports(user: Any) -> bool:
-    """Report editors, and managers, read weekly reports."""
-    if can_edit_reports(user):
-        return True
+def is_manager(user: Any) -> bool:
+    """Engineers marked as managers."""
     return bool(getattr(user, "is_authenticated", False)) and (
         Engineer.objects.filter(user=user, is_manager=True).exists()
     )
+
+
+def can_read_reports(user: Any) -> bool:
+    """Report editors, and managers, read weekly reports."""
+    return can_edit_reports(user) or is_manager(user)
 
 
 def report_zone() -> ZoneInfo:
