@@ -95,6 +95,7 @@ def report_context(report: WeeklyReport) -> dict[str, Any]:
 def report_html(report: WeeklyReport, *, for_email: bool = False) -> str:
     """The printable HTML page of a report; for e-mail, its stylesheet is inlined."""
     context = report_context(report)
+    context["table_open"] = True  # paper has no disclosure widget: chart tables are printed open
     if for_email:
         found = finders.find("incidents/report.css")
         context["inline_css"] = Path(found).read_text(encoding="utf-8") if found else ""

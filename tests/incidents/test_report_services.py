@@ -138,9 +138,7 @@ def test_a_failed_build_records_its_error(week, reviewer, queued, monkeypatch):
         services.weekly_report_finalise(actor=reviewer.user, report=report)
 
 
-def test_finalised_report_is_frozen_and_never_recomputed(
-    week, reviewer, queued, django_capture_on_commit_callbacks
-):
+def test_finalised_report_is_frozen_and_never_recomputed(week, reviewer, queued, django_capture_on_commit_callbacks):
     report = built(reviewer.user, django_capture_on_commit_callbacks)
     services.weekly_report_save(actor=reviewer.user, report=report, summary="One SEV1, caused by a rewrite.")
     report = services.weekly_report_finalise(actor=reviewer.user, report=report)
@@ -155,7 +153,11 @@ def test_finalised_report_is_frozen_and_never_recomputed(
     report.refresh_from_db()
     assert report.snapshot == frozen
     assert report.snapshot["incidents"]["rows"][0]["title"] == "Checkout charges the wrong tax"
-    assert (report.status, report.finalised_by, report.summary) == ("final", reviewer.user, "One SEV1, caused by a rewrite.")
+    assert (report.status, report.finalised_by, report.summary) == (
+        "final",
+        reviewer.user,
+        "One SEV1, caused by a rewrite.",
+    )
     with pytest.raises(NotAllowed, match="final"):
         services.weekly_report_save(actor=reviewer.user, report=report, summary="rewritten")
     with pytest.raises(ServiceError, match="already final"):

@@ -143,7 +143,9 @@ def test_markdown_has_the_incident_the_causing_change_and_its_review_record():
     assert "Final · revision 2" in text
     assert "## Summary\n\nA *quiet* week." in text
     assert "#3 Checkout \\| returns 502" in text  # a pipe in a title does not break the table
-    assert "| Retry payment calls (acme/shop abcdef1234) | Ada (L4) | yes: Co-authored-by trailer | size: warn |" in text
+    assert (
+        "| Retry payment calls (acme/shop abcdef1234) | Ada (L4) | yes: Co-authored-by trailer | size: warn |" in text
+    )
     assert "Grace (31 s) | 31 | RUBBER STAMP |" in text
     assert "| AI |" in text and "0.2" in text  # an insights chart becomes its table
 
