@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+
 import pypdf
 import pytest
 from django.db import connection
