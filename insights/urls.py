@@ -11,4 +11,5 @@ urlpatterns = [
     path("knowledge/", views.dashboard, {"section": "knowledge"}, name="knowledge"),
     path("changes/", views.change_list, name="change-list"),
     path("knowledge/known-by-one/", views.sole_list, name="sole-list"),
+    path("knowledge/rebuild/", views.knowledge_rebuild, name="knowledge-rebuild"),
 ]

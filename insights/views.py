@@ -10,12 +10,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
+from insights import tasks
 from insights.csvexport import csv_response
 from insights.forms import DrillForm, ScopeForm, SoleForm
 from insights.selectors import knowledge, pipeline, quality, seniors
@@ -214,3 +216,14 @@ def sole_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     context.update(page=page, rows=list(page.object_list), directories=directories, scope=scope.describe())
     return _render(request, "insights/sole_list.html", context)
+
+
+@login_required
+@require_POST
+def knowledge_rebuild(request: HttpRequest) -> HttpResponse:
+    """Queue a rebuild of the knowledge snapshots now (managers and staff)."""
+    if not _is_manager(request):
+        return HttpResponseForbidden("Dashboards are for managers.")
+    tasks.rebuild_knowledge.delay()
+    messages.success(request, "Knowledge snapshots are being rebuilt; reload in a minute.")
+    return redirect("insights:knowledge")

@@ -50,6 +50,8 @@ def sole_knowledge(scope: sc.Scope, *, directories: bool | None = None) -> Query
         ):
             for prefix in prefixes or []:
                 condition |= Q(repository_id=repository_id, path__startswith=prefix)
+                # The directory a prefix names ("src/" names "src") is the team's too.
+                condition |= Q(repository_id=repository_id, is_directory=True, path=prefix.rstrip("/"))
         rows = rows.filter(condition)
     return rows
 
