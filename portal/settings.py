@@ -159,6 +159,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("PORTAL_POLL_SECONDS", 300, minimum=10),
     },
 }
+# The dashboards' knowledge rollups, every night (and on demand: manage.py rebuild_insights).
+CELERY_BEAT_SCHEDULE["insights.rebuild_knowledge"] = {
+    "task": "insights.rebuild_knowledge",
+    "schedule": crontab(hour=2, minute=30),
+}
 
 # Portal knobs.
 PORTAL_GIT_TIMEOUT_SECONDS = env_int("PORTAL_GIT_TIMEOUT_SECONDS", 120, minimum=1)
