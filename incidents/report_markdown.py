@@ -42,31 +42,107 @@ def _chart(data: dict) -> list[str]:
     return [f"**{chart.title}**", "", *_table([h or " " for h in header], rows)]
 
 
-def _any(title: str, value: Any, depth: int) -> list[str]:
-    """A section of unknown shape (the insights sections): charts as tables, lists of rows as tables."""
-    heading = "#" * min(depth, 6)
-    if is_chart(value):
-        return _chart(value)
-    if isinstance(value, dict):
-        lines = [f"{heading} {title}", ""] if title else []
-        scalars = [(k, v) for k, v in value.items() if not isinstance(v, dict | list)]
-        lines += [f"- {k.replace('_', ' ')}: {_cell(v)}" for k, v in scalars]
-        if scalars:
-            lines.append("")
-        for key, sub in value.items():
-            if isinstance(sub, dict | list):
-                lines += _any(key.replace("_", " ").capitalize(), sub, depth + 1)
-        return lines
-    if isinstance(value, list) and value and all(isinstance(v, dict) and not is_chart(v) for v in value):
-        header = list(value[0])
-        rows = [[row.get(h) if not isinstance(row.get(h), dict | list) else "…" for h in header] for row in value]
-        return [f"{heading} {title}", "", *_table([h.replace("_", " ") for h in header], rows)]
-    if isinstance(value, list):
-        lines = [f"{heading} {title}", ""]
-        for item in value:
-            lines += _any("", item, depth + 1) if isinstance(item, dict | list) else [f"- {_cell(item)}"]
-        return [*lines, ""]
-    return [f"- {title}: {_cell(value)}", ""]
+def _pct(value: Any) -> str:
+    return "–" if value is None else f"{100 * float(value):.1f}%"
+
+
+def _rate(name: str, rate: Any) -> str:
+    """A rate with its counts and 95% interval: 'AI-assisted: 10.2% (6 of 59; 95% CI 4.7%–20.5%)'."""
+    if not isinstance(rate, dict) or "n" not in rate:
+        return f"- {name}: –"
+    if not rate.get("n"):
+        return f"- {name}: no data"
+    text = f"- {name}: {_pct(rate.get('value'))} ({rate.get('k', 0)} of {rate['n']}"
+    if rate.get("low") is not None and rate.get("high") is not None:
+        text += f"; 95% CI {_pct(rate['low'])}–{_pct(rate['high'])}"
+    return text + ("" if rate.get("enough", True) else "; too few to compare") + ")"
+
+
+def _hours(value: Any) -> str:
+    return "–" if value is None else f"{float(value):.1f} h"
+
+
+def _pipeline(p: dict[str, Any]) -> list[str]:
+    queue, first, sign_off, rounds = (p.get(k) or {} for k in ("queue", "first_review", "sign_off", "rounds"))
+    lines = [
+        f"- Needing sign-off: {p.get('inflow_total', '–')} changes ({p.get('inflow_minutes_total', '–')} review "
+        f"minutes) against {p.get('capacity_total', '–')} minutes of senior capacity; "
+        f"{p.get('signoffs_total', '–')} sign-offs",
+        f"- Queue: {queue.get('depth', '–')} waiting; age p50 {_hours(queue.get('p50_age_hours'))}, "
+        f"p90 {_hours(queue.get('p90_age_hours'))}, oldest {_hours(queue.get('oldest_hours'))}",
+        f"- Time to first review: p50 {_hours(first.get('p50'))}, p90 {_hours(first.get('p90'))} "
+        f"({first.get('n', 0)} changes)",
+        f"- Time to sign-off: p50 {_hours(sign_off.get('p50'))}, p90 {_hours(sign_off.get('p90'))} "
+        f"({sign_off.get('n', 0)} changes)",
+        f"- Review rounds: mean {rounds.get('mean', '–')}; {rounds.get('two', 0)} took two, "
+        f"{rounds.get('three_plus', 0)} three or more",
+    ]
+    for week in p.get("over_capacity") or []:
+        lines.append(f"- Over capacity: {week if not isinstance(week, dict) else week.get('label', week)}")
+    lines.append("")
+    for key in ("chart_flow", "chart_hours", "chart_queue"):
+        if is_chart(p.get(key)):
+            lines += _chart(p[key])
+    return lines
+
+
+def _seniors(s: dict[str, Any]) -> list[str]:
+    lines = [
+        f"- Seniors: {s.get('seniors', '–')}; share of review minutes on the top 10%: "
+        f"{s.get('top10_share_pct', '–')}%; Gini {s.get('gini', '–')}; away {s.get('away_count', 0)}",
+        "",
+    ]
+    teams = s.get("teams") or []
+    if teams:
+        lines += _table(
+            ["Team", "Seniors", "Capacity (min)", "Load (min)", "Load %", "Verdicts", "Away"],
+            [
+                [t.get("team"), t.get("seniors"), t.get("capacity_minutes"), t.get("load_minutes"),
+                 t.get("load_pct"), t.get("verdicts"), t.get("away")]
+                for t in teams
+            ],
+        )  # fmt: skip
+    return lines
+
+
+def _quality(q: dict[str, Any]) -> list[str]:
+    lines = [_rate("Rubber-stamp rate", q.get("rubber_stamp")), _rate("Undeclared AI", q.get("undeclared"))]
+    missing = q.get("missing_sign_off") or {}
+    non_owner = q.get("non_owner") or {}
+    lines.append(f"- AI-assisted changes merged without the required sign-off: {missing.get('count', '–')}")
+    lines.append(f"- Sign-offs by non-owners on owned paths: {non_owner.get('approvals', '–')}")
+    lines.append("")
+    if is_chart(q.get("cfr_chart")):
+        lines += _chart(q["cfr_chart"])
+    return lines
+
+
+def _knowledge(k: dict[str, Any]) -> list[str]:
+    lines = [f"- Files known by one active person: {k.get('files_single', '–')} of {k.get('files', '–')}", ""]
+    for key in ("chart", "bus_chart"):
+        if is_chart(k.get(key)):
+            lines += _chart(k[key])
+    return lines
+
+
+def _insights(sections: dict[str, Any]) -> list[str]:
+    """The dashboards' sections of the report: failure rate, pipeline health, the team of the week."""
+    lines = ["## Change failure rate", ""]
+    trend = sections.get("failure_trend") or {}
+    this_week = trend.get("this_week") or {}
+    lines += [_rate("AI-assisted", this_week.get("ai")), _rate("Other", this_week.get("other")), ""]
+    if is_chart(trend.get("chart")):
+        lines += _chart(trend["chart"])
+    pipeline = sections.get("pipeline") or {}
+    lines += ["## Review pipeline health", "", *_pipeline(pipeline), *_seniors(pipeline.get("seniors") or {})]
+    team = sections.get("team")
+    if team:
+        lines += [f"## Team of the week: {team.get('name', '')}", ""]
+        lines += _pipeline(team.get("pipeline") or {})
+        lines += _seniors(team.get("seniors") or {})
+        lines += _quality(team.get("quality") or {})
+        lines += _knowledge(team.get("knowledge") or {})
+    return lines
 
 
 def report_markdown(snapshot: dict[str, Any], narrative: dict[str, str], meta: dict[str, str]) -> str:
@@ -147,5 +223,5 @@ def report_markdown(snapshot: dict[str, Any], narrative: dict[str, str], meta: d
                 ],
             )
     if snapshot.get("insights"):
-        lines += _any("Failure rate, review pipeline and team", snapshot["insights"], 2)
+        lines += _insights(snapshot["insights"])
     return "\n".join(lines).rstrip() + "\n"

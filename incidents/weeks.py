@@ -39,12 +39,6 @@ def previous_week_of(moment: date) -> str:
     return iso_week_of(moment - timedelta(days=7))
 
 
-def week_seed(label: str) -> int:
-    """A stable integer for a week label ('2026-W47' gives 202647), for choices seeded by the week."""
-    year, week = parse_iso_week(label)
-    return year * 100 + week
-
-
 def next_weekly_run(after: datetime, *, tz: tzinfo, weekday: int, hour: int, minute: int = 0) -> datetime:
     """The first moment strictly after `after` that falls on an ISO weekday (1 is Monday) at hour:minute in tz.
 

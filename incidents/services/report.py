@@ -16,7 +16,8 @@ from django.utils import timezone
 from incidents import reporting
 from incidents.models import WeeklyReport
 from incidents.services.records import is_incident_reviewer
-from incidents.weeks import parse_iso_week, previous_week_of, week_bounds, week_seed
+from incidents.weeks import parse_iso_week, previous_week_of, week_bounds
+from insights.report import report_sections
 from reviews.models import Engineer
 from reviews.services import NotAllowed, ServiceError, audit_record, enqueue
 
@@ -165,14 +166,6 @@ def _progress(report_id: int, percent: int, step: str) -> None:
     WeeklyReport.objects.filter(pk=report_id).update(progress=percent, step=step[:200], updated_at=timezone.now())
 
 
-def _insights(start: datetime, end: datetime, seed: int) -> dict[str, Any] | None:
-    try:
-        from insights.report import report_sections
-    except ImportError:  # the insights sections arrive with the dashboards
-        return None
-    return report_sections(start=start, end=end, seed=seed)
-
-
 def build_snapshot(report: WeeklyReport, *, on_step: Any = None) -> dict[str, Any]:
     """Gather every number, table and chart of a week's report, calling on_step(percent, step) as it goes."""
     from incidents.selectors import report as q
@@ -188,7 +181,8 @@ def build_snapshot(report: WeeklyReport, *, on_step: Any = None) -> dict[str, An
     step(40, "Correction-of-error reviews and action items")
     actions = q.action_section(list(q.week_action_items(start, end)), start, end, tz)
     step(55, "Failure rate, review pipeline and the team of the week")
-    insights = _insights(start, end, week_seed(report.week))
+    # The team of the week is picked at random, seeded by the week, so a rebuild picks the same team.
+    insights = report_sections(start=start, end=end, seed=report.week)
     step(90, "Charts")
     charts = {
         "severity": reporting.severity_chart(section["by_severity"]).as_dict(),

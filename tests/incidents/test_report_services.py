@@ -92,6 +92,8 @@ def test_build_freezes_incidents_causes_and_action_items_into_the_snapshot(
     assert [g["name"] for g in change["gates"]] == ["size"]
     assert snap["actions"]["counts"] == {"opened": 1, "closed": 0, "overdue": 1}
     assert snap["charts"]["severity"]["series"][0]["values"] == [1.0, 0.0, 1.0, 0.0]
+    assert set(snap["insights"]) == {"failure_trend", "pipeline", "team"}
+    assert snap["insights"]["team"]["seed"] == WEEK  # the team of the week is seeded by the week
     assert AuditEvent.objects.filter(action="weekly_report.built").count() == 1
 
 

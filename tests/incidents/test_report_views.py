@@ -139,6 +139,9 @@ def test_drafted_report_shows_its_figures_and_review_record(client, week, users)
         "Add a tax rounding test",  # opened
         "<svg",
         "Table view: Incidents by severity",
+        "Change failure rate",
+        "Review pipeline health",
+        "Team of the week",
         "Finalise",
     ):
         assert expected in body, expected
