@@ -107,15 +107,22 @@ def severity_chart(counts: dict[str, int]) -> Chart:
 
 
 def times_chart(rows: Sequence[dict]) -> Chart:
-    """Minutes to detect, mitigate and resolve, per incident of the week."""
-    labels = tuple(f"#{r['id']} {r['title'][:28]}" for r in rows)
+    """Hours to detect, mitigate and resolve, per incident of the week."""
+    labels = tuple(f"#{r['id']} {r['title'][:40]}" for r in rows)
+
+    def hours(value: float | None) -> float | None:
+        return None if value is None else round(value / 60, 2)
+
     return Chart(
-        title="Minutes from start to detection, mitigation and resolution",
+        title="Hours from the start to detection, mitigation and resolution",
         kind="hbar",
         x_labels=labels,
-        series=tuple(Series(name, tuple(r["minutes"][key] for r in rows)) for key, name in TIME_KEYS),
-        y_title="minutes",
-        unit="min",
+        series=tuple(
+            Series(name.replace("Time to", "to"), tuple(hours(r["minutes"][key]) for r in rows))
+            for key, name in TIME_KEYS
+        ),
+        y_title="hours",
+        unit="h",
     )
 
 

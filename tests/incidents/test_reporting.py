@@ -86,7 +86,8 @@ def test_charts_carry_the_figures_they_draw():
     severity = reporting.severity_chart({"SEV1": 0, "SEV2": 1, "SEV3": 0, "SEV4": 0}).as_dict()
 
     assert times["x_labels"] == ["#3 Checkout returns 502"]
-    assert [s["values"] for s in times["series"]] == [[7.0], [None], [90.0]]
+    assert [s["values"] for s in times["series"]] == [[0.12], [None], [1.5]]
+    assert [s["name"] for s in times["series"]] == ["to detect", "to mitigate", "to resolve"]
     assert severity["series"][0]["values"] == [0.0, 1.0, 0.0, 0.0]
 
 
