@@ -100,3 +100,21 @@ def test_previous_week_is_the_week_before_the_day(day, expected):
     from datetime import date
 
     assert previous_week_of(date.fromisoformat(day)) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PORTAL_REPORT_TIME_ZONE", "Mars/Olympus_Mons"), ("PORTAL_REPORT_WEEKDAY", "8"), ("PORTAL_REPORT_HOUR", "24")],
+)
+def test_a_bad_report_schedule_stops_start_up_with_a_message(name, value):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, name: value, "DJANGO_SETTINGS_MODULE": "portal.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode != 0
+    assert "PORTAL_REPORT_TIME_ZONE must name an IANA zone" in result.stderr
