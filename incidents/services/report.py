@@ -313,20 +313,21 @@ def weekly_report_email(*, report_id: int) -> WeeklyReport | None:
 
     from incidents.report_export import report_filename, report_html, report_pdf, report_text
 
-    report = WeeklyReport.objects.filter(pk=report_id).first()
     recipients = list(settings.PORTAL_REPORT_RECIPIENTS)
-    if report is None or report.status != WeeklyReport.Status.FINAL or report.emailed_at or not recipients:
-        return report
-    message = EmailMultiAlternatives(
-        subject=f"Weekly operations report {report.week} (revision {report.revision})",
-        body=report_text(report),
-        to=recipients,
-    )
-    message.attach_alternative(report_html(report, for_email=True), "text/html")
-    message.attach(report_filename(report, "pdf"), report_pdf(report), "application/pdf")
-    message.send()
+    # The row stays locked while the mail goes out, so that a redelivered task cannot send it twice.
     with transaction.atomic():
-        updated = WeeklyReport.objects.filter(pk=report_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
-        if updated:
-            audit_record(actor=None, action="weekly_report.emailed", target=report, payload={"to": recipients})
+        report = WeeklyReport.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.status != WeeklyReport.Status.FINAL or report.emailed_at or not recipients:
+            return report
+        message = EmailMultiAlternatives(
+            subject=f"Weekly operations report {report.week} (revision {report.revision})",
+            body=report_text(report),
+            to=recipients,
+        )
+        message.attach_alternative(report_html(report, for_email=True), "text/html")
+        message.attach(report_filename(report, "pdf"), report_pdf(report), "application/pdf")
+        message.send()
+        report.emailed_at = timezone.now()
+        report.save(update_fields=["emailed_at", "updated_at"])
+        audit_record(actor=None, action="weekly_report.emailed", target=report, payload={"to": recipients})
     return report
