@@ -146,3 +146,14 @@ class WeekForm(forms.Form):
     """Choose an ISO week."""
 
     week = forms.RegexField(regex=r"^\d{4}-W\d{2}$", max_length=8, error_messages={"invalid": "Use the form 2026-W47."})
+
+
+class NarrativeForm(forms.Form):
+    """The weekly report's narrative sections, in Markdown."""
+
+    summary = forms.CharField(required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+    highlights = forms.CharField(required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+    concerns = forms.CharField(required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4}))
+    decisions = forms.CharField(
+        required=False, max_length=20000, label="Decisions and follow-ups", widget=forms.Textarea(attrs={"rows": 4})
+    )

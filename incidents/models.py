@@ -271,3 +271,77 @@ class PagerDutyWebhookSecret(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class WeeklyReport(models.Model):
+    """One revision of the weekly operations report of an ISO week: built numbers frozen with edited narrative."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        FINAL = "final", "Final"
+        SUPERSEDED = "superseded", "Superseded"
+
+    class BuildState(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Building"
+        DONE = "done", "Built"
+        FAILED = "failed", "Failed"
+
+    week = models.CharField(max_length=8, help_text="ISO week, like 2026-W47.")
+    starts_at = models.DateTimeField(help_text="Monday 00:00 of the week in the report's time zone.")
+    ends_at = models.DateTimeField(help_text="The next Monday 00:00 (exclusive).")
+    time_zone = models.CharField(max_length=64)
+    revision = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    supersedes = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by_revisions"
+    )
+    snapshot = models.JSONField(default=dict, blank=True, help_text="Every number, table and chart the report shows.")
+    summary = models.TextField(blank=True, max_length=20000)
+    highlights = models.TextField(blank=True, max_length=20000)
+    concerns = models.TextField(blank=True, max_length=20000)
+    decisions = models.TextField(blank=True, max_length=20000)
+    build_state = models.CharField(max_length=10, choices=BuildState.choices, default=BuildState.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent of the build done.")
+    step = models.CharField(max_length=200, blank=True, help_text="What the build is doing now.")
+    error = models.TextField(blank=True)
+    build_requested_at = models.DateTimeField(null=True, blank=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    build_seconds = models.FloatField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finalised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finalised_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["week", "revision"], name="weeklyreport_unique_revision"),
+            models.UniqueConstraint(
+                fields=["week"], condition=Q(status="draft"), name="weeklyreport_one_draft_per_week"
+            ),
+            models.UniqueConstraint(
+                fields=["week"], condition=Q(status="final"), name="weeklyreport_one_final_per_week"
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="weeklyreport_progress_percent"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(finalised_at__isnull=False), name="weeklyreport_final_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.week} r{self.revision} ({self.status})"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status != self.Status.DRAFT
+
+    @property
+    def is_building(self) -> bool:
+        return self.build_state in (self.BuildState.QUEUED, self.BuildState.RUNNING)

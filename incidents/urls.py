@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import views
+from incidents import report_views, views
 
 app_name = "incidents"
 
@@ -18,5 +18,12 @@ urlpatterns = [
     path("<int:incident_id>/whys/<int:chain_id>/", views.why_chain_save, name="why-chain-edit"),
     path("<int:incident_id>/actions/", views.action_add, name="action-add"),
     path("<int:incident_id>/actions/<int:item_id>/", views.action_update, name="action-update"),
-    path("reports/weekly/", views.weekly_report, name="report-weekly"),
+    path("reports/weekly/", report_views.weekly_report, name="report-weekly"),
+    path("reports/weekly/draft/", report_views.report_draft, name="report-draft"),
+    path("reports/<int:report_id>/", report_views.report_detail, name="report-detail"),
+    path("reports/<int:report_id>/status/", report_views.report_status, name="report-status"),
+    path("reports/<int:report_id>/narrative/", report_views.report_narrative, name="report-narrative"),
+    path("reports/<int:report_id>/finalise/", report_views.report_finalise, name="report-finalise"),
+    path("reports/<int:report_id>/revise/", report_views.report_revise, name="report-revise"),
+    path("reports/<int:report_id>/export.<str:fmt>", report_views.report_export, name="report-export"),
 ]

@@ -1,4 +1,4 @@
-"""HTML views of incidents, their suspects and correction-of-error reviews, and the weekly report.
+"""HTML views of incidents, their suspects, correction-of-error reviews and action items (report: report_views).
 
 The incident page is one template with inline partials (timeline, suspects, links, coe, action-items); each
 write answers an htmx request with the partials it changed, and any other request with a redirect back.
@@ -26,12 +26,10 @@ from incidents.forms import (
     IncidentForm,
     LinkForm,
     TimelineForm,
-    WeekForm,
     WhyChainForm,
 )
 from incidents.models import ActionItem, Incident, WhyChain
 from incidents.services.coe import COE_FIELDS
-from incidents.weeks import iso_week_of, parse_iso_week, week_bounds
 from reviews.models import Change
 from reviews.selectors import engineer_for_user
 from reviews.services import ServiceError
@@ -371,22 +369,3 @@ def action_update(request: HttpRequest, incident_id: int, item_id: int) -> HttpR
         return _partials(request, incident, ["action-items"], status=400)
     services.action_item_update(actor=request.user, item=item, status=form.cleaned_data["status"])
     return _back(request, _load(incident_id), "action-items", ["action-items"])
-
-
-@login_required
-@require_GET
-def weekly_report(request: HttpRequest) -> HttpResponse:
-    """The incidents of an ISO week with their causing changes and review records."""
-    form = WeekForm(request.GET or {"week": iso_week_of(timezone.localdate())})
-    if not form.is_valid():
-        return render(request, "incidents/report_weekly.html", {"form": form, "incidents": []}, status=400)
-    try:
-        year, week = parse_iso_week(form.cleaned_data["week"])
-        # The last week of year 9999 ends past what a datetime can hold.
-        start, end = week_bounds(year, week, timezone.get_current_timezone())
-    except (ValueError, OverflowError) as exc:
-        form.add_error("week", str(exc) if isinstance(exc, ValueError) else "That week is out of range.")
-        return render(request, "incidents/report_weekly.html", {"form": form, "incidents": []}, status=400)
-    incidents = selectors.incidents_between(start, end)
-    context = {"form": form, "incidents": incidents, "week": f"{year}-W{week:02d}", "start": start, "end": end}
-    return render(request, "incidents/report_weekly.html", context)

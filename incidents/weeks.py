@@ -32,3 +32,24 @@ def iso_week_of(moment: date) -> str:
     """The ISO week label of a date, like '2026-W47'."""
     year, week, _ = moment.isocalendar()
     return f"{year:04d}-W{week:02d}"
+
+
+def previous_week_of(moment: date) -> str:
+    """The ISO week label of the week before the one holding this date."""
+    return iso_week_of(moment - timedelta(days=7))
+
+
+def next_weekly_run(after: datetime, *, tz: tzinfo, weekday: int, hour: int, minute: int = 0) -> datetime:
+    """The first moment strictly after `after` that falls on an ISO weekday (1 is Monday) at hour:minute in tz.
+
+    The wall-clock time is kept across daylight-saving changes: 06:00 in Europe/Berlin is 05:00 UTC in
+    winter and 04:00 UTC in summer.
+    """
+    if after.tzinfo is None:
+        raise ValueError("after must be an aware datetime")
+    local = after.astimezone(tz)
+    day = local.date() + timedelta(days=(weekday - local.isoweekday()) % 7)
+    candidate = datetime.combine(day, time(hour, minute), tzinfo=tz)
+    if candidate <= after:
+        candidate = datetime.combine(day + timedelta(days=7), time(hour, minute), tzinfo=tz)
+    return candidate

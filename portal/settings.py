@@ -159,6 +159,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("PORTAL_POLL_SECONDS", 300, minimum=10),
     },
 }
+# The dashboards' knowledge rollups, every night (and on demand: manage.py rebuild_insights).
+CELERY_BEAT_SCHEDULE["insights.rebuild_knowledge"] = {
+    "task": "insights.rebuild_knowledge",
+    "schedule": crontab(hour=2, minute=30),
+}
 
 # Portal knobs.
 PORTAL_GIT_TIMEOUT_SECONDS = env_int("PORTAL_GIT_TIMEOUT_SECONDS", 120, minimum=1)
@@ -196,3 +201,33 @@ LOGGING = {
     # Per-task success lines drown out everything else when tasks run in-process.
     "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
+
+# The weekly operations report: beat drafts last week's report at this weekday (1 is Monday) and hour in the
+# organisation's time zone, which may differ from the portal's; a finalised report is e-mailed to the list.
+PORTAL_REPORT_TIME_ZONE = env_str("PORTAL_REPORT_TIME_ZONE", TIME_ZONE)
+PORTAL_REPORT_WEEKDAY = env_int("PORTAL_REPORT_WEEKDAY", 1, minimum=1)
+PORTAL_REPORT_HOUR = env_int("PORTAL_REPORT_HOUR", 6, minimum=0)
+PORTAL_REPORT_RECIPIENTS = env_list("PORTAL_REPORT_RECIPIENTS", [])
+try:
+    from incidents.beat import WeeklyAt
+
+    CELERY_BEAT_SCHEDULE["incidents.weekly_report_draft"] = {
+        "task": "incidents.weekly_report_draft",
+        "schedule": WeeklyAt(weekday=PORTAL_REPORT_WEEKDAY, hour=PORTAL_REPORT_HOUR, zone=PORTAL_REPORT_TIME_ZONE),
+    }
+except (ValueError, LookupError) as exc:  # ZoneInfoNotFoundError is a KeyError
+    raise EnvError(
+        "PORTAL_REPORT_TIME_ZONE must name an IANA zone, PORTAL_REPORT_WEEKDAY be 1 to 7 and PORTAL_REPORT_HOUR "
+        f"0 to 23: {exc}"
+    ) from None
+
+# Outgoing mail (the finalised weekly report); printed to the console unless a backend is configured.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "countersign@localhost")

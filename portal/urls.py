@@ -27,4 +27,5 @@ urlpatterns = [
     path("api/v1/deployments/", incidents_api.Deployments.as_view(), name="api-deployments"),
     path("incidents/", include("incidents.urls")),
     path("", include("reviews.urls")),
+    path("dashboards/", include("insights.urls")),
 ]

@@ -25,12 +25,25 @@ from incidents.services.records import (
     is_incident_reviewer,
     timeline_add,
 )
+from incidents.services.report import (
+    can_edit_reports,
+    can_read_reports,
+    weekly_report_build,
+    weekly_report_draft,
+    weekly_report_draft_scheduled,
+    weekly_report_email,
+    weekly_report_finalise,
+    weekly_report_revise,
+    weekly_report_save,
+)
 
 __all__ = [
     "GitUnavailable",
     "RankedSuspect",
     "action_item_add",
     "action_item_update",
+    "can_edit_reports",
+    "can_read_reports",
     "clean_fix_sha",
     "clean_paths",
     "coe_save",
@@ -47,6 +60,13 @@ __all__ = [
     "ranking_knobs",
     "timeline_add",
     "trace_fix",
+    "weekly_report_build",
+    "weekly_report_draft",
+    "weekly_report_draft_scheduled",
+    "weekly_report_email",
+    "weekly_report_finalise",
+    "weekly_report_revise",
+    "weekly_report_save",
     "why_chain_delete",
     "why_chain_save",
 ]

@@ -20,3 +20,14 @@ def markdown(source: str) -> SafeString:
 def signed(weight: float) -> str:
     """A weight with its sign: +1.25, -0.40."""
     return f"{weight:+.2f}"
+
+
+@register.filter
+def minutes(value: float | None) -> str:
+    """Minutes as '42 min' or '3 h 05 min'; a dash when not known."""
+    if value is None or value == "":
+        return "–"
+    total = round(float(value))
+    if total < 60:
+        return f"{total} min"
+    return f"{total // 60} h {total % 60:02d} min"

@@ -15,9 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from incidents.models import Incident, IncidentChangeLink
 from reviews.models import AuditEvent, Change, Deployment, Review, Service
 
-# Session, user, the navigation's engineer and two counts, then the incidents, their services,
-# their links with changes and authors, and the changes' reviews with reviewers.
-WEEKLY_REPORT_MAX_QUERIES = 9
+# Session, user, the navigation's engineer and two counts, the reader's roles, the week's report (none) and
+# the recent reports, then the incidents, their services, their links with changes and authors, and the
+# changes' reviews with reviewers.
+WEEKLY_REPORT_MAX_QUERIES = 13
 
 _ids = itertools.count(1)
 
@@ -303,7 +304,7 @@ def test_weekly_report_lists_the_weeks_incidents_with_their_review_record(client
     IncidentChangeLink.objects.create(incident=this_week, change=change, state=IncidentChangeLink.State.CONFIRMED)
     make_incident("Search is slow", started_at=datetime(2026, 11, 15, 23, 59, tzinfo=UTC))
     make_incident("Login loop", started_at=datetime(2026, 11, 23, 0, 0, tzinfo=UTC))
-    client.force_login(make_engineer(5).user)
+    client.force_login(make_engineer(5, is_manager=True).user)
 
     response = client.get("/incidents/reports/weekly/", {"week": "2026-W47"})
 
@@ -323,7 +324,7 @@ def test_weekly_report_lists_the_weeks_incidents_with_their_review_record(client
 def test_weekly_report_says_when_a_linked_change_had_no_sign_off(client, repository, make_engineer):
     change = make_change(repository, make_engineer(4), ai_assisted=False)
     IncidentChangeLink.objects.create(incident=make_incident(), change=change)
-    client.force_login(make_engineer(5).user)
+    client.force_login(make_engineer(5, is_manager=True).user)
 
     body = client.get("/incidents/reports/weekly/", {"week": "2026-W47"}).content.decode()
 
@@ -334,7 +335,7 @@ def test_weekly_report_says_when_a_linked_change_had_no_sign_off(client, reposit
 def test_weekly_report_defaults_to_the_current_week(client, make_engineer):
     make_incident("Checkout returns 502", started_at=datetime(2026, 11, 17, 10, 0, tzinfo=UTC))
     with time_machine.travel(datetime(2026, 11, 19, 12, 0, tzinfo=UTC), tick=False):
-        client.force_login(make_engineer(5).user)
+        client.force_login(make_engineer(5, is_manager=True).user)
         response = client.get("/incidents/reports/weekly/")
 
     assert response.status_code == 200
@@ -344,7 +345,7 @@ def test_weekly_report_defaults_to_the_current_week(client, make_engineer):
 
 @pytest.mark.parametrize("week", ["garbage", "2026-W60", "2026-W00", "2026W47", "2026-W4", "0000-W01", "9999-W52"])
 def test_weekly_report_rejects_a_malformed_or_impossible_week(client, make_engineer, week):
-    client.force_login(make_engineer(5).user)
+    client.force_login(make_engineer(5, is_manager=True).user)
 
     response = client.get("/incidents/reports/weekly/", {"week": week})
 
@@ -356,7 +357,7 @@ def test_weekly_report_query_count_does_not_grow_with_incidents_and_links(
     client, repository, make_engineer, django_assert_max_num_queries
 ):
     author, senior = make_engineer(4), make_engineer(7)
-    client.force_login(make_engineer(5).user)
+    client.force_login(make_engineer(5, is_manager=True).user)
     checkout = Service.objects.create(name="checkout", repository=repository)
 
     def report_with(incidents: int, links_each: int) -> int:

@@ -1,0 +1,139 @@
+"""Exports of the weekly report from its snapshot: printable HTML, Markdown, PDF (WeasyPrint), plain text.
+
+The PDF draws the same server-side SVG charts as the page. WeasyPrint fetches resources through
+`StaticOnlyFetcher`, which reads the portal's own static files and refuses everything else: no network,
+no file:// URLs, no data: URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import posixpath
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils.dateparse import parse_datetime
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from incidents.models import WeeklyReport
+from incidents.report_markdown import NARRATIVE, report_markdown
+
+FORMATS = ("html", "md", "pdf")
+# WeasyPrint logs each rendering step at INFO; the portal's logs keep its warnings only. pygal names the
+# legend anchors of every chart alike, which WeasyPrint reports once per chart: noise, not a problem.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+logging.getLogger("weasyprint").addFilter(lambda record: not record.getMessage().startswith("Anchor defined twice"))
+# The PDF's documents are given this base URL, so that `{% static %}` links resolve under it.
+BASE_URL = "https://countersign.invalid/"
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher that serves only the portal's static files."""
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        path = static_path(url)
+        if path is None:
+            raise ValueError(f"refused to fetch {url[:200]!r}: only the portal's static files are served")
+        found = finders.find(path)
+        if not found:
+            raise ValueError(f"no static file {path!r}")
+        with open(found, "rb") as handle:
+            body = handle.read()
+        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        return URLFetcherResponse(url, body, {"Content-Type": content_type})
+
+
+def static_path(url: str) -> str | None:
+    """The static file a URL names under BASE_URL and STATIC_URL, or None for any other URL."""
+    parts = urlsplit(url)
+    base = urlsplit(BASE_URL)
+    prefix = "/" + settings.STATIC_URL.strip("/") + "/"
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith(prefix):
+        return None
+    relative = unquote(parts.path[len(prefix) :])
+    if not relative or "\\" in relative or "\0" in relative:
+        return None
+    normal = posixpath.normpath(relative)
+    if normal.startswith(("../", "/")) or normal in ("..", ".") or ".." in relative.split("/"):
+        return None
+    return normal
+
+
+def _when(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def report_context(report: WeeklyReport) -> dict[str, Any]:
+    """What the report body shows: the snapshot with its dates parsed, and the narrative sections."""
+    snapshot = report.snapshot or {}
+    incidents = snapshot.get("incidents", {})
+    actions = snapshot.get("actions", {})
+    rows = [
+        {**row, **{k: _when(row.get(k)) for k in ("started_at", "detected_at", "mitigated_at", "resolved_at")}}
+        for row in incidents.get("rows", [])
+    ]
+    return {
+        "report": report,
+        "snapshot": snapshot,
+        "incident_rows": rows,
+        "action_tables": [
+            ("Overdue at the end of the week", actions.get("overdue", [])),
+            ("Opened this week", actions.get("opened", [])),
+            ("Closed this week", actions.get("closed", [])),
+        ],
+        "narrative": [(key, title, getattr(report, key)) for key, title in NARRATIVE],
+        "start": _when(snapshot.get("start")) or report.starts_at,
+        "end": _when(snapshot.get("end")) or report.ends_at,
+    }
+
+
+def report_html(report: WeeklyReport, *, for_email: bool = False) -> str:
+    """The printable HTML page of a report; for e-mail, its stylesheet is inlined."""
+    context = report_context(report)
+    context["table_open"] = True  # paper has no disclosure widget: chart tables are printed open
+    if for_email:
+        found = finders.find("incidents/report.css")
+        context["inline_css"] = Path(found).read_text(encoding="utf-8") if found else ""
+    return render_to_string("incidents/report_print.html", context)
+
+
+def report_pdf(report: WeeklyReport) -> bytes:
+    """The report as a PDF, with the same SVG charts as the page."""
+    html = report_html(report)
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf()
+
+
+def report_md(report: WeeklyReport) -> str:
+    """The report as a Markdown document."""
+    meta = {
+        "status": report.get_status_display(),
+        "revision": str(report.revision),
+        "period": f"{report.starts_at:%d %b %Y} to {report.ends_at:%d %b %Y} (exclusive), {report.time_zone}",
+    }
+    return report_markdown(report.snapshot or {}, {key: getattr(report, key) for key, _ in NARRATIVE}, meta)
+
+
+report_text = report_md
+
+
+def report_filename(report: WeeklyReport, extension: str) -> str:
+    """A download name like weekly-report-2026-W47-r2.pdf."""
+    return f"weekly-report-{report.week}-r{report.revision}.{extension}"
+
+
+def export(report: WeeklyReport, fmt: str) -> tuple[bytes, str]:
+    """The report in html, md or pdf, with its content type."""
+    if fmt == "html":
+        return report_html(report).encode(), "text/html; charset=utf-8"
+    if fmt == "md":
+        return report_md(report).encode(), "text/markdown; charset=utf-8"
+    if fmt == "pdf":
+        return report_pdf(report), "application/pdf"
+    raise ValueError(f"unknown format {fmt!r}: use html, md or pdf")

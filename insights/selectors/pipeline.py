@@ -1,0 +1,210 @@
+"""The review pipeline: inflow of changes needing sign-off against sign-offs, the queue, latency, rounds.
+
+Definitions (stated on the page too):
+
+- needing sign-off: the policy asked for at least one sign-off or an owner's.
+- inflow of a week: changes needing sign-off opened in it; their estimated review minutes are the work.
+- sign-offs of a week: changes needing sign-off that got their first approval in it.
+- capacity: the weekly review minutes of the scope's seniors; inflow over capacity is said, with by how much.
+- in the queue at a moment: opened, needing sign-off, not approved yet, not merged yet; changes closed without
+  merging are left out (no close time is recorded).
+- time to first review / to sign-off: from opening to the first verdict / approval by anyone but the author,
+  over the changes whose first verdict / approval fell in the period; nearest-rank p50 and p90 in hours.
+- review rounds: distinct revisions that got a verdict, over the changes first approved in the period.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Min, Q, QuerySet, Sum
+
+from insights.charts import Chart, Series, weekly_labels
+from insights.selectors import scope as sc
+from insights.selectors.sql import first_review_at, hour_percentiles
+from insights.stats import percentile_nearest_rank
+from reviews.models import Change
+
+
+def inflow(scope: sc.Scope) -> QuerySet[Change]:
+    return sc.changes(scope).filter(sc.NEEDS_SIGN_OFF, opened_at__gte=scope.start, opened_at__lt=scope.end)
+
+
+def _with_first_approval(queryset: QuerySet[Change]) -> QuerySet[Change]:
+    return queryset.annotate(first_approval=first_review_at(approvals_only=True))
+
+
+def signed_off(scope: sc.Scope) -> QuerySet[Change]:
+    approved_in_period = sc.reviews(scope).filter(
+        verdict="approve", created_at__gte=scope.start, created_at__lt=scope.end
+    )
+    return _with_first_approval(
+        sc.changes(scope).filter(sc.NEEDS_SIGN_OFF, pk__in=approved_in_period.values("change_id"))
+    ).filter(first_approval__gte=scope.start, first_approval__lt=scope.end)
+
+
+def first_reviewed(scope: sc.Scope) -> QuerySet[Change]:
+    reviewed_in_period = sc.reviews(scope).filter(created_at__gte=scope.start, created_at__lt=scope.end)
+    return (
+        sc.changes(scope)
+        .filter(sc.NEEDS_SIGN_OFF, pk__in=reviewed_in_period.values("change_id"))
+        .annotate(first_review=first_review_at())
+        .filter(first_review__gte=scope.start, first_review__lt=scope.end)
+    )
+
+
+def _queued_at(moment: datetime) -> Q:
+    return (
+        Q(opened_at__lte=moment)
+        & (Q(merged_at__isnull=True) | Q(merged_at__gt=moment))
+        & (Q(first_approval__isnull=True) | Q(first_approval__gt=moment))
+    )
+
+
+def _queue_candidates(scope: sc.Scope, first: datetime, last: datetime) -> QuerySet[Change]:
+    """Changes that may be in the queue at some moment in [first, last]: a period's worth, not all history."""
+    rows = (
+        sc.changes(scope)
+        .filter(sc.NEEDS_SIGN_OFF, opened_at__lte=last)
+        .exclude(state=Change.State.CLOSED)
+        .filter(Q(merged_at__isnull=True) | Q(merged_at__gt=first))
+    )
+    return _with_first_approval(rows)
+
+
+def queued(scope: sc.Scope) -> QuerySet[Change]:
+    """The changes in the queue at the end of the period."""
+    return _queue_candidates(scope, scope.end, scope.end).filter(_queued_at(scope.end))
+
+
+def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
+    """Everything the pipeline panel shows, as plain values (a snapshot renders it without the database)."""
+    slices = sc.week_slices(scope.start, scope.end)
+    capacity_week = sc.seniors(scope).aggregate(minutes=Sum("weekly_capacity_minutes"), n=Count("pk"))
+    weekly_capacity = capacity_week["minutes"] or 0
+    flow_in = inflow(scope).aggregate(
+        **{f"n{i}": Count("pk", filter=Q(opened_at__gte=a, opened_at__lt=b)) for i, (a, b) in enumerate(slices)},
+        **{
+            f"m{i}": Sum("review_minutes", filter=Q(opened_at__gte=a, opened_at__lt=b))
+            for i, (a, b) in enumerate(slices)
+        },
+    )
+    flow_out = signed_off(scope).aggregate(
+        **{
+            f"n{i}": Count("pk", filter=Q(first_approval__gte=a, first_approval__lt=b))
+            for i, (a, b) in enumerate(slices)
+        },
+        **{
+            f"m{i}": Sum("review_minutes", filter=Q(first_approval__gte=a, first_approval__lt=b))
+            for i, (a, b) in enumerate(slices)
+        },
+    )
+    weeks = []
+    for i, (a, b) in enumerate(slices):
+        part = scope.with_period(a, b)
+        capacity = round(weekly_capacity * (b - a).total_seconds() / (7 * 86400))
+        minutes_in = flow_in[f"m{i}"] or 0
+        weeks.append(
+            {
+                "label": sc.slice_label(a, b),
+                "inflow": flow_in[f"n{i}"],
+                "inflow_minutes": minutes_in,
+                "inflow_url": sc.drill_url("inflow", part),
+                "signoffs": flow_out[f"n{i}"],
+                "signoff_minutes": flow_out[f"m{i}"] or 0,
+                "signoffs_url": sc.drill_url("signed_off", part),
+                "capacity_minutes": capacity,
+                "over_minutes": max(0, minutes_in - capacity),
+                "over_pct": round(100 * (minutes_in - capacity) / capacity)
+                if capacity and minutes_in > capacity
+                else 0,
+            }
+        )
+    over = [w for w in weeks if w["over_minutes"] > 0]
+    ends = [b for _, b in slices]
+    depth = _queue_candidates(scope, scope.start, scope.end).aggregate(
+        **{f"d{i}": Count("pk", filter=_queued_at(t)) for i, t in enumerate(ends)},
+        **{f"o{i}": Min("opened_at", filter=_queued_at(t)) for i, t in enumerate(ends)},
+    )
+    ages = [(scope.end - opened).total_seconds() / 3600 for opened in queued(scope).values_list("opened_at", flat=True)]
+    rounds = signed_off(scope).annotate(rounds=Count("reviews__head_sha", distinct=True))
+    round_counts = {1: 0, 2: 0, 3: 0}
+    total_rounds = 0
+    # One row per signed-off change in the period: bounded by the period, not by history.
+    for n in rounds.values_list("rounds", flat=True):
+        round_counts[min(3, max(1, n))] += 1
+        total_rounds += max(1, n)
+    signed = sum(round_counts.values())
+    labels = weekly_labels([w["label"] for w in weeks])
+    return {
+        "definitions": __doc__.split("Definitions (stated on the page too):", 1)[1].strip(),
+        "seniors": capacity_week["n"],
+        "weekly_capacity_minutes": weekly_capacity,
+        "weeks": weeks,
+        "over_capacity": [
+            {"label": w["label"], "over_minutes": w["over_minutes"], "over_pct": w["over_pct"]} for w in over
+        ],
+        "inflow_total": sum(w["inflow"] for w in weeks),
+        "inflow_minutes_total": sum(w["inflow_minutes"] for w in weeks),
+        "signoffs_total": sum(w["signoffs"] for w in weeks),
+        "capacity_total": sum(w["capacity_minutes"] for w in weeks),
+        "inflow_url": sc.drill_url("inflow", scope),
+        "signoffs_url": sc.drill_url("signed_off", scope),
+        "queue": {
+            "depth": len(ages),
+            "url": sc.drill_url("queued", scope),
+            "p50_age_hours": round(percentile_nearest_rank(ages, 0.5), 1) if ages else None,
+            "p90_age_hours": round(percentile_nearest_rank(ages, 0.9), 1) if ages else None,
+            "oldest_hours": round(max(ages), 1) if ages else None,
+        },
+        "first_review": {
+            **hour_percentiles(first_reviewed(scope), "opened_at", "first_review"),
+            "url": sc.drill_url("first_reviewed", scope),
+        },
+        "sign_off": {
+            **hour_percentiles(signed_off(scope), "opened_at", "first_approval"),
+            "url": sc.drill_url("signed_off", scope),
+        },
+        "rounds": {
+            "n": signed,
+            "one": round_counts[1],
+            "two": round_counts[2],
+            "three_plus": round_counts[3],
+            "mean": round(total_rounds / signed, 2) if signed else None,
+        },
+        "chart_flow": Chart(
+            title="Changes needing sign-off: inflow and sign-offs",
+            kind="bar",
+            x_labels=labels,
+            series=(
+                Series("inflow", tuple(float(w["inflow"]) for w in weeks)),
+                Series("signed off", tuple(float(w["signoffs"]) for w in weeks)),
+            ),
+            y_title="changes",
+        ).as_dict(),
+        "chart_hours": Chart(
+            title="Review hours: inflow against senior capacity",
+            kind="bar",
+            x_labels=labels,
+            series=(Series("inflow (estimated)", tuple(round(w["inflow_minutes"] / 60, 1) for w in weeks)),),
+            markers=(Series("capacity", tuple(round(w["capacity_minutes"] / 60, 1) for w in weeks)),),
+            y_title="hours",
+            unit="h",
+        ).as_dict(),
+        "chart_queue": Chart(
+            title="Queue depth and oldest wait at the end of each week",
+            kind="line",
+            x_labels=labels,
+            series=(
+                Series("in the queue", tuple(float(depth[f"d{i}"]) for i in range(len(ends)))),
+                Series(
+                    "oldest wait (days)",
+                    tuple(
+                        round((t - depth[f"o{i}"]).total_seconds() / 86400, 1) if depth[f"o{i}"] else None
+                        for i, t in enumerate(ends)
+                    ),
+                ),
+            ),
+        ).as_dict(),
+    }

@@ -1,0 +1,106 @@
+"""Seniors: review load against capacity per team (and per person for those allowed), concentration, away time.
+
+- load: the estimated review minutes of each verdict a senior gave in the period (the estimate the assignment
+  engine uses); time spent: the minutes they actually had the change open, as recorded with each verdict.
+- capacity: weekly review minutes times the period's length in weeks.
+- top 10% share: the share of all review minutes spent by the busiest tenth of the seniors (at least one);
+  Gini: 0 when every senior spent the same, towards 1 when one did it all.
+- away: marked away now, with the date they said they will be back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+
+from insights.charts import Chart, Series
+from insights.selectors import scope as sc
+from insights.stats import gini, top_share
+
+
+def senior_rows(scope: sc.Scope) -> list[dict[str, Any]]:
+    """One row per senior with load, time spent and verdicts in the period; one query."""
+    in_period = Q(reviews__created_at__gte=scope.start, reviews__created_at__lt=scope.end) & ~Q(
+        reviews__verdict="comment"
+    )
+    if scope.repository_id is not None:
+        in_period &= Q(reviews__change__repository_id=scope.repository_id)
+    rows = (
+        sc.seniors(scope)
+        .select_related("team")
+        .annotate(
+            load=Sum("reviews__change__review_minutes", filter=in_period),
+            spent=Sum("reviews__seconds_spent", filter=in_period),
+            verdicts=Count("reviews", filter=in_period),
+        )
+        .order_by("team__name", "display_name")
+    )
+    weeks = scope.days / 7
+    return [
+        {
+            "id": e.pk,
+            "name": e.display_name,
+            "level": e.level,
+            "team": e.team.name if e.team else "(no team)",
+            "team_id": e.team_id,
+            "capacity_minutes": round(e.weekly_capacity_minutes * weeks),
+            "load_minutes": e.load or 0,
+            "spent_minutes": round((e.spent or 0) / 60),
+            "verdicts": e.verdicts,
+            "away": bool(e.is_away),
+            "away_until": e.away_until.isoformat() if e.away_until else None,
+            "url": sc.drill_url("reviewed_by", scope, reviewer=e.pk),
+        }
+        for e in rows
+    ]
+
+
+def _pct(part: float, whole: float) -> int | None:
+    return round(100 * part / whole) if whole else None
+
+
+def seniors_section(scope: sc.Scope, *, per_person: bool) -> dict[str, Any]:
+    """Team totals always; per-senior rows only when `per_person` (the team's own manager, or staff)."""
+    people = senior_rows(scope)
+    teams: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"seniors": 0, "capacity_minutes": 0, "load_minutes": 0, "spent_minutes": 0, "verdicts": 0, "away": 0}
+    )
+    for p in people:
+        t = teams[p["team"]]
+        t["seniors"] += 1
+        t["away"] += p["away"]
+        for key in ("capacity_minutes", "load_minutes", "spent_minutes", "verdicts"):
+            t[key] += p[key]
+    team_rows = []
+    for name, t in sorted(teams.items()):
+        team_rows.append({"team": name, **t, "load_pct": _pct(t["load_minutes"], t["capacity_minutes"])})
+    for p in people:
+        p["load_pct"] = _pct(p["load_minutes"], p["capacity_minutes"])
+    spent = [float(p["spent_minutes"]) for p in people]
+    shown = people if per_person else team_rows
+    label = "name" if per_person else "team"
+    return {
+        "definitions": __doc__.split("\n\n", 1)[1].strip(),
+        "per_person": per_person,
+        "teams": team_rows,
+        "people": people if per_person else [],
+        "away": [{"name": p["name"], "until": p["away_until"]} for p in people if p["away"]] if per_person else [],
+        "away_count": sum(p["away"] for p in people),
+        "seniors": len(people),
+        "top10_share_pct": round(100 * top_share(spent, 0.1)) if sum(spent) else None,
+        "gini": round(gini(spent), 2) if sum(spent) else None,
+        "reviewed_url": sc.drill_url("reviewed", scope),
+        "chart": Chart(
+            title="Review load against capacity" + (" per senior" if per_person else " per team"),
+            kind="hbar",
+            x_labels=tuple(str(r[label]) for r in shown),
+            series=(
+                Series("load (estimated hours)", tuple(round(r["load_minutes"] / 60, 1) for r in shown)),
+                Series("time spent (hours)", tuple(round(r["spent_minutes"] / 60, 1) for r in shown)),
+                Series("capacity (hours)", tuple(round(r["capacity_minutes"] / 60, 1) for r in shown)),
+            ),
+            unit="h",
+        ).as_dict(),
+    }

@@ -1,0 +1,88 @@
+"""SQL pieces the sections share: first-review subqueries and percentiles (PostgreSQL, with a SQLite fallback)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    QuerySet,
+    Subquery,
+)
+
+from insights.stats import percentile_nearest_rank
+from reviews.models import Review
+
+
+class PercentileDisc(Aggregate):
+    """PostgreSQL's percentile_disc: the nearest-rank percentile, as reviews.simulation computes it."""
+
+    function = "PERCENTILE_DISC"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction: float, **extra) -> None:
+        super().__init__(expression, fraction=f"{float(fraction):.6f}", **extra)
+
+
+class EpochSeconds(Func):
+    """Seconds in an interval (PostgreSQL)."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
+
+
+def first_review_at(*, approvals_only: bool = False) -> Subquery:
+    """The time of a change's first verdict (or first approval) by anyone but its author."""
+    verdicts = Review.objects.filter(change_id=OuterRef("pk")).exclude(reviewer_id=OuterRef("author_id"))
+    if approvals_only:
+        verdicts = verdicts.filter(verdict=Review.Verdict.APPROVE)
+    return Subquery(verdicts.order_by("created_at").values("created_at")[:1])
+
+
+def wait(start_field: str, end_field: str) -> ExpressionWrapper:
+    return ExpressionWrapper(F(end_field) - F(start_field), output_field=DurationField())
+
+
+def hour_percentiles(
+    queryset: QuerySet, start_field: str, end_field: str, fractions: Sequence[float] = (0.5, 0.9)
+) -> dict[str, float | int | None]:
+    """Count and nearest-rank percentiles (in hours) of end - start over a queryset; one query.
+
+    PostgreSQL computes them in SQL; the embedded SQLite default has no percentile aggregate and reads the
+    durations of the (period-bounded) rows instead.
+    """
+    names = [f"p{round(f * 100)}" for f in fractions]
+    if connection.vendor == "postgresql":
+        from django.db.models import Count
+
+        seconds = EpochSeconds(wait(start_field, end_field))
+        row = queryset.aggregate(
+            n=Count("pk"), **{name: PercentileDisc(seconds, f) for name, f in zip(names, fractions, strict=True)}
+        )
+        return {"n": row["n"], **{name: _hours(row[name]) for name in names}}
+    durations = [
+        (end - start).total_seconds()
+        for start, end in queryset.values_list(start_field, end_field)
+        if start is not None and end is not None
+    ]
+    result: dict[str, float | int | None] = {"n": len(durations)}
+    for name, f in zip(names, fractions, strict=True):
+        result[name] = _hours(percentile_nearest_rank(durations, f)) if durations else None
+    return result
+
+
+def _hours(seconds: float | timedelta | None) -> float | None:
+    if seconds is None:
+        return None
+    if isinstance(seconds, timedelta):
+        seconds = seconds.total_seconds()
+    return round(float(seconds) / 3600, 2)

@@ -1,0 +1,52 @@
+"""Filters that format the dashboards' plain values: rates with their intervals, hours, ISO timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def pct(value: float | None, digits: int = 1) -> str:
+    """A fraction as a percentage ('12.5%'); '–' for none."""
+    if value is None:
+        return "–"
+    return f"{100 * float(value):.{int(digits)}f}%"
+
+
+@register.filter
+def interval(r: dict | None) -> str:
+    """The 95% interval of a rate dict ('4.1–22.3%'), or '' when there is not enough data."""
+    if not r or not r.get("enough"):
+        return ""
+    return f"{100 * r['low']:.1f}–{100 * r['high']:.1f}%"
+
+
+@register.filter
+def hours(value: float | None) -> str:
+    """Hours as '3.5 h', or days past 48 hours ('4.2 d'); '–' for none."""
+    if value is None:
+        return "–"
+    value = float(value)
+    return f"{value / 24:.1f} d" if value >= 48 else f"{value:.1f} h"
+
+
+@register.filter
+def minutes_as_hours(value: float | None) -> str:
+    """Minutes as hours with one decimal ('12.5 h')."""
+    if value is None:
+        return "–"
+    return f"{float(value) / 60:,.1f} h"
+
+
+@register.filter
+def isotime(value: str | None) -> datetime | None:
+    """An ISO timestamp from a snapshot as a local datetime, for the date filter."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
