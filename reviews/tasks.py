@@ -13,6 +13,7 @@ from reviews.hostapi import HostApiError
 from reviews.models import Change, Delivery, Repository
 from reviews.services.deliveries import change_refresh_metadata as refresh_metadata
 from reviews.services.deliveries import deployment_apply
+from reviews.services.whatif import whatif_run_execute
 
 RETRY = {"autoretry_for": (GitError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
 
@@ -87,3 +88,10 @@ def change_refresh_metadata(self, change_id: int) -> str:
 def reroute_stale() -> int:
     """Re-route assignments past their deadline or held by someone away."""
     return services.reroute_stale()
+
+
+@shared_task(name="reviews.whatif_run", acks_late=True)
+def whatif_run(run_id: int) -> str:
+    """Replay a manager's what-if and store its result; a finished run is left alone."""
+    run = whatif_run_execute(run_id=run_id)
+    return run.status if run else "missing"
