@@ -233,6 +233,7 @@ def _side(side: PolicySide, changes: list[ReplayChange], decided: _Decided, metr
         "senior_level": side.rules.settings.senior_level,
         "needs_senior": len(needing),
         "sign_offs": sum(c.sign_offs for c in needing),
+        "reviews": len(metrics.reviews),
         "owner_required": sum(1 for c in needing if c.eligible),
         "seniors": len(seniors),
         "capacity_hours_per_week": round(sum(s.capacity_minutes for s in seniors) / 60, 1),
