@@ -29,7 +29,10 @@ def can_use_whatif(request: HttpRequest) -> bool:
 def _form(request: HttpRequest, data=None) -> tuple[WhatIfForm, dict]:
     choices = selectors.whatif_choices()
     versions = [number for number, _ in choices["versions"]]
-    initial = {"policy": str(policy_current().number)}
+    # The newest version is the one in force; with none stored yet, the default is published as version 1.
+    initial = {"policy": str(versions[0] if versions else policy_current().number)}
+    if not versions:
+        versions = [int(initial["policy"])]
     # A link such as the policy page's "What would this version cost?" preselects a version.
     for key in ("policy", "strategy", "weeks", "repository", "seniors", "top"):
         if key in request.GET:
