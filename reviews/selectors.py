@@ -395,19 +395,22 @@ def whatif_run(run_id: int) -> WhatIfRun | None:
 
 
 def whatif_choices() -> dict[str, object]:
-    """What the what-if form offers: the stored policy versions, the repositories, and the seniors by team."""
-    level = settings.PORTAL_SENIOR_LEVEL
-    teams = (
-        Engineer.objects.filter(level__gte=level)
-        .values("team__name")
-        .annotate(seniors=Count("pk"), minutes=Sum("weekly_capacity_minutes"))
-        .order_by("team__name")
+    """What the what-if form offers: the stored policy versions, the repositories, and the seniors (three queries)."""
+    seniors = list(
+        Engineer.objects.filter(level__gte=settings.PORTAL_SENIOR_LEVEL)
+        .select_related("team")
+        .order_by("team__name", "display_name")
+        .only("display_name", "level", "weekly_capacity_minutes", "team__name")
     )
+    teams: dict[str, dict[str, object]] = {}
+    for senior in seniors:
+        name = senior.team.name if senior.team else "No team"
+        row = teams.setdefault(name, {"team": name, "seniors": 0, "hours": 0.0})
+        row["seniors"] += 1
+        row["hours"] += senior.weekly_capacity_minutes / 60
     return {
         "versions": list(PolicyVersion.objects.order_by("-number").values_list("number", "note")[:50]),
         "repositories": list(Repository.objects.order_by("name").values_list("pk", "name")),
-        "senior_teams": [
-            {"team": t["team__name"] or "No team", "seniors": t["seniors"], "hours": round(t["minutes"] / 60, 1)}
-            for t in teams
-        ],
+        "seniors": seniors,
+        "senior_teams": [{**t, "hours": round(t["hours"], 1)} for t in teams.values()],
     }
