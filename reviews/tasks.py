@@ -10,7 +10,7 @@ from django.utils import timezone
 from reviews import services
 from reviews.gitrepo import GitError
 from reviews.hostapi import HostApiError
-from reviews.models import Change, Delivery, Repository
+from reviews.models import Change, Delivery, Repository, WhatIfRun
 from reviews.services.deliveries import change_refresh_metadata as refresh_metadata
 from reviews.services.deliveries import deployment_apply
 from reviews.services.whatif import whatif_run_execute
@@ -69,7 +69,15 @@ def sweep_unprocessed(older_than_seconds: int = 60) -> int:
     )
     for delivery_id in delivery_ids:
         deployment_from_host.delay(delivery_id)
-    return len(change_ids) + len(delivery_ids)
+    # A what-if queued while the broker was down; one the worker lost while running is redelivered (acks late).
+    run_ids = list(
+        WhatIfRun.objects.filter(status=WhatIfRun.Status.QUEUED, created_at__lte=cutoff).values_list("pk", flat=True)[
+            :100
+        ]
+    )
+    for run_id in run_ids:
+        whatif_run.delay(run_id)
+    return len(change_ids) + len(delivery_ids) + len(run_ids)
 
 
 @shared_task(name="reviews.change_refresh_metadata", bind=True, acks_late=True, max_retries=10)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
@@ -49,3 +51,15 @@ def test_the_task_leaves_a_finished_run_alone_and_says_when_a_run_is_missing(db,
     assert tasks.whatif_run(run.pk) == "done"
     assert tasks.whatif_run(run.pk + 1000) == "missing"
     assert WhatIfRun.objects.get(pk=run.pk).result == {"changes": 1}
+
+
+def test_the_sweeper_resends_a_run_queued_while_the_broker_was_down(db, monkeypatch):
+    run = WhatIfRun.objects.create(params={}, params_key="x", policy_version=None, proposed_policy={"rules": []})
+    WhatIfRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    fresh = WhatIfRun.objects.create(params={}, params_key="y", policy_version=None, proposed_policy={"rules": []})
+    sent = []
+    monkeypatch.setattr(tasks.whatif_run, "delay", sent.append)
+
+    tasks.sweep_unprocessed(older_than_seconds=60)
+
+    assert sent == [run.pk] and fresh.pk not in sent
