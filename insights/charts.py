@@ -28,6 +28,15 @@ _STYLE = Style(
     value_font_size=10,
     tooltip_font_size=12,
     colors=PALETTE,
+    # Quiet solid guides: the data, not the grid, should carry the eye.
+    guide_stroke_color="#eceef2",
+    major_guide_stroke_color="#d5d9e0",
+    guide_stroke_dasharray="0",
+    major_guide_stroke_dasharray="0",
+    stroke_width="2.5",
+    stroke_width_hover="3.5",
+    opacity=".85",
+    opacity_hover=".95",
 )
 # pygal adds an inline configuration script for its (CDN-hosted) tooltips; the portal serves no such script.
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
@@ -134,7 +143,9 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
         spacing=12,
         no_data_text="No data for this period",
         value_formatter=lambda v: format_value(v, chart.unit),
-        dots_size=2.5,
+        dots_size=3,
+        min_scale=3,
+        max_scale=7,
         stroke_style={"width": 2},
     )
     drawing.x_labels = list(chart.x_labels)

@@ -175,6 +175,9 @@ PORTAL_IMPLIED_DEPLOYS = env_bool("PORTAL_IMPLIED_DEPLOYS", True)
 PORTAL_WEBHOOK_MAX_BYTES = env_int("PORTAL_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 # The organisation's own gates: dotted paths of classes with `name` and `run(files, config)`.
 PORTAL_EXTRA_GATES = env_list("PORTAL_EXTRA_GATES", [])
+# How long a sent task counts as in flight (queued, running or retrying): the sweeper does not resend it meanwhile.
+# Longer than a task's whole retry schedule (about 15 minutes of back-off for git reads).
+PORTAL_TASK_LEASE_SECONDS = env_int("PORTAL_TASK_LEASE_SECONDS", 1800, minimum=60)
 # Review deadline after assignment; past it, the beat job re-routes the change.
 PORTAL_REVIEW_DUE_HOURS = env_int("PORTAL_REVIEW_DUE_HOURS", 24, minimum=1)
 # Rubber-stamp floor: a sign-off faster than this for its size, or with files not viewed, asks for confirmation.

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from urllib.parse import urlsplit
 
 EMPTY_TREE_SHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
-# A conservative subset of git's ref-name rules: no option-like or path-escaping names.
-_REF_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/+\-]{1,255}(?<![./])$")
+# git's ref-name rules (git-check-ref-format) plus no option-like names: any non-ASCII letter is fine
+# (refs only ever reach git as list-form arguments after --end-of-options), but no control characters,
+# space, ~ ^ : ? * [ \\ (backslash), "..", "//", "@{", and no leading "-" or trailing "/" or ".".
+_REF_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[^\x00-\x20\x7f~^:?*\[\\]{1,255}(?<![./])$")
 
 
 class GitError(RuntimeError):
@@ -45,7 +48,13 @@ def is_sha(value: str) -> bool:
 
 def is_safe_ref(name: str) -> bool:
     """True when a branch or ref name from outside can be passed to git."""
-    return bool(_REF_RE.fullmatch(name)) and not name.endswith(".lock")
+    if not _REF_RE.fullmatch(name) or name == "@" or len(name.encode("utf-8", "replace")) > 255:
+        return False
+    # Nor Unicode controls or format characters (a right-to-left override would disguise a name on a page).
+    if any(unicodedata.category(c).startswith("C") for c in name):
+        return False
+    # No path component may start with "." or end with ".lock".
+    return not any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
 
 
 def check_url(url: str, allowed_protocols: Sequence[str]) -> str:

@@ -60,6 +60,7 @@ class HostEvent:
     reviewer_login: str = ""
     review_state: str = ""  # approved, changes_requested, commented
     review_sha: str = ""  # the revision the reviewer saw, when the host says
+    reviewed_at: datetime | None = None  # when the reviewer submitted it, when the host says
     ref: str = ""
     after: str = ""
     commits: tuple[HostCommit, ...] = field(default_factory=tuple)
@@ -227,6 +228,7 @@ def parse_github(event: str, payload: Any) -> HostEvent:
             reviewer_login=_str(user, "login", "review.user", limit=100),
             review_state=state,
             review_sha=_optional_sha(review.get("commit_id")),
+            reviewed_at=parse_time(review.get("submitted_at")),
         )
     if event == "push":
         ref = _str(payload, "ref", "payload", limit=300)

@@ -11,6 +11,7 @@ from reviews import services
 from reviews.gitrepo import GitError
 from reviews.hostapi import HostApiError
 from reviews.models import Change, Delivery, Repository, WhatIfRun
+from reviews.services.base import not_in_flight, send_task
 from reviews.services.deliveries import change_refresh_metadata as refresh_metadata
 from reviews.services.deliveries import deployment_apply
 from reviews.services.whatif import whatif_run_execute
@@ -53,31 +54,23 @@ def deployment_from_host(delivery_id: int) -> str:
 
 @shared_task(name="reviews.sweep_unprocessed")
 def sweep_unprocessed(older_than_seconds: int = 60) -> int:
-    """Queue again every change or delivery whose work is not done, so nothing waits on a lost message."""
+    """Queue again every change or delivery whose work is not done, so nothing waits on a lost message.
+
+    A task sent within its lease (still queued, running or waiting to retry) is left alone, so a long
+    git-host outage does not pile up copies of the same work.
+    """
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    change_ids = list(
-        Change.objects.filter(diff_state=Change.DiffState.PENDING, updated_at__lte=cutoff).values_list("pk", flat=True)[
-            :5000
-        ]
-    )
-    for change_id in change_ids:
-        change_pull_diff.delay(change_id)
-    delivery_ids = list(
-        Delivery.objects.filter(status=Delivery.Status.RECEIVED, received_at__lte=cutoff).values_list("pk", flat=True)[
-            :5000
-        ]
-    )
-    for delivery_id in delivery_ids:
-        deployment_from_host.delay(delivery_id)
+    pending = Change.objects.filter(diff_state=Change.DiffState.PENDING, updated_at__lte=cutoff)
+    change_ids = not_in_flight(change_pull_diff, list(pending.values_list("pk", flat=True)[:5000]))
+    received = Delivery.objects.filter(status=Delivery.Status.RECEIVED, received_at__lte=cutoff)
+    delivery_ids = not_in_flight(deployment_from_host, list(received.values_list("pk", flat=True)[:5000]))
     # A what-if queued while the broker was down; one the worker lost while running is redelivered (acks late).
-    run_ids = list(
-        WhatIfRun.objects.filter(status=WhatIfRun.Status.QUEUED, created_at__lte=cutoff).values_list("pk", flat=True)[
-            :100
-        ]
-    )
-    for run_id in run_ids:
-        whatif_run.delay(run_id)
-    return len(change_ids) + len(delivery_ids) + len(run_ids)
+    queued = WhatIfRun.objects.filter(status=WhatIfRun.Status.QUEUED, created_at__lte=cutoff)
+    run_ids = not_in_flight(whatif_run, list(queued.values_list("pk", flat=True)[:100]))
+    sent = sum(send_task(change_pull_diff, change_id) for change_id in change_ids)
+    sent += sum(send_task(deployment_from_host, delivery_id) for delivery_id in delivery_ids)
+    sent += sum(send_task(whatif_run, run_id) for run_id in run_ids)
+    return sent
 
 
 @shared_task(name="reviews.change_refresh_metadata", bind=True, acks_late=True, max_retries=10)

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -323,3 +324,25 @@ def test_polling_again_records_only_the_new_commits(broker, work_repo):
     assert {c.state for c in changes} == {Change.State.MERGED}
     assert len({c.external_id for c in changes}) == 4
     assert list(changes.last().files.values_list("path", flat=True)) == ["app/extra.py"]
+
+
+# --- the sweeper and tasks in flight ----------------------------------------------------------------
+
+
+def test_the_sweeper_leaves_a_task_in_flight_alone_and_resends_it_after_its_lease(broker, work_repo):
+    from django.core.cache import cache
+
+    change = _topic_change(work_repo)
+    Change.objects.filter(pk=change.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+    broker.delete("celery")
+
+    assert sweep_unprocessed(0) == 1  # sent, and noted as in flight
+    assert broker.llen("celery") == 1
+    # A git-host outage: the task waits to retry. Later sweeps do not pile up copies of it.
+    assert sweep_unprocessed(0) == 0
+    assert sweep_unprocessed(0) == 0
+    assert broker.llen("celery") == 1
+
+    cache.delete(f"sent:reviews.change_pull_diff:{change.pk}")  # the lease ran out: the message may be lost
+    assert sweep_unprocessed(0) == 1
+    assert broker.llen("celery") == 2

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -67,13 +68,36 @@ def repository_mirror(repository: Repository) -> Mirror:
     return Mirror(Path(settings.DATA_DIR) / "mirrors" / f"{repository.pk}.git", git_config())
 
 
+def _sent_key(task: Any, args: tuple[Any, ...]) -> str:
+    return "sent:" + task.name + ":" + ":".join(str(a) for a in args)
+
+
+def send_task(task: Any, *args: Any) -> bool:
+    """Send a task now and note it as in flight for a while; False (logged) when the broker is down."""
+    try:
+        task.delay(*args)
+    except Exception:  # noqa: BLE001 - any broker failure: the stored state is the source of truth
+        log.warning("could not enqueue %s%r; the sweeper will resend it", task.name, args, exc_info=True)
+        return False
+    try:
+        cache.set(_sent_key(task, args), 1, timeout=settings.PORTAL_TASK_LEASE_SECONDS)
+    except Exception:  # noqa: BLE001 - without the note the sweeper merely sends the task once more
+        log.warning("could not note %s%r as sent", task.name, args, exc_info=True)
+    return True
+
+
+def not_in_flight(task: Any, ids: list[int]) -> list[int]:
+    """The ids whose task was not sent within the lease: what the sweeper should send again."""
+    if not ids:
+        return []
+    keys = {_sent_key(task, (i,)): i for i in ids}
+    try:
+        sent = cache.get_many(list(keys))
+    except Exception:  # noqa: BLE001 - no cache: resend everything (tasks are idempotent)
+        return ids
+    return [i for key, i in keys.items() if key not in sent]
+
+
 def enqueue(task: Any, *args: Any) -> None:
     """Send a task once the current transaction commits; if the broker is down, log it (the sweeper resends)."""
-
-    def send() -> None:
-        try:
-            task.delay(*args)
-        except Exception:  # noqa: BLE001 - any broker failure: the stored state is the source of truth
-            log.warning("could not enqueue %s%r; the sweeper will resend it", task.name, args, exc_info=True)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: send_task(task, *args))

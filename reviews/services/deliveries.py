@@ -206,13 +206,17 @@ def _apply_review(change: Change, provider: str, parsed: HostEvent) -> tuple[str
     # The revision the reviewer saw (GitHub's review.commit_id), else the head the event carries.
     if parsed.change and (parsed.review_sha or parsed.change.head_sha) != change.head_sha:
         return Delivery.Status.IGNORED, "review of an older revision"
+    # The host's submission time, so a delivery retried hours later keeps the real review time;
+    # never in the future (a skewed or forged clock cannot place a sign-off ahead of now).
+    now = timezone.now()
+    at = min(parsed.reviewed_at, now) if parsed.reviewed_at else now
     try:
         review_import(
             change=change,
             reviewer=reviewer,
             verdict=VERDICTS[parsed.review_state],
             seconds_spent=0,
-            at=timezone.now(),
+            at=at,
             source=Review.Source.HOST,
         )
     except ServiceError as exc:

@@ -27,13 +27,12 @@ from reviews.gates import (
     GateOutcome,
     added_lines_from_patch,
     facts_from_file_diff,
-    find_secrets,
     load_gate,
-    mask_secret,
     matches_any,
     overall,
     run_gates,
 )
+from reviews.secretscan import find_secrets, mask_secret
 from tests.conftest import WorkRepo
 
 CONFIG = GateConfig()

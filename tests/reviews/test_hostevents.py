@@ -114,6 +114,7 @@ GITHUB_CASES = [
             reviewer_login="grace-hopper",
             review_state="approved",
             review_sha=HEAD1,
+            reviewed_at=at(10, 20),
         ),
     ),
     (
@@ -127,6 +128,7 @@ GITHUB_CASES = [
             reviewer_login="grace-hopper",
             review_state="changes_requested",
             review_sha=HEAD1,
+            reviewed_at=at(10, 20),
         ),
     ),
     (

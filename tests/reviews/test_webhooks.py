@@ -15,6 +15,7 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -370,7 +371,18 @@ def test_approval_by_a_known_senior_on_the_current_head_is_a_host_review(client,
     assert (review.change, review.reviewer, review.verdict) == (change, grace, Review.Verdict.APPROVE)
     assert (review.source, review.head_sha) == (Review.Source.HOST, HEAD1)
     assert review.ledger_hash
+    assert review.created_at == at(10, 20)  # GitHub's submitted_at, not the arrival time
     assert Delivery.objects.get(event="pull_request_review").status == Delivery.Status.PROCESSED
+
+
+def test_a_review_submitted_in_the_future_is_stamped_now(client, shop, ada, grace):
+    opened(client)
+    payload = load("github/pull_request_review.approved.json")
+    payload["review"]["submitted_at"] = "2999-01-01T00:00:00Z"
+
+    post_github(client, "pull_request_review", payload)
+
+    assert Review.objects.get().created_at <= timezone.now()
 
 
 def test_changes_requested_by_a_known_senior_is_recorded(client, shop, ada, grace):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from reviews import tasks
@@ -57,9 +58,11 @@ def test_the_sweeper_resends_a_run_queued_while_the_broker_was_down(db, monkeypa
     run = WhatIfRun.objects.create(params={}, params_key="x", policy_version=None, proposed_policy={"rules": []})
     WhatIfRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=5))
     fresh = WhatIfRun.objects.create(params={}, params_key="y", policy_version=None, proposed_policy={"rules": []})
+    cache.delete_many([f"sent:reviews.whatif_run:{pk}" for pk in (run.pk, fresh.pk)])  # no lease from earlier runs
     sent = []
     monkeypatch.setattr(tasks.whatif_run, "delay", sent.append)
 
     tasks.sweep_unprocessed(older_than_seconds=60)
+    tasks.sweep_unprocessed(older_than_seconds=60)  # within the lease: not sent twice
 
     assert sent == [run.pk] and fresh.pk not in sent
