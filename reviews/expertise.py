@@ -265,14 +265,19 @@ class ReplayInputs:
 
 
 def replay_inputs(
-    repository: Repository, *, start: datetime | None, end: datetime | None, senior_level: int
+    repository: Repository | None, *, start: datetime | None, end: datetime | None, senior_level: int
 ) -> ReplayInputs:
-    """Merged changes up to `end` with their files and review minutes, and the engineers. Four queries.
+    """Merged changes up to `end` with their files and review minutes, and the engineers. Four queries (five
+    with no repository).
 
     Review minutes are estimated from the stored size and risk score (reviews.risk.estimate_review_minutes).
     The default seniors authored or reviewed a change of the repository from 90 days before `start` to `end`.
+    With no repository, every repository's changes are replayed together, each path named `repository/path`
+    so that files of different repositories stay apart. Each replayed change's `ref` is its primary key.
     """
-    merged = Change.objects.filter(repository=repository, state=Change.State.MERGED)
+    merged = Change.objects.filter(state=Change.State.MERGED)
+    if repository is not None:
+        merged = merged.filter(repository=repository)
     if end is not None:
         merged = merged.filter(opened_at__lte=end)
     rows = list(
@@ -280,13 +285,19 @@ def replay_inputs(
             "pk", "opened_at", "author_id", "author_email", "author_name", "lines_added", "lines_removed", "risk_score"
         )
     )
+    prefix: dict[int, str] = {}
+    if repository is None:
+        prefix = {pk: f"{name}/" for pk, name in merged.values_list("pk", "repository__name")}
     files: dict[int, list[FileTouch]] = defaultdict(list)
     for change_id, path, old_path, status, added in (
         ChangeFile.objects.filter(change__in=merged, is_generated=False)
         .order_by("change_id", "path")
         .values_list("change_id", "path", "old_path", "status", "lines_added")
     ):
-        files[change_id].append(FileTouch(path=path, lines_added=added, status=status, old_path=old_path))
+        top = prefix.get(change_id, "")
+        files[change_id].append(
+            FileTouch(path=top + path, lines_added=added, status=status, old_path=top + old_path if old_path else "")
+        )
     names: dict[str, str] = {}
     history: list[ReplayChange] = []
     changes: list[ReplayChange] = []
@@ -299,6 +310,7 @@ def replay_inputs(
             author=key,
             files=touched,
             minutes=estimate_review_minutes(added + removed, len(touched), risk_score),
+            ref=pk,
         )
         (history if start is not None and opened_at < start else changes).append(replay)
 
@@ -323,7 +335,7 @@ def replay_inputs(
     window_start = first - timedelta(days=ACTIVE_DAYS) if first else None
     in_window = [c for c in history + changes if window_start is None or c.at >= window_start]
     active = {c.author for c in in_window}
-    reviews = Review.objects.filter(change__repository=repository)
+    reviews = Review.objects.all() if repository is None else Review.objects.filter(change__repository=repository)
     if window_start is not None:
         reviews = reviews.filter(created_at__gte=window_start)
     if end is not None:

@@ -19,6 +19,10 @@ Metrics (issue 6):
   it, when every senior works through their own queue first come first served at the pace of their weekly
   capacity (a senior with 240 minutes a week gets through 240 minutes of review in 7 days).
 
+A change may ask for no sign-off (it is then authored only: its author's knowledge counts, nobody reviews it,
+and it is not among the `changes`), for more than one (each from another senior, picked one after the other),
+or for one from a set of owners. `expertise` then counts a change when any of its reviewers knew a touched file.
+
 The balanced strategy sees load as the engine does in the portal: the estimated minutes still in the senior's
 queue (open) plus those they finished in the last 7 days. When every senior is over capacity the engine gives no
 pick; the change then waits for the least loaded senior, as it would in the portal.
@@ -63,12 +67,28 @@ class FileTouch:
 
 @dataclass(frozen=True)
 class ReplayChange:
-    """A change as the replay sees it: when, who wrote it, its files and its estimated review minutes."""
+    """A change as the replay sees it: when, who wrote it, its files, its estimated review minutes, and what the
+    policy asks of it: how many sign-offs (0: authored only, nobody reviews it) and who may give them (empty: any
+    senior; when none of them is among the seniors, any senior, as in the portal when no owner is on record)."""
 
     at: datetime
     author: str
     files: tuple[FileTouch, ...]
     minutes: int = 0
+    sign_offs: int = 1
+    eligible: frozenset[str] = frozenset()
+    ref: int | None = None  # the caller's id of the change (its primary key)
+
+
+@dataclass(frozen=True)
+class ReplayReview:
+    """One review the replay gave: when the change arrived, who reviewed it, the minutes, the wait in hours."""
+
+    at: datetime
+    reviewer: str
+    minutes: int
+    wait_hours: float
+    ref: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +114,8 @@ class Metrics:
     senior_hours: float
     p90_queue_hours: float
     minutes_by_senior: tuple[tuple[str, int], ...] = ()
-    picks: tuple[str | None, ...] = ()  # the reviewer of each replayed change, in time order; None: nobody
+    picks: tuple[str | None, ...] = ()  # the (first) reviewer of each replayed change, in time order; None: nobody
+    reviews: tuple[ReplayReview, ...] = ()  # every review given, in time order
 
     def as_dict(self) -> dict[str, object]:
         """The metrics of issue 6, rounded for display, keyed by their names."""
@@ -286,17 +307,22 @@ def _pick(
     rng: random.Random,
     turn: list[int],
     weights: Weights,
+    exclude: Sequence[int] = (),
 ) -> int | None:
-    """Index of the senior the strategy picks for the change; None when only the author is left."""
+    """Index of the senior the strategy picks for the change; None when only the author (and `exclude`) is left."""
     author = state.index.get(change.author, -1)
-    others = [i for i in range(len(state.seniors)) if i != author]
+    others = [i for i in range(len(state.seniors)) if i != author and i not in exclude]
+    if change.eligible:
+        owners = [i for i in others if state.seniors[i].key in change.eligible]
+        others = owners or others
     if not others:
         return None
     if strategy == "round_robin":
         n = len(state.seniors)
+        allowed = set(others)
         for step in range(n):
             i = (turn[0] + step) % n
-            if i != author:
+            if i in allowed:
                 turn[0] = i + 1
                 return i
     if strategy == "load_balance":
@@ -313,8 +339,13 @@ def _pick(
         return rng.choice(others)
     if strategy == "balanced":
         candidates = _candidates(state, change, day, level=1)
+        allowed = set(others)
         pick = pick_reviewer(
-            candidates, author_id=author, senior_level=0, touched_files=len(change.files), weights=weights
+            [c for c in candidates if c.engineer_id in allowed],
+            author_id=author,
+            senior_level=0,
+            touched_files=len(change.files),
+            weights=weights,
         )
         if pick is not None:
             return pick.engineer_id
@@ -352,21 +383,45 @@ def simulate(
     waits: list[float] = []
     picks: list[str | None] = []
     ordered = sorted(changes, key=lambda c: c.at)
+    given: list[ReplayReview] = []
+
+    def give(index: int, change: ReplayChange, day: float) -> bool:
+        """Queue the review on the senior; whether they knew a touched file before."""
+        reviewer = state.seniors[index].key
+        knew = state.knows_any(reviewer, [f.path for f in change.files])
+        wait = state.queues[index].take(day, change.minutes) * 24
+        waits.append(wait)
+        state.last_request[index] = day
+        state.review(reviewer, change, day)
+        given.append(
+            ReplayReview(at=change.at, reviewer=reviewer, minutes=change.minutes, wait_hours=wait, ref=change.ref)
+        )
+        return knew
+
     for change in ordered:
         day = _days(change.at)
+        if change.sign_offs <= 0:
+            state.author(change, day)
+            picks.append(None)
+            continue
         # The pick sees what was known before the change: its author's work on it is not yet knowledge to spread.
         chosen = _pick(strategy, state, change, day, rng=rng, turn=turn, weights=weights)
         state.author(change, day)
         if chosen is None:
             picks.append(None)
             continue
-        reviewer = state.seniors[chosen].key
-        picks.append(reviewer)
-        hits += state.knows_any(reviewer, [f.path for f in change.files])
-        waits.append(state.queues[chosen].take(day, change.minutes) * 24)
-        state.last_request[chosen] = day
-        minutes += change.minutes
-        state.review(reviewer, change, day)
+        picks.append(state.seniors[chosen].key)
+        knew = give(chosen, change, day)
+        # Further sign-offs go to other seniors, picked one after another with what the first ones took on.
+        taken = [chosen]
+        for _ in range(change.sign_offs - 1):
+            more = _pick(strategy, state, change, day, rng=rng, turn=turn, weights=weights, exclude=taken)
+            if more is None:
+                break
+            taken.append(more)
+            knew = give(more, change, day) or knew
+        hits += knew
+        minutes += change.minutes * len(taken)
     if end is not None:
         end_day = _days(end)
     elif ordered:
@@ -377,10 +432,11 @@ def simulate(
         end_day = 0.0
     per_senior = [q.total_minutes for q in state.queues]
     total = sum(per_senior)
+    replayed = sum(1 for c in ordered if c.sign_offs > 0)
     return Metrics(
         strategy=strategy,
-        changes=len(ordered),
-        expertise=hits / len(ordered) if ordered else 0.0,
+        changes=replayed,
+        expertise=hits / replayed if replayed else 0.0,
         workload_gini=gini(per_senior),
         max_share=max(per_senior) / total if total else 0.0,
         files_at_risk=state.files_at_risk(end_day),
@@ -388,6 +444,7 @@ def simulate(
         p90_queue_hours=percentile_nearest_rank(waits, 0.9),
         minutes_by_senior=tuple((s.key, m) for s, m in zip(seniors, per_senior, strict=True)),
         picks=tuple(picks),
+        reviews=tuple(given),
     )
 
 

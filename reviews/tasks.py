@@ -10,10 +10,11 @@ from django.utils import timezone
 from reviews import services
 from reviews.gitrepo import GitError
 from reviews.hostapi import HostApiError
-from reviews.models import Change, Delivery, Repository
+from reviews.models import Change, Delivery, Repository, WhatIfRun
 from reviews.services.base import not_in_flight, send_task
 from reviews.services.deliveries import change_refresh_metadata as refresh_metadata
 from reviews.services.deliveries import deployment_apply
+from reviews.services.whatif import whatif_run_execute
 
 RETRY = {"autoretry_for": (GitError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
 
@@ -63,8 +64,12 @@ def sweep_unprocessed(older_than_seconds: int = 60) -> int:
     change_ids = not_in_flight(change_pull_diff, list(pending.values_list("pk", flat=True)[:5000]))
     received = Delivery.objects.filter(status=Delivery.Status.RECEIVED, received_at__lte=cutoff)
     delivery_ids = not_in_flight(deployment_from_host, list(received.values_list("pk", flat=True)[:5000]))
+    # A what-if queued while the broker was down; one the worker lost while running is redelivered (acks late).
+    queued = WhatIfRun.objects.filter(status=WhatIfRun.Status.QUEUED, created_at__lte=cutoff)
+    run_ids = not_in_flight(whatif_run, list(queued.values_list("pk", flat=True)[:100]))
     sent = sum(send_task(change_pull_diff, change_id) for change_id in change_ids)
     sent += sum(send_task(deployment_from_host, delivery_id) for delivery_id in delivery_ids)
+    sent += sum(send_task(whatif_run, run_id) for run_id in run_ids)
     return sent
 
 
@@ -84,3 +89,10 @@ def change_refresh_metadata(self, change_id: int) -> str:
 def reroute_stale() -> int:
     """Re-route assignments past their deadline or held by someone away."""
     return services.reroute_stale()
+
+
+@shared_task(name="reviews.whatif_run", acks_late=True)
+def whatif_run(run_id: int) -> str:
+    """Replay a manager's what-if and store its result; a finished run is left alone."""
+    run = whatif_run_execute(run_id=run_id)
+    return run.status if run else "missing"

@@ -32,4 +32,6 @@ urlpatterns = [
     path("policy/", views.policy_detail, name="policy-detail"),
     path("policy/v<int:number>/", views.policy_version, name="policy-version"),
     path("deliveries/<int:delivery_id>/redeliver/", views.delivery_redeliver, name="delivery-redeliver"),
+    path("whatif/", views.whatif, name="whatif"),
+    path("whatif/<int:run_id>/", views.whatif_run, name="whatif-run"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -32,6 +33,7 @@ from reviews.models import (
     Repository,
     ReviewComment,
     Revision,
+    Service,
 )
 from reviews.risk_history import history_facts, latest_weights
 from reviews.services.base import audit_record, repository_mirror
@@ -325,14 +327,17 @@ def _policy_of(version: PolicyVersion) -> policy.Policy:
     return _POLICY_CACHE[version.pk]
 
 
+def ai_flags(change: Change, knobs: policy.Settings) -> tuple[bool, bool]:
+    """(AI-assisted, detected but not declared): detection combined with the author's declaration."""
+    confidence = change.ai_confidence if change.ai_evidence else 0.0
+    detected = policy.is_ai_assisted(declared=None, confidence=confidence, settings=knobs)
+    assisted = policy.is_ai_assisted(declared=change.ai_declared, confidence=confidence, settings=knobs)
+    return assisted, detected and change.ai_declared is not True
+
+
 def _apply_ai(change: Change, rules: policy.Policy) -> None:
     """Combine detection with the author's declaration; flag what was detected but not declared."""
-    confidence = change.ai_confidence if change.ai_evidence else 0.0
-    detected = policy.is_ai_assisted(declared=None, confidence=confidence, settings=rules.settings)
-    change.ai_assisted = policy.is_ai_assisted(
-        declared=change.ai_declared, confidence=confidence, settings=rules.settings
-    )
-    change.ai_undeclared = detected and change.ai_declared is not True
+    change.ai_assisted, change.ai_undeclared = ai_flags(change, rules.settings)
 
 
 def _is_bot(change: Change) -> bool:
@@ -340,31 +345,48 @@ def _is_bot(change: Change) -> bool:
     return "[bot]" in email or bool(NON_AI_BOTS.search(email)) or bool(NON_AI_BOTS.search(change.author_name))
 
 
+def policy_facts(
+    change: Change, paths: tuple[str, ...], *, risk: float, ai_assisted: bool, services: Iterable[Service]
+) -> policy.ChangeFacts:
+    """What the policy reads of a change; `services` are its repository's (the ones its paths fall in count)."""
+    return policy.ChangeFacts(
+        author_level=change.author.level if change.author else None,
+        author_is_bot=_is_bot(change),
+        ai_assisted=ai_assisted,
+        paths=paths,
+        lines_changed=change.lines_changed,
+        risk=risk,
+        repository=change.repository.name,
+        services=tuple(s.name for s in services if any(p.startswith(tuple(s.path_prefixes or ())) for p in paths)),
+        sensitive_globs=tuple(change.repository.sensitive_paths or ()),
+    )
+
+
+def policy_decide_recorded(
+    change: Change, files: list[ChangeFile], rules: policy.Policy, *, services: Iterable[Service]
+) -> policy.Decision:
+    """What `rules` would decide for a change as recorded (its stored risk score): for what-ifs, writes nothing."""
+    assisted, _ = ai_flags(change, rules.settings)
+    facts = policy_facts(change, _policy_paths(files), risk=change.risk_score, ai_assisted=assisted, services=services)
+    return policy.decide(facts, rules)
+
+
+def policy_of(version: PolicyVersion) -> policy.Policy:
+    """The parsed policy of a stored version (parsed once per process)."""
+    return _policy_of(version)
+
+
 def _apply_policy(change: Change, files: list[ChangeFile], version: PolicyVersion) -> None:
     """Evaluate the change against a policy version: risk, decision, what is missing, review state."""
     rules = _policy_of(version)
     _apply_ai(change, rules)
     paths = _policy_paths(files)
-    globs = tuple(change.repository.sensitive_paths or ())
-    sensitive = policy.sensitive_matches(paths, globs)
+    sensitive = policy.sensitive_matches(paths, tuple(change.repository.sensitive_paths or ()))
     facts_for_risk = history_facts(change, sensitive_count=len(sensitive))
     scored = risk.score_risk(facts_for_risk, latest_weights())
-    services = tuple(
-        s.name
-        for s in change.repository.services.all()
-        if any(p.startswith(tuple(s.path_prefixes or ())) for p in paths)
-    )
     decision = policy.decide(
-        policy.ChangeFacts(
-            author_level=change.author.level if change.author else None,
-            author_is_bot=_is_bot(change),
-            ai_assisted=change.ai_assisted,
-            paths=paths,
-            lines_changed=change.lines_changed,
-            risk=scored.score,
-            repository=change.repository.name,
-            services=services,
-            sensitive_globs=globs,
+        policy_facts(
+            change, paths, risk=scored.score, ai_assisted=change.ai_assisted, services=change.repository.services.all()
         ),
         rules,
     )
@@ -485,33 +507,69 @@ def _is_attested(change: Change) -> bool:
 def _owner_ids(change: Change) -> set[int]:
     """Engineers who own the paths that need an owner: CODEOWNERS where known, else the teams of the services."""
     paths = list(change.owner_paths or ()) or list(change.files.values_list("path", flat=True))
-    if change.path_owners:
-        tokens = {t for p in paths for t in change.path_owners.get(p, ())}
-        if tokens:
-            return _resolve_owner_tokens(tokens)
-    team_ids = set()
-    for service in change.repository.services.all():
-        if service.team_id and any(p.startswith(tuple(service.path_prefixes or ())) for p in paths):
-            team_ids.add(service.team_id)
-    return set(Engineer.objects.filter(team_id__in=team_ids).values_list("pk", flat=True))
+    return owners_of(paths, path_owners=change.path_owners or {}, services=change.repository.services.all())
 
 
-def _resolve_owner_tokens(tokens: set[str]) -> set[int]:
-    engineers = list(Engineer.objects.values_list("pk", "github_login", "gitlab_username", "email", "team__slug"))
+@dataclass(frozen=True)
+class OwnerIndex:
+    """Every engineer by git host login, e-mail and team: what CODEOWNERS entries and owning teams resolve to."""
+
+    by_login: dict[str, int]
+    by_email: dict[str, int]
+    members: dict[str, list[int]]  # team slug -> engineer ids
+    team_members: dict[int, set[int]]  # team id -> engineer ids
+
+
+def owner_index() -> OwnerIndex:
+    """Read every engineer once, for resolving the owners of many changes. One query."""
     by_login: dict[str, int] = {}
     by_email: dict[str, int] = {}
     members: dict[str, list[int]] = {}
-    for pk, github, gitlab, email, team_slug in engineers:
+    team_members: dict[int, set[int]] = {}
+    for pk, github, gitlab, email, team_slug, team_id in Engineer.objects.values_list(
+        "pk", "github_login", "gitlab_username", "email", "team__slug", "team_id"
+    ):
         for login in (github, gitlab):
             if login:
                 by_login[login.lower()] = pk
         by_email[email.lower()] = pk
         if team_slug:
             members.setdefault(team_slug.lower(), []).append(pk)
-    owners: set[int] = set()
-    for token in tokens:
-        owners |= resolve_owner(token, engineers_by_login=by_login, engineers_by_email=by_email, team_members=members)
-    return owners
+        if team_id is not None:
+            team_members.setdefault(team_id, set()).add(pk)
+    return OwnerIndex(by_login=by_login, by_email=by_email, members=members, team_members=team_members)
+
+
+def owners_of(
+    paths: Iterable[str],
+    *,
+    path_owners: dict[str, list[str]],
+    services: Iterable[Service],
+    index: OwnerIndex | None = None,
+) -> set[int]:
+    """Engineers who own `paths`: their CODEOWNERS entries where the change has them, else the teams of the
+    services the paths fall in. With no index, the engineers are read as needed."""
+    paths = list(paths)
+    if path_owners:
+        tokens = {t for p in paths for t in path_owners.get(p, ())}
+        if tokens:
+            index = index or owner_index()
+            owners: set[int] = set()
+            for token in tokens:
+                owners |= resolve_owner(
+                    token,
+                    engineers_by_login=index.by_login,
+                    engineers_by_email=index.by_email,
+                    team_members=index.members,
+                )
+            return owners
+    team_ids = set()
+    for service in services:
+        if service.team_id and any(p.startswith(tuple(service.path_prefixes or ())) for p in paths):
+            team_ids.add(service.team_id)
+    if index is None:
+        return set(Engineer.objects.filter(team_id__in=team_ids).values_list("pk", flat=True))
+    return {pk for team_id in team_ids for pk in index.team_members.get(team_id, ())}
 
 
 def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> Assignment | None:

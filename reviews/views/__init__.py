@@ -13,6 +13,7 @@ from reviews.views.diff import change_interdiff, file_context, file_detail, file
 from reviews.views.operations import delivery_list, delivery_redeliver, policy_detail, policy_version
 from reviews.views.profile import profile, profile_token
 from reviews.views.queue import assignment_hand_back, change_claim, engineer_away, my_changes, queue, team_queue
+from reviews.views.whatif import whatif, whatif_run
 
 __all__ = [
     "change_interdiff",
@@ -42,4 +43,6 @@ __all__ = [
     "profile_token",
     "policy_version",
     "queue",
+    "whatif",
+    "whatif_run",
 ]

@@ -299,3 +299,73 @@ def test_any_history_under_any_strategy(changes, strategy, seed):
     assert sum(m for _, m in metrics.minutes_by_senior) == pytest.approx(metrics.senior_hours * 60)
     assert metrics.senior_hours * 60 == pytest.approx(sum(c.minutes for c in changes))
     assert metrics.p90_queue_hours >= 0.0
+
+
+# --- what the policy asks of each change: no sign-off, several, or an owner's (the what-if) ---------------------
+
+
+def test_a_change_that_needs_no_sign_off_is_authored_only():
+    changes = [
+        ReplayChange(hours(0), "j", (F("src/pay.py", 5),), 60, sign_offs=0),
+        ReplayChange(hours(1), "j", (F("src/cart.py", 5),), 30),
+    ]
+
+    metrics = simulate(changes, SENIORS, strategy="round_robin", history=HISTORY)
+
+    # Round robin starts with a for the second change: the first took nobody's turn.
+    assert metrics.picks == (None, "a")
+    assert metrics.changes == 1
+    assert metrics.senior_hours == pytest.approx(0.5)
+    assert [(r.reviewer, r.minutes) for r in metrics.reviews] == [("a", 30)]
+
+
+def test_two_sign_offs_go_to_two_seniors_and_cost_twice_the_minutes():
+    changes = [ReplayChange(hours(0), "j", (F("src/pay.py", 5),), 60, sign_offs=2, ref=7)]
+
+    metrics = simulate(changes, SENIORS, strategy="balanced", history=HISTORY)
+
+    reviewers = [r.reviewer for r in metrics.reviews]
+    assert len(reviewers) == 2 and len(set(reviewers)) == 2
+    assert {r.ref for r in metrics.reviews} == {7}
+    assert metrics.changes == 1
+    assert metrics.senior_hours == pytest.approx(2.0)
+    assert sum(m for _, m in metrics.minutes_by_senior) == 120
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_more_sign_offs_than_seniors_give_every_senior_but_the_author_one(strategy):
+    changes = [ReplayChange(hours(0), "a", (F("src/pay.py", 5),), 60, sign_offs=5)]
+
+    metrics = simulate(changes, SENIORS, strategy=strategy, history=HISTORY)
+
+    assert sorted(r.reviewer for r in metrics.reviews) == ["b", "c"]
+    assert metrics.senior_hours == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_an_owner_is_picked_where_the_policy_wants_one(strategy):
+    # c knows nothing and is not the expert, the lightest, or first in turn; only the owner rule can pick c.
+    changes = [ReplayChange(hours(0), "j", (F("src/pay.py", 5),), 60, eligible=frozenset({"c", "outsider"}))]
+
+    metrics = simulate(changes, SENIORS, strategy=strategy, history=HISTORY)
+
+    assert metrics.picks == ("c",)
+
+
+def test_with_no_owner_among_the_seniors_any_senior_may_sign_off():
+    changes = [ReplayChange(hours(0), "j", (F("src/pay.py", 5),), 60, eligible=frozenset({"outsider"}))]
+
+    metrics = simulate(changes, SENIORS, strategy="round_robin", history=HISTORY)
+
+    assert metrics.picks == ("a",)
+
+
+def test_expertise_counts_a_change_when_any_of_its_reviewers_knew_a_file():
+    # Round robin: a is the author, so b then c; b never touched pay.py, c changed it the day before.
+    history = [*HISTORY, ReplayChange(days(-1), "c", (F("src/pay.py", 3),))]
+    changes = [ReplayChange(hours(0), "a", (F("src/pay.py", 5),), 60, sign_offs=2)]
+
+    metrics = simulate(changes, SENIORS, strategy="round_robin", history=history)
+
+    assert [r.reviewer for r in metrics.reviews] == ["b", "c"]
+    assert metrics.expertise == 1.0
