@@ -7,6 +7,7 @@ no file:// URLs, no data: URLs.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
 import posixpath
@@ -17,6 +18,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_datetime
 from weasyprint import HTML
@@ -32,6 +34,8 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 logging.getLogger("weasyprint").addFilter(lambda record: not record.getMessage().startswith("Anchor defined twice"))
 # The PDF's documents are given this base URL, so that `{% static %}` links resolve under it.
 BASE_URL = "https://countersign.invalid/"
+PDF_CACHE_SECONDS = 7 * 24 * 3600
+log = logging.getLogger(__name__)
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -105,9 +109,24 @@ def report_html(report: WeeklyReport, *, for_email: bool = False) -> str:
 
 
 def report_pdf(report: WeeklyReport) -> bytes:
-    """The report as a PDF, with the same SVG charts as the page."""
+    """The report as a PDF, with the same SVG charts as the page; kept in the cache by the HTML it is drawn from."""
     html = report_html(report)
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    # Drawing takes seconds and the same HTML always gives the same PDF: a final report is drawn once
+    # (when it is e-mailed, or on the first download), a draft again only after it changed.
+    key = "report-pdf:" + hashlib.sha256(html.encode()).hexdigest()
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - no cache: draw it
+        log.warning("report PDF cache unavailable", exc_info=True)
+        cached = None
+    if isinstance(cached, bytes):
+        return cached
+    pdf = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    try:
+        cache.set(key, pdf, timeout=PDF_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001 - the PDF is drawn and returned either way
+        log.warning("could not keep the report PDF in the cache", exc_info=True)
+    return pdf
 
 
 def report_md(report: WeeklyReport) -> str:

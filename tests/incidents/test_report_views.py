@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 
 import pypdf
 import pytest
@@ -284,6 +285,29 @@ def test_pdf_export_renders_the_incident_titles_and_charts(client, week, users):
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
     assert "Checkout charges the wrong tax" in text and "Search is slow" in text
     assert "Rewrite tax rounding" in text and "Incidents by severity" in text
+
+
+def test_a_pdf_is_drawn_once_per_content_and_again_after_an_edit(client, week, users, monkeypatch):
+    from incidents import report_export
+
+    report = draft(client, users["reviewer"])
+    drawn = []
+    real = report_export.HTML
+
+    def counting(*args, **kwargs):
+        drawn.append(kwargs.get("string", "")[:20])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report_export, "HTML", counting)
+    report.summary = f"First cut {uuid.uuid4()}"  # content no earlier test drew
+    report.save(update_fields=["summary"])
+    first = report_export.report_pdf(report)
+    again = report_export.report_pdf(report)
+    assert first == again and len(drawn) == 1
+
+    report.summary += " and a second thought"
+    report.save(update_fields=["summary"])
+    assert report_export.report_pdf(report) != first and len(drawn) == 2
 
 
 def test_markdown_and_print_exports(client, week, users):
