@@ -12,11 +12,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from demo.history import PEOPLE, REPOSITORIES, TEAMS, RepoPlan, fast_import_commit, plan_repository
+from demo.history import RepoPlan, fast_import_commit, plan_repository
+from demo.organisation import PEOPLE, REPOSITORIES, TEAMS, WEEKS, deploy_time
 from incidents import services as incident_services
 from incidents.models import Incident, IncidentChangeLink
 from reviews import services
@@ -25,7 +27,6 @@ from reviews.models import Change, Engineer, Repository, Review, RiskModel, Serv
 from reviews.services.riskmodels import risk_model_fit
 
 SEED = 20261125
-WEEKS = 8
 DEMO_LOGINS = {
     "senior": "maya",
     "author": "leo",
@@ -44,13 +45,15 @@ def _anchor() -> datetime:
 def seed_people(password: str) -> dict[str, Engineer]:
     """Teams, engineers and the admin; passwords reset to the demo password."""
     users = get_user_model()
+    # One hash for everyone: the demo password is shared and published anyway, and hashing it 31 times is slow.
+    hashed = make_password(password)
     teams = {name: Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0] for name in TEAMS}
     engineers = {}
     for person in PEOPLE:
         user, _ = users.objects.get_or_create(
             username=person.username, defaults={"first_name": person.name.split()[0], "email": person.email}
         )
-        user.set_password(password)
+        user.password = hashed
         user.save(update_fields=["password"])
         engineer, _ = Engineer.objects.update_or_create(
             user=user,
@@ -67,22 +70,24 @@ def seed_people(password: str) -> dict[str, Engineer]:
         engineers[person.username] = engineer
     admin, _ = users.objects.get_or_create(username="admin", defaults={"email": "admin@countersign.example"})
     admin.is_staff = admin.is_superuser = True
-    admin.set_password(password)
+    admin.password = hashed
     admin.save()
     return engineers
 
 
 def write_history(mirror: Mirror, plan: RepoPlan) -> None:
-    """Write a planned history with git fast-import, in segments so that reverts can name real SHAs."""
-    revert_targets = {c.revert_of for c in plan.commits if c.revert_of is not None}
+    """Write a planned history with git fast-import, in segments so that reverts and fixes can name real SHAs."""
+    targets = {c.revert_of for c in plan.commits if c.revert_of is not None}
+    targets |= {c.fix_of for c in plan.commits if c.fix_of is not None}
     shas: dict[int, str] = {}
     stream: list[bytes] = []
     parent: str | None = None
     for index, spec in enumerate(plan.commits):
         message = re.sub(r"\{sha:(\d+)\}", lambda m: shas[int(m[1])], spec.message)
+        message = re.sub(r"\{short:(\d+)\}", lambda m: shas[int(m[1])][:12], message)
         stream.append(fast_import_commit(replace(spec, message=message), "refs/heads/main", parent, index + 1))
         parent = f":{index + 1}"
-        if index in revert_targets:
+        if index in targets:
             mirror.fast_import(b"".join(stream) + b"done\n")
             stream = []
             parent = shas[index] = mirror.resolve("main")
@@ -166,11 +171,9 @@ def seed_deployments(repository: Repository) -> int:
     changes = Change.objects.filter(repository=repository, state=Change.State.MERGED).prefetch_related("files")
     for change in changes.order_by("merged_at"):
         paths = [f.path for f in change.files.all()]
-        window = change.merged_at.replace(minute=0, second=0, microsecond=0)
-        window = window - timedelta(hours=window.hour % 4) + timedelta(hours=4, minutes=20)
         for service in service_list:
             if any(p.startswith(tuple(service.path_prefixes)) for p in paths):
-                batches[(service.pk, window)].append(change)
+                batches[(service.pk, deploy_time(change.merged_at))].append(change)
     by_id = {s.pk: s for s in service_list}
     for (service_id, deployed_at), batch in sorted(batches.items(), key=lambda kv: kv[0][1]):
         head = max(batch, key=lambda c: c.merged_at)
