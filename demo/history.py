@@ -62,7 +62,9 @@ SYMPTOMS = (
 )
 
 DEFECT_RATE = 0.07  # chance that a typical change (about 40 lines, in the author's area) breaks something
-FIX_FORWARD_SHARE = 0.25  # defects fixed by a later commit instead of a revert
+FIX_FORWARD_SHARE = 0.3  # defects fixed by a later commit instead of a revert
+FOLLOW_UP_SHARE = 0.35  # changes followed by another from the same author in the same code soon after
+QUIET_SERVICE_DAYS = timedelta(days=4)  # a defect whose services see no other change this long is fixed forward
 QUIET_DAYS_AT_END = 10  # no new defect this close to the end, so that every defect is repaired within the history
 
 
@@ -75,6 +77,7 @@ class CommitSpec:
     message: str
     files: dict[str, str | None]
     branch: str = "main"
+    opened: datetime | None = None  # when the author wrote it (the pull request opened); `at` is when it merged
     revert_of: int | None = None  # index of the commit this one reverts
     fix_of: int | None = None  # index of the commit this one fixes forward
     is_bad: bool = False
@@ -102,6 +105,7 @@ class _Event:
     kind: str = "change"  # change, import, revert or fix
     target: int | None = None  # the bad change a revert or fix repairs
     bad: bool = False
+    adds_only: frozenset[str] = frozenset()  # paths this change only adds lines to
 
 
 @dataclass
@@ -136,11 +140,11 @@ def _line(rng: random.Random, path: str) -> str:
     return f"    {a}_{b} = compute_{a}(context, {n})"
 
 
-def _edit(rng: random.Random, lines: list[str], path: str, size: int) -> list[str]:
+def _edit(rng: random.Random, lines: list[str], path: str, size: int, adds_only: bool = False) -> list[str]:
     lines = list(lines)
     remaining = size
     while remaining > 0:
-        op = rng.random()
+        op = 0.0 if adds_only else rng.random()
         chunk = max(1, min(remaining, rng.randint(1, 25)))
         pos = rng.randint(0, len(lines))
         if op < 0.55 or len(lines) < 10:
@@ -155,8 +159,8 @@ def _edit(rng: random.Random, lines: list[str], path: str, size: int) -> list[st
 
 
 def _size(rng: random.Random, bad: bool = False) -> int:
-    """Changed lines: about 30 for most changes, about 65 for those that break something."""
-    return max(2, min(900, int(rng.lognormvariate(4.2 if bad else 3.4, 0.85 if bad else 0.9))))
+    """Changed lines: about 30 for most changes, about 90 for those that break something."""
+    return max(2, min(900, int(rng.lognormvariate(4.5 if bad else 3.4, 0.8 if bad else 0.9))))
 
 
 def _trailers(rng: random.Random, ai: bool) -> str:
@@ -235,14 +239,17 @@ def _plan_events(name: str, rng: random.Random, start: datetime, end: datetime) 
         {a for a in spec["files"] for pattern in spec["sensitive"] if pattern.split("/**")[0].startswith(a)}
     )
     open_defects: list[_Defect] = []
+    follow_ups: list[tuple[Person, str]] = []
     repairs: list[tuple[datetime, int, _Event]] = []
-    locked: set[str] = set()  # files of a bad change, not touched again until it is repaired
+    # Files of a bad change not yet repaired: others may still change them, but only by adding lines, so that the
+    # revert or fix finds the bad lines as the bad change left them (and blame names it).
+    guarded: set[str] = set()
 
     def emit_due(until: datetime) -> None:
         while repairs and repairs[0][0] <= until:
             _, _, repair = heapq.heappop(repairs)
             events.append(repair)
-            locked.difference_update(events[repair.target].paths)
+            guarded.difference_update(events[repair.target].paths)
 
     for at in _commit_times(rng, start + timedelta(hours=2), end, spec["commits"]):
         emit_due(at)
@@ -251,21 +258,29 @@ def _plan_events(name: str, rng: random.Random, start: datetime, end: datetime) 
         week = min(WEEKS - 1, (at - start).days // 7)
         present = [p for p in people if p.is_active_in(week) and week not in holidays[p.username]]
         person = rng.choices(present, weights=[p.activity for p in present])[0]
+        follow_area = None
+        if follow_ups and rng.random() < 0.85:
+            # Work comes in small projects: a follow-up to a recent change, same author, same code.
+            previous, follow_area = follow_ups.pop(0)
+            if previous in present:
+                person = previous
+            else:
+                follow_area = None
         ai = rng.random() < _ai_rate(person, (at - start) / (end - start))
         # Whether it breaks something is drawn first; a breaking change is then drawn riskier than most (bigger,
         # spread wider, outside the author's areas, in sensitive code, without tests), with much overlap.
-        chance = DEFECT_RATE * (1.6 if ai else 1.0) * (1.4 if person.level <= 4 else 1.0)
+        chance = DEFECT_RATE * (2.0 if ai else 1.0) * (1.4 if person.level <= 4 else 1.0)
         bad = at < quiet_from and len(open_defects) < 3 and rng.random() < chance
         roll = rng.random()
         area = person.areas[0] if roll < 0.65 or len(person.areas) == 1 else person.areas[1]
         if roll > (0.75 if bad else 0.92):
             area = rng.choice(list(spec["files"]))
+        elif follow_area:
+            area = follow_area
         if bad and rng.random() < 0.3:
             area = rng.choice(sensitive_areas)
         candidates = [
-            f"{area}/{f}"
-            for f in spec["files"][area]
-            if owned.get(f"{area}/{f}", person.username) == person.username and f"{area}/{f}" not in locked
+            f"{area}/{f}" for f in spec["files"][area] if owned.get(f"{area}/{f}", person.username) == person.username
         ]
         if not candidates:
             continue
@@ -273,6 +288,9 @@ def _plan_events(name: str, rng: random.Random, start: datetime, end: datetime) 
         tests = [c for c in candidates if _is_test(c)]
         spread = (1, 2, 2, 3, 3) if bad else (1, 1, 1, 2, 2, 3)
         touched = rng.sample(sources, k=min(len(sources), rng.choice(spread)))
+        mine = [c for c in sources if owned.get(c) == person.username and c not in touched]
+        if mine and rng.random() < 0.35:
+            touched[0] = rng.choice(mine)  # people who hold a file alone mostly work on it
         if tests and rng.random() < (0.35 if bad else 0.6):
             touched.append(rng.choice(tests))
         size = _size(rng, bad)
@@ -284,12 +302,15 @@ def _plan_events(name: str, rng: random.Random, start: datetime, end: datetime) 
         # One open defect per service at a time, so that each revert answers one question.
         bad = bad and not any(d.services & services for d in open_defects)
         if bad:
-            locked.update(touched)
-            needed = rng.choice((1, 1, 2, 2, 2, 3, 3, 4, 5))
-            patience = timedelta(days=rng.uniform(1.0, 3.0))
+            guarded.update(touched)
+            needed = rng.choice((1, 1, 1, 2, 2, 2, 3, 3, 4, 5))
+            patience = timedelta(days=rng.uniform(1.0, 2.5))
             fix_forward = rng.random() < FIX_FORWARD_SHARE
             open_defects.append(_Defect(len(events), at, services, needed, patience, fix_forward))
-        events.append(_Event(at, person, area, touched, size, ai, bad=bad))
+        careful = frozenset(p for p in touched if p in guarded and not bad)
+        events.append(_Event(at, person, area, touched, size, ai, bad=bad, adds_only=careful))
+        if rng.random() < FOLLOW_UP_SHARE:
+            follow_ups.append((person, area))
     _notice(rng, people, events, open_defects, repairs, end - timedelta(hours=8), start)
     emit_due(end - timedelta(hours=1))
     return events
@@ -306,9 +327,15 @@ def _notice(
 ) -> None:
     """Defects noticed by now: enough other changes shipped after them, or one did and the patience ran out."""
     for defect in list(open_defects):
+        waited = now - defect.at
         if defect.shipped is None or defect.shipped > now:
+            if defect.shipped is None and waited > QUIET_SERVICE_DAYS:
+                # Nothing else shipped to its services: its author finds it and fixes it forward.
+                defect.fix_forward = True
+                open_defects.remove(defect)
+                heapq.heappush(repairs, _repair(rng, people, events, defect, events[-1].at, start))
             continue
-        if defect.seen >= defect.needed or now - defect.at > defect.patience:
+        if defect.seen >= defect.needed or waited > defect.patience:
             open_defects.remove(defect)
             heapq.heappush(repairs, _repair(rng, people, events, defect, max(defect.shipped, events[-1].at), start))
 
@@ -334,13 +361,35 @@ def _repair(
     return at, defect.index, event
 
 
+def _reverted(current: list[str], before: list[str], after: list[str]) -> list[str]:
+    """What `git revert` leaves: the lines the bad change added taken out, those it deleted put back where its
+    edit began; lines others added since stay (they only added lines to these files meanwhile)."""
+    extra = Counter(after) - Counter(before)
+    kept = []
+    for line in current:
+        if extra[line] > 0:
+            extra[line] -= 1
+            continue
+        kept.append(line)
+    missing = Counter(before) - Counter(after)
+    restored = []
+    for line in before:
+        if missing[line] > 0:
+            missing[line] -= 1
+            restored.append(line)
+    same = (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b)
+    start = next(same, min(len(before), len(after)))
+    kept[start:start] = restored
+    return kept
+
+
 def _fix_message(rng: random.Random, bad: CommitSpec, index: int) -> str:
     title = bad.message.splitlines()[0]
     symptom = rng.choice(SYMPTOMS)
     area = title.rsplit(" in ", 1)[-1]
     return (
         f"Fix {symptom} in {area}\n\nThe change below rewrote these lines without the checks they had; "
-        f"this puts the checks back and covers the case.\n\nFixes: {{short:{index}}} (\"{title}\")"
+        f'this puts the checks back and covers the case.\n\nFixes: {{short:{index}}} ("{title}")'
     )
 
 
@@ -356,6 +405,7 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
     events = _plan_events(name, rng, start, end)
     plan = RepoPlan(name=name)
     before: dict[int, dict[str, list[str]]] = {}
+    after: dict[int, dict[str, list[str]]] = {}
     added: dict[int, dict[str, Counter[str]]] = {}
 
     for index, event in enumerate(events):
@@ -368,9 +418,9 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
             continue
         if event.kind == "revert":
             target = event.target
-            for path, old in before[target].items():
-                content[path] = old
-                files[path] = "\n".join(old) + "\n"
+            for path in before[target]:
+                content[path] = _reverted(content[path], before[target][path], after[target][path])
+                files[path] = "\n".join(content[path]) + "\n"
             title = plan.commits[target].message.splitlines()[0]
             message = f'Revert "{title}"\n\nThis reverts commit {{sha:{target}}}.'
             plan.commits.append(CommitSpec(event.author, event.at, message, files, revert_of=target))
@@ -393,15 +443,33 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
         if event.bad:
             before[index] = {p: list(content[p]) for p in event.paths}
         for path in event.paths:
-            content[path] = _edit(rng, content[path], path, max(1, event.size // len(event.paths)))
+            size = max(1, event.size // len(event.paths))
+            content[path] = _edit(rng, content[path], path, size, adds_only=path in event.adds_only)
             files[path] = "\n".join(content[path]) + "\n"
         if event.bad:
+            after[index] = {p: list(content[p]) for p in event.paths}
             added[index] = {p: Counter(content[p]) - Counter(before[index][p]) for p in event.paths}
         message = _message(rng, event.area, event.ai)
         plan.commits.append(CommitSpec(event.author, event.at, message, files, is_bad=event.bad))
 
+    _open_times(plan, random.Random(f"{seed}-{name}-opened"))
     _plan_branches(plan, name, rng, people, content, end)
     return plan
+
+
+def _open_times(plan: RepoPlan, rng: random.Random) -> None:
+    """How long each change was open before it merged: hours for most, a day or more for a few, minutes for a
+    revert (its own random stream, so that the history itself does not move when this does)."""
+    for spec in plan.commits:
+        if spec.revert_of is not None:
+            lead = timedelta(minutes=rng.uniform(8, 40))
+        elif spec.fix_of is not None:
+            lead = timedelta(minutes=rng.uniform(40, 240))
+        elif spec.message.startswith("Import "):
+            lead = timedelta(0)
+        else:
+            lead = timedelta(hours=min(96.0, rng.lognormvariate(1.6, 1.0)))
+        spec.opened = spec.at - lead
 
 
 def _plan_branches(
@@ -447,9 +515,10 @@ def _data(text: str) -> bytes:
 
 def fast_import_commit(spec: CommitSpec, ref: str, parent: str | None, mark: int) -> bytes:
     """One commit in git fast-import syntax (the message must already have its SHAs filled in)."""
-    stamp = f"{int(spec.at.timestamp())} +0000"
-    ident = f"{spec.author.name} <{spec.author.email}> {stamp}"
-    out = [f"commit {ref}\nmark :{mark}\nauthor {ident}\ncommitter {ident}\n".encode(), _data(spec.message)]
+    person = f"{spec.author.name} <{spec.author.email}>"
+    authored = f"{person} {int((spec.opened or spec.at).timestamp())} +0000"
+    committed = f"{person} {int(spec.at.timestamp())} +0000"
+    out = [f"commit {ref}\nmark :{mark}\nauthor {authored}\ncommitter {committed}\n".encode(), _data(spec.message)]
     if parent:
         out.append(f"from {parent}\n".encode())
     for path, text in sorted(spec.files.items()):

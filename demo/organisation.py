@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+SEED = 20261125
 WEEKS = 24  # length of the generated history: longer than the 90-day activity window of the metrics
 
 
@@ -24,6 +25,7 @@ class Person:
     incident_reviewer: bool = False
     joined: int = 0
     left: int | None = None
+    away_days: int = 0  # away from today for this many days (holiday, leave)
 
     @property
     def email(self) -> str:
@@ -40,13 +42,13 @@ PEOPLE: tuple[Person, ...] = (
     # Payments: shop repository, payments and checkout.
     Person("maya", "Maya Okafor", 6, "Payments", "shop", ("services/payments", "lib/auth"), 1.2, capacity=600),
     Person("tomas", "Tomás Silva", 7, "Payments", "shop", ("services/payments", "migrations"), 1.6),
-    Person("priya", "Priya Raman", 6, "Payments", "shop", ("services/checkout", "services/payments"), 1.0),
+    Person("priya", "Priya Raman", 6, "Payments", "shop", ("services/checkout", "services/payments"), 1.0, away_days=6),
     Person("leo", "Leo Park", 4, "Payments", "shop", ("services/checkout", "services/payments"), 1.4),
     Person("hana", "Hana Kim", 3, "Payments", "shop", ("services/checkout",), 0.8, joined=5),
     Person("omar", "Omar Haddad", 5, "Payments", "shop", ("services/payments", "services/checkout"), 1.3),
     Person("julia", "Julia Weber", 5, "Payments", "shop", ("lib/auth", "services/checkout"), 0.9),
-    Person("sven", "Sven Larsen", 4, "Payments", "shop", ("services/checkout",), 0.9, left=9),
-    Person("aiko", "Aiko Tanaka", 4, "Payments", "shop", ("services/payments",), 0.9, left=7),
+    Person("sven", "Sven Larsen", 4, "Payments", "shop", ("services/checkout",), 1.1, left=9),
+    Person("aiko", "Aiko Tanaka", 4, "Payments", "shop", ("services/payments",), 1.2, left=7),
     Person("rosa", "Rosa Alvarez", 7, "Payments", "shop", ("services/checkout",), 0.2, manager=True),
     # Storefront: shop repository, web and catalog.
     Person(
@@ -57,9 +59,10 @@ PEOPLE: tuple[Person, ...] = (
         "shop",
         ("web/storefront", "services/catalog"),
         0.9,
+        capacity=90,  # incident work leaves little time for reviews
         incident_reviewer=True,
     ),
-    Person("daniel", "Daniel Cohen", 8, "Storefront", "shop", ("services/catalog", "services/search"), 0.8, left=10),
+    Person("daniel", "Daniel Cohen", 8, "Storefront", "shop", ("services/catalog", "services/search"), 1.0, left=10),
     Person("chloe", "Chloe Martin", 6, "Storefront", "shop", ("web/storefront",), 1.3),
     Person("ravi", "Ravi Patel", 5, "Storefront", "shop", ("services/search", "services/catalog"), 1.2),
     Person("emma", "Emma Johansson", 5, "Storefront", "shop", ("web/storefront",), 1.1),
@@ -67,7 +70,7 @@ PEOPLE: tuple[Person, ...] = (
     Person("fatima", "Fatima Zahra", 3, "Storefront", "shop", ("services/catalog",), 0.9, joined=8),
     Person("noah", "Noah Brown", 4, "Storefront", "shop", ("services/search",), 0.8, joined=6),
     Person("mei", "Mei Chen", 5, "Storefront", "shop", ("services/catalog", "web/storefront"), 1.0),
-    Person("victor", "Victor Nowak", 6, "Storefront", "shop", ("services/search",), 0.8),
+    Person("victor", "Victor Nowak", 6, "Storefront", "shop", ("services/search",), 0.8, away_days=10),
     # Platform: platform repository.
     Person("ada", "Ada Nwosu", 8, "Platform", "platform", ("lib/concurrency", "services/gateway"), 0.8),
     Person("karl", "Karl Schmidt", 7, "Platform", "platform", ("terraform", "deploy"), 1.4),
@@ -77,8 +80,8 @@ PEOPLE: tuple[Person, ...] = (
     Person("elena", "Elena Popescu", 5, "Platform", "platform", ("lib/observability", "deploy"), 1.0),
     Person("jonas", "Jonas Berg", 4, "Platform", "platform", ("deploy", "terraform"), 1.1),
     Person("nadia", "Nadia Ivanova", 3, "Platform", "platform", ("services/gateway",), 0.8, joined=6),
-    Person("ben", "Ben Carter", 4, "Platform", "platform", ("lib/observability",), 0.9, left=8),
-    Person("zoe", "Zoe Adams", 5, "Platform", "platform", ("lib/concurrency", "services/gateway"), 0.7, left=11),
+    Person("ben", "Ben Carter", 4, "Platform", "platform", ("lib/observability",), 1.1, left=8),
+    Person("zoe", "Zoe Adams", 5, "Platform", "platform", ("lib/concurrency", "services/gateway"), 1.0, left=11),
 )
 
 REPOSITORIES: dict[str, dict] = {
@@ -90,6 +93,7 @@ REPOSITORIES: dict[str, dict] = {
                 "ledger.py",
                 "api.py",
                 "fx_rates.py",
+                "payouts.py",
                 "tests/test_charge.py",
                 "tests/test_refunds.py",
             ),
@@ -98,10 +102,11 @@ REPOSITORIES: dict[str, dict] = {
                 "pricing.py",
                 "api.py",
                 "promotions.py",
+                "gift_cards.py",
                 "tests/test_cart.py",
                 "tests/test_pricing.py",
             ),
-            "services/catalog": ("products.py", "inventory.py", "api.py", "tests/test_products.py"),
+            "services/catalog": ("products.py", "inventory.py", "api.py", "feeds.py", "tests/test_products.py"),
             "services/search": ("index.py", "ranking.py", "query.py", "synonyms.py", "tests/test_ranking.py"),
             "web/storefront": (
                 "app.ts",
@@ -118,6 +123,9 @@ REPOSITORIES: dict[str, dict] = {
         "owned": {
             "services/payments/fx_rates.py": "tomas",
             "services/payments/ledger.py": "aiko",
+            "services/payments/payouts.py": "aiko",
+            "services/checkout/gift_cards.py": "sven",
+            "services/catalog/feeds.py": "daniel",
             "services/checkout/promotions.py": "sven",
             "services/search/ranking.py": "victor",
             "services/search/synonyms.py": "daniel",
@@ -143,14 +151,16 @@ REPOSITORIES: dict[str, dict] = {
                 "router_test.go",
                 "ratelimit_test.go",
             ),
-            "lib/concurrency": ("pool.go", "semaphore.go", "pool_test.go"),
-            "lib/observability": ("metrics.go", "tracing.go", "logging.go", "metrics_test.go"),
+            "lib/concurrency": ("pool.go", "semaphore.go", "backoff.go", "pool_test.go"),
+            "lib/observability": ("metrics.go", "tracing.go", "sampling.go", "logging.go", "metrics_test.go"),
             "terraform": ("network.tf", "database.tf", "cluster.tf", "variables.tf"),
             "deploy": ("gateway.yaml", "workers.yaml", "pipeline.yaml"),
         },
         "owned": {
             "lib/concurrency/semaphore.go": "ada",
             "lib/observability/tracing.go": "ben",
+            "lib/observability/sampling.go": "ben",
+            "lib/concurrency/backoff.go": "zoe",
             "terraform/database.tf": "karl",
         },
         "sensitive": ["terraform/**", "lib/concurrency/**", "services/gateway/auth.go"],

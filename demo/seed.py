@@ -13,20 +13,20 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.text import slugify
 
 from demo.history import RepoPlan, fast_import_commit, plan_repository
-from demo.organisation import PEOPLE, REPOSITORIES, TEAMS, WEEKS, deploy_time
-from incidents import services as incident_services
-from incidents.models import Incident, IncidentChangeLink
+from demo.organisation import PEOPLE, REPOSITORIES, SEED, TEAMS, WEEKS, Person, deploy_time
+from demo.outages import seed_incidents
+from incidents.suspects import parse_references
 from reviews import services
 from reviews.gitrepo import Mirror
 from reviews.models import Change, Engineer, Repository, Review, RiskModel, Service, Team
+from reviews.rubberstamp import Floor, check_sign_off
 from reviews.services.riskmodels import risk_model_fit
 
-SEED = 20261125
 DEMO_LOGINS = {
     "senior": "maya",
     "author": "leo",
@@ -47,6 +47,7 @@ def seed_people(password: str) -> dict[str, Engineer]:
     users = get_user_model()
     # One hash for everyone: the demo password is shared and published anyway, and hashing it 31 times is slow.
     hashed = make_password(password)
+    today = _anchor().date()
     teams = {name: Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0] for name in TEAMS}
     engineers = {}
     for person in PEOPLE:
@@ -65,6 +66,9 @@ def seed_people(password: str) -> dict[str, Engineer]:
                 "weekly_capacity_minutes": person.capacity,
                 "is_manager": person.manager,
                 "is_incident_reviewer": person.incident_reviewer,
+                # Away: on leave for a few days from today, or gone for good (left partway through the history).
+                "is_away": bool(person.away_days) or person.left is not None,
+                "away_until": today + timedelta(days=person.away_days) if person.away_days else None,
             },
         )
         engineers[person.username] = engineer
@@ -138,27 +142,109 @@ def _seniors(engineers: dict[str, Engineer]) -> list[Engineer]:
     return sorted((e for e in engineers.values() if e.is_senior), key=lambda e: e.pk)
 
 
-def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer], rng: random.Random) -> int:
-    """Sign-offs for merged changes that needed one; some fast enough to be rubber stamps."""
+def _repo_of(engineer: Engineer) -> str:
+    return next(p.repo for p in PEOPLE if p.username == engineer.user.username)
+
+
+def _rng(key: str) -> random.Random:
+    """A random stream of its own for a key, so reruns make the same choices whatever ran before."""
+    return random.Random(f"{SEED}:{key}")
+
+
+def defect_shas(repository: Repository) -> set[str]:
+    """The commits (full or abbreviated SHAs) that later commits of the repository revert or say they fix."""
+    descriptions = Change.objects.filter(repository=repository, state=Change.State.MERGED).values_list(
+        "description", flat=True
+    )
+    return {sha for text in descriptions for _, sha in parse_references(text)}
+
+
+def _is_defect(change: Change, refs: set[str]) -> bool:
+    return any(change.head_sha.startswith(ref) for ref in refs)
+
+
+def _history_week(at: datetime) -> int:
+    return (at - (_anchor() - timedelta(weeks=WEEKS))).days // 7
+
+
+def _reviewer(change: Change, pool: list[Engineer], people: dict[str, Person], rng: random.Random) -> Engineer | None:
+    """A senior still there at the time, likelier one who works on the change's code and sits in its team."""
+    week = _history_week(change.opened_at)
+    area = change.files.all()[0].path.rsplit("/", 1)[0] if change.files.all() else ""
+    weighted = []
+    for senior in pool:
+        person = people.get(senior.user.username)
+        if senior.pk == change.author_id or (person and not person.is_active_in(week)):
+            continue
+        weight = 1.0
+        if person and any(area.startswith(a) for a in person.areas):
+            weight *= 4.0
+        if change.author and senior.team_id == change.author.team_id:
+            weight *= 2.0
+        weighted.append((senior, weight))
+    if not weighted:
+        return None
+    return rng.choices([s for s, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer]) -> int:
+    """Review records of merged changes that needed a sign-off: requested soon after the change opened, looked at
+    hours later, sometimes sent back once before the approval; some approvals fast enough to be rubber stamps, more
+    often on the changes that later broke something; a few merged without the sign-off they needed."""
     if Review.objects.filter(change__repository=repository).exists():
         return 0
-    seniors = _seniors(engineers)
-    same_repo = [
-        e for e in seniors if any(p.username == e.user.username and p.repo == repository.name[5:] for p in PEOPLE)
-    ]
+    people = {p.username: p for p in PEOPLE}
+    pool = [e for e in _seniors(engineers) if people[e.user.username].repo == repository.name.removeprefix("demo/")]
+    floor = Floor(
+        seconds_per_10_lines=settings.PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES,
+        min_seconds=settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS,
+    )
+    refs = defect_shas(repository)
     count = 0
-    changes = Change.objects.filter(repository=repository, state=Change.State.MERGED, required_sign_offs__gt=0)
+    changes = (
+        Change.objects.filter(repository=repository, state=Change.State.MERGED, required_sign_offs__gt=0)
+        .select_related("author")
+        .prefetch_related("files")
+    )
     for change in changes.order_by("merged_at"):
-        if rng.random() < 0.05:
+        rng = _rng(f"review:{change.head_sha}")
+        bad = _is_defect(change, refs)
+        if rng.random() < (0.08 if bad else 0.03):
             continue  # merged without the required sign-off: the dashboards must find these
-        pool = [e for e in same_repo if e.pk != change.author_id] or [e for e in seniors if e.pk != change.author_id]
-        reviewer = rng.choice(pool)
+        reviewer = _reviewer(change, pool, people, rng)
+        if reviewer is None:
+            continue
         lines = change.lines_changed
-        careful = min(2700, max(60, int(lines * rng.uniform(2.0, 6.0))))
-        seconds = int(rng.uniform(15, 50)) if rng.random() < 0.12 else careful
-        at = (change.merged_at or change.opened_at) - timedelta(minutes=rng.randint(5, 600))
+        opened, merged = change.opened_at, change.merged_at or change.opened_at
+        assigned = opened + min((merged - opened) / 10, timedelta(minutes=rng.uniform(1, 15)))
+        approved = assigned + (merged - assigned) * rng.uniform(0.55, 0.95)
+        careful = int(min(3600, max(90, lines * rng.uniform(4, 12))) + rng.uniform(0, 120))
+        if rng.random() < (0.2 if change.ai_assisted else 0.1):
+            # A first round: changes requested, the author pushes a fix, then the approval.
+            first = assigned + (approved - assigned) * rng.uniform(0.2, 0.6)
+            services.review_import(
+                change=change,
+                reviewer=reviewer,
+                verdict=Review.Verdict.REQUEST_CHANGES,
+                seconds_spent=careful,
+                at=first,
+                assigned_at=assigned,
+            )
+            assigned, careful = None, int(careful * rng.uniform(0.3, 0.7))
+            count += 1
+        stamp = rng.random() < (0.4 if bad else 0.07)
+        seconds = rng.randint(12, 45) if stamp else careful
+        too_fast = check_sign_off(
+            seconds_spent=seconds, lines_changed=lines, files_viewed=0, files_total=0, floor=floor
+        )
         services.review_import(
-            change=change, reviewer=reviewer, verdict=Review.Verdict.APPROVE, seconds_spent=seconds, at=at
+            change=change,
+            reviewer=reviewer,
+            verdict=Review.Verdict.APPROVE,
+            seconds_spent=seconds,
+            at=approved,
+            rubber_stamp=too_fast.too_fast,
+            assigned_at=assigned,
         )
         count += 1
     return count
@@ -175,7 +261,10 @@ def seed_deployments(repository: Repository) -> int:
             if any(p.startswith(tuple(service.path_prefixes)) for p in paths):
                 batches[(service.pk, deploy_time(change.merged_at))].append(change)
     by_id = {s.pk: s for s in service_list}
+    now = timezone.now()
     for (service_id, deployed_at), batch in sorted(batches.items(), key=lambda kv: kv[0][1]):
+        if deployed_at > now:
+            continue  # the next train has not left yet
         head = max(batch, key=lambda c: c.merged_at)
         services.deployment_record(
             service=by_id[service_id],
@@ -218,61 +307,6 @@ def seed_open_work(repository: Repository, engineers: dict[str, Engineer]) -> No
             )
 
 
-def seed_incidents(repository: Repository, engineers: dict[str, Engineer], rng: random.Random) -> int:
-    """An incident for each reverted change, confirmed, with another change suspected and ruled out."""
-    reviewer = next(e for e in engineers.values() if e.is_incident_reviewer)
-    created = 0
-    reverts = Change.objects.filter(repository=repository, state=Change.State.MERGED, title__startswith='Revert "')
-    for revert in reverts.order_by("merged_at"):
-        match = re.search(r"This reverts commit ([0-9a-f]{40})", revert.description)
-        bad = match and Change.objects.filter(repository=repository, head_sha=match[1]).first()
-        if not bad or not bad.deployed_at:
-            continue
-        title = f"Errors in {bad.title.split(' in ')[-1]} after deploy"
-        if Incident.objects.filter(title=title, started_at__gte=bad.deployed_at).exists():
-            continue
-        started = bad.deployed_at + timedelta(minutes=rng.randint(10, 90))
-        if revert.merged_at and started >= revert.merged_at:
-            started = revert.merged_at - timedelta(minutes=30)
-        if started < bad.deployed_at:
-            continue
-        touched = list(bad.deployments.values_list("service_id", flat=True))
-        with transaction.atomic():
-            incident = incident_services.incident_create(
-                actor=reviewer.user,
-                title=title,
-                severity=rng.choice(("SEV1", "SEV2", "SEV2", "SEV3", "SEV3")),
-                started_at=started,
-                detected_at=started + timedelta(minutes=rng.randint(2, 25)),
-                resolved_at=(revert.merged_at or started) + timedelta(minutes=rng.randint(10, 60)),
-                services=list(Service.objects.filter(pk__in=touched)),
-                summary=f"Elevated error rate after the deployment that carried {bad.short_sha}; resolved by revert.",
-            )
-            incident_services.incident_link_change(
-                actor=reviewer.user,
-                incident=incident,
-                change=bad,
-                state=IncidentChangeLink.State.CONFIRMED,
-                reason=f"Reverted by {revert.short_sha}; errors stopped after the revert was deployed.",
-            )
-            other = (
-                Change.objects.filter(repository=repository, deployed_at__lt=started, deployed_at__isnull=False)
-                .exclude(pk=bad.pk)
-                .order_by("-deployed_at")
-                .first()
-            )
-            if other:
-                incident_services.incident_link_change(
-                    actor=reviewer.user,
-                    incident=incident,
-                    change=other,
-                    state=IncidentChangeLink.State.RULED_OUT,
-                    reason="Deployed shortly before, but touches none of the failing paths.",
-                )
-        created += 1
-    return created
-
-
 def seed_risk_model() -> None:
     """Fit the risk model on the demo's history once, and score the open changes with it."""
     if RiskModel.objects.exists():
@@ -289,15 +323,20 @@ def seed_risk_model() -> None:
 
 def seed_demo() -> dict[str, int]:
     """Create or complete the whole demo organisation; safe to run again."""
-    rng = random.Random(SEED)
+    if connection.vendor == "sqlite":
+        # Seeding commits thousands of small transactions; waiting for each to reach the disk is most of the
+        # time on SQLite. A crash mid-seed only loses demo data that the next run writes again.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=OFF")
     engineers = seed_people(settings.PORTAL_DEMO_PASSWORD)
     stats = {"reviews": 0, "deployments": 0, "incidents": 0}
     for name in REPOSITORIES:
         repository = seed_repository(name, engineers)
-        stats["reviews"] += seed_history_reviews(repository, engineers, rng)
+        stats["reviews"] += seed_history_reviews(repository, engineers)
         stats["deployments"] += seed_deployments(repository)
         seed_open_work(repository, engineers)
-        stats["incidents"] += seed_incidents(repository, engineers, rng)
+        reviewer = next(e for e in engineers.values() if e.is_incident_reviewer and _repo_of(e) == name)
+        stats["incidents"] += seed_incidents(repository, reviewer, _anchor())
     seed_risk_model()
     stats["changes"] = Change.objects.count()
     stats["open"] = Change.objects.filter(state=Change.State.OPEN).count()
