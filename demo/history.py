@@ -65,7 +65,7 @@ DEFECT_RATE = 0.07  # chance that a typical change (about 40 lines, in the autho
 FIX_FORWARD_SHARE = 0.3  # defects fixed by a later commit instead of a revert
 FOLLOW_UP_SHARE = 0.35  # changes followed by another from the same author in the same code soon after
 QUIET_SERVICE_DAYS = timedelta(days=4)  # a defect whose services see no other change this long is fixed forward
-QUIET_DAYS_AT_END = 10  # no new defect this close to the end, so that every defect is repaired within the history
+QUIET_DAYS_AT_END = 14  # no new defect this close to the end: every defect is repaired before the last week
 
 
 @dataclass
@@ -393,8 +393,12 @@ def _fix_message(rng: random.Random, bad: CommitSpec, index: int) -> str:
     )
 
 
-def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> RepoPlan:
-    """Plan a realistic history: see the module's docstring."""
+def plan_repository(
+    name: str, *, seed: int, start: datetime, end: datetime, cutoff: datetime | None = None
+) -> RepoPlan:
+    """Plan a realistic history from `start` to `end`, of which what happened before `cutoff` (default: `end`) is
+    kept: see the module's docstring. Open branches are work of the days before the cutoff."""
+    cutoff = cutoff or end
     spec = REPOSITORIES[name]
     rng = random.Random(f"{seed}-{name}")
     people = [p for p in PEOPLE if p.repo == name]
@@ -403,6 +407,9 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
         path: [_line(rng, path) for _ in range(rng.randint(40, 160))] for path in all_files
     }
     events = _plan_events(name, rng, start, end)
+    # Events are in time order and a revert or fix comes after its bad change: cutting the tail keeps every
+    # reference valid (a defect whose repair falls after the cutoff is simply not found yet).
+    events = [e for e in events if e.at < cutoff]
     plan = RepoPlan(name=name)
     before: dict[int, dict[str, list[str]]] = {}
     after: dict[int, dict[str, list[str]]] = {}
@@ -453,7 +460,7 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
         plan.commits.append(CommitSpec(event.author, event.at, message, files, is_bad=event.bad))
 
     _open_times(plan, random.Random(f"{seed}-{name}-opened"))
-    _plan_branches(plan, name, rng, people, content, end)
+    _plan_branches(plan, name, rng, people, content, cutoff)
     return plan
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 SEED = 20261125
 WEEKS = 24  # length of the generated history: longer than the 90-day activity window of the metrics
@@ -178,6 +178,17 @@ def services_of(repo: str, paths: list[str] | tuple[str, ...]) -> tuple[str, ...
     """The services of a demo repository whose code holds any of the paths."""
     spec = REPOSITORIES[repo]["services"]
     return tuple(name for name, (_, prefixes) in spec.items() if any(p.startswith(tuple(prefixes)) for p in paths))
+
+
+def history_span(today: date) -> tuple[datetime, datetime]:
+    """Start and end of the generated history: WEEKS whole ISO weeks (UTC), the last one the week of `today`.
+
+    Aligned on weeks and not on the day, so that the same history comes out whichever day of the week the demo is
+    seeded (the part of the current week after today is left out), and only moves by whole weeks after that.
+    """
+    monday = datetime.combine(today - timedelta(days=today.weekday()), time.min, tzinfo=UTC)
+    end = monday + timedelta(weeks=1)
+    return end - timedelta(weeks=WEEKS), end
 
 
 def deploy_time(merged_at: datetime) -> datetime:

@@ -125,7 +125,7 @@ def seed_incidents(repository: Repository, reviewer: Engineer, anchor: datetime)
 def _defect_incident(repository: Repository, reviewer: Engineer, bad: Change, repair: Change, *, reverted: bool) -> int:
     """The failure shows after a later deployment (the load or a later change exercises the bad code), is paged,
     mitigated when the revert or fix ships, and written up."""
-    rng = _rng(f"incident:{bad.head_sha}")
+    rng = _rng(f"incident:{repository.name}:{bad.merged_at.weekday()}:{bad.merged_at.time()}:{bad.title}")
     affected = list(Service.objects.filter(deployments__changes=bad).distinct().order_by("name"))
     if not affected:
         return 0

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from demo.history import RepoPlan, fast_import_commit, plan_repository
-from demo.organisation import PEOPLE, REPOSITORIES, SEED, TEAMS, WEEKS, Person, deploy_time
+from demo.organisation import PEOPLE, REPOSITORIES, SEED, TEAMS, Person, deploy_time, history_span
 from demo.outages import seed_incidents
 from incidents.suspects import parse_references
 from reviews import services
@@ -115,8 +115,8 @@ def seed_repository(name: str, engineers: dict[str, Engineer]) -> Repository:
     path = Path(settings.DATA_DIR) / "demo-repos" / f"{name}.git"
     mirror = Mirror(path, services.git_config())
     if not mirror.exists():
-        end = _anchor()
-        plan = plan_repository(name, seed=SEED, start=end - timedelta(weeks=WEEKS), end=end)
+        start, end = history_span(_anchor().date())
+        plan = plan_repository(name, seed=SEED, start=start, end=end, cutoff=_anchor())
         write_history(mirror, plan)
     repository = services.repository_register(name=f"demo/{name}", url=str(path), default_branch="main")
     if repository.sensitive_paths != spec["sensitive"]:
@@ -164,7 +164,7 @@ def _is_defect(change: Change, refs: set[str]) -> bool:
 
 
 def _history_week(at: datetime) -> int:
-    return (at - (_anchor() - timedelta(weeks=WEEKS))).days // 7
+    return (at - history_span(_anchor().date())[0]).days // 7
 
 
 def _reviewer(change: Change, pool: list[Engineer], people: dict[str, Person], rng: random.Random) -> Engineer | None:
@@ -200,6 +200,7 @@ def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer])
         min_seconds=settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS,
     )
     refs = defect_shas(repository)
+    start = history_span(_anchor().date())[0]
     count = 0
     changes = (
         Change.objects.filter(repository=repository, state=Change.State.MERGED, required_sign_offs__gt=0)
@@ -207,7 +208,8 @@ def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer])
         .prefetch_related("files")
     )
     for change in changes.order_by("merged_at"):
-        rng = _rng(f"review:{change.head_sha}")
+        # Keyed by the time into the history, not the SHA, so a week later the same change gets the same review.
+        rng = _rng(f"review:{repository.name}:{int((change.opened_at - start).total_seconds())}")
         bad = _is_defect(change, refs)
         if rng.random() < (0.08 if bad else 0.03):
             continue  # merged without the required sign-off: the dashboards must find these
