@@ -59,7 +59,7 @@ PEOPLE: tuple[Person, ...] = (
         "shop",
         ("web/storefront", "services/catalog"),
         0.9,
-        capacity=90,  # incident work leaves little time for reviews
+        capacity=30,  # incidents take most of her week: little time left for reviews
         incident_reviewer=True,
     ),
     Person("daniel", "Daniel Cohen", 8, "Storefront", "shop", ("services/catalog", "services/search"), 1.0, left=10),

@@ -220,7 +220,7 @@ def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer])
         opened, merged = change.opened_at, change.merged_at or change.opened_at
         assigned = opened + min((merged - opened) / 10, timedelta(minutes=rng.uniform(1, 15)))
         approved = assigned + (merged - assigned) * rng.uniform(0.55, 0.95)
-        careful = int(min(3600, max(90, lines * rng.uniform(4, 12))) + rng.uniform(0, 120))
+        careful = int(min(5400, max(300, lines * rng.uniform(8, 20))) + rng.uniform(0, 300))
         if rng.random() < (0.2 if change.ai_assisted else 0.1):
             # A first round: changes requested, the author pushes a fix, then the approval.
             first = assigned + (approved - assigned) * rng.uniform(0.2, 0.6)

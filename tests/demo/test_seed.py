@@ -6,6 +6,7 @@ import io
 import json
 import statistics
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -19,8 +20,9 @@ from incidents.models import ActionItem, CorrectionOfError, Incident, IncidentCh
 from incidents.services import trace_fix
 from incidents.suspects import parse_references
 from incidents.weeks import week_bounds
+from reviews.gitrepo import Mirror
 from reviews.models import Assignment, AuditEvent, Change, Deployment, Engineer, Repository, Review
-from reviews.services import repository_mirror
+from reviews.services import git_config
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +30,8 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.conf import settings
 
     settings.DATA_DIR = tmp_path_factory.mktemp("demo-data")
+    # The portal's own rubber-stamp floor, whatever the other tests set: the demo flags fast sign-offs with it.
+    settings.PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES, settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS = 1, 20
     with django_db_blocker.unblock():
         try:
             first = seed_demo()
@@ -129,7 +133,7 @@ def test_about_a_quarter_of_defects_are_fixed_forward_by_a_commit_that_blame_tra
 
     assert 0.15 <= len(fixes) / len(repairs) <= 0.45
     for bad, fix in fixes:
-        traced = trace_fix(repository_mirror(fix.repository), fix.head_sha).trace
+        traced = trace_fix(Mirror(Path(fix.repository.clone_url), git_config()), fix.head_sha).trace
         assert traced.lines.get(bad.head_sha, 0) > 0, f"{fix.title}: blame does not reach {bad.short_sha}"
 
 
