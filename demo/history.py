@@ -442,7 +442,7 @@ def plan_repository(
                     share = rng.uniform(0.3, 0.8)
                     for j in rng.sample(positions, k=max(1, int(len(positions) * share))):
                         lines[j] = _line(rng, path)
-                content[path] = _edit(rng, lines, path, rng.randint(2, 8))
+                content[path] = _edit(rng, lines, path, rng.randint(2, 8), adds_only=True)
                 files[path] = "\n".join(content[path]) + "\n"
             message = _fix_message(rng, plan.commits[target], target)
             plan.commits.append(CommitSpec(event.author, event.at, message, files, fix_of=target))
@@ -454,6 +454,11 @@ def plan_repository(
             content[path] = _edit(rng, content[path], path, size, adds_only=path in event.adds_only)
             files[path] = "\n".join(content[path]) + "\n"
         if event.bad:
+            first = event.paths[0]
+            if not any(Counter(content[p]) - Counter(before[index][p]) for p in event.paths):
+                # A defect is in code the change wrote: it adds lines, so that blame can find it later.
+                content[first] = _edit(rng, content[first], first, 3, adds_only=True)
+                files[first] = "\n".join(content[first]) + "\n"
             after[index] = {p: list(content[p]) for p in event.paths}
             added[index] = {p: Counter(content[p]) - Counter(before[index][p]) for p in event.paths}
         message = _message(rng, event.area, event.ai)

@@ -24,7 +24,7 @@ from incidents.suspects import parse_references
 from reviews import services
 from reviews.gitrepo import Mirror
 from reviews.models import Change, Engineer, Repository, Review, RiskModel, Service, Team
-from reviews.rubberstamp import Floor, check_sign_off
+from reviews.rubberstamp import Floor, check_sign_off, floor_seconds
 from reviews.services.riskmodels import risk_model_fit
 
 DEMO_LOGINS = {
@@ -235,7 +235,9 @@ def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer])
             assigned, careful = None, int(careful * rng.uniform(0.3, 0.7))
             count += 1
         stamp = rng.random() < (0.4 if bad else 0.07)
-        seconds = rng.randint(12, 45) if stamp else careful
+        # A rubber stamp: a glance, under the portal's floor for the change's size.
+        glance = int(floor_seconds(lines, floor) * rng.uniform(0.35, 0.95))
+        seconds = glance if stamp else careful
         too_fast = check_sign_off(
             seconds_spent=seconds, lines_changed=lines, files_viewed=0, files_total=0, floor=floor
         )
