@@ -48,6 +48,7 @@ class Outage:
     severity: str
     cause: str
     open: bool = False
+    caused_by_last_deploy: bool = False  # the change deployed last before it turned out to have caused it
 
 
 def _rng(key: str) -> random.Random:
@@ -72,7 +73,14 @@ def _outages(anchor: datetime) -> list[tuple[Outage, datetime]]:
             previous + timedelta(days=1, hours=10, minutes=12),
         ),
         (
-            Outage("platform", "gateway", "Edge certificate renewal failed", "SEV3", "an expired DNS token"),
+            Outage(
+                "platform",
+                "gateway",
+                "Edge certificate renewal failed",
+                "SEV3",
+                "a gateway change that dropped the renewal hook",
+                caused_by_last_deploy=True,
+            ),
             previous + timedelta(days=3, hours=15, minutes=48),
         ),
         (
@@ -218,7 +226,8 @@ def _outage_incident(repository: Repository, reviewer: Engineer, outage: Outage,
             mitigated_at=mitigated,
             resolved_at=resolved,
             services=[service],
-            summary=f"Caused by {outage.cause}; no change of ours was involved.",
+            summary=f"Caused by {outage.cause}."
+            + ("" if outage.caused_by_last_deploy else " No change of ours was involved."),
             commander=_commander(service, rng),
         )
         incident_services.timeline_add(
@@ -226,7 +235,20 @@ def _outage_incident(repository: Repository, reviewer: Engineer, outage: Outage,
         )
         if mitigated:
             incident_services.timeline_add(
-                actor=reviewer.user, incident=incident, at=mitigated, text=f"Traffic shifted away from {outage.cause}."
+                actor=reviewer.user, incident=incident, at=mitigated, text=f"Worked around {outage.cause}."
+            )
+        last = (
+            Change.objects.filter(deployments__service=service, deployments__deployed_at__lte=started)
+            .order_by("-deployments__deployed_at", "-merged_at")
+            .first()
+        )
+        if outage.caused_by_last_deploy and last is not None:
+            incident_services.incident_link_change(
+                actor=reviewer.user,
+                incident=incident,
+                change=last,
+                state=IncidentChangeLink.State.CONFIRMED,
+                reason="The deployment before the failure carried this change; it removed the renewal hook.",
             )
     return 1
 
