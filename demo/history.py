@@ -6,11 +6,13 @@ What the generated history holds, so that the portal's measures mean something o
   and a few leave (stop committing), so some files end up known by at most one active person;
 - the initial import is split among the founders of each area, not written by one person who knows everything;
 - weekly volume varies and AI assistance grows over the half year;
-- about one change in twelve breaks something. Riskier changes break more often (bigger, spread over more files,
-  sensitive paths, outside the author's areas, junior authors, AI-assisted, no tests) but any change can. A
-  defect is noticed only after 1-3 (sometimes more) other changes to the same services have shipped on later
-  deployments; three in four are then reverted (`This reverts commit <sha>.`), the others fixed forward by a
-  commit that rewrites the bad lines and names the change it fixes (`Fixes: <sha> ("title")`).
+- about one change in fourteen breaks something. A breaking change is drawn riskier than most (bigger, spread
+  over more files, sensitive paths, outside the author's areas, more often AI-assisted and by juniors, fewer
+  tests) with much overlap, so risk points at it without giving it away. It is noticed only after 1-3
+  (sometimes more) other changes to the same services have shipped on later deployments, and then reverted
+  (`This reverts commit <sha>.`); about a third are fixed forward instead, by a commit that rewrites the bad
+  lines and names the change it fixes (`Fixes: <sha> ("title")`): some by choice, the rest because nothing
+  else shipped to their services for days and the author found the bug first.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ SYMPTOMS = (
 )
 
 DEFECT_RATE = 0.07  # chance that a typical change (about 40 lines, in the author's area) breaks something
-FIX_FORWARD_SHARE = 0.3  # defects fixed by a later commit instead of a revert
+FIX_FORWARD_SHARE = 0.12  # defects fixed by a later commit instead of a revert
 FOLLOW_UP_SHARE = 0.35  # changes followed by another from the same author in the same code soon after
 QUIET_SERVICE_DAYS = timedelta(days=4)  # a defect whose services see no other change this long is fixed forward
 QUIET_DAYS_AT_END = 14  # no new defect this close to the end: every defect is repaired before the last week
