@@ -1,10 +1,29 @@
-"""Deterministic generation of the demo organisation's people and git histories (pure, no ORM)."""
+"""Deterministic generation of the demo organisation's git histories (pure, no ORM).
+
+What the generated history holds, so that the portal's measures mean something on it:
+
+- people work mostly in their own areas, at uneven rates, with a week or two of holiday each; some join partway
+  and a few leave (stop committing), so some files end up known by at most one active person;
+- the initial import is split among the founders of each area, not written by one person who knows everything;
+- weekly volume varies and AI assistance grows over the half year;
+- about one change in fourteen breaks something. A breaking change is drawn riskier than most (bigger, spread
+  over more files, sensitive paths, outside the author's areas, more often AI-assisted and by juniors, fewer
+  tests) with much overlap, so risk points at it without giving it away. It is noticed only after 1-3
+  (sometimes more) other changes to the same services have shipped on later deployments, and then reverted
+  (`This reverts commit <sha>.`); about a third are fixed forward instead, by a commit that rewrites the bad
+  lines and names the change it fixes (`Fixes: <sha> ("title")`): some by choice, the rest because nothing
+  else shipped to their services for days and the author found the bug first.
+"""
 
 from __future__ import annotations
 
+import heapq
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from demo.organisation import PEOPLE, REPOSITORIES, WEEKS, Person, deploy_time, services_of
 
 AI_TRAILERS = (
     "Co-authored-by: Claude <noreply@anthropic.com>",
@@ -15,151 +34,6 @@ AI_TRAILERS = (
 )
 # A person who happens to be called Claude: a human co-author, not AI assistance.
 HUMAN_TRAILER = "Co-authored-by: Claude Martin <claude.martin@countersign.example>"
-
-
-@dataclass(frozen=True)
-class Person:
-    """A demo engineer."""
-
-    username: str
-    name: str
-    level: int
-    team: str
-    repo: str
-    areas: tuple[str, ...]
-    activity: float
-    capacity: int = 240
-    manager: bool = False
-    incident_reviewer: bool = False
-
-    @property
-    def email(self) -> str:
-        return f"{self.username}@countersign.example"
-
-
-TEAMS = ("Payments", "Storefront", "Platform")
-
-PEOPLE: tuple[Person, ...] = (
-    # Payments: shop repository, payments and checkout.
-    Person("maya", "Maya Okafor", 6, "Payments", "shop", ("services/payments", "lib/auth"), 1.2, capacity=600),
-    Person("tomas", "Tomás Silva", 7, "Payments", "shop", ("services/payments", "migrations"), 1.6),
-    Person("priya", "Priya Raman", 6, "Payments", "shop", ("services/checkout", "services/payments"), 1.0),
-    Person("leo", "Leo Park", 4, "Payments", "shop", ("services/checkout", "services/payments"), 1.4),
-    Person("hana", "Hana Kim", 3, "Payments", "shop", ("services/checkout",), 0.8),
-    Person("omar", "Omar Haddad", 5, "Payments", "shop", ("services/payments", "services/checkout"), 1.3),
-    Person("julia", "Julia Weber", 5, "Payments", "shop", ("lib/auth", "services/checkout"), 0.9),
-    Person("sven", "Sven Larsen", 4, "Payments", "shop", ("services/checkout",), 0.7),
-    Person("aiko", "Aiko Tanaka", 4, "Payments", "shop", ("services/payments",), 0.6),
-    Person("rosa", "Rosa Alvarez", 7, "Payments", "shop", ("services/checkout",), 0.2, manager=True),
-    # Storefront: shop repository, web and catalog.
-    Person(
-        "ines",
-        "Ines Moreau",
-        6,
-        "Storefront",
-        "shop",
-        ("web/storefront", "services/catalog"),
-        0.9,
-        incident_reviewer=True,
-    ),
-    Person("daniel", "Daniel Cohen", 8, "Storefront", "shop", ("services/catalog", "services/search"), 0.7),
-    Person("chloe", "Chloe Martin", 6, "Storefront", "shop", ("web/storefront",), 1.3),
-    Person("ravi", "Ravi Patel", 5, "Storefront", "shop", ("services/search", "services/catalog"), 1.2),
-    Person("emma", "Emma Johansson", 5, "Storefront", "shop", ("web/storefront",), 1.1),
-    Person("lucas", "Lucas Rossi", 4, "Storefront", "shop", ("web/storefront", "services/catalog"), 1.5),
-    Person("fatima", "Fatima Zahra", 3, "Storefront", "shop", ("services/catalog",), 0.9),
-    Person("noah", "Noah Brown", 4, "Storefront", "shop", ("services/search",), 0.6),
-    Person("mei", "Mei Chen", 5, "Storefront", "shop", ("services/catalog", "web/storefront"), 1.0),
-    Person("victor", "Victor Nowak", 6, "Storefront", "shop", ("services/search",), 0.8),
-    # Platform: platform repository.
-    Person("ada", "Ada Nwosu", 8, "Platform", "platform", ("lib/concurrency", "services/gateway"), 0.8),
-    Person("karl", "Karl Schmidt", 7, "Platform", "platform", ("terraform", "deploy"), 1.4),
-    Person("sofia", "Sofia Greco", 6, "Platform", "platform", ("services/gateway", "lib/observability"), 1.2),
-    Person("mateo", "Mateo Diaz", 6, "Platform", "platform", ("terraform",), 0.9, incident_reviewer=True),
-    Person("yusuf", "Yusuf Demir", 5, "Platform", "platform", ("services/gateway",), 1.3),
-    Person("elena", "Elena Popescu", 5, "Platform", "platform", ("lib/observability", "deploy"), 1.0),
-    Person("jonas", "Jonas Berg", 4, "Platform", "platform", ("deploy", "terraform"), 1.1),
-    Person("nadia", "Nadia Ivanova", 3, "Platform", "platform", ("services/gateway",), 0.8),
-    Person("ben", "Ben Carter", 4, "Platform", "platform", ("lib/observability",), 0.7),
-    Person("zoe", "Zoe Adams", 5, "Platform", "platform", ("lib/concurrency", "services/gateway"), 0.6),
-)
-
-REPOSITORIES = {
-    "shop": {
-        "files": {
-            "services/payments": (
-                "charge.py",
-                "refunds.py",
-                "ledger.py",
-                "api.py",
-                "fx_rates.py",
-                "tests/test_charge.py",
-                "tests/test_refunds.py",
-            ),
-            "services/checkout": (
-                "cart.py",
-                "pricing.py",
-                "api.py",
-                "promotions.py",
-                "tests/test_cart.py",
-                "tests/test_pricing.py",
-            ),
-            "services/catalog": ("products.py", "inventory.py", "api.py", "tests/test_products.py"),
-            "services/search": ("index.py", "ranking.py", "query.py", "tests/test_ranking.py"),
-            "web/storefront": (
-                "app.ts",
-                "cart_view.ts",
-                "product_view.ts",
-                "checkout_view.ts",
-                "styles.css",
-                "tests/cart_view.test.ts",
-            ),
-            "lib/auth": ("sessions.py", "tokens.py", "permissions.py", "tests/test_tokens.py"),
-            "migrations": ("0041_refund_reason.sql", "0042_cart_index.sql", "0043_ledger_partition.sql"),
-        },
-        # Files that only one person ever touches: knowledge held by one person.
-        "owned": {
-            "services/payments/fx_rates.py": "tomas",
-            "services/search/ranking.py": "victor",
-            "lib/auth/tokens.py": "maya",
-        },
-        "sensitive": ["services/payments/**", "lib/auth/**", "migrations/**"],
-        "services": {
-            "payments-api": ("Payments", ["services/payments/", "lib/auth/", "migrations/"]),
-            "checkout-api": ("Payments", ["services/checkout/"]),
-            "catalog": ("Storefront", ["services/catalog/"]),
-            "search": ("Storefront", ["services/search/"]),
-            "storefront-web": ("Storefront", ["web/storefront/"]),
-        },
-        "commits": 380,
-        "defect_rate": 0.02,
-    },
-    "platform": {
-        "files": {
-            "services/gateway": (
-                "router.go",
-                "ratelimit.go",
-                "auth.go",
-                "proxy.go",
-                "router_test.go",
-                "ratelimit_test.go",
-            ),
-            "lib/concurrency": ("pool.go", "semaphore.go", "pool_test.go"),
-            "lib/observability": ("metrics.go", "tracing.go", "logging.go", "metrics_test.go"),
-            "terraform": ("network.tf", "database.tf", "cluster.tf", "variables.tf"),
-            "deploy": ("gateway.yaml", "workers.yaml", "pipeline.yaml"),
-        },
-        "owned": {"lib/concurrency/semaphore.go": "ada", "terraform/database.tf": "karl"},
-        "sensitive": ["terraform/**", "lib/concurrency/**", "services/gateway/auth.go"],
-        "services": {
-            "gateway": ("Platform", ["services/gateway/", "lib/concurrency/"]),
-            "observability": ("Platform", ["lib/observability/"]),
-            "infrastructure": ("Platform", ["terraform/", "deploy/"]),
-        },
-        "commits": 220,
-        "defect_rate": 0.02,
-    },
-}
 
 VERBS = ("Add", "Fix", "Refactor", "Tidy", "Speed up", "Harden", "Rename", "Document", "Handle", "Validate")
 OBJECTS = (
@@ -180,6 +54,20 @@ OBJECTS = (
     "edge case on empty input",
 )
 WORDS = ("order", "amount", "cart", "item", "user", "token", "price", "stock", "query", "route", "limit", "span")
+SYMPTOMS = (
+    "timeouts under load",
+    "wrong totals for some orders",
+    "a crash on empty input",
+    "stale cache entries",
+    "duplicate retries",
+    "requests rejected by the rate limiter",
+)
+
+DEFECT_RATE = 0.07  # chance that a typical change (about 40 lines, in the author's area) breaks something
+FIX_FORWARD_SHARE = 0.12  # defects fixed by a later commit instead of a revert
+FOLLOW_UP_SHARE = 0.35  # changes followed by another from the same author in the same code soon after
+QUIET_SERVICE_DAYS = timedelta(days=4)  # a defect whose services see no other change this long is fixed forward
+QUIET_DAYS_AT_END = 14  # no new defect this close to the end: every defect is repaired before the last week
 
 
 @dataclass
@@ -191,7 +79,9 @@ class CommitSpec:
     message: str
     files: dict[str, str | None]
     branch: str = "main"
+    opened: datetime | None = None  # when the author wrote it (the pull request opened); `at` is when it merged
     revert_of: int | None = None  # index of the commit this one reverts
+    fix_of: int | None = None  # index of the commit this one fixes forward
     is_bad: bool = False
 
 
@@ -202,6 +92,36 @@ class RepoPlan:
     name: str
     commits: list[CommitSpec] = field(default_factory=list)
     branches: dict[str, list[CommitSpec]] = field(default_factory=dict)
+
+
+@dataclass
+class _Event:
+    """A commit of the main branch as planned, before its content is written."""
+
+    at: datetime
+    author: Person
+    area: str
+    paths: list[str]
+    size: int
+    ai: bool
+    kind: str = "change"  # change, import, revert or fix
+    target: int | None = None  # the bad change a revert or fix repairs
+    bad: bool = False
+    adds_only: frozenset[str] = frozenset()  # paths this change only adds lines to
+
+
+@dataclass
+class _Defect:
+    """A bad change waiting to be noticed: after `needed` other changes to its services have shipped."""
+
+    index: int
+    at: datetime
+    services: frozenset[str]
+    needed: int
+    patience: timedelta  # noticed sooner if it has shipped with other changes for this long
+    fix_forward: bool
+    seen: int = 0  # other changes to its services shipped on a later deployment
+    shipped: datetime | None = None  # the latest such deployment
 
 
 def _line(rng: random.Random, path: str) -> str:
@@ -222,11 +142,11 @@ def _line(rng: random.Random, path: str) -> str:
     return f"    {a}_{b} = compute_{a}(context, {n})"
 
 
-def _edit(rng: random.Random, lines: list[str], path: str, size: int) -> list[str]:
+def _edit(rng: random.Random, lines: list[str], path: str, size: int, adds_only: bool = False) -> list[str]:
     lines = list(lines)
     remaining = size
     while remaining > 0:
-        op = rng.random()
+        op = 0.0 if adds_only else rng.random()
         chunk = max(1, min(remaining, rng.randint(1, 25)))
         pos = rng.randint(0, len(lines))
         if op < 0.55 or len(lines) < 10:
@@ -240,112 +160,340 @@ def _edit(rng: random.Random, lines: list[str], path: str, size: int) -> list[st
     return lines
 
 
-def _size(rng: random.Random) -> int:
-    return max(2, min(900, int(rng.lognormvariate(3.4, 0.9))))
+def _size(rng: random.Random, bad: bool = False) -> int:
+    """Changed lines: about 30 for most changes, about 90 for those that break something."""
+    return max(2, min(900, int(rng.lognormvariate(4.5 if bad else 3.4, 0.8 if bad else 0.9))))
 
 
-def _message(rng: random.Random, person: Person, area: str, ai: bool) -> str:
-    subject = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} in {area.split('/')[-1]}"
-    body = f"{subject}\n\nKeeps {area} behaving under load; see the linked ticket."
+def _trailers(rng: random.Random, ai: bool) -> str:
     trailers = []
     if ai:
         trailers.append(rng.choice(AI_TRAILERS))
     if rng.random() < 0.04:
         trailers.append(HUMAN_TRAILER)
-    if trailers:
-        body += "\n\n" + "\n".join(trailers)
-    return body
+    return "\n\n" + "\n".join(trailers) if trailers else ""
 
 
-def _ai_rate(person: Person) -> float:
-    return 0.5 if person.level <= 4 else 0.4 if person.level == 5 else 0.2
+def _message(rng: random.Random, area: str, ai: bool) -> str:
+    subject = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} in {area.split('/')[-1]}"
+    return f"{subject}\n\nKeeps {area} behaving under load; see the linked ticket." + _trailers(rng, ai)
 
 
-def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> RepoPlan:
-    """Plan a realistic history: authors in their own areas, uneven activity, AI trailers, reverts."""
+def _ai_rate(person: Person, progress: float) -> float:
+    """Juniors lean on AI most, seniors least; everyone more as the half year goes on."""
+    base = 0.5 if person.level <= 4 else 0.4 if person.level == 5 else 0.2
+    return min(0.9, base * (0.7 + 0.6 * progress))
+
+
+def _is_test(path: str) -> bool:
+    return "test" in path.rsplit("/", 1)[-1] or "/tests/" in path
+
+
+def _commit_times(rng: random.Random, start: datetime, end: datetime, count: int) -> list[datetime]:
+    """Working hours of working days mostly; busy and quiet weeks; a little growth over the period."""
+    days = (end - start).days
+    week_factor = [max(0.35, rng.gauss(1.0, 0.25)) for _ in range(days // 7 + 1)]
+    week_factor[max(0, days // 7 - 9)] = 0.55  # a holiday week, inside the last quarter
+    weights = []
+    for d in range(days):
+        day = start + timedelta(days=d)
+        weight = 0.06 if day.weekday() >= 5 else 1.0
+        weights.append(weight * week_factor[d // 7] * (0.8 + 0.4 * d / max(1, days)))
+    picked = rng.choices(range(days), weights=weights, k=count)
+    times = []
+    for d in picked:
+        hour = rng.triangular(8.5, 19.0, 11.0)
+        times.append(start + timedelta(days=d, seconds=int(hour * 3600) + rng.randint(0, 59)))
+    return sorted(times)
+
+
+def _founders(people: list[Person], area: str) -> list[Person]:
+    """The people who bring an area into the repository: its two most senior regulars there at the start."""
+    regulars = [p for p in people if area in p.areas and p.joined == 0]
+    regulars.sort(key=lambda p: (p.areas.index(area), -p.level, -p.activity, p.username))
+    return regulars[:2] or [max(people, key=lambda p: (p.level, p.activity))]
+
+
+def _plan_events(name: str, rng: random.Random, start: datetime, end: datetime) -> list[_Event]:
+    """Who commits what and when, which changes are bad, and when each is reverted or fixed forward."""
+    spec = REPOSITORIES[name]
+    people = [p for p in PEOPLE if p.repo == name]
+    owned: dict[str, str] = spec["owned"]
+    events: list[_Event] = []
+
+    # The initial import: each area brought in by its founders, who split its files between them.
+    for k, (area, files) in enumerate(spec["files"].items()):
+        founders = _founders(people, area)
+        shares: dict[str, list[str]] = {p.username: [] for p in founders}
+        by_name = {p.username: p for p in people}
+        for j, f in enumerate(files):
+            path = f"{area}/{f}"
+            holder = owned.get(path) or founders[j % len(founders)].username
+            shares.setdefault(holder, []).append(path)
+        for m, (username, paths) in enumerate(shares.items()):
+            if paths:
+                at = start + timedelta(minutes=10 * k + 3 * m)
+                events.append(_Event(at, by_name[username], area, paths, 0, False, kind="import"))
+
+    holidays = {p.username: {rng.randrange(WEEKS) for _ in range(rng.choice((1, 2)))} for p in people}
+    quiet_from = end - timedelta(days=QUIET_DAYS_AT_END)
+    sensitive_areas = sorted(
+        {a for a in spec["files"] for pattern in spec["sensitive"] if pattern.split("/**")[0].startswith(a)}
+    )
+    open_defects: list[_Defect] = []
+    follow_ups: list[tuple[Person, str]] = []
+    repairs: list[tuple[datetime, int, _Event]] = []
+    # Files of a bad change not yet repaired: others may still change them, but only by adding lines, so that the
+    # revert or fix finds the bad lines as the bad change left them (and blame names it).
+    guarded: set[str] = set()
+
+    def emit_due(until: datetime) -> None:
+        while repairs and repairs[0][0] <= until:
+            _, _, repair = heapq.heappop(repairs)
+            events.append(repair)
+            guarded.difference_update(events[repair.target].paths)
+
+    for at in _commit_times(rng, start + timedelta(hours=2), end, spec["commits"]):
+        emit_due(at)
+        _notice(rng, people, events, open_defects, repairs, at, start)
+        emit_due(at)
+        week = min(WEEKS - 1, (at - start).days // 7)
+        present = [p for p in people if p.is_active_in(week) and week not in holidays[p.username]]
+        person = rng.choices(present, weights=[p.activity for p in present])[0]
+        follow_area = None
+        if follow_ups and rng.random() < 0.85:
+            # Work comes in small projects: a follow-up to a recent change, same author, same code.
+            previous, follow_area = follow_ups.pop(0)
+            if previous in present:
+                person = previous
+            else:
+                follow_area = None
+        ai = rng.random() < _ai_rate(person, (at - start) / (end - start))
+        # Whether it breaks something is drawn first; a breaking change is then drawn riskier than most (bigger,
+        # spread wider, outside the author's areas, in sensitive code, without tests), with much overlap.
+        chance = DEFECT_RATE * (2.0 if ai else 1.0) * (1.4 if person.level <= 4 else 1.0)
+        bad = at < quiet_from and len(open_defects) < 3 and rng.random() < chance
+        roll = rng.random()
+        area = person.areas[0] if roll < 0.65 or len(person.areas) == 1 else person.areas[1]
+        if roll > (0.75 if bad else 0.92):
+            area = rng.choice(list(spec["files"]))
+        elif follow_area:
+            area = follow_area
+        if bad and rng.random() < 0.3:
+            area = rng.choice(sensitive_areas)
+        candidates = [
+            f"{area}/{f}" for f in spec["files"][area] if owned.get(f"{area}/{f}", person.username) == person.username
+        ]
+        if not candidates:
+            continue
+        sources = [c for c in candidates if not _is_test(c)] or candidates
+        tests = [c for c in candidates if _is_test(c)]
+        spread = (1, 2, 2, 3, 3) if bad else (1, 1, 1, 2, 2, 3)
+        touched = rng.sample(sources, k=min(len(sources), rng.choice(spread)))
+        mine = [c for c in sources if owned.get(c) == person.username and c not in touched]
+        if mine and rng.random() < 0.35:
+            touched[0] = rng.choice(mine)  # people who hold a file alone mostly work on it
+        if tests and rng.random() < (0.35 if bad else 0.6):
+            touched.append(rng.choice(tests))
+        size = _size(rng, bad)
+        services = frozenset(services_of(name, touched))
+        for defect in open_defects:
+            if defect.services & services and deploy_time(at) > deploy_time(defect.at):
+                defect.seen += 1
+                defect.shipped = deploy_time(at)
+        # One open defect per service at a time, so that each revert answers one question.
+        bad = bad and not any(d.services & services for d in open_defects)
+        if bad:
+            guarded.update(touched)
+            needed = rng.choice((1, 1, 1, 2, 2, 2, 3, 3, 4, 5))
+            patience = timedelta(days=rng.uniform(1.0, 2.5))
+            fix_forward = rng.random() < FIX_FORWARD_SHARE
+            open_defects.append(_Defect(len(events), at, services, needed, patience, fix_forward))
+        careful = frozenset(p for p in touched if p in guarded and not bad)
+        events.append(_Event(at, person, area, touched, size, ai, bad=bad, adds_only=careful))
+        if rng.random() < FOLLOW_UP_SHARE:
+            follow_ups.append((person, area))
+    _notice(rng, people, events, open_defects, repairs, end - timedelta(hours=8), start)
+    emit_due(end - timedelta(hours=1))
+    return events
+
+
+def _notice(
+    rng: random.Random,
+    people: list[Person],
+    events: list[_Event],
+    open_defects: list[_Defect],
+    repairs: list[tuple[datetime, int, _Event]],
+    now: datetime,
+    start: datetime,
+) -> None:
+    """Defects noticed by now: enough other changes shipped after them, or one did and the patience ran out."""
+    for defect in list(open_defects):
+        waited = now - defect.at
+        if defect.shipped is None or defect.shipped > now:
+            if defect.shipped is None and waited > QUIET_SERVICE_DAYS:
+                # Nothing else shipped to its services: its author finds it and fixes it forward.
+                defect.fix_forward = True
+                open_defects.remove(defect)
+                heapq.heappush(repairs, _repair(rng, people, events, defect, events[-1].at, start))
+            continue
+        if defect.seen >= defect.needed or waited > defect.patience:
+            open_defects.remove(defect)
+            heapq.heappush(repairs, _repair(rng, people, events, defect, max(defect.shipped, events[-1].at), start))
+
+
+def _repair(
+    rng: random.Random, people: list[Person], events: list[_Event], defect: _Defect, after: datetime, start: datetime
+) -> tuple[datetime, int, _Event]:
+    """The revert or fix of a defect, some hours after the deployment that came before it was noticed."""
+    bad = events[defect.index]
+    at = after + timedelta(minutes=rng.randint(45, 360), seconds=rng.randint(0, 59))
+    week = min(WEEKS - 1, (at - start).days // 7)
+    present = [p for p in people if p.is_active_in(week)]
+    area_people = [p for p in present if bad.area in p.areas and p.username != bad.author.username]
+    if defect.fix_forward:
+        fixer = bad.author if bad.author in present and rng.random() < 0.6 else None
+        author = fixer or rng.choice(area_people or present)
+        paths = [p for p in bad.paths if not _is_test(p)] or list(bad.paths)
+        event = _Event(at, author, bad.area, paths, 0, False, kind="fix", target=defect.index)
+    else:
+        on_call = [p for p in area_people if p.level >= 5] or [p for p in present if p.level >= 6]
+        author = bad.author if bad.author.level >= 5 and rng.random() < 0.4 else rng.choice(on_call)
+        event = _Event(at, author, bad.area, list(bad.paths), 0, False, kind="revert", target=defect.index)
+    return at, defect.index, event
+
+
+def _reverted(current: list[str], before: list[str], after: list[str]) -> list[str]:
+    """What `git revert` leaves: the lines the bad change added taken out, those it deleted put back where its
+    edit began; lines others added since stay (they only added lines to these files meanwhile)."""
+    extra = Counter(after) - Counter(before)
+    kept = []
+    for line in current:
+        if extra[line] > 0:
+            extra[line] -= 1
+            continue
+        kept.append(line)
+    missing = Counter(before) - Counter(after)
+    restored = []
+    for line in before:
+        if missing[line] > 0:
+            missing[line] -= 1
+            restored.append(line)
+    same = (i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b)
+    start = next(same, min(len(before), len(after)))
+    kept[start:start] = restored
+    return kept
+
+
+def _fix_message(rng: random.Random, bad: CommitSpec, index: int) -> str:
+    title = bad.message.splitlines()[0]
+    symptom = rng.choice(SYMPTOMS)
+    area = title.rsplit(" in ", 1)[-1]
+    return (
+        f"Fix {symptom} in {area}\n\nThe change below rewrote these lines without the checks they had; "
+        f'this puts the checks back and covers the case.\n\nFixes: {{short:{index}}} ("{title}")'
+    )
+
+
+def plan_repository(
+    name: str, *, seed: int, start: datetime, end: datetime, cutoff: datetime | None = None
+) -> RepoPlan:
+    """Plan a realistic history from `start` to `end`, of which what happened before `cutoff` (default: `end`) is
+    kept: see the module's docstring. Open branches are work of the days before the cutoff."""
+    cutoff = cutoff or end
     spec = REPOSITORIES[name]
     rng = random.Random(f"{seed}-{name}")
     people = [p for p in PEOPLE if p.repo == name]
-    weights = [p.activity for p in people]
     all_files = [f"{area}/{f}" for area, files in spec["files"].items() for f in files]
     content: dict[str, list[str]] = {
         path: [_line(rng, path) for _ in range(rng.randint(40, 160))] for path in all_files
     }
-    owned: dict[str, str] = spec["owned"]
+    events = _plan_events(name, rng, start, end)
+    # Events are in time order and a revert or fix comes after its bad change: cutting the tail keeps every
+    # reference valid (a defect whose repair falls after the cutoff is simply not found yet).
+    events = [e for e in events if e.at < cutoff]
     plan = RepoPlan(name=name)
+    before: dict[int, dict[str, list[str]]] = {}
+    after: dict[int, dict[str, list[str]]] = {}
+    added: dict[int, dict[str, Counter[str]]] = {}
 
-    # The initial import, by the most senior person of the repository.
-    founder = max(people, key=lambda p: (p.level, p.activity))
-    plan.commits.append(
-        CommitSpec(founder, start, "Initial import", {p: "\n".join(lines) + "\n" for p, lines in content.items()})
-    )
-    span = (end - start).total_seconds()
-    times = sorted(start + timedelta(seconds=rng.uniform(3600, span - 7200)) for _ in range(spec["commits"]))
-    times = [t.replace(hour=9 + t.hour % 9) for t in times]
-    times.sort()
-    pending_reverts: dict[int, int] = {}  # commit index to revert -> index of the commit that reverts it
-    before_bad: dict[int, dict[str, list[str]]] = {}
-    locked: set[str] = set()  # files of a bad commit not touched again until it is reverted
-
-    for i, at in enumerate(times):
-        index = len(plan.commits)
-        due = [bad for bad, when in pending_reverts.items() if when <= i]
-        if due:
-            bad = due[0]
-            del pending_reverts[bad]
-            bad_commit = plan.commits[bad]
-            restored = {}
-            for path, old in before_bad[bad].items():
-                content[path] = old
-                restored[path] = "\n".join(old) + "\n"
-                locked.discard(path)
-            reverter = rng.choice([p for p in people if p.level >= 5])
-            title = bad_commit.message.splitlines()[0]
-            plan.commits.append(
-                CommitSpec(
-                    reverter, at, f'Revert "{title}"\n\nThis reverts commit {{sha:{bad}}}.', restored, revert_of=bad
-                )
-            )
+    for index, event in enumerate(events):
+        files: dict[str, str | None] = {}
+        if event.kind == "import":
+            files = {p: "\n".join(content[p]) + "\n" for p in event.paths}
+            area = event.area
+            message = f"Import {area} from the monolith\n\nBrings {area} over with its history squashed."
+            plan.commits.append(CommitSpec(event.author, event.at, message, files))
             continue
-        person = rng.choices(people, weights=weights)[0]
-        roll = rng.random()
-        area = person.areas[0] if roll < 0.7 or len(person.areas) == 1 else person.areas[1]
-        if roll > 0.93:
-            area = rng.choice(list(spec["files"]))
-        candidates = [
-            f"{area}/{f}"
-            for f in spec["files"][area]
-            if owned.get(f"{area}/{f}", person.username) == person.username and f"{area}/{f}" not in locked
-        ]
-        if not candidates:
+        if event.kind == "revert":
+            target = event.target
+            for path in before[target]:
+                content[path] = _reverted(content[path], before[target][path], after[target][path])
+                files[path] = "\n".join(content[path]) + "\n"
+            title = plan.commits[target].message.splitlines()[0]
+            message = f'Revert "{title}"\n\nThis reverts commit {{sha:{target}}}.'
+            plan.commits.append(CommitSpec(event.author, event.at, message, files, revert_of=target))
             continue
-        sources = [c for c in candidates if "test" not in c] or candidates
-        tests = [c for c in candidates if "test" in c]
-        touched = rng.sample(sources, k=min(len(sources), rng.choice((1, 1, 1, 2, 2, 3))))
-        if tests and rng.random() < 0.6:
-            touched.append(rng.choice(tests))
-        size = _size(rng)
-        ai = rng.random() < _ai_rate(person)
-        # Defects follow what just-in-time defect prediction finds: size, spread, unfamiliar code, no tests.
-        odds = spec["defect_rate"] * min(12.0, (size / 30) ** 1.2)
-        odds *= 1.8 if len(touched) > 2 else 1.0
-        odds *= 3.0 if area not in person.areas else 1.0
-        odds *= 1.5 if person.level <= 4 else 1.0
-        odds *= 1.3 if not any("test" in t for t in touched) else 1.0
-        odds *= 1.2 if ai else 1.0
-        is_bad = 10 <= i < len(times) - 12 and len(pending_reverts) < 3 and rng.random() < odds
-        files = {}
-        if is_bad:
-            before_bad[index] = {p: list(content[p]) for p in touched}
-            pending_reverts[index] = i + rng.randint(3, 8)
-            locked.update(touched)
-        for path in touched:
-            content[path] = _edit(rng, content[path], path, max(1, size // len(touched)))
+        if event.kind == "fix":
+            target = event.target
+            for path in event.paths:
+                lines = list(content[path])
+                bad_lines = added[target].get(path, Counter())
+                positions = [j for j, line in enumerate(lines) if line in bad_lines]
+                if positions:
+                    share = rng.uniform(0.3, 0.8)
+                    for j in rng.sample(positions, k=max(1, int(len(positions) * share))):
+                        lines[j] = _line(rng, path)
+                content[path] = _edit(rng, lines, path, rng.randint(2, 8), adds_only=True)
+                files[path] = "\n".join(content[path]) + "\n"
+            message = _fix_message(rng, plan.commits[target], target)
+            plan.commits.append(CommitSpec(event.author, event.at, message, files, fix_of=target))
+            continue
+        if event.bad:
+            before[index] = {p: list(content[p]) for p in event.paths}
+        for path in event.paths:
+            size = max(1, event.size // len(event.paths))
+            content[path] = _edit(rng, content[path], path, size, adds_only=path in event.adds_only)
             files[path] = "\n".join(content[path]) + "\n"
-        plan.commits.append(CommitSpec(person, at, _message(rng, person, area, ai), files, is_bad=is_bad))
+        if event.bad:
+            first = event.paths[0]
+            if not any(Counter(content[p]) - Counter(before[index][p]) for p in event.paths):
+                # A defect is in code the change wrote: it adds lines, so that blame can find it later.
+                content[first] = _edit(rng, content[first], first, 3, adds_only=True)
+                files[first] = "\n".join(content[first]) + "\n"
+            after[index] = {p: list(content[p]) for p in event.paths}
+            added[index] = {p: Counter(content[p]) - Counter(before[index][p]) for p in event.paths}
+        message = _message(rng, event.area, event.ai)
+        plan.commits.append(CommitSpec(event.author, event.at, message, files, is_bad=event.bad))
 
-    # Open branches: work in progress, mostly by juniors and mids, many AI-assisted.
-    authors = [p for p in people if p.level <= 5] + [p for p in people if p.level >= 6][:2]
+    _open_times(plan, random.Random(f"{seed}-{name}-opened"))
+    _plan_branches(plan, name, rng, people, content, cutoff)
+    return plan
+
+
+def _open_times(plan: RepoPlan, rng: random.Random) -> None:
+    """How long each change was open before it merged: hours for most, a day or more for a few, minutes for a
+    revert (its own random stream, so that the history itself does not move when this does)."""
+    for spec in plan.commits:
+        if spec.revert_of is not None:
+            lead = timedelta(minutes=rng.uniform(8, 40))
+        elif spec.fix_of is not None:
+            lead = timedelta(minutes=rng.uniform(40, 240))
+        elif spec.message.startswith("Import "):
+            lead = timedelta(0)
+        else:
+            lead = timedelta(hours=min(96.0, rng.lognormvariate(1.6, 1.0)))
+        spec.opened = spec.at - lead
+
+
+def _plan_branches(
+    plan: RepoPlan, name: str, rng: random.Random, people: list[Person], content: dict[str, list[str]], end: datetime
+) -> None:
+    """Open branches: work in progress, mostly by juniors and mids, many AI-assisted."""
+    spec = REPOSITORIES[name]
+    owned: dict[str, str] = spec["owned"]
+    present = [p for p in people if p.is_active_in(WEEKS - 1)]
+    authors = [p for p in present if p.level <= 5] + [p for p in present if p.level >= 6][:2]
     for n in range(26 if name == "shop" else 12):
         person = authors[n % len(authors)]
         ai = rng.random() < (0.75 if person.level <= 5 else 0.3)
@@ -358,7 +506,7 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
             candidates = [f"{area}/{f}" for f in spec["files"][area] if f"{area}/{f}" not in owned]
             touched = rng.sample(candidates, k=min(len(candidates), rng.choice((1, 2, 2, 3))))
             size = 2600 if (n == 3 and k == 0) else _size(rng)
-            files = {}
+            files: dict[str, str | None] = {}
             for path in touched:
                 snapshot[path] = _edit(rng, snapshot[path], path, max(1, size // len(touched)))
                 files[path] = "\n".join(snapshot[path]) + "\n"
@@ -370,9 +518,8 @@ def plan_repository(name: str, *, seed: int, start: datetime, end: datetime) -> 
                 # A lock file regenerated without its manifest: the lockfiles gate fails.
                 files[f"{area}/package-lock.json"] = '{\n  "name": "storefront",\n  "lockfileVersion": 3\n}\n'
             at = end - timedelta(hours=rng.uniform(2, 120)) + timedelta(minutes=10 * k)
-            specs.append(CommitSpec(person, min(at, end), _message(rng, person, area, ai), files, branch=branch))
+            specs.append(CommitSpec(person, min(at, end), _message(rng, area, ai), files, branch=branch))
         plan.branches[branch] = specs
-    return plan
 
 
 def _data(text: str) -> bytes:
@@ -382,9 +529,10 @@ def _data(text: str) -> bytes:
 
 def fast_import_commit(spec: CommitSpec, ref: str, parent: str | None, mark: int) -> bytes:
     """One commit in git fast-import syntax (the message must already have its SHAs filled in)."""
-    stamp = f"{int(spec.at.timestamp())} +0000"
-    ident = f"{spec.author.name} <{spec.author.email}> {stamp}"
-    out = [f"commit {ref}\nmark :{mark}\nauthor {ident}\ncommitter {ident}\n".encode(), _data(spec.message)]
+    person = f"{spec.author.name} <{spec.author.email}>"
+    authored = f"{person} {int((spec.opened or spec.at).timestamp())} +0000"
+    committed = f"{person} {int(spec.at.timestamp())} +0000"
+    out = [f"commit {ref}\nmark :{mark}\nauthor {authored}\ncommitter {committed}\n".encode(), _data(spec.message)]
     if parent:
         out.append(f"from {parent}\n".encode())
     for path, text in sorted(spec.files.items()):

@@ -12,20 +12,21 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.db import connection
 from django.utils import timezone
 from django.utils.text import slugify
 
-from demo.history import PEOPLE, REPOSITORIES, TEAMS, RepoPlan, fast_import_commit, plan_repository
-from incidents import services as incident_services
-from incidents.models import Incident, IncidentChangeLink
+from demo.history import RepoPlan, fast_import_commit, plan_repository
+from demo.organisation import PEOPLE, REPOSITORIES, SEED, TEAMS, Person, deploy_time, history_span
+from demo.outages import seed_incidents
+from incidents.suspects import parse_references
 from reviews import services
 from reviews.gitrepo import Mirror
 from reviews.models import Change, Engineer, Repository, Review, RiskModel, Service, Team
+from reviews.rubberstamp import Floor, check_sign_off, floor_seconds
 from reviews.services.riskmodels import risk_model_fit
 
-SEED = 20261125
-WEEKS = 8
 DEMO_LOGINS = {
     "senior": "maya",
     "author": "leo",
@@ -44,13 +45,16 @@ def _anchor() -> datetime:
 def seed_people(password: str) -> dict[str, Engineer]:
     """Teams, engineers and the admin; passwords reset to the demo password."""
     users = get_user_model()
+    # One hash for everyone: the demo password is shared and published anyway, and hashing it 31 times is slow.
+    hashed = make_password(password)
+    today = _anchor().date()
     teams = {name: Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0] for name in TEAMS}
     engineers = {}
     for person in PEOPLE:
         user, _ = users.objects.get_or_create(
             username=person.username, defaults={"first_name": person.name.split()[0], "email": person.email}
         )
-        user.set_password(password)
+        user.password = hashed
         user.save(update_fields=["password"])
         engineer, _ = Engineer.objects.update_or_create(
             user=user,
@@ -62,27 +66,32 @@ def seed_people(password: str) -> dict[str, Engineer]:
                 "weekly_capacity_minutes": person.capacity,
                 "is_manager": person.manager,
                 "is_incident_reviewer": person.incident_reviewer,
+                # Away: on leave for a few days from today, or gone for good (left partway through the history).
+                "is_away": bool(person.away_days) or person.left is not None,
+                "away_until": today + timedelta(days=person.away_days) if person.away_days else None,
             },
         )
         engineers[person.username] = engineer
     admin, _ = users.objects.get_or_create(username="admin", defaults={"email": "admin@countersign.example"})
     admin.is_staff = admin.is_superuser = True
-    admin.set_password(password)
+    admin.password = hashed
     admin.save()
     return engineers
 
 
 def write_history(mirror: Mirror, plan: RepoPlan) -> None:
-    """Write a planned history with git fast-import, in segments so that reverts can name real SHAs."""
-    revert_targets = {c.revert_of for c in plan.commits if c.revert_of is not None}
+    """Write a planned history with git fast-import, in segments so that reverts and fixes can name real SHAs."""
+    targets = {c.revert_of for c in plan.commits if c.revert_of is not None}
+    targets |= {c.fix_of for c in plan.commits if c.fix_of is not None}
     shas: dict[int, str] = {}
     stream: list[bytes] = []
     parent: str | None = None
     for index, spec in enumerate(plan.commits):
         message = re.sub(r"\{sha:(\d+)\}", lambda m: shas[int(m[1])], spec.message)
+        message = re.sub(r"\{short:(\d+)\}", lambda m: shas[int(m[1])][:12], message)
         stream.append(fast_import_commit(replace(spec, message=message), "refs/heads/main", parent, index + 1))
         parent = f":{index + 1}"
-        if index in revert_targets:
+        if index in targets:
             mirror.fast_import(b"".join(stream) + b"done\n")
             stream = []
             parent = shas[index] = mirror.resolve("main")
@@ -106,8 +115,8 @@ def seed_repository(name: str, engineers: dict[str, Engineer]) -> Repository:
     path = Path(settings.DATA_DIR) / "demo-repos" / f"{name}.git"
     mirror = Mirror(path, services.git_config())
     if not mirror.exists():
-        end = _anchor()
-        plan = plan_repository(name, seed=SEED, start=end - timedelta(weeks=WEEKS), end=end)
+        start, end = history_span(_anchor().date())
+        plan = plan_repository(name, seed=SEED, start=start, end=end, cutoff=_anchor())
         write_history(mirror, plan)
     repository = services.repository_register(name=f"demo/{name}", url=str(path), default_branch="main")
     if repository.sensitive_paths != spec["sensitive"]:
@@ -133,27 +142,113 @@ def _seniors(engineers: dict[str, Engineer]) -> list[Engineer]:
     return sorted((e for e in engineers.values() if e.is_senior), key=lambda e: e.pk)
 
 
-def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer], rng: random.Random) -> int:
-    """Sign-offs for merged changes that needed one; some fast enough to be rubber stamps."""
+def _repo_of(engineer: Engineer) -> str:
+    return next(p.repo for p in PEOPLE if p.username == engineer.user.username)
+
+
+def _rng(key: str) -> random.Random:
+    """A random stream of its own for a key, so reruns make the same choices whatever ran before."""
+    return random.Random(f"{SEED}:{key}")
+
+
+def defect_shas(repository: Repository) -> set[str]:
+    """The commits (full or abbreviated SHAs) that later commits of the repository revert or say they fix."""
+    descriptions = Change.objects.filter(repository=repository, state=Change.State.MERGED).values_list(
+        "description", flat=True
+    )
+    return {sha for text in descriptions for _, sha in parse_references(text)}
+
+
+def _is_defect(change: Change, refs: set[str]) -> bool:
+    return any(change.head_sha.startswith(ref) for ref in refs)
+
+
+def _history_week(at: datetime) -> int:
+    return (at - history_span(_anchor().date())[0]).days // 7
+
+
+def _reviewer(change: Change, pool: list[Engineer], people: dict[str, Person], rng: random.Random) -> Engineer | None:
+    """A senior still there at the time, likelier one who works on the change's code and sits in its team."""
+    week = _history_week(change.opened_at)
+    area = change.files.all()[0].path.rsplit("/", 1)[0] if change.files.all() else ""
+    weighted = []
+    for senior in pool:
+        person = people.get(senior.user.username)
+        if senior.pk == change.author_id or (person and not person.is_active_in(week)):
+            continue
+        weight = 1.0
+        if person and any(area.startswith(a) for a in person.areas):
+            weight *= 4.0
+        if change.author and senior.team_id == change.author.team_id:
+            weight *= 2.0
+        weighted.append((senior, weight))
+    if not weighted:
+        return None
+    return rng.choices([s for s, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer]) -> int:
+    """Review records of merged changes that needed a sign-off: requested soon after the change opened, looked at
+    hours later, sometimes sent back once before the approval; some approvals fast enough to be rubber stamps, more
+    often on the changes that later broke something; a few merged without the sign-off they needed."""
     if Review.objects.filter(change__repository=repository).exists():
         return 0
-    seniors = _seniors(engineers)
-    same_repo = [
-        e for e in seniors if any(p.username == e.user.username and p.repo == repository.name[5:] for p in PEOPLE)
-    ]
+    people = {p.username: p for p in PEOPLE}
+    pool = [e for e in _seniors(engineers) if people[e.user.username].repo == repository.name.removeprefix("demo/")]
+    floor = Floor(
+        seconds_per_10_lines=settings.PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES,
+        min_seconds=settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS,
+    )
+    refs = defect_shas(repository)
+    start = history_span(_anchor().date())[0]
     count = 0
-    changes = Change.objects.filter(repository=repository, state=Change.State.MERGED, required_sign_offs__gt=0)
+    changes = (
+        Change.objects.filter(repository=repository, state=Change.State.MERGED, required_sign_offs__gt=0)
+        .select_related("author")
+        .prefetch_related("files")
+    )
     for change in changes.order_by("merged_at"):
-        if rng.random() < 0.05:
+        # Keyed by the time into the history, not the SHA, so a week later the same change gets the same review.
+        rng = _rng(f"review:{repository.name}:{int((change.opened_at - start).total_seconds())}")
+        bad = _is_defect(change, refs)
+        if rng.random() < (0.08 if bad else 0.03):
             continue  # merged without the required sign-off: the dashboards must find these
-        pool = [e for e in same_repo if e.pk != change.author_id] or [e for e in seniors if e.pk != change.author_id]
-        reviewer = rng.choice(pool)
+        reviewer = _reviewer(change, pool, people, rng)
+        if reviewer is None:
+            continue
         lines = change.lines_changed
-        careful = min(2700, max(60, int(lines * rng.uniform(2.0, 6.0))))
-        seconds = int(rng.uniform(15, 50)) if rng.random() < 0.12 else careful
-        at = (change.merged_at or change.opened_at) - timedelta(minutes=rng.randint(5, 600))
+        opened, merged = change.opened_at, change.merged_at or change.opened_at
+        assigned = opened + min((merged - opened) / 10, timedelta(minutes=rng.uniform(1, 15)))
+        approved = assigned + (merged - assigned) * rng.uniform(0.55, 0.95)
+        careful = int(min(5400, max(300, lines * rng.uniform(8, 20))) + rng.uniform(0, 300))
+        if rng.random() < (0.2 if change.ai_assisted else 0.1):
+            # A first round: changes requested, the author pushes a fix, then the approval.
+            first = assigned + (approved - assigned) * rng.uniform(0.2, 0.6)
+            services.review_import(
+                change=change,
+                reviewer=reviewer,
+                verdict=Review.Verdict.REQUEST_CHANGES,
+                seconds_spent=careful,
+                at=first,
+                assigned_at=assigned,
+            )
+            assigned, careful = None, int(careful * rng.uniform(0.3, 0.7))
+            count += 1
+        stamp = rng.random() < (0.4 if bad else 0.07)
+        # A rubber stamp: a glance, under the portal's floor for the change's size.
+        glance = int(floor_seconds(lines, floor) * rng.uniform(0.35, 0.95))
+        seconds = glance if stamp else careful
+        too_fast = check_sign_off(
+            seconds_spent=seconds, lines_changed=lines, files_viewed=0, files_total=0, floor=floor
+        )
         services.review_import(
-            change=change, reviewer=reviewer, verdict=Review.Verdict.APPROVE, seconds_spent=seconds, at=at
+            change=change,
+            reviewer=reviewer,
+            verdict=Review.Verdict.APPROVE,
+            seconds_spent=seconds,
+            at=approved,
+            rubber_stamp=too_fast.too_fast,
+            assigned_at=assigned,
         )
         count += 1
     return count
@@ -166,13 +261,14 @@ def seed_deployments(repository: Repository) -> int:
     changes = Change.objects.filter(repository=repository, state=Change.State.MERGED).prefetch_related("files")
     for change in changes.order_by("merged_at"):
         paths = [f.path for f in change.files.all()]
-        window = change.merged_at.replace(minute=0, second=0, microsecond=0)
-        window = window - timedelta(hours=window.hour % 4) + timedelta(hours=4, minutes=20)
         for service in service_list:
             if any(p.startswith(tuple(service.path_prefixes)) for p in paths):
-                batches[(service.pk, window)].append(change)
+                batches[(service.pk, deploy_time(change.merged_at))].append(change)
     by_id = {s.pk: s for s in service_list}
+    now = timezone.now()
     for (service_id, deployed_at), batch in sorted(batches.items(), key=lambda kv: kv[0][1]):
+        if deployed_at > now:
+            continue  # the next train has not left yet
         head = max(batch, key=lambda c: c.merged_at)
         services.deployment_record(
             service=by_id[service_id],
@@ -215,61 +311,6 @@ def seed_open_work(repository: Repository, engineers: dict[str, Engineer]) -> No
             )
 
 
-def seed_incidents(repository: Repository, engineers: dict[str, Engineer], rng: random.Random) -> int:
-    """An incident for each reverted change, confirmed, with another change suspected and ruled out."""
-    reviewer = next(e for e in engineers.values() if e.is_incident_reviewer)
-    created = 0
-    reverts = Change.objects.filter(repository=repository, state=Change.State.MERGED, title__startswith='Revert "')
-    for revert in reverts.order_by("merged_at"):
-        match = re.search(r"This reverts commit ([0-9a-f]{40})", revert.description)
-        bad = match and Change.objects.filter(repository=repository, head_sha=match[1]).first()
-        if not bad or not bad.deployed_at:
-            continue
-        title = f"Errors in {bad.title.split(' in ')[-1]} after deploy"
-        if Incident.objects.filter(title=title, started_at__gte=bad.deployed_at).exists():
-            continue
-        started = bad.deployed_at + timedelta(minutes=rng.randint(10, 90))
-        if revert.merged_at and started >= revert.merged_at:
-            started = revert.merged_at - timedelta(minutes=30)
-        if started < bad.deployed_at:
-            continue
-        touched = list(bad.deployments.values_list("service_id", flat=True))
-        with transaction.atomic():
-            incident = incident_services.incident_create(
-                actor=reviewer.user,
-                title=title,
-                severity=rng.choice(("SEV1", "SEV2", "SEV2", "SEV3", "SEV3")),
-                started_at=started,
-                detected_at=started + timedelta(minutes=rng.randint(2, 25)),
-                resolved_at=(revert.merged_at or started) + timedelta(minutes=rng.randint(10, 60)),
-                services=list(Service.objects.filter(pk__in=touched)),
-                summary=f"Elevated error rate after the deployment that carried {bad.short_sha}; resolved by revert.",
-            )
-            incident_services.incident_link_change(
-                actor=reviewer.user,
-                incident=incident,
-                change=bad,
-                state=IncidentChangeLink.State.CONFIRMED,
-                reason=f"Reverted by {revert.short_sha}; errors stopped after the revert was deployed.",
-            )
-            other = (
-                Change.objects.filter(repository=repository, deployed_at__lt=started, deployed_at__isnull=False)
-                .exclude(pk=bad.pk)
-                .order_by("-deployed_at")
-                .first()
-            )
-            if other:
-                incident_services.incident_link_change(
-                    actor=reviewer.user,
-                    incident=incident,
-                    change=other,
-                    state=IncidentChangeLink.State.RULED_OUT,
-                    reason="Deployed shortly before, but touches none of the failing paths.",
-                )
-        created += 1
-    return created
-
-
 def seed_risk_model() -> None:
     """Fit the risk model on the demo's history once, and score the open changes with it."""
     if RiskModel.objects.exists():
@@ -286,15 +327,20 @@ def seed_risk_model() -> None:
 
 def seed_demo() -> dict[str, int]:
     """Create or complete the whole demo organisation; safe to run again."""
-    rng = random.Random(SEED)
+    if connection.vendor == "sqlite":
+        # Seeding commits thousands of small transactions; waiting for each to reach the disk is most of the
+        # time on SQLite. A crash mid-seed only loses demo data that the next run writes again.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous=OFF")
     engineers = seed_people(settings.PORTAL_DEMO_PASSWORD)
     stats = {"reviews": 0, "deployments": 0, "incidents": 0}
     for name in REPOSITORIES:
         repository = seed_repository(name, engineers)
-        stats["reviews"] += seed_history_reviews(repository, engineers, rng)
+        stats["reviews"] += seed_history_reviews(repository, engineers)
         stats["deployments"] += seed_deployments(repository)
         seed_open_work(repository, engineers)
-        stats["incidents"] += seed_incidents(repository, engineers, rng)
+        reviewer = next(e for e in engineers.values() if e.is_incident_reviewer and _repo_of(e) == name)
+        stats["incidents"] += seed_incidents(repository, reviewer, _anchor())
     seed_risk_model()
     stats["changes"] = Change.objects.count()
     stats["open"] = Change.objects.filter(state=Change.State.OPEN).count()

@@ -12,14 +12,15 @@ Four terms, weighed and added (`terms`):
   it; a senior who reviewed a lot this week but has nothing open can start at once;
 - expertise: how much and how recently the senior authored or reviewed the touched files and their
   directories (`expertise_score`, between 0 and 1, from decayed counts of that work);
-- spread: the share of the touched files that only one other active person knows and that this senior
-  would learn by reviewing (a file known by one person is lost when that person leaves).
+- spread: the share of the touched files that at most one active person besides the change's author knows and
+  that this senior would learn by reviewing (a file known by one person is lost when that person leaves; the
+  author is left out because the review is what copies the author's knowledge to someone else).
 
 Load and queue carry the largest default weights on purpose: the seniors' time is the scarce resource, so
 expertise and spread choose among seniors whose loads are close, and never send a change to a busy expert
 when an idle colleague knows the code almost as well. The defaults were tuned by replaying the demo
-organisation's history (`simulate_assignment --strategy all`), the same weights for every repository; spread
-could not be tuned there (every file of the demo is known by two people or more) and is set by judgement.
+organisation's history (`simulate_assignment --strategy all`), the same weights for every repository; the spread
+weight is set by judgement.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class Candidate:
     owns_paths: bool = False  # owns the paths that need an owner's sign-off
     expertise: float = 0.0  # 0..1, see expertise_score
     files_known: int = 0  # touched files this senior authored or reviewed before
-    spreads_files: int = 0  # touched files known by exactly one other active person, not yet by this senior
+    spreads_files: int = 0  # touched files known by at most one active person besides the author, not by this senior
     files_reviewed_recent: int = 0  # touched files this senior reviewed in the last RECENT_DAYS (for the reasons)
     files_authored_recent: int = 0  # touched files this senior authored in the last RECENT_DAYS (for the reasons)
 
@@ -180,9 +181,9 @@ def reasons_for(
     reasons.append(_knowledge_reason(candidate, touched_files))
     if candidate.spreads_files:
         reasons.append(
-            f"spreads knowledge of {candidate.spreads_files} files known by one person"
+            f"spreads knowledge of {candidate.spreads_files} files known by one person besides the author"
             if candidate.spreads_files > 1
-            else "spreads knowledge of a file known by one person"
+            else "spreads knowledge of a file known by one person besides the author"
         )
     return tuple(reasons)
 
@@ -258,11 +259,23 @@ def expertise_score(
     return total / len(touched)
 
 
-def spreads_count(person: Hashable, touched: Iterable[str], active_knowers: Mapping[str, Collection[Hashable]]) -> int:
-    """Touched files known by exactly one active person other than `person`, whom `person` does not know yet."""
+def spreads_count(
+    person: Hashable,
+    touched: Iterable[str],
+    active_knowers: Mapping[str, Collection[Hashable]],
+    author: Hashable | None = None,
+) -> int:
+    """Touched files `person` does not know yet that someone knows, but at most one active person besides the author.
+
+    The author is left out of the count because the author is the one whose knowledge the review should copy:
+    a file that only its author and one reviewer know is held by one person as soon as the author moves on,
+    and sending the next change to the same reviewer keeps it that way.
+    """
     count = 0
     for path in touched:
         knowers = active_knowers.get(path, ())
-        if person not in knowers and len(knowers) == 1:
+        if not knowers or person in knowers:
+            continue
+        if sum(1 for k in knowers if k != author) <= 1:
             count += 1
     return count

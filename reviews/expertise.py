@@ -200,7 +200,7 @@ def assignment_candidates(
                 owns_paths=senior.pk in owner_ids,
                 expertise=round(expertise_score(paths, mine.files, mine.directories), 6),
                 files_known=sum(1 for p in paths if key in knowers.get(p, ())),
-                spreads_files=spreads_count(key, paths, active_knowers),
+                spreads_files=spreads_count(key, paths, active_knowers, author=author),
                 files_reviewed_recent=len(mine.reviewed_recent),
                 files_authored_recent=len(mine.authored_recent),
             )

@@ -292,7 +292,7 @@ def _candidates(state: _Replay, change: ReplayChange, day: float, level: int) ->
                 max_open=senior.max_open,
                 expertise=expertise_score(paths, file_weight, directory_weight),
                 files_known=sum(1 for p in paths if senior.key in state.knowers.get(p, ())),
-                spreads_files=spreads_count(senior.key, paths, active),
+                spreads_files=spreads_count(senior.key, paths, active, author=change.author),
             )
         )
     return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -203,14 +203,33 @@ def review_import(
     seconds_spent: int,
     at: datetime,
     source: str = Review.Source.HISTORY,
+    rubber_stamp: bool = False,
+    assigned_at: datetime | None = None,
 ) -> Review:
-    """Record a verdict given before the change reached the portal (host review events, history)."""
+    """Record a verdict given before the change reached the portal (host review events, history).
+
+    `rubber_stamp` carries the flag where the source measured the time spent; `assigned_at`, when known, records
+    the request for this review as an assignment, done when the verdict was given.
+    """
     if verdict not in Review.Verdict.values:
         raise ServiceError(f"unknown verdict {verdict!r}")
     if reviewer.pk == change.author_id:
         raise NotAllowed("nobody signs off their own change")
+    if assigned_at is not None and assigned_at > at:
+        raise ServiceError("a review cannot be requested after it was given")
     with transaction.atomic():
         change = Change.objects.select_for_update().get(pk=change.pk)
+        if assigned_at is not None:
+            assignment = Assignment.objects.create(
+                change=change,
+                reviewer=reviewer,
+                reason="review requested on the git host",
+                reasons=["review requested on the git host"],
+                estimated_minutes=change.review_minutes,
+                due_at=assigned_at + timedelta(hours=settings.PORTAL_REVIEW_DUE_HOURS),
+            )
+            # created_at is set on insert; the request happened earlier, when the host recorded it.
+            Assignment.objects.filter(pk=assignment.pk).update(created_at=assigned_at)
         return _record_review(
             change=change,
             reviewer=reviewer,
@@ -220,6 +239,7 @@ def review_import(
             comment="",
             at=at,
             source=source,
+            rubber_stamp=rubber_stamp and verdict == Review.Verdict.APPROVE,
         )
 
 

@@ -252,7 +252,7 @@ def test_pick_carries_its_score():
             (
                 "0% of weekly capacity used",
                 "reviewed 6 of these files in the last 90 days",
-                "spreads knowledge of 3 files known by one person",
+                "spreads knowledge of 3 files known by one person besides the author",
             ),
         ),
         (
@@ -266,7 +266,7 @@ def test_pick_carries_its_score():
             (
                 "0% of weekly capacity used",
                 "changed this file in the last 90 days",
-                "spreads knowledge of a file known by one person",
+                "spreads knowledge of a file known by one person besides the author",
             ),
         ),
         ({"files_known": 2}, {}, ("0% of weekly capacity used", "has worked on 2 of these 8 files before")),
@@ -292,7 +292,7 @@ def test_the_pick_gives_the_reasons_of_the_one_picked():
         "owner of payments/**",
         "42% of weekly capacity used",
         "reviewed 6 of these files in the last 90 days",
-        "spreads knowledge of 3 files known by one person",
+        "spreads knowledge of 3 files known by one person besides the author",
     )
 
 
@@ -347,6 +347,20 @@ def test_expertise_score(touched, files, directories, expected):
 )
 def test_spreads_count(person, knowers, count):
     assert spreads_count(person, ["a", "b"], knowers) == count
+
+
+@pytest.mark.parametrize(
+    ("knowers", "count"),
+    [
+        ({"a": {"author", "x"}}, 1),  # once the author moves on, only x knows a
+        ({"a": {"author"}}, 1),  # only the author knows it
+        ({"a": {"author", "x", "y"}}, 0),  # two besides the author
+        ({"a": {"author", "me"}}, 0),  # I know it already
+        ({"a": {"x", "y"}}, 0),  # the author is new to it; two others know it
+    ],
+)
+def test_spreads_count_leaves_the_author_out(knowers, count):
+    assert spreads_count("me", ["a"], knowers, author="author") == count
 
 
 # --- properties ----------------------------------------------------------------------------------------------------
