@@ -38,6 +38,9 @@ def _reviewed(scope: sc.Scope) -> QuerySet[Change]:
 METRICS: dict[str, Metric] = {
     "inflow": Metric("Changes needing sign-off opened in the period", pipeline.inflow),
     "signed_off": Metric("Changes needing sign-off first approved in the period", pipeline.signed_off),
+    "signed_off_timed": Metric(
+        "Changes needing sign-off first approved in the period, with a time to sign-off", pipeline.signed_off_timed
+    ),
     "first_reviewed": Metric("Changes needing sign-off first reviewed in the period", pipeline.first_reviewed),
     "queued": Metric("Changes in the review queue at the end of the period", pipeline.queued),
     "reviewed": Metric("Changes given a verdict in the period", _reviewed),

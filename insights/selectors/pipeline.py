@@ -10,6 +10,8 @@ Definitions (stated on the page too):
   merging are left out (no close time is recorded).
 - time to first review / to sign-off: from opening to the first verdict / approval by anyone but the author,
   over the changes whose first verdict / approval fell in the period; nearest-rank p50 and p90 in hours.
+  Verdicts dated before the change was opened (imported history: a commit's pull request is not known) are
+  left out of the latencies, which n says.
 - review rounds: distinct revisions that got a verdict, over the changes first approved in the period.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Q, QuerySet, Sum
 
 from insights.charts import Chart, Series, weekly_labels
 from insights.selectors import scope as sc
@@ -51,7 +53,13 @@ def first_reviewed(scope: sc.Scope) -> QuerySet[Change]:
         .filter(sc.NEEDS_SIGN_OFF, pk__in=reviewed_in_period.values("change_id"))
         .annotate(first_review=first_review_at())
         .filter(first_review__gte=scope.start, first_review__lt=scope.end)
+        .filter(first_review__gte=F("opened_at"))
     )
+
+
+def signed_off_timed(scope: sc.Scope) -> QuerySet[Change]:
+    """The changes whose time to sign-off is measured: first approved in the period, not before opening."""
+    return signed_off(scope).filter(first_approval__gte=F("opened_at"))
 
 
 def _queued_at(moment: datetime) -> Q:
@@ -163,8 +171,8 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
             "url": sc.drill_url("first_reviewed", scope),
         },
         "sign_off": {
-            **hour_percentiles(signed_off(scope), "opened_at", "first_approval"),
-            "url": sc.drill_url("signed_off", scope),
+            **hour_percentiles(signed_off_timed(scope), "opened_at", "first_approval"),
+            "url": sc.drill_url("signed_off_timed", scope),
         },
         "rounds": {
             "n": signed,

@@ -5,7 +5,8 @@
   fewer than {min_n} changes is "not enough data", never 0%.
 - size buckets by changed lines (added + removed): {buckets}.
 - rubber-stamp rate: approvals in the period flagged as rubber stamps (signed off faster than the floor for the
-  size, or with files not viewed), over all approvals in the period.
+  size, or with files not viewed), over all approvals in the period. Verdicts recorded on the git host or
+  imported with history were never timed here: they count when their time is under the floor for the size.
 - sign-offs by non-owners on owned paths: approvals in the period on changes whose policy requires an owner, by
   someone who does not own the paths (CODEOWNERS where known, else the teams of the services).
 - AI-assisted changes merged without the required sign-off: merged in the period, AI-assisted, with fewer
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -54,8 +56,29 @@ def approvals(scope: sc.Scope) -> QuerySet[Review]:
     )
 
 
+def floor_seconds_sql() -> Greatest:
+    """reviews.rubberstamp.floor_seconds of the change's size, in SQL, with the portal's floor settings."""
+    per_10 = settings.PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES
+    lines = F("change__lines_added") + F("change__lines_removed")
+    return Greatest(
+        Value(settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS),
+        (lines * Value(per_10) + Value(9)) / Value(10),
+        output_field=IntegerField(),
+    )
+
+
+def stamp_condition() -> Q:
+    """A rubber stamp: flagged when signed off in the portal; for verdicts recorded elsewhere (the git host, or
+    imported history), which were never timed against the floor here, active time under the floor."""
+    return Q(rubber_stamp=True) | (~Q(source=Review.Source.PORTAL) & Q(seconds_spent__lt=F("floor")))
+
+
+def stamped_approvals(scope: sc.Scope) -> QuerySet[Review]:
+    return approvals(scope).annotate(floor=floor_seconds_sql())
+
+
 def rubber_stamped(scope: sc.Scope) -> QuerySet[Change]:
-    return sc.changes(scope).filter(pk__in=approvals(scope).filter(rubber_stamp=True).values("change_id"))
+    return sc.changes(scope).filter(pk__in=stamped_approvals(scope).filter(stamp_condition()).values("change_id"))
 
 
 def merged_without_sign_off(scope: sc.Scope) -> QuerySet[Change]:
@@ -182,9 +205,10 @@ def cfr_table(scope: sc.Scope) -> dict[str, Any]:
 
 
 def failure_trend(scope: sc.Scope, *, weeks: int = 13) -> dict[str, Any]:
-    """CFR AI-assisted against other for each of the `weeks` weeks up to the scope's end; one query."""
-    slices = sc.weeks_ending(scope.end, weeks)
-    queryset = sc.changes(scope).filter(deployed_at__gte=slices[0][0], deployed_at__lt=scope.end)
+    """CFR AI-assisted against other for each of the `weeks` ISO weeks up to the one the scope ends in (the
+    week so far, if it has not ended); one query."""
+    slices = sc.weeks_ending(sc.week_end_after(scope.end), weeks)
+    queryset = sc.changes(scope).filter(deployed_at__gte=slices[0][0], deployed_at__lt=slices[-1][1])
     aggregates = {}
     for i, (a, b) in enumerate(slices):
         for flag, ai in (("a", True), ("o", False)):
@@ -250,7 +274,7 @@ def _listed(queryset: QuerySet[Change]) -> list[dict[str, Any]]:
 
 def quality_section(scope: sc.Scope) -> dict[str, Any]:
     """Everything the quality panel shows, as plain values."""
-    stamp = approvals(scope).aggregate(n=Count("pk"), k=Count("pk", filter=Q(rubber_stamp=True)))
+    stamp = stamped_approvals(scope).aggregate(n=Count("pk"), k=Count("pk", filter=stamp_condition()))
     owner_n, owner_flagged = non_owner_sign_offs(scope)
     missing = merged_without_sign_off(scope)
     missing_list = _listed(missing)

@@ -127,10 +127,16 @@ def weeks_ending(end: datetime, count: int) -> list[tuple[datetime, datetime]]:
     return [(end - timedelta(days=7 * (i + 1)), end - timedelta(days=7 * i)) for i in reversed(range(count))]
 
 
+def week_end_after(moment: datetime) -> datetime:
+    """The end of the ISO week that the instant before `moment` falls in (`moment` itself on a Monday 00:00)."""
+    last_day = local_date(moment - timedelta(microseconds=1))
+    return local_midnight(last_day + timedelta(days=7 - last_day.weekday()))
+
+
 def slice_label(start: datetime, end: datetime) -> str:
-    """An ISO week label when the slice is exactly one ISO week, else its first day."""
+    """An ISO week label when the slice starts a week (it may be the week so far), else its first day."""
     first = timezone.localtime(start)
-    if first.weekday() == 0 and first.time() == time.min and (end - start) == timedelta(days=7):
+    if first.weekday() == 0 and first.time() == time.min and (end - start) <= timedelta(days=7):
         year, week, _ = first.isocalendar()
         return f"{year}-W{week:02d}"
     return first.date().isoformat()
