@@ -47,7 +47,7 @@ def report_sections(*, start: datetime, end: datetime, seed: str) -> dict[str, A
         "pipeline": {
             **pipeline.pipeline_section(scope),
             "scope": scope.describe(),
-            "seniors": seniors.seniors_section(scope, per_person=False),
+            "senior_load": seniors.seniors_section(scope, per_person=False),
         },
         "team": team_section,
     }

@@ -147,7 +147,7 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
     labels = weekly_labels([w["label"] for w in weeks])
     return {
         "definitions": __doc__.split("Definitions (stated on the page too):", 1)[1].strip(),
-        "seniors": capacity_week["n"],
+        "senior_count": capacity_week["n"],
         "weekly_capacity_minutes": weekly_capacity,
         "weeks": weeks,
         "over_capacity": [
