@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    Count,
     DurationField,
     ExpressionWrapper,
     F,
@@ -16,7 +17,9 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
+    Value,
 )
+from django.db.models.functions import Coalesce
 
 from insights.stats import percentile_nearest_rank
 from reviews.models import Review
@@ -42,7 +45,10 @@ class EpochSeconds(Func):
 
 def first_review_at(*, approvals_only: bool = False) -> Subquery:
     """The time of a change's first verdict (or first approval) by anyone but its author."""
-    verdicts = Review.objects.filter(change_id=OuterRef("pk")).exclude(reviewer_id=OuterRef("author_id"))
+    # An author-less change (a commit by someone the portal does not know) has no author to leave out.
+    verdicts = Review.objects.filter(change_id=OuterRef("pk")).exclude(
+        reviewer_id=Coalesce(OuterRef("author_id"), Value(0))
+    )
     if approvals_only:
         verdicts = verdicts.filter(verdict=Review.Verdict.APPROVE)
     return Subquery(verdicts.order_by("created_at").values("created_at")[:1])
@@ -62,8 +68,6 @@ def hour_percentiles(
     """
     names = [f"p{round(f * 100)}" for f in fractions]
     if connection.vendor == "postgresql":
-        from django.db.models import Count
-
         seconds = EpochSeconds(wait(start_field, end_field))
         row = queryset.aggregate(
             n=Count("pk"), **{name: PercentileDisc(seconds, f) for name, f in zip(names, fractions, strict=True)}

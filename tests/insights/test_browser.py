@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from reviews.models import Repository, Team
-from tests.insights.builders import W47, change, confirm
+from tests.insights.builders import W47, change, confirm, refresh
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +39,7 @@ def test_a_manager_filters_to_their_team_and_drills_down_to_the_failing_changes(
             confirm(c, W47 + 3 * H)
     for _ in range(4):
         change(repo, author=theirs, opened=W47, merged=W47 + H, deployed=W47 + 2 * H, ai=True, needs=0)
+    refresh()
     log_in(page, live_server.url, "rosa")
 
     page.get_by_role("link", name="Dashboards").click()

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from insights.models import KnowledgeSnapshot, SoleKnowledge
 from insights.selectors.knowledge import knowledge_section, sole_knowledge
@@ -71,8 +71,11 @@ def test_rebuild_takes_weekly_snapshots_and_the_section_reads_them(history):
 
 def test_rebuild_command(history, capsys):
     call_command("rebuild_insights", weeks=1)
-    assert "knowledge snapshots written" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "facts of 6 changes and 1 verdicts written" in out and "knowledge snapshots written" in out
     assert SoleKnowledge.objects.exists()
+    with pytest.raises(CommandError, match="between 1 and 104"):
+        call_command("rebuild_insights", weeks=0)
 
 
 def test_rebuild_task_runs_the_service(history):

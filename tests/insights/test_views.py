@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from insights.services import knowledge_snapshot_build
 from reviews.models import ChangeFile, Repository, Service, Team
-from tests.insights.builders import W47, W48, change, confirm, verdict
+from tests.insights.builders import W47, W48, change, confirm, refresh, verdict
 
 H = timedelta(hours=1)
 PERIOD = {"start": "2026-11-16", "end": "2026-11-23"}
@@ -62,6 +62,7 @@ def _history(repo, people, n: int) -> None:
             confirm(c, W47 + 7 * H)
     change(repo, author=people["author"], opened=W47 + 2 * H)  # still in the queue
     knowledge_snapshot_build(as_of=W48, sole=True)
+    refresh()
 
 
 @pytest.fixture
@@ -218,6 +219,7 @@ def test_every_table_exports_as_csv_with_a_safe_filename(client, people, repo, n
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(client, people, repo):
     for title in ('=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "plain"):
         change(repo, author=people["author"], opened=W47 + H, merged=W47 + 2 * H, ai=True, needs=1, title=title)
+    refresh()
     client.force_login(people["manager"].user)
     response = client.get(reverse("insights:change-list"), {**PERIOD, "metric": "missing_sign_off", "format": "csv"})
     titles = {row[1] for row in _csv(response)[1:]}
