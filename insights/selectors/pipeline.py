@@ -27,7 +27,6 @@ from insights.charts import Chart, Series, weekly_labels
 from insights.models import ChangeFact
 from insights.selectors import scope as sc
 from insights.selectors.sql import hour_percentiles
-from insights.stats import percentile_nearest_rank
 
 
 def inflow(scope: sc.Scope) -> QuerySet[ChangeFact]:
@@ -128,7 +127,7 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
         **{f"d{i}": Count("pk", filter=_queued_at(t)) for i, t in enumerate(ends)},
         **{f"o{i}": Min("opened_at", filter=_queued_at(t)) for i, t in enumerate(ends)},
     )
-    ages = [(scope.end - opened).total_seconds() / 3600 for opened in queued(scope).values_list("opened_at", flat=True)]
+    ages = hour_percentiles(queued(scope), "opened_at", scope.end)
     rounds = signed_off(scope).aggregate(
         one=Count("pk", filter=Q(rounds__lte=1)),
         two=Count("pk", filter=Q(rounds=2)),
@@ -138,6 +137,7 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
     round_counts = {1: rounds["one"], 2: rounds["two"], 3: rounds["more"]}
     total_rounds = rounds["total"] or 0
     signed = sum(round_counts.values())
+    oldest = depth[f"o{len(ends) - 1}"]
     labels = weekly_labels([w["label"] for w in weeks])
     return {
         "definitions": __doc__.split("Definitions (stated on the page too):", 1)[1].strip(),
@@ -154,11 +154,11 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
         "inflow_url": sc.drill_url("inflow", scope),
         "signoffs_url": sc.drill_url("signed_off", scope),
         "queue": {
-            "depth": len(ages),
+            "depth": ages["n"],
             "url": sc.drill_url("queued", scope),
-            "p50_age_hours": round(percentile_nearest_rank(ages, 0.5), 1) if ages else None,
-            "p90_age_hours": round(percentile_nearest_rank(ages, 0.9), 1) if ages else None,
-            "oldest_hours": round(max(ages), 1) if ages else None,
+            "p50_age_hours": ages["p50"],
+            "p90_age_hours": ages["p90"],
+            "oldest_hours": round((scope.end - oldest).total_seconds() / 3600, 1) if oldest else None,
         },
         "first_review": {
             **hour_percentiles(first_reviewed(scope), "opened_at", "first_review_at"),

@@ -21,7 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncWeek
 from django.urls import reverse
+from django.utils import timezone
 
 from insights.charts import Chart, Series, weekly_labels
 from insights.models import ChangeFact, ReviewFact
@@ -117,16 +119,24 @@ def cfr_table(scope: sc.Scope) -> dict[str, Any]:
 
 def failure_trend(scope: sc.Scope, *, weeks: int = 13) -> dict[str, Any]:
     """CFR AI-assisted against other for each of the `weeks` ISO weeks up to the one the scope ends in (the
-    week so far, if it has not ended); one query."""
+    week so far, if it has not ended); one grouped query."""
     slices = sc.weeks_ending(sc.week_end_after(scope.end), weeks)
-    queryset = sc.changes(scope).filter(deployed_at__gte=slices[0][0], deployed_at__lt=slices[-1][1])
-    aggregates = {}
-    for i, (a, b) in enumerate(slices):
-        for flag, ai in (("a", True), ("o", False)):
-            when = Q(deployed_at__gte=a, deployed_at__lt=b, ai_assisted=ai)
-            aggregates[f"n{flag}{i}"] = Count("pk", filter=when)
-            aggregates[f"k{flag}{i}"] = Count("pk", filter=when & Q(failed=True))
-    totals = queryset.aggregate(**aggregates)
+    grouped = (
+        sc.changes(scope)
+        .filter(deployed_at__gte=slices[0][0], deployed_at__lt=slices[-1][1])
+        .annotate(week=TruncWeek("deployed_at", tzinfo=timezone.get_current_timezone()))
+        .values("week", "ai_assisted")
+        .annotate(n=Count("pk"), k=Count("pk", filter=Q(failed=True)))
+    )
+    # Weeks start on Monday at midnight in the portal's time zone, as the slices do.
+    index = {timezone.localtime(a).date(): i for i, (a, _) in enumerate(slices)}
+    totals = {f"{x}{flag}{i}": 0 for x in "nk" for flag in "ao" for i in range(len(slices))}
+    for row in grouped:
+        i = index.get(timezone.localtime(row["week"]).date())
+        if i is None:  # pragma: no cover - the filter keeps every row inside the slices
+            continue
+        flag = "a" if row["ai_assisted"] else "o"
+        totals[f"n{flag}{i}"], totals[f"k{flag}{i}"] = row["n"], row["k"]
     rows = []
     for i, (a, b) in enumerate(slices):
         part = scope.with_period(a, b)
