@@ -228,6 +228,6 @@ def knowledge_rebuild(request: HttpRequest) -> HttpResponse:
     """Queue a rebuild of the knowledge snapshots now (managers and staff)."""
     if not _is_manager(request):
         return HttpResponseForbidden("Dashboards are for managers.")
-    tasks.rebuild_knowledge.delay()
+    tasks.rebuild_knowledge.delay_on_commit()
     messages.success(request, "Knowledge snapshots are being rebuilt; reload in a minute.")
     return redirect("insights:knowledge")

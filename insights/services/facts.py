@@ -289,6 +289,6 @@ def facts_refresh_if_stale() -> datetime | None:
     if at is None or at < timezone.now() - timedelta(seconds=FRESH_SECONDS):
         from insights import tasks  # tasks import this module
 
-        transaction.on_commit(tasks.refresh_facts.delay)
+        tasks.refresh_facts.delay_on_commit()
         at = facts_refreshed_at() if settings.CELERY_TASK_ALWAYS_EAGER else at
     return at

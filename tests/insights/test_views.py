@@ -118,6 +118,16 @@ def test_only_managers_see_the_sole_knowledge_list_and_may_rebuild(client, peopl
     assert client.get(reverse("insights:sole-list")).status_code == 200
 
 
+def test_a_manager_asks_for_a_knowledge_snapshot(client, people, django_capture_on_commit_callbacks):
+    client.force_login(people["manager"].user)
+    page = client.get(reverse("insights:knowledge")).content.decode()
+    assert "No knowledge snapshot yet" in page and "Take a snapshot now" in page
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("insights:knowledge-rebuild"))
+    assert response.status_code == 302 and response["Location"] == reverse("insights:knowledge")
+    assert len(callbacks) == 1
+
+
 def test_per_person_load_is_for_the_team_own_manager_and_staff(client, people, repo):
     _history(repo, people, 2)
     url = reverse("insights:seniors")
