@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from celery.schedules import crontab
 
 from incidents.models import IncidentChangeLink
 from insights.models import ChangeFact, FactsWatermark, ReviewFact
@@ -79,3 +80,15 @@ def test_refresh_task_runs_the_service(repo, make_engineer):
     change(repo, author=make_engineer(4), opened=W47)
     assert refresh_facts() == {"changes": 1, "reviews": 0}
     assert Review.objects.count() == 0
+
+
+def test_beat_keeps_the_rollups_up_to_date(settings):
+    from portal.celery import app
+
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["insights.refresh_facts"]["task"] == "insights.refresh_facts"
+    assert schedule["insights.rebuild_knowledge"]["task"] == "insights.rebuild_knowledge"
+    assert schedule["insights.refresh_facts"]["schedule"] == crontab(minute="*/5")
+    assert schedule["insights.rebuild_knowledge"]["schedule"] == crontab(hour=2, minute=30)
+    app.loader.import_default_modules()
+    assert {"insights.refresh_facts", "insights.rebuild_knowledge"} <= set(app.tasks)
