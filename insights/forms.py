@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils import timezone
 
 from insights.selectors.drill import BUCKETS, METRICS
 from insights.selectors.scope import Scope, local_midnight
 from reviews.models import Repository, Team
 
-DEFAULT_DAYS = 28
+DEFAULT_WEEKS = 4  # this week so far and the three before it
 MAX_DAYS = 366
 
 
 class ScopeForm(forms.Form):
-    """Team, repository and period [start, end) in the portal's time zone; the default is the last 28 days."""
+    """Team, repository and period [start, end) in the portal's time zone; by default this week so far and the
+    three weeks before it."""
 
     team = forms.ModelChoiceField(
         queryset=Team.objects.order_by("name"), to_field_name="slug", required=False, empty_label="All teams"
@@ -24,17 +27,28 @@ class ScopeForm(forms.Form):
     repository = forms.ModelChoiceField(
         queryset=Repository.objects.order_by("name"), required=False, empty_label="All repositories"
     )
-    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="First day not included."
-    )
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="First day not included.")
+
+    def __init__(self, data: QueryDict | None = None, *args: Any, **kwargs: Any) -> None:
+        # Missing dates take their defaults here, so the form shows the period the page shows.
+        data = data.copy() if data is not None else QueryDict(mutable=True)
+        if not data.get("end"):
+            data["end"] = (timezone.localdate() + timedelta(days=1)).isoformat()
+        if not data.get("start"):
+            try:
+                last_day = date.fromisoformat(data["end"]) - timedelta(days=1)
+            except ValueError:
+                last_day = timezone.localdate()
+            monday = last_day - timedelta(days=last_day.weekday())
+            data["start"] = (monday - timedelta(days=7 * (DEFAULT_WEEKS - 1))).isoformat()
+        super().__init__(data, *args, **kwargs)
 
     def clean(self) -> dict:
         data = super().clean()
-        end = data.get("end") or timezone.localdate() + timedelta(days=1)
-        start = data.get("start") or end - timedelta(days=DEFAULT_DAYS)
         if "start" in self.errors or "end" in self.errors:
             return data
+        start, end = data["start"], data["end"]
         if start >= end:
             raise forms.ValidationError("The start must be before the end.")
         if (end - start).days > MAX_DAYS:

@@ -1,11 +1,12 @@
-"""Rollups that workers maintain for the dashboards: knowledge spread per repository and week."""
+"""Rollups that workers maintain for the dashboards: one narrow row of figures per change and per verdict, and
+knowledge spread per repository and week. The dashboards aggregate these, never the history itself."""
 
 from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
 
-from reviews.models import Engineer, Repository, Team
+from reviews.models import Change, Engineer, Repository, Review, Team
 
 
 class KnowledgeSnapshot(models.Model):
@@ -58,3 +59,81 @@ class SoleKnowledge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.path} ({self.person_name})"
+
+
+class ChangeFact(models.Model):
+    """A change's figures for the dashboards, derived from it, its verdicts and its incident links (a rollup)."""
+
+    change = models.OneToOneField(Change, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    opened_at = models.DateTimeField()
+    merged_at = models.DateTimeField(null=True, blank=True)
+    deployed_at = models.DateTimeField(null=True, blank=True)
+    is_closed = models.BooleanField(default=False, help_text="Closed without merging.")
+    needs_sign_off = models.BooleanField(default=False)
+    approvals_needed = models.PositiveSmallIntegerField(default=0)
+    ai_assisted = models.BooleanField(default=False)
+    ai_undeclared = models.BooleanField(default=False)
+    lines = models.PositiveIntegerField(default=0)
+    bucket = models.CharField(max_length=10)
+    review_minutes = models.PositiveIntegerField(default=0)
+    first_review_at = models.DateTimeField(null=True, blank=True, help_text="First verdict by anyone but the author.")
+    first_approval_at = models.DateTimeField(null=True, blank=True)
+    approvals_before_merge = models.PositiveSmallIntegerField(default=0)
+    rounds = models.PositiveSmallIntegerField(default=0, help_text="Distinct revisions that got a verdict.")
+    failed = models.BooleanField(default=False, help_text="Confirmed as causing an incident.")
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["opened_at"], name="fact_opened_idx"),
+            models.Index(fields=["merged_at"], name="fact_merged_idx"),
+            models.Index(fields=["deployed_at"], name="fact_deployed_idx"),
+            models.Index(fields=["first_review_at"], name="fact_first_review_idx"),
+            models.Index(fields=["first_approval_at"], name="fact_first_approval_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"facts of change {self.change_id}"
+
+
+class ReviewFact(models.Model):
+    """A verdict's figures for the dashboards: who, when, how long, whether a real review (a rollup)."""
+
+    review = models.OneToOneField(Review, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="+")
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text="The change author's."
+    )
+    reviewer = models.ForeignKey(Engineer, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+    verdict = models.CharField(max_length=16)
+    seconds_spent = models.PositiveIntegerField(default=0)
+    estimated_minutes = models.PositiveIntegerField(default=0, help_text="The change's estimated review minutes.")
+    rubber_stamp = models.BooleanField(default=False)
+    owner_required = models.BooleanField(default=False)
+    by_non_owner = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="reviewfact_created_idx"),
+            models.Index(fields=["reviewer", "created_at"], name="reviewfact_reviewer_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"facts of review {self.review_id}"
+
+
+class FactsWatermark(models.Model):
+    """How far the fact rollups have been brought up to date (a single row)."""
+
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    changes_updated_at = models.DateTimeField(null=True, blank=True)
+    links_updated_at = models.DateTimeField(null=True, blank=True)
+    last_review_id = models.BigIntegerField(default=0)
+    last_deployment_link_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"facts as of {self.refreshed_at}"

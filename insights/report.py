@@ -12,6 +12,7 @@ from typing import Any
 
 from insights.selectors import knowledge, pipeline, quality, seniors
 from insights.selectors.scope import Scope
+from insights.services import facts_refresh
 from reviews.models import Team
 
 TREND_WEEKS = 13  # the week ending at `end` and the 12 before it
@@ -35,7 +36,12 @@ def pick_team(seed: str) -> Team | None:
 
 
 def report_sections(*, start: datetime, end: datetime, seed: str) -> dict[str, Any]:
-    """Failure trend, pipeline health and one team's dashboard for [start, end), as plain JSON values."""
+    """Failure trend, pipeline health and one team's dashboard for [start, end), as plain JSON values.
+
+    The change and verdict facts are brought up to date first (only what changed since the last refresh), so a
+    report built right after an incident was confirmed counts it.
+    """
+    facts_refresh()
     scope = Scope(start=start, end=end)
     team = pick_team(seed)
     team_section = None
@@ -47,7 +53,7 @@ def report_sections(*, start: datetime, end: datetime, seed: str) -> dict[str, A
         "pipeline": {
             **pipeline.pipeline_section(scope),
             "scope": scope.describe(),
-            "seniors": seniors.seniors_section(scope, per_person=False),
+            "senior_load": seniors.seniors_section(scope, per_person=False),
         },
         "team": team_section,
     }

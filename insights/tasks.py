@@ -11,3 +11,9 @@ from insights import services
 def rebuild_knowledge(weeks: int = 13) -> int:
     """Knowledge snapshots for the last `weeks` weeks and now; idempotent (snapshots are replaced)."""
     return services.knowledge_rebuild(weeks=weeks)
+
+
+@shared_task(name="insights.refresh_facts", acks_late=True)
+def refresh_facts() -> dict[str, int]:
+    """Bring the change and verdict facts up to date; idempotent (rows are replaced)."""
+    return services.facts_refresh()

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from insights import tasks
+from insights import services, tasks
 from insights.csvexport import csv_response
 from insights.forms import DrillForm, ScopeForm, SoleForm
 from insights.selectors import knowledge, pipeline, quality, seniors
@@ -103,6 +103,7 @@ def dashboard(request: HttpRequest, section: str = "pipeline") -> HttpResponse:
             form.add_error(None, "Unknown format: use html or csv.")
         return _render(request, "insights/dashboard.html", context, status=400)
     scope = form.scope()
+    facts_at = services.facts_refresh_if_stale()
     began = time.perf_counter()
     data = section_data(section, scope, per_person=_per_person(request, scope))
     took = (time.perf_counter() - began) * 1000
@@ -114,7 +115,9 @@ def dashboard(request: HttpRequest, section: str = "pipeline") -> HttpResponse:
         header, rows = tables[table]
         start, end = scope.describe()["start_date"], scope.describe()["last_date"]
         return csv_response(f"countersign-{section}-{table}-{scope.team_slug}-{start}-{end}", header, rows)
-    context.update(data=data, scope=scope.describe(), csv_query=form_query(request), build_ms=round(took))
+    context.update(
+        data=data, scope=scope.describe(), csv_query=form_query(request), build_ms=round(took), facts_at=facts_at
+    )
     response = _render(request, "insights/dashboard.html", context)
     response["Server-Timing"] = f"build;dur={took:.1f}"
     return response
@@ -147,6 +150,7 @@ def change_list(request: HttpRequest) -> HttpResponse:
     params = {k: str(v) for k, v in form.cleaned_data.items() if k in ("ai", "bucket", "reviewer", "path") and v}
     if params.get("reviewer") and not _per_person(request, scope):
         return HttpResponseForbidden("Per-person lists are for the team's own manager: filter to your team.")
+    services.facts_refresh_if_stale()
     rows = drill_changes(form.cleaned_data["metric"], scope, params)
     if fmt == "csv":
         header = [
@@ -224,6 +228,6 @@ def knowledge_rebuild(request: HttpRequest) -> HttpResponse:
     """Queue a rebuild of the knowledge snapshots now (managers and staff)."""
     if not _is_manager(request):
         return HttpResponseForbidden("Dashboards are for managers.")
-    tasks.rebuild_knowledge.delay()
+    tasks.rebuild_knowledge.delay_on_commit()
     messages.success(request, "Knowledge snapshots are being rebuilt; reload in a minute.")
     return redirect("insights:knowledge")

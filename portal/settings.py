@@ -164,6 +164,7 @@ CELERY_BEAT_SCHEDULE["insights.rebuild_knowledge"] = {
     "task": "insights.rebuild_knowledge",
     "schedule": crontab(hour=2, minute=30),
 }
+CELERY_BEAT_SCHEDULE["insights.refresh_facts"] = {"task": "insights.refresh_facts", "schedule": crontab(minute="*/5")}
 
 # Portal knobs.
 PORTAL_GIT_TIMEOUT_SECONDS = env_int("PORTAL_GIT_TIMEOUT_SECONDS", 120, minimum=1)

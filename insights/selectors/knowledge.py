@@ -12,14 +12,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
-from insights.charts import Chart, Series
+from incidents.weeks import iso_week_of
+from insights.charts import Chart, Series, weekly_labels
 from insights.models import KnowledgeSnapshot, SoleKnowledge
 from insights.selectors import scope as sc
 from reviews.models import Service
@@ -83,18 +85,19 @@ def knowledge_section(scope: sc.Scope, *, per_person: bool = True) -> dict[str, 
         }
         for s in sorted(latest, key=lambda s: s.repository.name)
     ]
-    weekly: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "single": 0, "none": 0})
-    bus: dict[str, list[int]] = defaultdict(list)
+    weekly: dict[datetime, dict[str, int]] = defaultdict(lambda: {"files": 0, "single": 0, "none": 0})
+    bus: dict[datetime, list[int]] = defaultdict(list)
     history = snapshots.filter(as_of__gte=scope.end - timedelta(days=7 * TREND_WEEKS))
     for as_of, files, single, none, factor in history.order_by("as_of").values_list(
         "as_of", "files", "files_single", "files_none", "bus_factor"
     ):
-        label = sc.local_date(as_of).isoformat()
-        weekly[label]["files"] += files
-        weekly[label]["single"] += single
-        weekly[label]["none"] += none
-        bus[label].append(factor)
-    labels = sorted(weekly)
+        weekly[as_of]["files"] += files
+        weekly[as_of]["single"] += single
+        weekly[as_of]["none"] += none
+        if files:
+            bus[as_of].append(factor)
+    moments = sorted(weekly)
+    labels = [_label(m) for m in moments]
     holders = (
         sole_knowledge(scope, directories=False)
         .values("person_name", "engineer_id")
@@ -118,14 +121,14 @@ def knowledge_section(scope: sc.Scope, *, per_person: bool = True) -> dict[str, 
                     "% known by one",
                     tuple(
                         round(100 * weekly[x]["single"] / weekly[x]["files"], 1) if weekly[x]["files"] else None
-                        for x in labels
+                        for x in moments
                     ),
                 ),
                 Series(
                     "% known by none",
                     tuple(
                         round(100 * weekly[x]["none"] / weekly[x]["files"], 1) if weekly[x]["files"] else None
-                        for x in labels
+                        for x in moments
                     ),
                 ),
             ),
@@ -135,9 +138,17 @@ def knowledge_section(scope: sc.Scope, *, per_person: bool = True) -> dict[str, 
             title="Bus factor (lowest over the repositories)",
             kind="line",
             x_labels=tuple(labels),
-            series=(Series("bus factor", tuple(float(min(bus[x])) if bus[x] else None for x in labels)),),
+            series=(Series("bus factor", tuple(float(min(bus[x])) if bus[x] else None for x in moments)),),
         ).as_dict(),
     }
+
+
+def _label(moment: datetime) -> str:
+    """'W47' for a snapshot taken as week 47 ended (Monday 00:00), else the day it was taken ('25 Nov')."""
+    local = timezone.localtime(moment)
+    if local.weekday() == 0 and local.time() == time.min:
+        return weekly_labels([iso_week_of(local.date() - timedelta(days=1))])[0]
+    return f"{local.day} {local:%b}"
 
 
 def _query(scope: sc.Scope, repository_id: int, **extra: str) -> str:

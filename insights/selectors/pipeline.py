@@ -10,6 +10,8 @@ Definitions (stated on the page too):
   merging are left out (no close time is recorded).
 - time to first review / to sign-off: from opening to the first verdict / approval by anyone but the author,
   over the changes whose first verdict / approval fell in the period; nearest-rank p50 and p90 in hours.
+  Verdicts dated before the change was opened (imported history: a commit's pull request is not known) are
+  left out of the latencies, which n says.
 - review rounds: distinct revisions that got a verdict, over the changes first approved in the period.
 """
 
@@ -18,39 +20,39 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Min, Q, QuerySet, Sum, Value
+from django.db.models.functions import Greatest
 
 from insights.charts import Chart, Series, weekly_labels
+from insights.models import ChangeFact
 from insights.selectors import scope as sc
-from insights.selectors.sql import first_review_at, hour_percentiles
-from insights.stats import percentile_nearest_rank
-from reviews.models import Change
+from insights.selectors.sql import hour_percentiles
 
 
-def inflow(scope: sc.Scope) -> QuerySet[Change]:
+def inflow(scope: sc.Scope) -> QuerySet[ChangeFact]:
     return sc.changes(scope).filter(sc.NEEDS_SIGN_OFF, opened_at__gte=scope.start, opened_at__lt=scope.end)
 
 
-def _with_first_approval(queryset: QuerySet[Change]) -> QuerySet[Change]:
-    return queryset.annotate(first_approval=first_review_at(approvals_only=True))
-
-
-def signed_off(scope: sc.Scope) -> QuerySet[Change]:
-    approved_in_period = sc.reviews(scope).filter(
-        verdict="approve", created_at__gte=scope.start, created_at__lt=scope.end
+def signed_off(scope: sc.Scope) -> QuerySet[ChangeFact]:
+    return sc.changes(scope).filter(
+        sc.NEEDS_SIGN_OFF, first_approval_at__gte=scope.start, first_approval_at__lt=scope.end
     )
-    return _with_first_approval(
-        sc.changes(scope).filter(sc.NEEDS_SIGN_OFF, pk__in=approved_in_period.values("change_id"))
-    ).filter(first_approval__gte=scope.start, first_approval__lt=scope.end)
 
 
-def first_reviewed(scope: sc.Scope) -> QuerySet[Change]:
-    reviewed_in_period = sc.reviews(scope).filter(created_at__gte=scope.start, created_at__lt=scope.end)
+def signed_off_timed(scope: sc.Scope) -> QuerySet[ChangeFact]:
+    """The changes whose time to sign-off is measured: first approved in the period, not before opening."""
+    return signed_off(scope).filter(first_approval_at__gte=F("opened_at"))
+
+
+def first_reviewed(scope: sc.Scope) -> QuerySet[ChangeFact]:
     return (
         sc.changes(scope)
-        .filter(sc.NEEDS_SIGN_OFF, pk__in=reviewed_in_period.values("change_id"))
-        .annotate(first_review=first_review_at())
-        .filter(first_review__gte=scope.start, first_review__lt=scope.end)
+        .filter(
+            sc.NEEDS_SIGN_OFF,
+            first_review_at__gte=scope.start,
+            first_review_at__lt=scope.end,
+        )
+        .filter(first_review_at__gte=F("opened_at"))
     )
 
 
@@ -58,22 +60,20 @@ def _queued_at(moment: datetime) -> Q:
     return (
         Q(opened_at__lte=moment)
         & (Q(merged_at__isnull=True) | Q(merged_at__gt=moment))
-        & (Q(first_approval__isnull=True) | Q(first_approval__gt=moment))
+        & (Q(first_approval_at__isnull=True) | Q(first_approval_at__gt=moment))
     )
 
 
-def _queue_candidates(scope: sc.Scope, first: datetime, last: datetime) -> QuerySet[Change]:
+def _queue_candidates(scope: sc.Scope, first: datetime, last: datetime) -> QuerySet[ChangeFact]:
     """Changes that may be in the queue at some moment in [first, last]: a period's worth, not all history."""
-    rows = (
+    return (
         sc.changes(scope)
-        .filter(sc.NEEDS_SIGN_OFF, opened_at__lte=last)
-        .exclude(state=Change.State.CLOSED)
+        .filter(sc.NEEDS_SIGN_OFF, opened_at__lte=last, is_closed=False)
         .filter(Q(merged_at__isnull=True) | Q(merged_at__gt=first))
     )
-    return _with_first_approval(rows)
 
 
-def queued(scope: sc.Scope) -> QuerySet[Change]:
+def queued(scope: sc.Scope) -> QuerySet[ChangeFact]:
     """The changes in the queue at the end of the period."""
     return _queue_candidates(scope, scope.end, scope.end).filter(_queued_at(scope.end))
 
@@ -92,11 +92,11 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
     )
     flow_out = signed_off(scope).aggregate(
         **{
-            f"n{i}": Count("pk", filter=Q(first_approval__gte=a, first_approval__lt=b))
+            f"n{i}": Count("pk", filter=Q(first_approval_at__gte=a, first_approval_at__lt=b))
             for i, (a, b) in enumerate(slices)
         },
         **{
-            f"m{i}": Sum("review_minutes", filter=Q(first_approval__gte=a, first_approval__lt=b))
+            f"m{i}": Sum("review_minutes", filter=Q(first_approval_at__gte=a, first_approval_at__lt=b))
             for i, (a, b) in enumerate(slices)
         },
     )
@@ -127,19 +127,21 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
         **{f"d{i}": Count("pk", filter=_queued_at(t)) for i, t in enumerate(ends)},
         **{f"o{i}": Min("opened_at", filter=_queued_at(t)) for i, t in enumerate(ends)},
     )
-    ages = [(scope.end - opened).total_seconds() / 3600 for opened in queued(scope).values_list("opened_at", flat=True)]
-    rounds = signed_off(scope).annotate(rounds=Count("reviews__head_sha", distinct=True))
-    round_counts = {1: 0, 2: 0, 3: 0}
-    total_rounds = 0
-    # One row per signed-off change in the period: bounded by the period, not by history.
-    for n in rounds.values_list("rounds", flat=True):
-        round_counts[min(3, max(1, n))] += 1
-        total_rounds += max(1, n)
+    ages = hour_percentiles(queued(scope), "opened_at", scope.end)
+    rounds = signed_off(scope).aggregate(
+        one=Count("pk", filter=Q(rounds__lte=1)),
+        two=Count("pk", filter=Q(rounds=2)),
+        more=Count("pk", filter=Q(rounds__gte=3)),
+        total=Sum(Greatest(F("rounds"), Value(1))),
+    )
+    round_counts = {1: rounds["one"], 2: rounds["two"], 3: rounds["more"]}
+    total_rounds = rounds["total"] or 0
     signed = sum(round_counts.values())
+    oldest = depth[f"o{len(ends) - 1}"]
     labels = weekly_labels([w["label"] for w in weeks])
     return {
         "definitions": __doc__.split("Definitions (stated on the page too):", 1)[1].strip(),
-        "seniors": capacity_week["n"],
+        "senior_count": capacity_week["n"],
         "weekly_capacity_minutes": weekly_capacity,
         "weeks": weeks,
         "over_capacity": [
@@ -152,19 +154,19 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
         "inflow_url": sc.drill_url("inflow", scope),
         "signoffs_url": sc.drill_url("signed_off", scope),
         "queue": {
-            "depth": len(ages),
+            "depth": ages["n"],
             "url": sc.drill_url("queued", scope),
-            "p50_age_hours": round(percentile_nearest_rank(ages, 0.5), 1) if ages else None,
-            "p90_age_hours": round(percentile_nearest_rank(ages, 0.9), 1) if ages else None,
-            "oldest_hours": round(max(ages), 1) if ages else None,
+            "p50_age_hours": ages["p50"],
+            "p90_age_hours": ages["p90"],
+            "oldest_hours": round((scope.end - oldest).total_seconds() / 3600, 1) if oldest else None,
         },
         "first_review": {
-            **hour_percentiles(first_reviewed(scope), "opened_at", "first_review"),
+            **hour_percentiles(first_reviewed(scope), "opened_at", "first_review_at"),
             "url": sc.drill_url("first_reviewed", scope),
         },
         "sign_off": {
-            **hour_percentiles(signed_off(scope), "opened_at", "first_approval"),
-            "url": sc.drill_url("signed_off", scope),
+            **hour_percentiles(signed_off_timed(scope), "opened_at", "first_approval_at"),
+            "url": sc.drill_url("signed_off_timed", scope),
         },
         "rounds": {
             "n": signed,

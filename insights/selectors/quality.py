@@ -5,9 +5,11 @@
   fewer than {min_n} changes is "not enough data", never 0%.
 - size buckets by changed lines (added + removed): {buckets}.
 - rubber-stamp rate: approvals in the period flagged as rubber stamps (signed off faster than the floor for the
-  size, or with files not viewed), over all approvals in the period.
+  size, or with files not viewed), over all approvals in the period. Verdicts recorded on the git host or
+  imported with history were never timed here: they count when their time is under the floor for the size.
 - sign-offs by non-owners on owned paths: approvals in the period on changes whose policy requires an owner, by
-  someone who does not own the paths (CODEOWNERS where known, else the teams of the services).
+  someone who does not own the paths (CODEOWNERS where known, else the teams of the services), and the changes
+  they were on.
 - AI-assisted changes merged without the required sign-off: merged in the period, AI-assisted, with fewer
   approvals by others before the merge than the policy required. Should be zero; each one is listed.
 - undeclared but detected AI: changes opened in the period detected as AI-assisted that their author had not
@@ -18,133 +20,67 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import Greatest
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncWeek
 from django.urls import reverse
+from django.utils import timezone
 
 from insights.charts import Chart, Series, weekly_labels
+from insights.models import ChangeFact, ReviewFact
 from insights.selectors import scope as sc
 from insights.stats import MIN_N, SIZE_BUCKETS, rate, size_bucket_label
-from reviews.codeowners_file import resolve_owner
-from reviews.models import Change, ChangeFile, Engineer, Review, Service
+from reviews.models import Change, Review
 
 LIST_LIMIT = 50
 
 
-def _bucket_case() -> Case:
-    whens = [When(lines__lte=high, then=Value(name)) for name, _low, high in SIZE_BUCKETS if high is not None]
-    return Case(*whens, default=Value(SIZE_BUCKETS[-1][0]))
-
-
-def with_bucket(queryset: QuerySet[Change]) -> QuerySet[Change]:
-    return queryset.annotate(lines=F("lines_added") + F("lines_removed")).annotate(bucket=_bucket_case())
-
-
-def deployed(scope: sc.Scope) -> QuerySet[Change]:
+def deployed(scope: sc.Scope) -> QuerySet[ChangeFact]:
     return sc.changes(scope).filter(deployed_at__gte=scope.start, deployed_at__lt=scope.end)
 
 
-def failed(scope: sc.Scope) -> QuerySet[Change]:
-    return deployed(scope).filter(sc.caused_incident())
+def failed(scope: sc.Scope) -> QuerySet[ChangeFact]:
+    return deployed(scope).filter(failed=True)
 
 
-def approvals(scope: sc.Scope) -> QuerySet[Review]:
+def approvals(scope: sc.Scope) -> QuerySet[ReviewFact]:
     return sc.reviews(scope).filter(
         verdict=Review.Verdict.APPROVE, created_at__gte=scope.start, created_at__lt=scope.end
     )
 
 
-def rubber_stamped(scope: sc.Scope) -> QuerySet[Change]:
-    return sc.changes(scope).filter(pk__in=approvals(scope).filter(rubber_stamp=True).values("change_id"))
+def _of_approvals(scope: sc.Scope, condition: Q) -> QuerySet[ChangeFact]:
+    return sc.changes(scope).filter(change_id__in=approvals(scope).filter(condition).values("change_id"))
 
 
-def merged_without_sign_off(scope: sc.Scope) -> QuerySet[Change]:
-    before_merge = Q(reviews__verdict=Review.Verdict.APPROVE, reviews__created_at__lte=F("merged_at")) & ~Q(
-        reviews__reviewer_id=F("author_id")
+def rubber_stamped(scope: sc.Scope) -> QuerySet[ChangeFact]:
+    return _of_approvals(scope, Q(rubber_stamp=True))
+
+
+def non_owner(scope: sc.Scope) -> QuerySet[ChangeFact]:
+    return _of_approvals(scope, Q(by_non_owner=True))
+
+
+def merged_without_sign_off(scope: sc.Scope) -> QuerySet[ChangeFact]:
+    return sc.changes(scope).filter(
+        sc.NEEDS_SIGN_OFF,
+        ai_assisted=True,
+        merged_at__gte=scope.start,
+        merged_at__lt=scope.end,
+        approvals_before_merge__lt=F("approvals_needed"),
     )
-    return (
-        sc.changes(scope)
-        .filter(sc.NEEDS_SIGN_OFF, ai_assisted=True, state=Change.State.MERGED)
-        .filter(merged_at__gte=scope.start, merged_at__lt=scope.end)
-        .annotate(
-            approvals_before_merge=Count("reviews", filter=before_merge),
-            approvals_needed=Greatest(
-                F("required_sign_offs"), Case(When(requires_owner=True, then=1), default=0, output_field=IntegerField())
-            ),
-        )
-        .filter(approvals_before_merge__lt=F("approvals_needed"))
-    )
 
 
-def ai_detected(scope: sc.Scope) -> QuerySet[Change]:
+def ai_detected(scope: sc.Scope) -> QuerySet[ChangeFact]:
     return sc.changes(scope).filter(ai_assisted=True, opened_at__gte=scope.start, opened_at__lt=scope.end)
 
 
-def undeclared(scope: sc.Scope) -> QuerySet[Change]:
+def undeclared(scope: sc.Scope) -> QuerySet[ChangeFact]:
     return ai_detected(scope).filter(ai_undeclared=True)
 
 
-def non_owner_sign_offs(scope: sc.Scope) -> tuple[int, list[int]]:
-    """Approvals in the period on changes that need an owner, and the changes whose approvals include one by a
-    non-owner. Four queries, then work over the period's owner-required approvals only."""
-    rows = list(
-        approvals(scope)
-        .filter(change__requires_owner=True)
-        .values_list("reviewer_id", "change_id", "change__owner_paths", "change__path_owners", "change__repository_id")
-    )
-    if not rows:
-        return 0, []
-    without_paths = {change_id for _, change_id, owner_paths, _, _ in rows if not owner_paths}
-    files: dict[int, list[str]] = {}
-    for change_id, path in ChangeFile.objects.filter(change_id__in=without_paths).values_list("change_id", "path"):
-        files.setdefault(change_id, []).append(path)
-    services = list(Service.objects.values_list("repository_id", "path_prefixes", "team_id"))
-    by_login: dict[str, int] = {}
-    by_email: dict[str, int] = {}
-    members: dict[str, list[int]] = {}
-    team_of: dict[int, int | None] = {}
-    for pk, github, gitlab, email, team_slug, team_id in Engineer.objects.values_list(
-        "pk", "github_login", "gitlab_username", "email", "team__slug", "team_id"
-    ):
-        for login in (github, gitlab):
-            if login:
-                by_login[login.lower()] = pk
-        by_email[email.lower()] = pk
-        team_of[pk] = team_id
-        if team_slug:
-            members.setdefault(team_slug.lower(), []).append(pk)
-    flagged: list[int] = []
-    for reviewer_id, change_id, owner_paths, path_owners, repository_id in rows:
-        paths = list(owner_paths or ()) or files.get(change_id, [])
-        tokens = {t for p in paths for t in (path_owners or {}).get(p, ())}
-        if tokens:
-            owners: set[int] = set()
-            for token in tokens:
-                owners |= resolve_owner(
-                    token, engineers_by_login=by_login, engineers_by_email=by_email, team_members=members
-                )
-            is_owner = reviewer_id in owners
-        else:
-            teams = {
-                team_id
-                for repo_id, prefixes, team_id in services
-                if repo_id == repository_id and team_id and any(p.startswith(tuple(prefixes or ())) for p in paths)
-            }
-            # As the sign-off rules do: with no owner on record for the paths, any senior's sign-off counts.
-            is_owner = not teams or team_of.get(reviewer_id) in teams
-        if not is_owner and change_id not in flagged:
-            flagged.append(change_id)
-    return len(rows), flagged
-
-
-def _counts(queryset: QuerySet[Change]) -> dict[tuple[bool, str], tuple[int, int]]:
+def _counts(queryset: QuerySet[ChangeFact]) -> dict[tuple[bool, str], tuple[int, int]]:
     """(ai, bucket) -> (deployed, failed), in one grouped query."""
-    grouped = (
-        with_bucket(queryset)
-        .annotate(failed=sc.caused_incident())
-        .values("ai_assisted", "bucket")
-        .annotate(n=Count("pk"), k=Count("pk", filter=Q(failed=True)))
-    )
+    grouped = queryset.values("ai_assisted", "bucket").annotate(n=Count("pk"), k=Count("pk", filter=Q(failed=True)))
     return {(row["ai_assisted"], row["bucket"]): (row["n"], row["k"]) for row in grouped}
 
 
@@ -182,16 +118,25 @@ def cfr_table(scope: sc.Scope) -> dict[str, Any]:
 
 
 def failure_trend(scope: sc.Scope, *, weeks: int = 13) -> dict[str, Any]:
-    """CFR AI-assisted against other for each of the `weeks` weeks up to the scope's end; one query."""
-    slices = sc.weeks_ending(scope.end, weeks)
-    queryset = sc.changes(scope).filter(deployed_at__gte=slices[0][0], deployed_at__lt=scope.end)
-    aggregates = {}
-    for i, (a, b) in enumerate(slices):
-        for flag, ai in (("a", True), ("o", False)):
-            when = Q(deployed_at__gte=a, deployed_at__lt=b, ai_assisted=ai)
-            aggregates[f"n{flag}{i}"] = Count("pk", filter=when)
-            aggregates[f"k{flag}{i}"] = Count("pk", filter=when & Q(failed=True))
-    totals = queryset.annotate(failed=sc.caused_incident()).aggregate(**aggregates)
+    """CFR AI-assisted against other for each of the `weeks` ISO weeks up to the one the scope ends in (the
+    week so far, if it has not ended); one grouped query."""
+    slices = sc.weeks_ending(sc.week_end_after(scope.end), weeks)
+    grouped = (
+        sc.changes(scope)
+        .filter(deployed_at__gte=slices[0][0], deployed_at__lt=slices[-1][1])
+        .annotate(week=TruncWeek("deployed_at", tzinfo=timezone.get_current_timezone()))
+        .values("week", "ai_assisted")
+        .annotate(n=Count("pk"), k=Count("pk", filter=Q(failed=True)))
+    )
+    # Weeks start on Monday at midnight in the portal's time zone, as the slices do.
+    index = {timezone.localtime(a).date(): i for i, (a, _) in enumerate(slices)}
+    totals = {f"{x}{flag}{i}": 0 for x in "nk" for flag in "ao" for i in range(len(slices))}
+    for row in grouped:
+        i = index.get(timezone.localtime(row["week"]).date())
+        if i is None:  # pragma: no cover - the filter keeps every row inside the slices
+            continue
+        flag = "a" if row["ai_assisted"] else "o"
+        totals[f"n{flag}{i}"], totals[f"k{flag}{i}"] = row["n"], row["k"]
     rows = []
     for i, (a, b) in enumerate(slices):
         part = scope.with_period(a, b)
@@ -232,26 +177,35 @@ def failure_trend(scope: sc.Scope, *, weeks: int = 13) -> dict[str, Any]:
     }
 
 
-def _listed(queryset: QuerySet[Change]) -> list[dict[str, Any]]:
+def _listed(queryset: QuerySet[ChangeFact]) -> list[dict[str, Any]]:
+    facts = list(queryset.order_by("-merged_at", "change_id")[:LIST_LIMIT])
+    changes = Change.objects.select_related("repository", "author").in_bulk([f.change_id for f in facts])
     return [
         {
-            "id": c.pk,
-            "title": c.title,
-            "repository": c.repository.name,
-            "author": c.author.display_name if c.author else c.author_name,
-            "merged_at": c.merged_at.isoformat() if c.merged_at else None,
-            "approvals": c.approvals_before_merge,
-            "needed": c.approvals_needed,
-            "url": reverse("reviews:change-detail", args=[c.pk]),
+            "id": f.change_id,
+            "title": changes[f.change_id].title,
+            "repository": changes[f.change_id].repository.name,
+            "author": changes[f.change_id].author.display_name
+            if changes[f.change_id].author
+            else changes[f.change_id].author_name,
+            "merged_at": f.merged_at.isoformat() if f.merged_at else None,
+            "approvals": f.approvals_before_merge,
+            "needed": f.approvals_needed,
+            "url": reverse("reviews:change-detail", args=[f.change_id]),
         }
-        for c in queryset.select_related("repository", "author").order_by("-merged_at", "pk")[:LIST_LIMIT]
+        for f in facts
     ]
 
 
 def quality_section(scope: sc.Scope) -> dict[str, Any]:
     """Everything the quality panel shows, as plain values."""
-    stamp = approvals(scope).aggregate(n=Count("pk"), k=Count("pk", filter=Q(rubber_stamp=True)))
-    owner_n, owner_flagged = non_owner_sign_offs(scope)
+    stamp = approvals(scope).aggregate(
+        n=Count("pk"),
+        k=Count("pk", filter=Q(rubber_stamp=True)),
+        owned=Count("pk", filter=Q(owner_required=True)),
+        by_non_owner=Count("pk", filter=Q(by_non_owner=True)),
+    )
+    non_owner_changes = non_owner(scope).count()
     missing = merged_without_sign_off(scope)
     missing_list = _listed(missing)
     detected = ai_detected(scope).aggregate(n=Count("pk"), k=Count("pk", filter=Q(ai_undeclared=True)))
@@ -277,8 +231,9 @@ def quality_section(scope: sc.Scope) -> dict[str, Any]:
         "cfr_chart": chart.as_dict(),
         "rubber_stamp": {**rate(stamp["k"], stamp["n"]), "url": sc.drill_url("rubber_stamped", scope)},
         "non_owner": {
-            "approvals": owner_n,
-            "changes": len(owner_flagged),
+            "approvals": stamp["owned"],
+            "by_non_owner": stamp["by_non_owner"],
+            "changes": non_owner_changes,
             "url": sc.drill_url("non_owner", scope),
         },
         "missing_sign_off": {

@@ -1,7 +1,8 @@
 """What a dashboard looks at: a period, and optionally one team and one repository; and the base querysets.
 
 A change belongs to its author's team; a senior to their own team. Every count on a dashboard is the count of
-a queryset defined here or in the section modules, and its drill-down lists the same queryset.
+a queryset of change or verdict facts (insights.models) defined here or in the section modules, and its
+drill-down lists the changes of the same queryset.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import IncidentChangeLink
-from reviews.models import Change, Engineer, Review
+from insights.models import ChangeFact, ReviewFact
+from reviews.models import Engineer
 
 
 @dataclass(frozen=True)
@@ -76,23 +78,23 @@ def drill_url(metric: str, scope: Scope, **extra: Any) -> str:
     return f"{reverse('insights:change-list')}?{urlencode({'metric': metric, **scope.query(**extra)})}"
 
 
-def changes(scope: Scope) -> QuerySet[Change]:
-    """Changes of the scope's team (by author) and repository; the period is left to each metric."""
-    queryset = Change.objects.all()
+def changes(scope: Scope) -> QuerySet[ChangeFact]:
+    """Facts of the changes of the scope's team (by author) and repository; the period is left to each metric."""
+    queryset = ChangeFact.objects.all()
     if scope.team_id is not None:
-        queryset = queryset.filter(author__team_id=scope.team_id)
+        queryset = queryset.filter(team_id=scope.team_id)
     if scope.repository_id is not None:
         queryset = queryset.filter(repository_id=scope.repository_id)
     return queryset.order_by()
 
 
-def reviews(scope: Scope) -> QuerySet[Review]:
-    """Verdicts on the scope's changes; the period is left to each metric."""
-    queryset = Review.objects.all()
+def reviews(scope: Scope) -> QuerySet[ReviewFact]:
+    """Facts of the verdicts on the scope's changes; the period is left to each metric."""
+    queryset = ReviewFact.objects.all()
     if scope.team_id is not None:
-        queryset = queryset.filter(change__author__team_id=scope.team_id)
+        queryset = queryset.filter(team_id=scope.team_id)
     if scope.repository_id is not None:
-        queryset = queryset.filter(change__repository_id=scope.repository_id)
+        queryset = queryset.filter(repository_id=scope.repository_id)
     return queryset.order_by()
 
 
@@ -104,7 +106,7 @@ def seniors(scope: Scope) -> QuerySet[Engineer]:
     return queryset
 
 
-NEEDS_SIGN_OFF = Q(required_sign_offs__gt=0) | Q(requires_owner=True)
+NEEDS_SIGN_OFF = Q(needs_sign_off=True)
 
 
 def caused_incident() -> Exists:
@@ -127,10 +129,16 @@ def weeks_ending(end: datetime, count: int) -> list[tuple[datetime, datetime]]:
     return [(end - timedelta(days=7 * (i + 1)), end - timedelta(days=7 * i)) for i in reversed(range(count))]
 
 
+def week_end_after(moment: datetime) -> datetime:
+    """The end of the ISO week that the instant before `moment` falls in (`moment` itself on a Monday 00:00)."""
+    last_day = local_date(moment - timedelta(microseconds=1))
+    return local_midnight(last_day + timedelta(days=7 - last_day.weekday()))
+
+
 def slice_label(start: datetime, end: datetime) -> str:
-    """An ISO week label when the slice is exactly one ISO week, else its first day."""
+    """An ISO week label when the slice starts a week (it may be the week so far), else its first day."""
     first = timezone.localtime(start)
-    if first.weekday() == 0 and first.time() == time.min and (end - start) == timedelta(days=7):
+    if first.weekday() == 0 and first.time() == time.min and (end - start) <= timedelta(days=7):
         year, week, _ = first.isocalendar()
         return f"{year}-W{week:02d}"
     return first.date().isoformat()

@@ -13,48 +13,51 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
 from insights.charts import Chart, Series
+from insights.models import ReviewFact
 from insights.selectors import scope as sc
 from insights.stats import gini, top_share
 
 
 def senior_rows(scope: sc.Scope) -> list[dict[str, Any]]:
-    """One row per senior with load, time spent and verdicts in the period; one query."""
-    in_period = Q(reviews__created_at__gte=scope.start, reviews__created_at__lt=scope.end) & ~Q(
-        reviews__verdict="comment"
+    """One row per senior with load, time spent and verdicts in the period; two queries."""
+    verdicts = ReviewFact.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end).exclude(
+        verdict="comment"
     )
     if scope.repository_id is not None:
-        in_period &= Q(reviews__change__repository_id=scope.repository_id)
-    rows = (
-        sc.seniors(scope)
-        .select_related("team")
-        .annotate(
-            load=Sum("reviews__change__review_minutes", filter=in_period),
-            spent=Sum("reviews__seconds_spent", filter=in_period),
-            verdicts=Count("reviews", filter=in_period),
-        )
-        .order_by("team__name", "display_name")
-    )
+        verdicts = verdicts.filter(repository_id=scope.repository_id)
+    people = sc.seniors(scope).select_related("team").order_by("team__name", "display_name")
+    if scope.team_id is not None:
+        verdicts = verdicts.filter(reviewer__team_id=scope.team_id)
+    work = {
+        row["reviewer_id"]: row
+        for row in verdicts.order_by()
+        .values("reviewer_id")
+        .annotate(load=Sum("estimated_minutes"), spent=Sum("seconds_spent"), verdicts=Count("pk"))
+    }
     weeks = scope.days / 7
-    return [
-        {
-            "id": e.pk,
-            "name": e.display_name,
-            "level": e.level,
-            "team": e.team.name if e.team else "(no team)",
-            "team_id": e.team_id,
-            "capacity_minutes": round(e.weekly_capacity_minutes * weeks),
-            "load_minutes": e.load or 0,
-            "spent_minutes": round((e.spent or 0) / 60),
-            "verdicts": e.verdicts,
-            "away": bool(e.is_away),
-            "away_until": e.away_until.isoformat() if e.away_until else None,
-            "url": sc.drill_url("reviewed_by", scope, reviewer=e.pk),
-        }
-        for e in rows
-    ]
+    rows = []
+    for e in people:
+        done = work.get(e.pk, {})
+        rows.append(
+            {
+                "id": e.pk,
+                "name": e.display_name,
+                "level": e.level,
+                "team": e.team.name if e.team else "(no team)",
+                "team_id": e.team_id,
+                "capacity_minutes": round(e.weekly_capacity_minutes * weeks),
+                "load_minutes": done.get("load") or 0,
+                "spent_minutes": round((done.get("spent") or 0) / 60),
+                "verdicts": done.get("verdicts") or 0,
+                "away": bool(e.is_away),
+                "away_until": e.away_until.isoformat() if e.away_until else None,
+                "url": sc.drill_url("reviewed", scope, reviewer=e.pk),
+            }
+        )
+    return rows
 
 
 def _pct(part: float, whole: float) -> int | None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    Count,
+    DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -16,7 +18,9 @@ from django.db.models import (
     OuterRef,
     QuerySet,
     Subquery,
+    Value,
 )
+from django.db.models.functions import Coalesce
 
 from insights.stats import percentile_nearest_rank
 from reviews.models import Review
@@ -42,38 +46,42 @@ class EpochSeconds(Func):
 
 def first_review_at(*, approvals_only: bool = False) -> Subquery:
     """The time of a change's first verdict (or first approval) by anyone but its author."""
-    verdicts = Review.objects.filter(change_id=OuterRef("pk")).exclude(reviewer_id=OuterRef("author_id"))
+    # An author-less change (a commit by someone the portal does not know) has no author to leave out.
+    verdicts = Review.objects.filter(change_id=OuterRef("pk")).exclude(
+        reviewer_id=Coalesce(OuterRef("author_id"), Value(0))
+    )
     if approvals_only:
         verdicts = verdicts.filter(verdict=Review.Verdict.APPROVE)
     return Subquery(verdicts.order_by("created_at").values("created_at")[:1])
 
 
-def wait(start_field: str, end_field: str) -> ExpressionWrapper:
-    return ExpressionWrapper(F(end_field) - F(start_field), output_field=DurationField())
+def wait(start_field: str, end: str | datetime) -> ExpressionWrapper:
+    """end - start, where the end is a field or one moment for every row."""
+    until = Value(end, output_field=DateTimeField()) if isinstance(end, datetime) else F(end)
+    return ExpressionWrapper(until - F(start_field), output_field=DurationField())
 
 
 def hour_percentiles(
-    queryset: QuerySet, start_field: str, end_field: str, fractions: Sequence[float] = (0.5, 0.9)
+    queryset: QuerySet, start_field: str, end_field: str | datetime, fractions: Sequence[float] = (0.5, 0.9)
 ) -> dict[str, float | int | None]:
-    """Count and nearest-rank percentiles (in hours) of end - start over a queryset; one query.
+    """Count and nearest-rank percentiles (in hours) of end - start over a queryset (the end a field, or one
+    moment for every row); one query.
 
     PostgreSQL computes them in SQL; the embedded SQLite default has no percentile aggregate and reads the
     durations of the (period-bounded) rows instead.
     """
     names = [f"p{round(f * 100)}" for f in fractions]
     if connection.vendor == "postgresql":
-        from django.db.models import Count
-
         seconds = EpochSeconds(wait(start_field, end_field))
         row = queryset.aggregate(
             n=Count("pk"), **{name: PercentileDisc(seconds, f) for name, f in zip(names, fractions, strict=True)}
         )
         return {"n": row["n"], **{name: _hours(row[name]) for name in names}}
-    durations = [
-        (end - start).total_seconds()
-        for start, end in queryset.values_list(start_field, end_field)
-        if start is not None and end is not None
-    ]
+    if isinstance(end_field, datetime):
+        pairs = ((start, end_field) for start in queryset.values_list(start_field, flat=True))
+    else:
+        pairs = queryset.values_list(start_field, end_field)
+    durations = [(end - start).total_seconds() for start, end in pairs if start is not None and end is not None]
     result: dict[str, float | int | None] = {"n": len(durations)}
     for name, f in zip(names, fractions, strict=True):
         result[name] = _hours(percentile_nearest_rank(durations, f)) if durations else None

@@ -63,3 +63,10 @@ def confirm(c: Change, at: datetime, *, state: str = IncidentChangeLink.State.CO
 # Monday of ISO week 2026-W47, 00:00 UTC (the tests' time zone).
 W47 = datetime(2026, 11, 16, tzinfo=UTC)
 W48 = W47 + timedelta(days=7)
+
+
+def refresh() -> None:
+    """Bring the dashboards' fact rollups up to date, as the beat job would."""
+    from insights.services import facts_refresh
+
+    facts_refresh()

@@ -7,7 +7,7 @@ from insights.selectors.quality import quality_section
 from insights.selectors.scope import Scope
 from insights.stats import wilson_interval
 from reviews.models import Repository, Service, Team
-from tests.insights.builders import W47, W48, change, confirm, verdict
+from tests.insights.builders import W47, W48, change, confirm, refresh, verdict
 
 H = timedelta(hours=1)
 
@@ -33,6 +33,7 @@ def test_cfr_is_confirmed_causes_over_deployed_changes_with_wilson_intervals(rep
     confirm(ai[6], W47 + 3 * H, state="ruled_out")
     confirm(other[0], W47 + 3 * H)
     _deployed(repo, 3, ai=True)
+    refresh()
     q = quality_section(Scope(start=W47, end=W48))
     by_ai = {r["label"]: r for r in q["cfr"]["by_ai"]}
     assert (by_ai["AI-assisted"]["k"], by_ai["AI-assisted"]["n"]) == (5, 23)
@@ -48,6 +49,7 @@ def test_cfr_is_confirmed_causes_over_deployed_changes_with_wilson_intervals(rep
 
 def test_cfr_without_any_confirmed_link_is_zero_with_its_denominator(repo):
     _deployed(repo, 12, ai=True)
+    refresh()
     q = quality_section(Scope(start=W47, end=W48))
     ai = q["cfr"]["by_ai"][0]
     assert (ai["k"], ai["n"], ai["value"], ai["low"]) == (0, 12, 0.0, 0.0)
@@ -58,6 +60,7 @@ def test_drill_downs_list_the_changes_behind_the_counts(repo):
     ai = _deployed(repo, 4, ai=True)
     _deployed(repo, 2, ai=False)
     confirm(ai[0], W47 + 3 * H)
+    refresh()
     scope = Scope(start=W47, end=W48)
     assert drill_changes("deployed", scope, {"ai": "yes"}).count() == 4
     assert list(drill_changes("failed", scope, {"ai": "yes"})) == [ai[0]]
@@ -81,10 +84,11 @@ def test_sign_off_quality_rubber_stamps_non_owners_missing_sign_offs_and_undecla
     verdict(merged_late, owner, W47 + 6 * H)  # after the merge: does not count
     merged_ok = change(repo, author=author, opened=W47, merged=W47 + 5 * H, ai=True, needs=1, ai_undeclared=True)
     verdict(merged_ok, owner, W47 + 4 * H)
+    refresh()
     scope = Scope(start=W47, end=W48)
     q = quality_section(scope)
     assert (q["rubber_stamp"]["k"], q["rubber_stamp"]["n"]) == (1, 4)
-    assert q["non_owner"] == {**q["non_owner"], "approvals": 2, "changes": 1}
+    assert q["non_owner"] == {**q["non_owner"], "approvals": 2, "by_non_owner": 1, "changes": 1}
     assert list(drill_changes("non_owner", scope, {})) == [owned]
     missing = q["missing_sign_off"]
     assert missing["count"] == 2
@@ -99,5 +103,6 @@ def test_team_filter_counts_only_the_team_authors_changes(repo, make_engineer):
     theirs = make_engineer(4, team=other_team)
     _deployed(repo, 3, ai=True, author=mine)
     _deployed(repo, 5, ai=True, author=theirs)
+    refresh()
     scope = Scope(start=W47, end=W48, team_id=other_team.pk, team_name="Other", team_slug="other")
     assert quality_section(scope)["cfr"]["all"]["n"] == 5

@@ -56,9 +56,9 @@ def test_pipeline_flow_capacity_latency_queue_and_rounds(week):
     assert (p["sign_off"]["n"], p["sign_off"]["p50"], p["sign_off"]["p90"]) == (3, 4.0, 8.0)
     assert p["queue"]["depth"] == 1  # c5; c4 merged without a sign-off, so it left the queue
     assert p["rounds"] == {"n": 3, "one": 2, "two": 1, "three_plus": 0, "mean": 1.33}
-    team_row = p["seniors"]["teams"][0]
+    team_row = p["senior_load"]["teams"][0]
     assert (team_row["load_minutes"], team_row["capacity_minutes"], team_row["load_pct"]) == (240, 240, 100)
-    assert p["seniors"]["people"] == []
+    assert p["senior_load"]["people"] == []
 
 
 def test_team_of_the_week_is_seeded_and_filtered(week, team):
@@ -85,6 +85,7 @@ def test_snapshot_is_json_and_renders_without_the_database(week, django_assert_n
     assert "Inflow exceeds senior capacity" in html
     assert "not enough data" in html
     assert "format=csv" not in html
+    assert "{'" not in html and "[{" not in html  # no raw dicts or lists leak into the page
 
 
 def test_report_sections_on_an_empty_organisation(db):

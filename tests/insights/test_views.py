@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from insights.services import knowledge_snapshot_build
 from reviews.models import ChangeFile, Repository, Service, Team
-from tests.insights.builders import W47, W48, change, confirm, verdict
+from tests.insights.builders import W47, W48, change, confirm, refresh, verdict
 
 H = timedelta(hours=1)
 PERIOD = {"start": "2026-11-16", "end": "2026-11-23"}
@@ -62,6 +62,7 @@ def _history(repo, people, n: int) -> None:
             confirm(c, W47 + 7 * H)
     change(repo, author=people["author"], opened=W47 + 2 * H)  # still in the queue
     knowledge_snapshot_build(as_of=W48, sole=True)
+    refresh()
 
 
 @pytest.fixture
@@ -115,6 +116,16 @@ def test_only_managers_see_the_sole_knowledge_list_and_may_rebuild(client, peopl
     assert client.post(reverse("insights:knowledge-rebuild")).status_code == 403
     client.force_login(people["manager"].user)
     assert client.get(reverse("insights:sole-list")).status_code == 200
+
+
+def test_a_manager_asks_for_a_knowledge_snapshot(client, people, django_capture_on_commit_callbacks):
+    client.force_login(people["manager"].user)
+    page = client.get(reverse("insights:knowledge")).content.decode()
+    assert "No knowledge snapshot yet" in page and "Take a snapshot now" in page
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(reverse("insights:knowledge-rebuild"))
+    assert response.status_code == 302 and response["Location"] == reverse("insights:knowledge")
+    assert len(callbacks) == 1
 
 
 def test_per_person_load_is_for_the_team_own_manager_and_staff(client, people, repo):
@@ -218,6 +229,7 @@ def test_every_table_exports_as_csv_with_a_safe_filename(client, people, repo, n
 def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(client, people, repo):
     for title in ('=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "plain"):
         change(repo, author=people["author"], opened=W47 + H, merged=W47 + 2 * H, ai=True, needs=1, title=title)
+    refresh()
     client.force_login(people["manager"].user)
     response = client.get(reverse("insights:change-list"), {**PERIOD, "metric": "missing_sign_off", "format": "csv"})
     titles = {row[1] for row in _csv(response)[1:]}

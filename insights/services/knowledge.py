@@ -1,4 +1,4 @@
-"""Writes of the insights app: the rollups the dashboards read, rebuilt by workers and on demand."""
+"""Knowledge snapshots: who knows which files, per repository and week."""
 
 from __future__ import annotations
 
