@@ -30,7 +30,6 @@ from incidents.report_markdown import NARRATIVE, report_markdown
 FORMATS = ("html", "md", "pdf")
 # WeasyPrint logs each rendering step at INFO; the portal's logs keep its warnings only. pygal names the
 # legend anchors of every chart alike, which WeasyPrint reports once per chart: noise, not a problem.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 logging.getLogger("weasyprint").addFilter(lambda record: not record.getMessage().startswith("Anchor defined twice"))
 # The PDF's documents are given this base URL, so that `{% static %}` links resolve under it.
 BASE_URL = "https://countersign.invalid/"

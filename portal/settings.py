@@ -200,7 +200,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
     # Per-task success lines drown out everything else when tasks run in-process.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}},
+    # WeasyPrint logs each step of every PDF (and of its own stylesheets when first imported) at INFO.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
 }
 
 # The weekly operations report: beat drafts last week's report at this weekday (1 is Monday) and hour in the

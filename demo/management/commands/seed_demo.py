@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from demo.seed import DEMO_LOGINS, seed_demo
+from insights.services import facts_refresh, knowledge_rebuild
 
 
 class Command(BaseCommand):
@@ -22,9 +23,16 @@ class Command(BaseCommand):
         if not settings.DEBUG and not allow_without_debug:
             raise CommandError("seed_demo creates users with a shared published password; run it with DEBUG=true.")
         stats = seed_demo()
+        # The dashboards read rollups that workers keep; fill them now so the demo's dashboards open populated.
+        facts = facts_refresh(full=True)
+        snapshots = knowledge_rebuild(weeks=26)
         self.stdout.write(
             f"Demo organisation ready: {stats['changes']} changes ({stats['open']} open); "
             f"added {stats['reviews']} sign-offs, {stats['deployments']} deployments, {stats['incidents']} incidents."
+        )
+        self.stdout.write(
+            f"Dashboards: facts of {facts['changes']} changes and {facts['reviews']} verdicts, "
+            f"{snapshots} weekly knowledge snapshots."
         )
         self.stdout.write(f"Demo logins (password: {settings.PORTAL_DEMO_PASSWORD}):")
         for role, username in DEMO_LOGINS.items():
