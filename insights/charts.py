@@ -152,6 +152,11 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
         stroke_style={"width": 2},
     )
     drawing.x_labels = list(chart.x_labels)
+    values = [v for s in (*chart.series, *chart.markers) for v in s.values if v is not None]
+    if chart.kind != "stacked_bar" and values and all(float(v).is_integer() and v >= 0 for v in values):
+        top = int(max(values))
+        if top <= 10:  # counts: whole-number ticks, not 0.2, 0.4, ...
+            drawing.y_labels = list(range(0, max(top, 1) + 1))
     for s in chart.series:
         drawing.add(s.name, list(s.values))
     for m in chart.markers:
