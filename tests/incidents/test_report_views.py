@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from incidents import services
 from incidents.models import Incident, IncidentChangeLink, WeeklyReport
+from insights.services import facts_refresh
 from reviews.models import AuditEvent, Review
 from tests.incidents.report_data import WEEK, make_change, make_incident, seed_week
 
@@ -363,6 +364,9 @@ def test_build_query_count_does_not_grow_with_incidents(week, django_assert_max_
             IncidentChangeLink.objects.create(incident=incident, change=change, state="confirmed")
         WeeklyReport.objects.all().delete()
         report = services.weekly_report_draft(actor=None, week=WEEK)
+        # The build first brings the dashboards' facts up to date; the very first refresh reads everything
+        # (other queries than the incremental ones), so both measured builds refresh incrementally.
+        facts_refresh()
         with CaptureQueriesContext(connection) as ctx:
             services.weekly_report_build(report_id=report.pk)
         return len(ctx.captured_queries)
