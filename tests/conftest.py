@@ -21,6 +21,12 @@ def _data_dir(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Test users need a password, not a slow hash of it (Django's advice for test settings)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _no_rubber_stamp_floor(request, settings):
     """Sign-offs in tests are not timed unless a test asks for the guard (mark `rubber_stamp_guard`)."""
     if request.node.get_closest_marker("rubber_stamp_guard"):
