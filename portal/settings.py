@@ -134,7 +134,7 @@ REST_FRAMEWORK = {
 
 # Celery: with REDIS_URL set, real workers consume from Redis; without it,
 # tasks run in-process so the embedded default needs no broker.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"  # in-process tasks still serialise through a producer
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
