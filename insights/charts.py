@@ -147,6 +147,7 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
         no_data_text="No data for this period",
         value_formatter=lambda v: format_value(v, chart.unit),
         dots_size=3,
+        allow_interruptions=True,  # a week without a value is a gap, not a line drawn across it
         min_scale=3,
         max_scale=7,
         stroke_style={"width": 2},
