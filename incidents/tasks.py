@@ -37,3 +37,10 @@ def weekly_report_email(report_id: int) -> str:
     """E-mail a final weekly report to the configured list, once."""
     report = services.weekly_report_email(report_id=report_id)
     return "no such report" if report is None else f"emailed at {report.emailed_at}"
+
+
+@shared_task(name="incidents.weekly_report_pdf", acks_late=True)
+def weekly_report_pdf(report_id: int) -> str:
+    """Draw a final weekly report's PDF ahead of its first download."""
+    size = services.weekly_report_pdf_prepare(report_id=report_id)
+    return f"{size} bytes" if size else "no such final report"

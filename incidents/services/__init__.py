@@ -33,6 +33,7 @@ from incidents.services.report import (
     weekly_report_draft_scheduled,
     weekly_report_email,
     weekly_report_finalise,
+    weekly_report_pdf_prepare,
     weekly_report_revise,
     weekly_report_save,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "weekly_report_draft",
     "weekly_report_draft_scheduled",
     "weekly_report_email",
+    "weekly_report_pdf_prepare",
     "weekly_report_finalise",
     "weekly_report_revise",
     "weekly_report_save",

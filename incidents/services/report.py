@@ -300,11 +300,23 @@ def weekly_report_finalise(*, actor: Any, report: WeeklyReport) -> WeeklyReport:
             target=report,
             payload={"week": report.week, "revision": report.revision, "snapshot_of": report.built_at.isoformat()},
         )
-        if settings.PORTAL_REPORT_RECIPIENTS:
-            from incidents.tasks import weekly_report_email
+        from incidents.tasks import weekly_report_email, weekly_report_pdf
 
-            enqueue(weekly_report_email, report.pk)
+        if settings.PORTAL_REPORT_RECIPIENTS:
+            enqueue(weekly_report_email, report.pk)  # draws the PDF it attaches
+        elif not settings.CELERY_TASK_ALWAYS_EAGER:
+            # A worker draws the final PDF now, so the first download is instant (in-process, it would hold
+            # the finalising request for seconds; the first download draws it there instead).
+            enqueue(weekly_report_pdf, report.pk)
     return report
+
+
+def weekly_report_pdf_prepare(*, report_id: int) -> int:
+    """Draw a final report's PDF into the export cache; its size in bytes (0: no such final report)."""
+    from incidents.report_export import report_pdf
+
+    report = WeeklyReport.objects.filter(pk=report_id, status=WeeklyReport.Status.FINAL).first()
+    return len(report_pdf(report)) if report else 0
 
 
 def weekly_report_email(*, report_id: int) -> WeeklyReport | None:

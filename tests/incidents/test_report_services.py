@@ -22,7 +22,7 @@ def queued(monkeypatch):
     from incidents import tasks
 
     sent: list[tuple[str, tuple]] = []
-    for name in ("weekly_report_build", "weekly_report_email"):
+    for name in ("weekly_report_build", "weekly_report_email", "weekly_report_pdf"):
         task = getattr(tasks, name)
         monkeypatch.setattr(task, "delay", lambda *args, _n=name: sent.append((_n, args)))
     return sent
@@ -262,6 +262,27 @@ def test_finalising_mails_the_report_with_its_pdf_to_the_list_once(
     report.refresh_from_db()
     assert report.emailed_at is not None
     assert AuditEvent.objects.filter(action="weekly_report.emailed").count() == 1
+
+
+def test_without_a_list_a_worker_draws_the_final_pdf_ahead_of_its_first_download(
+    week, reviewer, queued, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from incidents import report_export
+
+    settings.PORTAL_REPORT_RECIPIENTS = []
+    report = built(reviewer.user, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.weekly_report_finalise(actor=reviewer.user, report=report)
+    assert ("weekly_report_pdf", (report.pk,)) in queued
+    assert services.weekly_report_pdf_prepare(report_id=report.pk) > 1000
+
+    monkeypatch.setattr(report_export, "HTML", None)  # drawing again would fail: the download reads the cache
+    assert report_export.report_pdf(WeeklyReport.objects.get(pk=report.pk)).startswith(b"%PDF")
+
+
+def test_a_draft_pdf_is_not_prepared(week, reviewer):
+    report = services.weekly_report_draft(actor=reviewer.user, week=WEEK)
+    assert services.weekly_report_pdf_prepare(report_id=report.pk) == 0
 
 
 def test_a_draft_is_never_mailed(week, reviewer, queued, settings):
