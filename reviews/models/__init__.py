@@ -1,0 +1,32 @@
+"""Schema of changes, their diffs, policy decisions, assignments and sign-offs."""
+
+from reviews.models.audit import AuditEvent, LedgerHead
+from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
+from reviews.models.org import Engineer, Repository, Service, Team
+from reviews.models.policy import GateOverride, GateResult, PolicyVersion, RiskModel
+from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment
+from reviews.models.whatif import WhatIfRun
+
+__all__ = [
+    "Team",
+    "Engineer",
+    "Repository",
+    "Service",
+    "Change",
+    "ChangeFile",
+    "Revision",
+    "PolicyVersion",
+    "GateResult",
+    "GateOverride",
+    "RiskModel",
+    "Delivery",
+    "Attestation",
+    "Assignment",
+    "Review",
+    "ReviewComment",
+    "FileView",
+    "Deployment",
+    "AuditEvent",
+    "LedgerHead",
+    "WhatIfRun",
+]
