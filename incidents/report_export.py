@@ -1,7 +1,7 @@
 """Exports of the weekly report from its snapshot: printable HTML, Markdown, PDF (WeasyPrint), plain text.
 
 The PDF draws the same server-side SVG charts as the page. WeasyPrint fetches resources through
-`StaticOnlyFetcher`, which reads the portal's own static files and refuses everything else: no network,
+`incidents.pdf.StaticOnlyFetcher`, which reads the portal's own static files and refuses everything else: no network,
 no file:// URLs, no data: URLs.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import mimetypes
 import posixpath
 from datetime import datetime
 from pathlib import Path
@@ -21,8 +20,6 @@ from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_datetime
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from incidents.models import WeeklyReport
 from incidents.report_markdown import NARRATIVE, report_markdown
@@ -34,23 +31,13 @@ logging.getLogger("weasyprint").addFilter(lambda record: not record.getMessage()
 # The PDF's documents are given this base URL, so that `{% static %}` links resolve under it.
 BASE_URL = "https://countersign.invalid/"
 PDF_CACHE_SECONDS = 7 * 24 * 3600
+
+
+class PdfUnavailable(RuntimeError):
+    """The server cannot draw PDFs (WeasyPrint's system libraries are missing)."""
+
+
 log = logging.getLogger(__name__)
-
-
-class StaticOnlyFetcher(URLFetcher):
-    """A WeasyPrint URL fetcher that serves only the portal's static files."""
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        path = static_path(url)
-        if path is None:
-            raise ValueError(f"refused to fetch {url[:200]!r}: only the portal's static files are served")
-        found = finders.find(path)
-        if not found:
-            raise ValueError(f"no static file {path!r}")
-        with open(found, "rb") as handle:
-            body = handle.read()
-        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body, {"Content-Type": content_type})
 
 
 def static_path(url: str) -> str | None:
@@ -120,7 +107,13 @@ def report_pdf(report: WeeklyReport) -> bytes:
         cached = None
     if isinstance(cached, bytes):
         return cached
-    pdf = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).write_pdf()
+    try:
+        from incidents.pdf import draw_pdf
+    except (ImportError, OSError) as exc:  # WeasyPrint loads Pango when imported
+        raise PdfUnavailable(
+            "PDF export needs the Pango library on the server (Debian: libpango-1.0-0 libpangoft2-1.0-0)."
+        ) from exc
+    pdf = draw_pdf(html)
     try:
         cache.set(key, pdf, timeout=PDF_CACHE_SECONDS)
     except Exception:  # noqa: BLE001 - the PDF is drawn and returned either way

@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from incidents import selectors
 from incidents.forms import NarrativeForm, WeekForm
 from incidents.models import WeeklyReport
-from incidents.report_export import FORMATS, export, report_context, report_filename
+from incidents.report_export import FORMATS, PdfUnavailable, export, report_context, report_filename
 from incidents.selectors import report as report_selectors
 from incidents.services import report as report_services
 from incidents.weeks import iso_week_of, parse_iso_week, week_bounds
@@ -225,7 +225,10 @@ def report_export(request: HttpRequest, report_id: int, fmt: str) -> HttpRespons
     report = _load(report_id)
     if not report.snapshot:
         return HttpResponse("The report is not built yet.", status=409, content_type="text/plain")
-    body, content_type = export(report, fmt)
+    try:
+        body, content_type = export(report, fmt)
+    except PdfUnavailable as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain")
     response = HttpResponse(body, content_type=content_type)
     if fmt != "html":
         response["Content-Disposition"] = f'attachment; filename="{report_filename(report, fmt)}"'

@@ -323,7 +323,7 @@ def weekly_report_email(*, report_id: int) -> WeeklyReport | None:
     """E-mail a final report (HTML body, PDF attached) to the configured list, once."""
     from django.core.mail import EmailMultiAlternatives
 
-    from incidents.report_export import report_filename, report_html, report_pdf, report_text
+    from incidents.report_export import PdfUnavailable, report_filename, report_html, report_pdf, report_text
 
     recipients = list(settings.PORTAL_REPORT_RECIPIENTS)
     # The row stays locked while the mail goes out, so that a redelivered task cannot send it twice.
@@ -337,7 +337,10 @@ def weekly_report_email(*, report_id: int) -> WeeklyReport | None:
             to=recipients,
         )
         message.attach_alternative(report_html(report, for_email=True), "text/html")
-        message.attach(report_filename(report, "pdf"), report_pdf(report), "application/pdf")
+        try:
+            message.attach(report_filename(report, "pdf"), report_pdf(report), "application/pdf")
+        except PdfUnavailable:
+            log.warning("mailing report %s without its PDF: this server cannot draw PDFs", report.pk)
         message.send()
         report.emailed_at = timezone.now()
         report.save(update_fields=["emailed_at", "updated_at"])

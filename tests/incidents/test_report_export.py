@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from weasyprint import HTML
 
-from incidents.report_export import BASE_URL, StaticOnlyFetcher, static_path
+from incidents.pdf import StaticOnlyFetcher
+from incidents.report_export import BASE_URL, static_path
 
 
 @pytest.mark.parametrize(

@@ -267,7 +267,7 @@ def test_finalising_mails_the_report_with_its_pdf_to_the_list_once(
 def test_without_a_list_a_worker_draws_the_final_pdf_ahead_of_its_first_download(
     week, reviewer, queued, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from incidents import report_export
+    from incidents import pdf, report_export
 
     settings.PORTAL_REPORT_RECIPIENTS = []
     report = built(reviewer.user, django_capture_on_commit_callbacks)
@@ -276,7 +276,7 @@ def test_without_a_list_a_worker_draws_the_final_pdf_ahead_of_its_first_download
     assert ("weekly_report_pdf", (report.pk,)) in queued
     assert services.weekly_report_pdf_prepare(report_id=report.pk) > 1000
 
-    monkeypatch.setattr(report_export, "HTML", None)  # drawing again would fail: the download reads the cache
+    monkeypatch.setattr(pdf, "draw_pdf", None)  # drawing again would fail: the download reads the cache
     assert report_export.report_pdf(WeeklyReport.objects.get(pk=report.pk)).startswith(b"%PDF")
 
 

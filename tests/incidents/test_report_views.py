@@ -289,17 +289,17 @@ def test_pdf_export_renders_the_incident_titles_and_charts(client, week, users):
 
 
 def test_a_pdf_is_drawn_once_per_content_and_again_after_an_edit(client, week, users, monkeypatch):
-    from incidents import report_export
+    from incidents import pdf, report_export
 
     report = draft(client, users["reviewer"])
     drawn = []
-    real = report_export.HTML
+    real = pdf.draw_pdf
 
-    def counting(*args, **kwargs):
-        drawn.append(kwargs.get("string", "")[:20])
-        return real(*args, **kwargs)
+    def counting(html: str) -> bytes:
+        drawn.append(html[:20])
+        return real(html)
 
-    monkeypatch.setattr(report_export, "HTML", counting)
+    monkeypatch.setattr(pdf, "draw_pdf", counting)
     report.summary = f"First cut {uuid.uuid4()}"  # content no earlier test drew
     report.save(update_fields=["summary"])
     first = report_export.report_pdf(report)
@@ -309,6 +309,18 @@ def test_a_pdf_is_drawn_once_per_content_and_again_after_an_edit(client, week, u
     report.summary += " and a second thought"
     report.save(update_fields=["summary"])
     assert report_export.report_pdf(report) != first and len(drawn) == 2
+
+
+def test_a_server_that_cannot_draw_pdfs_says_so_with_503(client, week, users, monkeypatch):
+    import sys
+
+    report = draft(client, users["reviewer"])
+    monkeypatch.setitem(sys.modules, "incidents.pdf", None)  # as if WeasyPrint could not load Pango
+
+    response = client.get(f"/incidents/reports/{report.pk}/export.pdf")
+
+    assert response.status_code == 503 and b"Pango" in response.content
+    assert client.get(f"/incidents/reports/{report.pk}/export.md").status_code == 200
 
 
 def test_markdown_and_print_exports(client, week, users):

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from incidents.models import WeeklyReport
-from incidents.report_export import FORMATS, export
+from incidents.report_export import FORMATS, PdfUnavailable, export
 from incidents.selectors.report import current_report
 from incidents.services import weekly_report_build, weekly_report_draft
 from incidents.weeks import parse_iso_week
@@ -54,7 +54,10 @@ class Command(BaseCommand):
         snapshot = report.snapshot
         summary += f": {snapshot['incidents']['count']} incidents, {len(snapshot['causes'])} causing changes"
         if format:
-            body, _ = export(report, format)
+            try:
+                body, _ = export(report, format)
+            except PdfUnavailable as exc:
+                raise CommandError(str(exc)) from exc
             if output:
                 Path(output).write_bytes(body)
                 summary += f"; wrote {len(body):,} bytes to {output}"
