@@ -240,7 +240,7 @@ def test_a_message_reserved_by_a_killed_worker_is_done_by_the_next_one(broker, w
             processes.append(first)
             _wait_for(
                 lambda: broker.hlen("unacked") == 1 and _waiting_on_a_row_lock(),
-                timeout=30,
+                timeout=120,  # a generous guard: a cold worker process on a busy machine is slow to start
                 what=lambda: f"the first worker to reserve the task:\n{_log_tail(tmp_path / 'first.log')}",
             )
             os.kill(first.pid, signal.SIGKILL)
