@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -14,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from reviews import gates, policy, risk
-from reviews.ai_detection import NON_AI_BOTS, detect_ai
+from reviews.ai_detection import detect_ai
 from reviews.assignment import pick_reviewer
-from reviews.codeowners_file import CODEOWNERS_LOCATIONS, parse_codeowners, resolve_owner
+from reviews.codeowners_file import CODEOWNERS_LOCATIONS, parse_codeowners
 from reviews.diffparse import cut_at_file_boundary, is_generated_path, parse_diff
 from reviews.expertise import assignment_candidates
 from reviews.gitrepo import GitError, Mirror
@@ -33,11 +32,11 @@ from reviews.models import (
     Repository,
     ReviewComment,
     Revision,
-    Service,
 )
 from reviews.risk_history import history_facts, latest_weights
 from reviews.services.base import audit_record, repository_mirror
-from reviews.services.policies import policy_current
+from reviews.services.owners import owners_of
+from reviews.services.policies import ai_flags, policy_current, policy_facts, policy_of, policy_paths
 from reviews.signoff_rules import ReviewFact, RevisionFact, SignOffStatus, signoff_status
 
 log = logging.getLogger(__name__)
@@ -237,11 +236,11 @@ def change_pull_diff(*, change_id: int) -> Change | None:
         )
         if pulled.codeowners is not None:
             owners = parse_codeowners(pulled.codeowners)
-            locked.path_owners = {p: list(owners.owners_of(p)) for p in _policy_paths(files)}
+            locked.path_owners = {p: list(owners.owners_of(p)) for p in policy_paths(files)}
         else:
             locked.path_owners = {}
         version = policy_current()
-        _run_gates(locked, files, _policy_of(version).settings.size_limit)
+        _run_gates(locked, files, policy_of(version).settings.size_limit)
         _apply_policy(locked, files, version)
         locked.save()
         if locked.state == Change.State.OPEN and locked.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
@@ -310,77 +309,16 @@ def gate_summary(change: Change) -> str:
     return GateResult.Status.WARN if GateResult.Status.WARN in statuses else GateResult.Status.PASS
 
 
-def _policy_paths(files: list[ChangeFile]) -> tuple[str, ...]:
-    """Every path a change touches, old names of renamed files included (a move out of a sensitive path counts)."""
-    paths = [f.path for f in files]
-    paths += [f.old_path for f in files if f.old_path]
-    return tuple(dict.fromkeys(paths))
-
-
-_POLICY_CACHE: dict[int, policy.Policy] = {}
-
-
-def _policy_of(version: PolicyVersion) -> policy.Policy:
-    """Parsed policy of a version; versions never change once published, so parse each once."""
-    if version.pk not in _POLICY_CACHE:
-        _POLICY_CACHE[version.pk] = policy.parse_policy(version.data)
-    return _POLICY_CACHE[version.pk]
-
-
-def ai_flags(change: Change, knobs: policy.Settings) -> tuple[bool, bool]:
-    """(AI-assisted, detected but not declared): detection combined with the author's declaration."""
-    confidence = change.ai_confidence if change.ai_evidence else 0.0
-    detected = policy.is_ai_assisted(declared=None, confidence=confidence, settings=knobs)
-    assisted = policy.is_ai_assisted(declared=change.ai_declared, confidence=confidence, settings=knobs)
-    return assisted, detected and change.ai_declared is not True
-
-
 def _apply_ai(change: Change, rules: policy.Policy) -> None:
     """Combine detection with the author's declaration; flag what was detected but not declared."""
     change.ai_assisted, change.ai_undeclared = ai_flags(change, rules.settings)
 
 
-def _is_bot(change: Change) -> bool:
-    email = change.author_email.lower()
-    return "[bot]" in email or bool(NON_AI_BOTS.search(email)) or bool(NON_AI_BOTS.search(change.author_name))
-
-
-def policy_facts(
-    change: Change, paths: tuple[str, ...], *, risk: float, ai_assisted: bool, services: Iterable[Service]
-) -> policy.ChangeFacts:
-    """What the policy reads of a change; `services` are its repository's (the ones its paths fall in count)."""
-    return policy.ChangeFacts(
-        author_level=change.author.level if change.author else None,
-        author_is_bot=_is_bot(change),
-        ai_assisted=ai_assisted,
-        paths=paths,
-        lines_changed=change.lines_changed,
-        risk=risk,
-        repository=change.repository.name,
-        services=tuple(s.name for s in services if any(p.startswith(tuple(s.path_prefixes or ())) for p in paths)),
-        sensitive_globs=tuple(change.repository.sensitive_paths or ()),
-    )
-
-
-def policy_decide_recorded(
-    change: Change, files: list[ChangeFile], rules: policy.Policy, *, services: Iterable[Service]
-) -> policy.Decision:
-    """What `rules` would decide for a change as recorded (its stored risk score): for what-ifs, writes nothing."""
-    assisted, _ = ai_flags(change, rules.settings)
-    facts = policy_facts(change, _policy_paths(files), risk=change.risk_score, ai_assisted=assisted, services=services)
-    return policy.decide(facts, rules)
-
-
-def policy_of(version: PolicyVersion) -> policy.Policy:
-    """The parsed policy of a stored version (parsed once per process)."""
-    return _policy_of(version)
-
-
 def _apply_policy(change: Change, files: list[ChangeFile], version: PolicyVersion) -> None:
     """Evaluate the change against a policy version: risk, decision, what is missing, review state."""
-    rules = _policy_of(version)
+    rules = policy_of(version)
     _apply_ai(change, rules)
-    paths = _policy_paths(files)
+    paths = policy_paths(files)
     sensitive = policy.sensitive_matches(paths, tuple(change.repository.sensitive_paths or ()))
     facts_for_risk = history_facts(change, sensitive_count=len(sensitive))
     scored = risk.score_risk(facts_for_risk, latest_weights())
@@ -421,7 +359,7 @@ def _decision_of(change: Change) -> policy.Decision:
 def signoff_of(change: Change) -> SignOffStatus:
     """What counts and what is still missing for the change's current revision (a senior's open thread too)."""
     version = change.policy_version or policy_current()
-    rules = _policy_of(version)
+    rules = policy_of(version)
     revisions = list(change.revisions.order_by("number"))
     number_of = {r.head_sha: r.number for r in revisions}
     if change.head_sha not in number_of:
@@ -508,68 +446,6 @@ def _owner_ids(change: Change) -> set[int]:
     """Engineers who own the paths that need an owner: CODEOWNERS where known, else the teams of the services."""
     paths = list(change.owner_paths or ()) or list(change.files.values_list("path", flat=True))
     return owners_of(paths, path_owners=change.path_owners or {}, services=change.repository.services.all())
-
-
-@dataclass(frozen=True)
-class OwnerIndex:
-    """Every engineer by git host login, e-mail and team: what CODEOWNERS entries and owning teams resolve to."""
-
-    by_login: dict[str, int]
-    by_email: dict[str, int]
-    members: dict[str, list[int]]  # team slug -> engineer ids
-    team_members: dict[int, set[int]]  # team id -> engineer ids
-
-
-def owner_index() -> OwnerIndex:
-    """Read every engineer once, for resolving the owners of many changes. One query."""
-    by_login: dict[str, int] = {}
-    by_email: dict[str, int] = {}
-    members: dict[str, list[int]] = {}
-    team_members: dict[int, set[int]] = {}
-    for pk, github, gitlab, email, team_slug, team_id in Engineer.objects.values_list(
-        "pk", "github_login", "gitlab_username", "email", "team__slug", "team_id"
-    ):
-        for login in (github, gitlab):
-            if login:
-                by_login[login.lower()] = pk
-        by_email[email.lower()] = pk
-        if team_slug:
-            members.setdefault(team_slug.lower(), []).append(pk)
-        if team_id is not None:
-            team_members.setdefault(team_id, set()).add(pk)
-    return OwnerIndex(by_login=by_login, by_email=by_email, members=members, team_members=team_members)
-
-
-def owners_of(
-    paths: Iterable[str],
-    *,
-    path_owners: dict[str, list[str]],
-    services: Iterable[Service],
-    index: OwnerIndex | None = None,
-) -> set[int]:
-    """Engineers who own `paths`: their CODEOWNERS entries where the change has them, else the teams of the
-    services the paths fall in. With no index, the engineers are read as needed."""
-    paths = list(paths)
-    if path_owners:
-        tokens = {t for p in paths for t in path_owners.get(p, ())}
-        if tokens:
-            index = index or owner_index()
-            owners: set[int] = set()
-            for token in tokens:
-                owners |= resolve_owner(
-                    token,
-                    engineers_by_login=index.by_login,
-                    engineers_by_email=index.by_email,
-                    team_members=index.members,
-                )
-            return owners
-    team_ids = set()
-    for service in services:
-        if service.team_id and any(p.startswith(tuple(service.path_prefixes or ())) for p in paths):
-            team_ids.add(service.team_id)
-    if index is None:
-        return set(Engineer.objects.filter(team_id__in=team_ids).values_list("pk", flat=True))
-    return {pk for team_id in team_ids for pk in index.team_members.get(team_id, ())}
 
 
 def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> Assignment | None:

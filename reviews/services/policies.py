@@ -1,16 +1,20 @@
-"""Policy versions: published by admins or loaded from a repository file, every edit audited."""
+"""Policy versions (published by admins or loaded from a repository file, every edit audited) and what a version
+decides for a change."""
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
 
+from reviews import policy
+from reviews.ai_detection import NON_AI_BOTS
 from reviews.gitrepo import GitError
-from reviews.models import PolicyVersion, Repository
+from reviews.models import Change, ChangeFile, PolicyVersion, Repository, Service
 from reviews.policy import DEFAULT_POLICY_DATA, PolicyError, parse_policy, policy_to_data
 from reviews.services.base import ServiceError, audit_record, repository_mirror
 
@@ -74,3 +78,59 @@ def policy_load_from_repository(*, repository: Repository, actor: Any, path: str
     return policy_publish(
         data=data, actor=actor, note=f"loaded from {path}", source=f"{repository.name}@{sha[:12]}:{path}"
     )
+
+
+def policy_paths(files: list[ChangeFile]) -> tuple[str, ...]:
+    """Every path a change touches, old names of renamed files included (a move out of a sensitive path counts)."""
+    paths = [f.path for f in files]
+    paths += [f.old_path for f in files if f.old_path]
+    return tuple(dict.fromkeys(paths))
+
+
+_POLICY_CACHE: dict[int, policy.Policy] = {}
+
+
+def policy_of(version: PolicyVersion) -> policy.Policy:
+    """The parsed policy of a stored version; versions never change once published, so each is parsed once."""
+    if version.pk not in _POLICY_CACHE:
+        _POLICY_CACHE[version.pk] = policy.parse_policy(version.data)
+    return _POLICY_CACHE[version.pk]
+
+
+def ai_flags(change: Change, knobs: policy.Settings) -> tuple[bool, bool]:
+    """(AI-assisted, detected but not declared): detection combined with the author's declaration."""
+    confidence = change.ai_confidence if change.ai_evidence else 0.0
+    detected = policy.is_ai_assisted(declared=None, confidence=confidence, settings=knobs)
+    assisted = policy.is_ai_assisted(declared=change.ai_declared, confidence=confidence, settings=knobs)
+    return assisted, detected and change.ai_declared is not True
+
+
+def _is_bot(change: Change) -> bool:
+    email = change.author_email.lower()
+    return "[bot]" in email or bool(NON_AI_BOTS.search(email)) or bool(NON_AI_BOTS.search(change.author_name))
+
+
+def policy_facts(
+    change: Change, paths: tuple[str, ...], *, risk: float, ai_assisted: bool, services: Iterable[Service]
+) -> policy.ChangeFacts:
+    """What the policy reads of a change; `services` are its repository's (the ones its paths fall in count)."""
+    return policy.ChangeFacts(
+        author_level=change.author.level if change.author else None,
+        author_is_bot=_is_bot(change),
+        ai_assisted=ai_assisted,
+        paths=paths,
+        lines_changed=change.lines_changed,
+        risk=risk,
+        repository=change.repository.name,
+        services=tuple(s.name for s in services if any(p.startswith(tuple(s.path_prefixes or ())) for p in paths)),
+        sensitive_globs=tuple(change.repository.sensitive_paths or ()),
+    )
+
+
+def policy_decide_recorded(
+    change: Change, files: list[ChangeFile], rules: policy.Policy, *, services: Iterable[Service]
+) -> policy.Decision:
+    """What `rules` would decide for a change as recorded (its stored risk score): for what-ifs, writes nothing."""
+    assisted, _ = ai_flags(change, rules.settings)
+    facts = policy_facts(change, policy_paths(files), risk=change.risk_score, ai_assisted=assisted, services=services)
+    return policy.decide(facts, rules)

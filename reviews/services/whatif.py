@@ -27,8 +27,8 @@ from reviews.expertise import ReplayInputs, person_key, replay_inputs
 from reviews.models import Change, ChangeFile, Engineer, PolicyVersion, Repository, Service, WhatIfRun
 from reviews.policy import PolicyError, parse_policy, policy_to_data
 from reviews.services.base import ServiceError, enqueue
-from reviews.services.changes import owner_index, owners_of, policy_decide_recorded, policy_of
-from reviews.services.policies import policy_current
+from reviews.services.owners import owner_index, owners_of
+from reviews.services.policies import policy_current, policy_decide_recorded, policy_of
 from reviews.simulation import STRATEGIES, Metrics, ReplayChange, Senior, simulate, top_authors
 from reviews.whatif import (
     NO_TEAM,
