@@ -25,13 +25,10 @@ from incidents.report_export import FORMATS, PdfUnavailable, export, report_cont
 from incidents.selectors import report as report_selectors
 from incidents.services import report as report_services
 from incidents.weeks import iso_week_of, parse_iso_week, week_bounds
+from portal.htmx import is_fragment
 from reviews.services import ServiceError
 
 PAGE = "incidents/report_weekly.html"
-
-
-def _is_fragment(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _can_edit(request: HttpRequest) -> bool:
@@ -125,7 +122,7 @@ def report_status(request: HttpRequest, report_id: int) -> HttpResponse:
     if refused := _refuse_reader(request):
         return refused
     report = _load(report_id)
-    if _is_fragment(request):
+    if is_fragment(request):
         if not report.is_building:
             return HttpResponseClientRefresh()
         return render(request, f"{PAGE}#report-status", {"report": report, "can_edit": _can_edit(request)})
@@ -162,7 +159,7 @@ def report_narrative(request: HttpRequest, report_id: int) -> HttpResponse:
         return HttpResponseForbidden(
             f"Revision {report.revision} of {report.week} is {report.status}: it is frozen. Start a new revision."
         )
-    template = f"{PAGE}#report-narrative" if _is_fragment(request) else PAGE
+    template = f"{PAGE}#report-narrative" if is_fragment(request) else PAGE
     if request.method == "GET":
         form = NarrativeForm(initial={name: getattr(report, name) for name in report_services.NARRATIVE_FIELDS})
         return render(request, template, _report_page(request, report, narrative_form=form, editing=True))
@@ -173,7 +170,7 @@ def report_narrative(request: HttpRequest, report_id: int) -> HttpResponse:
         report = report_services.weekly_report_save(actor=request.user, report=report, **form.cleaned_data)
     except ServiceError as exc:
         return HttpResponseForbidden(str(exc))
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(request, template, _report_page(request, _load(report.pk)))
     return redirect(reverse("incidents:report-detail", args=[report.pk]) + "#report-narrative")
 

@@ -30,6 +30,7 @@ from incidents.forms import (
 )
 from incidents.models import ActionItem, Incident, WhyChain
 from incidents.services.coe import COE_FIELDS
+from portal.htmx import is_fragment
 from reviews.models import Change
 from reviews.selectors import engineer_for_user
 from reviews.services import ServiceError
@@ -41,10 +42,6 @@ def _is_incident_reviewer(request: HttpRequest) -> bool:
     if not hasattr(request, "_incident_reviewer"):
         request._incident_reviewer = services.is_incident_reviewer(request.user)
     return request._incident_reviewer
-
-
-def _is_fragment(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
 
 
 def _load(incident_id: int) -> Incident:
@@ -101,7 +98,7 @@ def _partials(request: HttpRequest, incident: Incident, names: list[str], **extr
 
 
 def _back(request: HttpRequest, incident: Incident, anchor: str, names: list[str], **extra: Any) -> HttpResponse:
-    if _is_fragment(request):
+    if is_fragment(request):
         return _partials(request, incident, names, **extra)
     return redirect(reverse("incidents:incident-detail", args=[incident.pk]) + f"#{anchor}")
 
@@ -211,7 +208,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
 def incident_suspects(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The ranked suspects again (after a fix commit was traced, say); the whole page without htmx."""
     incident = _load(incident_id)
-    template = f"{PAGE}#suspects" if _is_fragment(request) else PAGE
+    template = f"{PAGE}#suspects" if is_fragment(request) else PAGE
     return render(request, template, _context(request, incident))
 
 
@@ -228,7 +225,7 @@ def incident_decide(request: HttpRequest, incident_id: int, change_id: int) -> H
     form = DecisionForm(request.POST)
     if not form.is_valid():
         errors = {change_id: " ".join(e for errs in form.errors.values() for e in errs)}
-        if _is_fragment(request):
+        if is_fragment(request):
             return _partials(request, incident, ["suspects"], decision_errors=errors, status=400)
         messages.error(request, errors[change_id])
         return redirect(reverse("incidents:incident-detail", args=[incident.pk]) + "#suspects")
@@ -239,7 +236,7 @@ def incident_decide(request: HttpRequest, incident_id: int, change_id: int) -> H
         state=form.cleaned_data["state"],
         reason=form.cleaned_data["reason"],
     )
-    if not _is_fragment(request):
+    if not is_fragment(request):
         messages.success(request, f"Change {change.short_sha} marked {link.get_state_display().lower()}.")
     return _back(request, _load(incident_id), "suspects", ["suspects", "links", "coe"])
 
@@ -295,7 +292,7 @@ def coe_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
     coe = getattr(incident, "coe", None)
     if request.method == "GET":
         form = CoeForm(initial={name: getattr(coe, name, "") for name in COE_FIELDS})
-        template = f"{PAGE}#coe" if _is_fragment(request) else PAGE
+        template = f"{PAGE}#coe" if is_fragment(request) else PAGE
         return render(request, template, _context(request, incident, coe_form=form, coe_editing=True))
     form = CoeForm(request.POST)
     if not form.is_valid():

@@ -24,6 +24,7 @@ from insights.selectors import knowledge, pipeline, quality, seniors
 from insights.selectors.drill import METRICS, drill_changes
 from insights.selectors.scope import Scope
 from insights.tables import TABLES
+from portal.htmx import is_fragment
 from reviews.models import Engineer
 from reviews.views.common import current_engineer
 
@@ -58,10 +59,6 @@ def _per_person(request: HttpRequest, scope: Scope) -> bool:
     return bool(me and me.is_manager and scope.team_id is not None and me.team_id == scope.team_id)
 
 
-def _fragment(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
-
-
 def _format(request: HttpRequest) -> str | None:
     """'html' or 'csv'; None for anything else."""
     value = request.GET.get("format", "html") or "html"
@@ -80,7 +77,7 @@ def section_data(section: str, scope: Scope, *, per_person: bool) -> dict[str, A
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
-    name = template + "#dashboard-body" if _fragment(request) else template
+    name = template + "#dashboard-body" if is_fragment(request) else template
     return render(request, name, context, status=status)
 
 

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.htmx import is_fragment
 from reviews import selectors, services
 from reviews.models import Change, Engineer, ReviewComment
 from reviews.services.comments import MAX_BODY_CHARS, MAX_LINE
@@ -159,10 +160,6 @@ def _position(data: QueryDict) -> tuple[str, int, str, str]:
     return path, line, side, ""
 
 
-def _is_fragment(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
-
-
 def _mark(threads: list[ReviewComment], change: Change, engineer: Engineer | None) -> None:
     """What the viewer may do with each thread, decided by the services' predicates (the services check again)."""
     may_comment = services.can_comment(engineer, change)
@@ -205,7 +202,7 @@ def _thread_response(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    if not _is_fragment(request) and not error:
+    if not is_fragment(request) and not error:
         return redirect(reverse("reviews:change-detail", args=[change.pk]) + f"#thread-{thread_id}")
     context = thread_context(change, engineer)
     thread = next(t for t in context["comment_threads"] if t.pk == thread_id)

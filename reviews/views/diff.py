@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.htmx import is_fragment
 from reviews import diffview, selectors, services
 from reviews.diffparse import parse_diff
 from reviews.gitrepo import GitError
@@ -114,10 +115,6 @@ def last_reviewed_revision(change: Change, engineer: Engineer | None) -> int | N
 # --- views --------------------------------------------------------------------------------------
 
 
-def _is_fragment(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.boosted
-
-
 def _load_file(change_id: int, raw_path: str) -> tuple[Change, ChangeFile]:
     """The change and its file at path, or 404: a path that is not one of the change's files never reaches git."""
     path = clean_path(raw_path)
@@ -148,7 +145,7 @@ def file_detail(request: HttpRequest, change_id: int) -> HttpResponse:
         comment_base=comment_base_url(change),
     )
     context = {"change": change, "entry": entry, "diff_view": mode, "view_urls": view_urls(request), **threads}
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(request, "reviews/_diff_file.html", context)
     return render(request, "reviews/change_file.html", context)
 
@@ -165,7 +162,7 @@ def file_viewed(request: HttpRequest, change_id: int) -> HttpResponse:
     file_view_mark(change_file=file, reviewer=engineer, viewed=viewed)
     mode = diff_view_mode(request)
     entry = file_entries(change, [file], {file.path: file.fingerprint} if viewed else {}, mode)[0]
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(request, "reviews/_diff_file_head.html", {"change": change, "entry": entry, "diff_view": mode})
     query = "?view=split" if mode == "split" else ""
     return redirect(reverse("reviews:change-detail", args=[change.pk]) + query + f"#{entry.anchor}")
@@ -202,7 +199,7 @@ def file_context(request: HttpRequest, change_id: int) -> HttpResponse:
     rendering = Rendering(change_id=change.pk, path=file.path, anchor=anchor, mode=mode)
     items = context_items(source, diffview.Gap(start, end, delta), show, rendering)
     context = {"change": change, "items": items, "mode": mode, "diff_view": mode}
-    if _is_fragment(request):
+    if is_fragment(request):
         return render(request, "reviews/_diff_rows.html", context)
     entry = file_entries(change, [file], {}, mode)[0]
     entry.diff = RenderedDiff(mode, items)

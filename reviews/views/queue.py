@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.htmx import is_fragment
 from reviews import selectors, services
 from reviews.forms import HandBackForm, QueueFilterForm
 from reviews.models import Assignment
@@ -39,7 +40,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             query=_query_without_page(request),
         )
     template = "reviews/queue_list.html"
-    if request.htmx and not request.htmx.boosted:
+    if is_fragment(request):
         template += "#queue-table"
     return render(request, template, context)
 

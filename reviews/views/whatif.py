@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.htmx import is_fragment
 from reviews import selectors
 from reviews.forms import WhatIfForm
 from reviews.services import ServiceError
@@ -83,7 +84,7 @@ def whatif_run(request: HttpRequest, run_id: int) -> HttpResponse:
     if run is None:
         raise Http404("No such what-if run.")
     template = "reviews/whatif_run.html"
-    if request.htmx and not request.htmx.boosted:
+    if is_fragment(request):
         template += "#whatif-result"
         context = {"run": run}
     else:
