@@ -7,8 +7,7 @@ from typing import Any
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError, PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -34,19 +33,8 @@ def _incident(incident_id: int) -> Incident:
     return incident
 
 
-class _JSONParser(JSONParser):
-    """DRF's JSON parser; a body nested too deeply for Python's decoder is a bad request, not a server error."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
-
-
 class _View(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [_JSONParser, FormParser, MultiPartParser]
 
 
 class IncidentSerializer(serializers.Serializer):

@@ -6,8 +6,7 @@ from typing import Any
 
 from django.http import Http404
 from rest_framework import serializers, status
-from rest_framework.exceptions import ParseError, PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,16 +26,6 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return drf_exception_handler(exc, context)
 
 
-class _JSONParser(JSONParser):
-    """DRF's JSON parser; a body nested too deeply for Python's decoder is a bad request, not a server error."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
-        try:
-            return super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            raise ParseError("JSON parse error - nested too deeply") from None
-
-
 class CheckSerializer(serializers.Serializer):
     """A check result posted by CI for one revision."""
 
@@ -51,7 +40,6 @@ class ChangeChecks(APIView):
     """POST a CI check result for a change's current revision; GET the results of that revision."""
 
     permission_classes = [IsAuthenticated]
-    parser_classes = [_JSONParser, FormParser, MultiPartParser]
 
     def _change(self, change_id: int) -> Change:
         change = Change.objects.filter(pk=change_id).first()
