@@ -26,6 +26,7 @@ from insights.selectors.scope import Scope
 from insights.tables import TABLES
 from portal.htmx import is_fragment
 from reviews.models import Engineer
+from reviews.services.base import enqueue
 from reviews.views.common import current_engineer
 
 SECTIONS = {
@@ -225,6 +226,6 @@ def knowledge_rebuild(request: HttpRequest) -> HttpResponse:
     """Queue a rebuild of the knowledge snapshots now (managers and staff)."""
     if not _is_manager(request):
         return HttpResponseForbidden("Dashboards are for managers.")
-    tasks.rebuild_knowledge.delay_on_commit()
+    enqueue(tasks.rebuild_knowledge)
     messages.success(request, "Knowledge snapshots are being rebuilt; reload in a minute.")
     return redirect("insights:knowledge")

@@ -27,6 +27,7 @@ from insights.stats import size_bucket
 from reviews.codeowners_file import resolve_owner
 from reviews.models import Change, ChangeFile, Deployment, Engineer, Review, Service
 from reviews.rubberstamp import Floor, floor_seconds
+from reviews.services.base import enqueue
 
 BATCH = 2000
 FRESH_SECONDS = 300  # the beat schedule refreshes every five minutes; pages older than this ask for a refresh
@@ -289,6 +290,6 @@ def facts_refresh_if_stale() -> datetime | None:
     if at is None or at < timezone.now() - timedelta(seconds=FRESH_SECONDS):
         from insights import tasks  # tasks import this module
 
-        tasks.refresh_facts.delay_on_commit()
+        enqueue(tasks.refresh_facts)  # a broker outage is logged, never an error page
         at = facts_refreshed_at() if settings.CELERY_TASK_ALWAYS_EAGER else at
     return at

@@ -118,6 +118,24 @@ def test_only_managers_see_the_sole_knowledge_list_and_may_rebuild(client, peopl
     assert client.get(reverse("insights:sole-list")).status_code == 200
 
 
+def test_dashboards_and_a_rebuild_still_answer_while_the_broker_is_down(
+    client, people, monkeypatch, django_capture_on_commit_callbacks
+):
+    from insights import tasks
+
+    def down(*args, **kwargs):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(tasks.refresh_facts, "delay", down)
+    monkeypatch.setattr(tasks.rebuild_knowledge, "delay", down)
+    client.force_login(people["manager"].user)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        assert client.get(reverse("insights:dashboard")).status_code == 200  # stale facts: a refresh is asked for
+        assert client.post(reverse("insights:knowledge-rebuild")).status_code == 302
+    assert len(callbacks) == 2
+
+
 def test_a_manager_asks_for_a_knowledge_snapshot(client, people, django_capture_on_commit_callbacks):
     client.force_login(people["manager"].user)
     page = client.get(reverse("insights:knowledge")).content.decode()
