@@ -33,6 +33,7 @@ class Metadata:
     labels: tuple[str, ...]
     author_login: str
     draft: bool
+    author_host_id: int | None = None  # GitLab's user id of the author
 
 
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
@@ -143,12 +144,15 @@ class GitLabClient(_Client):
         if not isinstance(data, dict):
             raise HostApiError("expected an object from the API")
         labels = data.get("labels") if isinstance(data.get("labels"), list) else []
+        author = data.get("author") if isinstance(data.get("author"), dict) else {}
+        author_id = author.get("id")
         return Metadata(
             title=str(data.get("title") or "")[:500],
             body=str(data.get("description") or "")[:20000],
             labels=tuple(str(label)[:100] for label in labels),
-            author_login=str((data.get("author") or {}).get("username") or "")[:100],
+            author_login=str(author.get("username") or "")[:100],
             draft=data.get("draft") is True or data.get("work_in_progress") is True,
+            author_host_id=author_id if isinstance(author_id, int) and not isinstance(author_id, bool) else None,
         )
 
 

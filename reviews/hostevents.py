@@ -38,6 +38,7 @@ class HostChange:
     new_commits: bool = True
     base_sha: str = ""
     merge_sha: str = ""
+    author_host_id: int | None = None  # GitLab's object_attributes.author_id: the author on every action
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,10 @@ def _sha(container: dict, key: str, name: str) -> str:
     if not is_sha(value):
         raise PayloadError(f"{name}.{key} must be a full commit SHA")
     return value
+
+
+def _optional_id(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
 
 
 def _optional_sha(value: Any) -> str:
@@ -298,11 +303,15 @@ def parse_gitlab(event: str, payload: Any) -> HostEvent:
         last_commit = _obj(attrs.get("last_commit"), "object_attributes.last_commit")
         user = _obj(payload.get("user") or {}, "user")
         state = _str(attrs, "state", "object_attributes", limit=50)
+        author_id = _optional_id(attrs.get("author_id"))
+        # `user` is whoever triggered the event (an approver, a merger): their name is the author's only when
+        # their id is the author's, or, where a payload lacks author_id, on the open event.
+        actor_is_author = author_id == _optional_id(user.get("id")) if author_id is not None else action == "open"
         change = HostChange(
             number=_int(attrs, "iid", "object_attributes"),
             title=_str(attrs, "title", "object_attributes", limit=500),
             body=_str(attrs, "description", "object_attributes", required=False, limit=MAX_TEXT),
-            author_login=_str(user, "username", "user", required=False, limit=100) if action == "open" else "",
+            author_login=_str(user, "username", "user", required=False, limit=100) if actor_is_author else "",
             head_sha=_sha(last_commit, "id", "object_attributes.last_commit"),
             head_ref=_ref(_str(attrs, "source_branch", "object_attributes", limit=255), "source_branch"),
             base_ref=_ref(_str(attrs, "target_branch", "object_attributes", limit=255), "target_branch"),
@@ -314,6 +323,7 @@ def parse_gitlab(event: str, payload: Any) -> HostEvent:
             updated_at=parse_time(attrs.get("updated_at")),
             new_commits=action != "update" or "oldrev" in attrs,
             merge_sha=_optional_sha(attrs.get("merge_commit_sha")) if state == "merged" else "",
+            author_host_id=author_id,
         )
         mapped = GITLAB_MR_ACTIONS.get(action)
         if mapped == "approved":

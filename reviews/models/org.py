@@ -36,6 +36,9 @@ class Engineer(models.Model):
     is_incident_reviewer = models.BooleanField(default=False)
     github_login = models.CharField(max_length=100, blank=True, db_index=True)
     gitlab_username = models.CharField(max_length=100, blank=True, db_index=True)
+    gitlab_user_id = models.PositiveIntegerField(
+        null=True, blank=True, unique=True, help_text="GitLab user id: merge request hooks name authors by it."
+    )
 
     class Meta:
         ordering = ["display_name"]

@@ -194,12 +194,14 @@ MR_OPENED = HostChange(
     merged_at=None,
     updated_at=at(10),
     new_commits=True,
+    author_host_id=51,
 )
 
 
 def _mr(action: str, **fields) -> HostEvent:
-    # Only the "open" action's user is the author; on every other action it is whoever acted.
-    fields.setdefault("author_login", "")
+    # Every action names the author by id (object_attributes.author_id); `user` is whoever acted, so their
+    # username is the author's only when their id is the author's (Ada, 51, in these fixtures; Grace merges).
+    fields.setdefault("author_login", "ada.lovelace")
     return HostEvent(kind="change", action=action, repository="platform/billing", change=replace(MR_OPENED, **fields))
 
 
@@ -226,7 +228,15 @@ GITLAB_CASES = [
     (
         "Merge Request Hook",
         "merge_request.merge.json",
-        _mr("closed", state="merged", head_sha=GL_HEAD2, merged_at=at(12), updated_at=at(12), merge_sha=GL_MERGE),
+        _mr(
+            "closed",
+            state="merged",
+            head_sha=GL_HEAD2,
+            merged_at=at(12),
+            updated_at=at(12),
+            merge_sha=GL_MERGE,
+            author_login="",
+        ),
     ),
     (
         "Merge Request Hook",
