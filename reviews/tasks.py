@@ -13,6 +13,7 @@ from reviews.hostapi import HostApiError
 from reviews.models import Change, Delivery, Repository, WhatIfRun
 from reviews.services.base import not_in_flight, send_task
 from reviews.services.deliveries import change_refresh_metadata as refresh_metadata
+from reviews.services.deliveries import delivery_apply as apply_delivery
 from reviews.services.deliveries import deployment_apply
 from reviews.services.whatif import whatif_run_execute
 
@@ -52,6 +53,13 @@ def deployment_from_host(delivery_id: int) -> str:
     return delivery.status
 
 
+@shared_task(name="reviews.delivery_apply", acks_late=True)
+def delivery_apply(delivery_id: int) -> str:
+    """Apply a stored host delivery that is not applied yet (its request failed half-way); applied ones are left."""
+    delivery = apply_delivery(delivery_id=delivery_id)
+    return delivery.status if delivery else "missing"
+
+
 @shared_task(name="reviews.sweep_unprocessed")
 def sweep_unprocessed(older_than_seconds: int = 60) -> int:
     """Queue again every change or delivery whose work is not done, so nothing waits on a lost message.
@@ -62,13 +70,19 @@ def sweep_unprocessed(older_than_seconds: int = 60) -> int:
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     pending = Change.objects.filter(diff_state=Change.DiffState.PENDING, updated_at__lte=cutoff)
     change_ids = not_in_flight(change_pull_diff, list(pending.values_list("pk", flat=True)[:5000]))
-    received = Delivery.objects.filter(status=Delivery.Status.RECEIVED, received_at__lte=cutoff)
-    delivery_ids = not_in_flight(deployment_from_host, list(received.values_list("pk", flat=True)[:5000]))
+    # Accepted but not applied: the request failed after storing it, or it waits for its deployment task.
+    # Applying again is idempotent; a deployment's application queues its deployment task again.
+    received = Delivery.objects.filter(
+        status=Delivery.Status.RECEIVED,
+        received_at__lte=cutoff,
+        provider__in=(Delivery.Provider.GITHUB, Delivery.Provider.GITLAB),
+    )
+    delivery_ids = not_in_flight(delivery_apply, list(received.values_list("pk", flat=True)[:5000]))
     # A what-if queued while the broker was down; one the worker lost while running is redelivered (acks late).
     queued = WhatIfRun.objects.filter(status=WhatIfRun.Status.QUEUED, created_at__lte=cutoff)
     run_ids = not_in_flight(whatif_run, list(queued.values_list("pk", flat=True)[:100]))
     sent = sum(send_task(change_pull_diff, change_id) for change_id in change_ids)
-    sent += sum(send_task(deployment_from_host, delivery_id) for delivery_id in delivery_ids)
+    sent += sum(send_task(delivery_apply, delivery_id) for delivery_id in delivery_ids)
     sent += sum(send_task(whatif_run, run_id) for run_id in run_ids)
     return sent
 

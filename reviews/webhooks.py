@@ -86,6 +86,9 @@ def _receive(provider: str, event: str, delivery_id: str, payload: dict) -> Json
         return _answer(200, "duplicate delivery, already received", delivery=delivery.pk, status=delivery.status)
     if parsed.kind == "ping":
         return _answer(200, "pong", delivery=delivery.pk)
+    if delivery.status == Delivery.Status.RECEIVED and delivery.error:
+        # Stored and committed: the sweeper applies it again, so the host must not count this as a failure.
+        return _answer(202, "accepted; applying it failed and will be retried", delivery=delivery.pk, status="received")
     return _answer(202, delivery.error or "accepted", delivery=delivery.pk, status=delivery.status)
 
 

@@ -1,4 +1,4 @@
-"""Webhook deliveries from git hosts: stored first, applied in the same transaction, git work queued."""
+"""Webhook deliveries from git hosts: stored and committed first, then applied in a second transaction."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from reviews.hostevents import HostChange, HostEvent, PayloadError, parse_github, parse_gitlab
@@ -16,6 +17,7 @@ from reviews.services.signoff import review_import
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 10  # a delivery that fails this often is marked failed, for an admin to redeliver after a fix
 PARSERS = {Delivery.Provider.GITHUB: parse_github, Delivery.Provider.GITLAB: parse_gitlab}
 VERDICTS = {
     "approved": Review.Verdict.APPROVE,
@@ -32,26 +34,58 @@ def parse_delivery(provider: str, event: str, payload: Any) -> HostEvent:
 def delivery_receive(
     *, provider: str, delivery_id: str, event: str, payload: dict, parsed: HostEvent
 ) -> tuple[Delivery, bool]:
-    """Store a delivery once (deduplicated on its id) and apply it; returns (delivery, is_new)."""
+    """Store a delivery once (deduplicated on its id) and commit it, then apply it; returns (delivery, is_new)."""
     repository = (
         Repository.objects.filter(name=parsed.repository, provider=provider).first() if parsed.repository else None
     )
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                delivery = Delivery.objects.create(
-                    provider=provider,
-                    delivery_id=delivery_id[:200],
-                    event=event[:100],
-                    action=parsed.action[:100],
-                    repository=repository,
-                    repository_name=parsed.repository[:300],
-                    payload=payload,
-                )
-        except IntegrityError:
-            return Delivery.objects.get(provider=provider, delivery_id=delivery_id[:200]), False
-        _apply(delivery, parsed, repository)
-    return delivery, True
+    # Committed on its own before anything is applied: whatever fails later, the host's delivery is on record.
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.create(
+                provider=provider,
+                delivery_id=delivery_id[:200],
+                event=event[:100],
+                action=parsed.action[:100],
+                repository=repository,
+                repository_name=parsed.repository[:300],
+                payload=payload,
+            )
+    except IntegrityError:
+        return Delivery.objects.get(provider=provider, delivery_id=delivery_id[:200]), False
+    return delivery_apply(delivery_id=delivery.pk, parsed=parsed) or delivery, True
+
+
+def delivery_apply(*, delivery_id: int, parsed: HostEvent | None = None) -> Delivery | None:
+    """Apply a stored delivery still in status received; an unexpected error leaves it received for the sweeper."""
+    try:
+        with transaction.atomic():
+            delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+            if delivery is None or delivery.status != Delivery.Status.RECEIVED:
+                return delivery  # applied meanwhile by another request or worker
+            if delivery.provider not in PARSERS:
+                return delivery
+            if parsed is None:
+                try:
+                    parsed = parse_delivery(delivery.provider, delivery.event, delivery.payload)
+                except PayloadError as exc:
+                    _finish(delivery, Delivery.Status.FAILED, str(exc))
+                    return delivery
+            repository = delivery.repository or (
+                Repository.objects.filter(name=delivery.repository_name, provider=delivery.provider).first()
+                if delivery.repository_name
+                else None
+            )
+            delivery.repository = repository
+            _apply(delivery, parsed, repository)
+            return delivery
+    except Exception as exc:  # noqa: BLE001 - any failure: the stored delivery is retried, the host gets its 2xx
+        attempts = (Delivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True).first() or 0) + 1
+        status = Delivery.Status.FAILED if attempts >= MAX_ATTEMPTS else Delivery.Status.RECEIVED
+        log.exception("applying delivery %s failed (attempt %s), now %s", delivery_id, attempts, status)
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.RECEIVED).update(
+            status=status, error=f"{type(exc).__name__}: {exc}"[:5000], attempts=F("attempts") + 1
+        )
+        return Delivery.objects.filter(pk=delivery_id).first()
 
 
 def delivery_redeliver(*, delivery: Delivery, actor: Any) -> Delivery:
@@ -121,52 +155,107 @@ def _engineer_for_login(provider: str, login: str) -> Engineer | None:
     return Engineer.objects.filter(**{f"{field}__iexact": login}).select_related("user").first()
 
 
+def _engineer_for_author(provider: str, login: str, host_id: int | None) -> Engineer | None:
+    """The engineer who wrote a pull/merge request: by GitLab user id where the host gives it, else by login."""
+    if host_id is not None and provider == Delivery.Provider.GITLAB:
+        engineer = Engineer.objects.filter(gitlab_user_id=host_id).select_related("user").first()
+        if engineer is not None:
+            return engineer
+    return _engineer_for_login(provider, login)
+
+
+def _fill_author(change: Change, provider: str, login: str, host_id: int | None) -> bool:
+    """Record the author of a change that has none yet; True when an engineer was found (policy must run again)."""
+    if change.author_id is not None:
+        return False
+    if login and not change.author_name:
+        change.author_name = login
+    author = _engineer_for_author(provider, login, host_id)
+    if author is None:
+        return False
+    change.author = author
+    change.author_email = change.author_email or author.email
+    return True
+
+
 def change_apply_host(*, repository: Repository, provider: str, host: HostChange, action: str) -> Change:
-    """Create or update the change for a pull/merge request; a new head is a new revision."""
+    """Create or update the change for a pull/merge request (safe when deliveries race); a new head is a revision."""
     prefix = "pr" if provider == Delivery.Provider.GITHUB else "mr"
     external_id = f"{prefix}:{host.number}"
-    now = timezone.now()
     change = Change.objects.select_for_update().filter(repository=repository, external_id=external_id).first()
     if change is None:
-        author = _engineer_for_login(provider, host.author_login)
-        change = Change.objects.create(
-            repository=repository,
-            external_id=external_id,
-            number=host.number,
-            title=host.title or f"#{host.number}",
-            description=host.body,
-            author=author,
-            author_name=host.author_login,
-            author_email=author.email if author else "",
-            source_branch=host.head_ref,
-            target_branch=host.base_ref,
-            base_sha=host.base_sha,
-            head_sha=host.head_sha,
-            is_draft=host.draft,
-            labels=list(host.labels),
-            state=host.state,
-            merge_sha=host.merge_sha,
-            opened_at=host.opened_at or now,
-            merged_at=(host.merged_at or now) if host.state == Change.State.MERGED else None,
-            host_updated_at=host.updated_at,
-        )
-        audit_record(actor=None, action="change.received", target=change, payload={"action": action})
-        enqueue_diffs([change.pk])
-        _enqueue_metadata(change)
-        _drop_duplicate_commit_change(change)
-        return change
+        change = _change_create(repository=repository, provider=provider, host=host, external_id=external_id)
+        if change is not None:
+            audit_record(actor=None, action="change.received", target=change, payload={"action": action})
+            enqueue_diffs([change.pk])
+            _enqueue_metadata(change)
+            _drop_duplicate_commit_change(change)
+            return change
+        # Another delivery of the same request created it first: wait for its transaction, then update it.
+        change = Change.objects.select_for_update().get(repository=repository, external_id=external_id)
+    # Every event names the author (GitLab by id): a change whose first events were lost still learns who wrote it.
+    author_found = _fill_author(change, provider, host.author_login, host.author_host_id)
     stale = bool(change.host_updated_at and host.updated_at and host.updated_at < change.host_updated_at)
     if stale:
+        if author_found:
+            _reevaluate_later(change)
+            change.save()
+            enqueue_diffs([change.pk])
         return change  # an older event delivered late: what we hold is newer
-    if change.author is None and host.author_login:
-        change.author = _engineer_for_login(provider, host.author_login)
+    _apply_newer(change, host, author_found=author_found)
+    if change.author_id is None:
+        _enqueue_metadata(change)  # the host's API may name the author where no event has
+    _drop_duplicate_commit_change(change)
+    return change
+
+
+def _change_create(*, repository: Repository, provider: str, host: HostChange, external_id: str) -> Change | None:
+    """Insert the change, or None when a concurrent delivery inserted it first (the savepoint keeps ours usable)."""
+    now = timezone.now()
+    change = Change(
+        repository=repository,
+        external_id=external_id,
+        number=host.number,
+        title=host.title or f"#{host.number}",
+        description=host.body,
+        source_branch=host.head_ref,
+        target_branch=host.base_ref,
+        base_sha=host.base_sha,
+        head_sha=host.head_sha,
+        is_draft=host.draft,
+        labels=list(host.labels),
+        state=host.state,
+        merge_sha=host.merge_sha,
+        opened_at=host.opened_at or now,
+        merged_at=(host.merged_at or now) if host.state == Change.State.MERGED else None,
+        host_updated_at=host.updated_at,
+    )
+    _fill_author(change, provider, host.author_login, host.author_host_id)
+    try:
+        with transaction.atomic():
+            change.save(force_insert=True)
+    except IntegrityError:
+        if Change.objects.filter(repository=repository, external_id=external_id).exists():
+            return None
+        raise
+    return change
+
+
+def _reevaluate_later(change: Change) -> None:
+    """The author's level and history feed policy and risk: pull and evaluate the change again."""
+    change.diff_state = Change.DiffState.PENDING
+    change.diff_sha = ""
+
+
+def _apply_newer(change: Change, host: HostChange, *, author_found: bool) -> None:
+    """Update a change from an event newer than what it holds."""
+    now = timezone.now()
     change.title = host.title or change.title
     change.description = host.body
     change.is_draft = host.draft
-    if sorted(change.labels or []) != sorted(host.labels):
+    if author_found or sorted(change.labels or []) != sorted(host.labels):
         change.labels = list(host.labels)
-        change.diff_state = Change.DiffState.PENDING  # labels feed AI detection: evaluate again
-        change.diff_sha = ""
+        _reevaluate_later(change)  # labels feed AI detection, the author's level feeds policy
     change.target_branch = host.base_ref
     change.state = host.state
     change.merged_at = (host.merged_at or change.merged_at or now) if host.state == Change.State.MERGED else None
@@ -177,8 +266,6 @@ def change_apply_host(*, repository: Repository, provider: str, host: HostChange
         change_new_revision(change=change, head_sha=host.head_sha, base_sha=host.base_sha or change.base_sha)
     elif change.diff_state == Change.DiffState.PENDING:
         enqueue_diffs([change.pk])
-    _drop_duplicate_commit_change(change)
-    return change
 
 
 def _enqueue_metadata(change: Change) -> None:
@@ -259,17 +346,16 @@ def change_refresh_metadata(*, change_id: int) -> Change | None:
     )
     with transaction.atomic():
         change = Change.objects.select_for_update().get(pk=change.pk)
-        labels_changed = sorted(change.labels or []) != sorted(meta.labels)
+        # Labels feed AI detection and the author's level feeds policy: either one new means evaluate again.
+        again = sorted(change.labels or []) != sorted(meta.labels)
+        again |= _fill_author(change, repository.provider, meta.author_login, meta.author_host_id)
         change.title = meta.title or change.title
         change.description = meta.body
         change.is_draft = meta.draft
         change.labels = list(meta.labels)
-        if change.author_id is None and meta.author_login:
-            change.author = _engineer_for_login(repository.provider, meta.author_login)
-        if labels_changed:
-            change.diff_state = Change.DiffState.PENDING  # labels feed AI detection: evaluate again
-            change.diff_sha = ""
+        if again:
+            _reevaluate_later(change)
         change.save()
-        if labels_changed:
+        if again:
             enqueue_diffs([change.pk])
     return change
