@@ -31,6 +31,12 @@ class AttestForm(forms.Form):
     note = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class AuthorForm(forms.Form):
+    """An admin names the engineer who wrote a change."""
+
+    engineer = forms.CharField(max_length=320, label="Author's user name or e-mail")
+
+
 class QueueFilterForm(forms.Form):
     """Filters and sort of the review queue, kept in the URL."""
 

@@ -38,6 +38,15 @@ def engineer_for_user(user) -> Engineer | None:
     return Engineer.objects.select_related("team").filter(user=user).first()
 
 
+def engineer_by_name(name: str) -> Engineer | None:
+    """The engineer with this user name or e-mail (case-insensitive), or None."""
+    name = name.strip()
+    if not name:
+        return None
+    match = Q(user__username__iexact=name) | Q(email__iexact=name)
+    return Engineer.objects.select_related("user").filter(match).first()
+
+
 def queue_for(engineer: Engineer) -> QuerySet[Assignment]:
     """Active assignments of a reviewer on open changes, oldest first."""
     return (

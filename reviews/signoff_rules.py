@@ -16,6 +16,7 @@ from reviews.policy import Decision, Settings
 Verdict = Literal["approve", "request_changes", "comment"]
 APPROVE: Verdict = "approve"
 REQUEST_CHANGES: Verdict = "request_changes"
+UNKNOWN_AUTHOR = "the author of this change is unknown; an admin must set it before anyone signs off"
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,12 @@ def signoff_status(
     attested: bool,
     failing_gates: Sequence[str],
     settings: Settings,
+    author_known: bool = True,
 ) -> SignOffStatus:
-    """Apply the sign-off rules to the recorded verdicts; `revisions` are in order, the last is current."""
+    """Apply the sign-off rules to the recorded verdicts; `revisions` are in order, the last is current.
+
+    With the author unknown, no approval counts where a sign-off is needed: any approver might be the author.
+    """
     pusher = last_pusher_email.strip().casefold()
 
     def is_senior(review: ReviewFact) -> bool:
@@ -119,7 +124,9 @@ def signoff_status(
         return is_senior(review) and not (pusher and review.reviewer_email.strip().casefold() == pusher)
 
     latest = _latest_verdicts(reviews)
-    approvals = [r for r in latest.values() if r.verdict == APPROVE and may_sign_off(r)]
+    required = max(decision.required_sign_offs, 1 if decision.requires_owner else 0)
+    author_blocks = required > 0 and not author_known
+    approvals = [r for r in latest.values() if r.verdict == APPROVE and may_sign_off(r) and not author_blocks]
     counting = sorted(r.reviewer_id for r in approvals if _still_stands(r.revision, revisions, settings))
     # A request for changes is lifted by its author's own later approval (their latest verdict replaces it), or by
     # another senior approving a newer revision; approving the very revision found wanting does not answer it.
@@ -131,13 +138,12 @@ def signoff_status(
         and not any(a.reviewer_id != r.reviewer_id and a.revision > r.revision for a in approvals)
     )
 
-    missing: list[str] = []
+    missing: list[str] = [UNKNOWN_AUTHOR] if author_blocks else []
     if decision.requires_attestation and not attested:
         missing.append("attestation missing")
     failing = list(dict.fromkeys(failing_gates))
     if decision.requires_gates and failing:
         missing.append(f"gates failing: {', '.join(failing)}")
-    required = max(decision.required_sign_offs, 1 if decision.requires_owner else 0)
     more = max(0, required - len(counting))
     has_owner = any(latest[reviewer_id].is_owner for reviewer_id in counting)
     if decision.requires_owner and not has_owner:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("changes/<int:change_id>/", views.change_detail, name="change-detail"),
     path("changes/<int:change_id>/review/", views.change_review, name="change-review"),
     path("changes/<int:change_id>/signoff-summary/", views.change_signoff_summary, name="change-signoff-summary"),
+    path("changes/<int:change_id>/author/", views.change_set_author, name="change-set-author"),
     path("changes/<int:change_id>/attest/", views.change_attest, name="change-attest"),
     path("changes/<int:change_id>/declare-ai/", views.change_declare_ai, name="change-declare-ai"),
     path("changes/<int:change_id>/override-gate/", views.change_override_gate, name="change-override-gate"),

@@ -120,6 +120,11 @@ class Change(models.Model):
         return self.lines_added + self.lines_removed
 
     @property
+    def is_author_unknown(self) -> bool:
+        """No engineer, host login or e-mail on record: nobody can tell whether a reviewer wrote it."""
+        return self.author_id is None and not self.author_name.strip() and not self.author_email.strip()
+
+    @property
     def short_sha(self) -> str:
         return self.head_sha[:10]
 

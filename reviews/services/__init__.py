@@ -1,5 +1,6 @@
 """Every write of the reviews app, one function per action."""
 
+from reviews.services.authors import change_set_author
 from reviews.services.base import NotAllowed, ServiceError, audit_record, enqueue, git_config, repository_mirror
 from reviews.services.changes import change_assign, change_pull_diff, change_reevaluate
 from reviews.services.comments import (
@@ -50,6 +51,7 @@ __all__ = [
     "change_attest",
     "change_declare_ai",
     "change_reevaluate",
+    "change_set_author",
     "change_new_revision",
     "change_pull_diff",
     "delivery_receive",

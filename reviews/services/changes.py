@@ -390,6 +390,8 @@ def signoff_of(change: Change) -> SignOffStatus:
         attested=change.state != Change.State.OPEN or _is_attested(change),
         failing_gates=failing_gates(change) if change.state == Change.State.OPEN else [],
         settings=rules.settings,
+        # Merged history whose commit e-mail matches nobody is on record as it was, not held up.
+        author_known=change.state != Change.State.OPEN or not change.is_author_unknown,
     )
     # Like gates: a senior's open objection holds up what may still merge; merged history is not held up.
     threads = unresolved_senior_threads(change) if change.state == Change.State.OPEN else 0
@@ -464,6 +466,8 @@ def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
     LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
     if change.assignments.filter(state=Assignment.State.ACTIVE).exists():
         return None
+    if change.is_author_unknown:
+        return None  # any senior picked might be the author; assigned once an admin sets who wrote it
     declined = set(change.assignments.filter(state=Assignment.State.HANDED_BACK).values_list("reviewer_id", flat=True))
     declined |= set(exclude)
     if change.last_pusher_email:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from reviews.models import Assignment, Change, Engineer
 from reviews.services.base import NotAllowed, ServiceError, audit_record
 from reviews.services.changes import change_assign
+from reviews.signoff_rules import UNKNOWN_AUTHOR
 
 
 def _reroute(change: Change, *, exclude: frozenset[int], why: str) -> Assignment | None:
@@ -56,6 +57,8 @@ def assignment_claim(*, change: Change, engineer: Engineer) -> Assignment:
         change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
         if not engineer.is_senior or engineer.pk == change.author_id:
             raise NotAllowed("only a senior who is not the author can claim this change")
+        if change.is_author_unknown:
+            raise NotAllowed(UNKNOWN_AUTHOR)
         if change.state != Change.State.OPEN or change.review_state != Change.ReviewState.NEEDS_SIGN_OFF:
             raise ServiceError("this change is not waiting for a sign-off")
         now = timezone.now()

@@ -21,6 +21,7 @@ from reviews.services.changes import (
     gate_summary,
     unresolved_senior_threads,
 )
+from reviews.signoff_rules import UNKNOWN_AUTHOR
 
 
 def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Attestation:
@@ -49,6 +50,7 @@ def can_sign_off(engineer: Engineer | None, change: Change) -> bool:
     return (
         engineer is not None
         and engineer.is_senior
+        and not change.is_author_unknown
         and change.author_id != engineer.pk
         and not _is_last_pusher(engineer, change)
         and change.state == Change.State.OPEN
@@ -79,6 +81,8 @@ def review_submit(
     with transaction.atomic():
         change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
         if not can_sign_off(reviewer, change):
+            if change.is_author_unknown and change.state == Change.State.OPEN:
+                raise NotAllowed(UNKNOWN_AUTHOR)
             if change.author_id == reviewer.pk:
                 raise NotAllowed("nobody signs off their own change")
             if _is_last_pusher(reviewer, change):

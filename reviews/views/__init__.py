@@ -6,6 +6,7 @@ from reviews.views.changes import (
     change_detail,
     change_override_gate,
     change_review,
+    change_set_author,
     change_signoff_summary,
 )
 from reviews.views.comments import comment_create, comment_new, comment_reopen, comment_reply, comment_resolve
@@ -34,6 +35,7 @@ __all__ = [
     "change_detail",
     "change_override_gate",
     "change_review",
+    "change_set_author",
     "change_signoff_summary",
     "delivery_list",
     "delivery_redeliver",

@@ -13,8 +13,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from reviews import services
-from reviews.forms import AttestForm, ReviewForm
+from reviews.forms import AttestForm, AuthorForm, ReviewForm
 from reviews.rubberstamp import Floor, floor_seconds
+from reviews.selectors import engineer_by_name
 from reviews.services.signoff import NeedsConfirmation, files_viewed
 from reviews.views.comments import thread_context
 from reviews.views.common import change_or_404, current_engineer
@@ -38,6 +39,7 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
         "current_attested": any(a.head_sha == change.head_sha for a in change.attestations.all()),
         "review_form": ReviewForm(initial={"head_sha": change.head_sha, "page_token": token}),
         "attest_form": AttestForm(),
+        "author_form": AuthorForm() if request.user.is_staff and change.author_id is None else None,
         **thread_context(change, engineer),  # threads_by_line, open_threads, outdated_threads, ...
     }
     context.update(files_context(request, change, engineer, context["threads_by_line"]))
@@ -87,6 +89,27 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
         return redirect("reviews:change-detail", change_id=change.pk)
     messages.success(request, f"Recorded: {form.cleaned_data['verdict'].replace('_', ' ')} on {change.short_sha}.")
     return redirect("reviews:queue")
+
+
+@login_required
+@require_POST
+def change_set_author(request: HttpRequest, change_id: int) -> HttpResponse:
+    """An admin sets who wrote a change the host never named an engineer for."""
+    change = change_or_404(change_id)
+    if not request.user.is_staff:
+        return HttpResponseForbidden("Only an admin can set the author of a change.")
+    form = AuthorForm(request.POST)
+    author = engineer_by_name(form.cleaned_data["engineer"]) if form.is_valid() else None
+    if author is None:
+        messages.error(request, "No engineer has that user name or e-mail.")
+        return redirect("reviews:change-detail", change_id=change.pk)
+    try:
+        services.change_set_author(change=change, author=author, actor=request.user)
+    except services.ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{author.display_name} is now recorded as the author.")
+    return redirect("reviews:change-detail", change_id=change.pk)
 
 
 @login_required

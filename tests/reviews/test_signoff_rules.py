@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviews.policy import Decision, Settings
-from reviews.signoff_rules import ReviewFact, RevisionFact, signoff_status
+from reviews.signoff_rules import UNKNOWN_AUTHOR, ReviewFact, RevisionFact, signoff_status
 
 AUTHOR = 1
 PUSHER_EMAIL = "pusher@example.com"
@@ -456,3 +456,27 @@ def test_signoff_status_never_counts_the_author_the_pusher_or_a_junior(
         assert len(result.counting) >= max(sign_offs, 1 if owner else 0)
         assert not owner or any(by_id[i].is_owner for i in result.counting)
     assert list(result.counting) == sorted(set(result.counting))
+
+
+# --- an unknown author ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("needs", "approved", "counting", "missing"),
+    [
+        (decision(1), False, (), (UNKNOWN_AUTHOR, "needs 1 more senior sign-off")),
+        (decision(0, owner=True), False, (), (UNKNOWN_AUTHOR, "needs a code owner's sign-off")),
+        (decision(0), True, (2, 3), ()),  # nothing to sign off: who wrote it does not hold the change up
+    ],
+    ids=["sign-off needed", "owner needed", "no sign-off needed"],
+)
+def test_no_approval_counts_while_the_author_is_unknown(needs, approved, counting, missing):
+    result = status((review(2), review(3, owner=True)), decision=needs, author_id=None, author_known=False)
+
+    assert (result.approved, result.counting, result.missing) == (approved, counting, missing)
+
+
+def test_approvals_count_again_once_the_author_is_known():
+    result = status((review(2),), author_id=None, author_known=True)
+
+    assert (result.approved, result.counting) == (True, (2,))
