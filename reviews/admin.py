@@ -36,7 +36,7 @@ class EngineerAdmin(admin.ModelAdmin):
         "is_incident_reviewer",
     )
     list_filter = ("level", "team", "is_away", "is_manager", "is_incident_reviewer")
-    search_fields = ("display_name", "email", "user__username")
+    search_fields = ("display_name", "email", "user__username", "github_login", "gitlab_username")
     raw_id_fields = ("user",)
 
 
@@ -67,8 +67,8 @@ class ChangeAdmin(admin.ModelAdmin):
     list_display = ("title", "repository", "author", "state", "review_state", "ai_assisted", "risk_score", "opened_at")
     list_filter = ("repository", "state", "review_state", "ai_assisted", "diff_state")
     search_fields = ("title", "external_id", "head_sha", "author_email")
-    raw_id_fields = ("author",)
-    readonly_fields = ("created_at", "updated_at")
+    # Set on the change page (change_set_author): audited in the ledger, and policy and assignment run again.
+    readonly_fields = ("author", "created_at", "updated_at")
 
 
 @admin.register(ChangeFile)
