@@ -194,14 +194,17 @@ def change_apply_host(*, repository: Repository, provider: str, host: HostChange
         # Another delivery of the same request created it first: wait for its transaction, then update it.
         change = Change.objects.select_for_update().get(repository=repository, external_id=external_id)
     # Every event names the author (GitLab by id): a change whose first events were lost still learns who wrote it.
+    named = change.author_name
     author_found = _fill_author(change, provider, host.author_login, host.author_host_id)
     stale = bool(change.host_updated_at and host.updated_at and host.updated_at < change.host_updated_at)
     if stale:
+        # An older event delivered late: what we hold is newer, except who wrote it, when only this event says.
         if author_found:
             _reevaluate_later(change)
-            change.save()
             enqueue_diffs([change.pk])
-        return change  # an older event delivered late: what we hold is newer
+        if author_found or change.author_name != named:
+            change.save()
+        return change
     _apply_newer(change, host, author_found=author_found)
     if change.author_id is None:
         _enqueue_metadata(change)  # the host's API may name the author where no event has

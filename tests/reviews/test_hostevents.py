@@ -648,3 +648,24 @@ def test_parse_github_of_a_documented_payload_with_one_field_replaced_raises_not
 @given(case=_mutated(GITLAB_FIXTURES))
 def test_parse_gitlab_of_a_documented_payload_with_one_field_replaced_raises_nothing_but_payload_error(case):
     _parses_or_refuses(parse_gitlab, *case)
+
+
+@pytest.mark.parametrize(
+    ("action", "author_id", "actor_id", "author_login"),
+    [
+        ("update", 51, 51, "ada.lovelace"),  # the author pushed
+        ("update", 51, 6, ""),  # someone else pushed: their name is not the author's
+        ("merge", 51, 6, ""),
+        ("open", None, 51, "ada.lovelace"),  # no author_id: only the open event's user is the author
+        ("update", None, 51, ""),
+    ],
+)
+def test_gitlab_author_is_the_acting_user_only_when_their_id_is_the_authors(action, author_id, actor_id, author_login):
+    payload = load("gitlab/merge_request.update_commits.json")
+    payload["object_attributes"]["action"] = action
+    payload["object_attributes"]["author_id"] = author_id
+    payload["user"]["id"] = actor_id
+
+    change = parse_gitlab("Merge Request Hook", payload).change
+
+    assert (change.author_login, change.author_host_id) == (author_login, author_id)
