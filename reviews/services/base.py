@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reviews.gitrepo import GitConfig, Mirror
-from reviews.ledger import GENESIS_HASH, entry_hash
+from reviews.ledger import CURRENT_VERSION, GENESIS_HASH, canonical_entry, entry_hash
 from reviews.models import AuditEvent, LedgerHead, Repository
 
 log = logging.getLogger(__name__)
@@ -29,27 +30,34 @@ class NotAllowed(ServiceError):
 def audit_record(*, actor: Any, action: str, target: Any, payload: dict[str, Any]) -> AuditEvent:
     """Append one entry to the hash-chained ledger; must run inside the caller's transaction."""
     head, _ = LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
-    created_at = timezone.now()
-    entry = {
-        "created_at": created_at.isoformat(),
-        "actor_id": getattr(actor, "pk", None),
-        "action": action,
-        "target_type": target._meta.label_lower,
-        "target_id": str(target.pk),
-        "payload": payload,
-    }
-    digest = entry_hash(head.last_hash, entry)
-    event = AuditEvent.objects.create(
-        created_at=created_at,
-        actor=actor if getattr(actor, "pk", None) else None,
+    actor_id = getattr(actor, "pk", None)
+    actor_label = getattr(actor, "get_username", lambda: "")() if actor_id else ""
+    # Hash what the database will give back when the ledger is verified, not the caller's Python objects.
+    stored_payload = json.loads(json.dumps(payload))
+    event = AuditEvent(
+        created_at=timezone.now(),
+        version=CURRENT_VERSION,
+        actor=actor if actor_id else None,
+        actor_label=actor_label,
         action=action,
-        target_type=entry["target_type"],
-        target_id=entry["target_id"],
-        payload=payload,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        payload=stored_payload,
         prev_hash=head.last_hash,
-        hash=digest,
     )
-    head.last_hash = digest
+    entry = canonical_entry(
+        version=event.version,
+        created_at=event.created_at,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        action=action,
+        target_type=event.target_type,
+        target_id=event.target_id,
+        payload=stored_payload,
+    )
+    event.hash = entry_hash(head.last_hash, entry)
+    event.save(force_insert=True)
+    head.last_hash = event.hash
     head.save(update_fields=["last_hash"])
     return event
 
