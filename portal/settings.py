@@ -171,6 +171,9 @@ CELERY_BEAT_SCHEDULE["insights.rebuild_knowledge"] = {
     "schedule": crontab(hour=2, minute=30),
 }
 CELERY_BEAT_SCHEDULE["insights.refresh_facts"] = {"task": "insights.refresh_facts", "schedule": crontab(minute="*/5")}
+# The audit ledger: its head written outside the database every hour, and the whole chain checked every hour.
+CELERY_BEAT_SCHEDULE["reviews.anchor_ledger"] = {"task": "reviews.anchor_ledger", "schedule": crontab(minute=5)}
+CELERY_BEAT_SCHEDULE["reviews.verify_ledger"] = {"task": "reviews.verify_ledger", "schedule": crontab(minute=35)}
 
 # Portal knobs.
 PORTAL_GIT_TIMEOUT_SECONDS = env_int("PORTAL_GIT_TIMEOUT_SECONDS", 120, minimum=1)
@@ -199,6 +202,12 @@ PORTAL_REVIEW_REQUIRE_ALL_VIEWED = env_bool("PORTAL_REVIEW_REQUIRE_ALL_VIEWED", 
 PORTAL_DIFF_MAX_BYTES = env_int("PORTAL_DIFF_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 PORTAL_DIFF_MAX_LINES = env_int("PORTAL_DIFF_MAX_LINES", 20000, minimum=10)
 PORTAL_DEMO_PASSWORD = env_str("PORTAL_DEMO_PASSWORD", "countersign-demo")
+# Anchors of the audit ledger's head: an append-only file that should live where the database's users cannot
+# write (another volume, a WORM or `chattr +a` mount), each line signed with a key the database does not hold.
+# Without a key, anchors are written unsigned with a warning (they still reveal a rewritten database).
+PORTAL_LEDGER_ANCHOR_DIR = Path(env_str("PORTAL_LEDGER_ANCHOR_DIR", str(DATA_DIR / "ledger-anchors")))
+PORTAL_LEDGER_ANCHOR_KEY = env_secret("PORTAL_LEDGER_ANCHOR_KEY")
+PORTAL_LEDGER_ANCHOR_RECIPIENTS = env_list("PORTAL_LEDGER_ANCHOR_RECIPIENTS", [])
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,7 @@ from reviews.models import Change, Delivery, Repository, WhatIfRun
 from reviews.services.base import not_in_flight, send_task
 from reviews.services.deliveries import change_refresh_metadata as refresh_metadata
 from reviews.services.deliveries import deployment_apply
+from reviews.services.ledger import ledger_anchor, ledger_check
 from reviews.services.whatif import whatif_run_execute
 
 RETRY = {"autoretry_for": (GitError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
@@ -96,3 +97,17 @@ def whatif_run(run_id: int) -> str:
     """Replay a manager's what-if and store its result; a finished run is left alone."""
     run = whatif_run_execute(run_id=run_id)
     return run.status if run else "missing"
+
+
+@shared_task(name="reviews.anchor_ledger")
+def anchor_ledger() -> str:
+    """Write the audit ledger's head to the anchor file outside the database."""
+    anchor = ledger_anchor()
+    return "empty" if anchor is None else f"anchored #{anchor.entry_id}"
+
+
+@shared_task(name="reviews.verify_ledger")
+def verify_ledger() -> str:
+    """Check the audit ledger and its anchors; a problem raises an alert that admins see on every page."""
+    report = ledger_check()
+    return "intact" if report.is_intact else f"{len(report.problems)} problems"
