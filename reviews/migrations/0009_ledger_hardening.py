@@ -34,12 +34,12 @@ def label_actors(apps, schema_editor):
 def install_trigger(apps, schema_editor):
     # SQLite (the embedded demo) has no such guard; the ledger's hashes still reveal an edit there.
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(TRIGGER_SQL)
+        schema_editor.execute(TRIGGER_SQL, params=None)
 
 
 def drop_trigger(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP_TRIGGER_SQL)
+        schema_editor.execute(DROP_TRIGGER_SQL, params=None)
 
 
 class Migration(migrations.Migration):
