@@ -282,7 +282,7 @@ def test_recent_verdicts_in_the_queue_show_a_host_approvals_time_as_unknown(clie
 
     body = client.get("/").content.decode()
 
-    assert "unknown (on the host)" in body and "<td class=\"num\">0 s</td>" not in body
+    assert "unknown (on the host)" in body and '<td class="num">0 s</td>' not in body
 
 
 def test_change_page_of_an_unknown_change_is_not_found(client, make_engineer):
