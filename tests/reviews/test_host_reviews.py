@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from reviews import services
-from reviews.models import AuditEvent, Change, Delivery, Review
+from reviews.models import Assignment, AuditEvent, Change, Delivery, Review
 from reviews.policy import DEFAULT_POLICY_DATA
 from reviews.services.changes import signoff_of
 from tests.reviews.test_webhooks import GITHUB_SECRET, GITLAB_TOKEN, load, opened, post_github, post_gitlab
@@ -243,3 +243,24 @@ def test_a_host_request_for_changes_holds_under_the_default_policy(client, shop,
     post_github(client, "pull_request_review", load("github/pull_request_review.changes_requested.json"))
 
     assert Change.objects.get(pk=change.pk).review_state == Change.ReviewState.CHANGES_REQUESTED
+
+
+def test_an_uncounted_host_approval_leaves_the_seniors_assignment_open(client, shop, ada, grace):
+    change = needing_one_sign_off(opened(client))
+    assignment = Assignment.objects.create(change=change, reviewer=grace, reason="test")
+
+    post_github(client, "pull_request_review", load(APPROVED))
+
+    assignment.refresh_from_db()
+    assert assignment.state == Assignment.State.ACTIVE  # their sign-off in Countersign is still due
+
+
+def test_a_counted_host_approval_closes_the_seniors_assignment(client, shop, ada, grace):
+    host_approvals_count()
+    change = needing_one_sign_off(opened(client))
+    assignment = Assignment.objects.create(change=change, reviewer=grace, reason="test")
+
+    post_github(client, "pull_request_review", load(APPROVED))
+
+    assignment.refresh_from_db()
+    assert assignment.state == Assignment.State.DONE
