@@ -29,13 +29,15 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Knobs that are not rules: who is senior, the size limit, AI detection, and what a new revision dismisses."""
+    """Knobs that are not rules: who is senior, the size limit, AI detection, what a new revision dismisses, and
+    whether approvals given on the git host (never timed here, so never held to the review floor) count."""
 
     senior_level: int = 6
     size_limit: int = 1000
     ai_threshold: float = 0.5
     dismiss_on_new_revision: bool = True
     keep_approval_on_rebase: bool = True
+    host_approvals_count: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ DEFAULT_POLICY_DATA: dict[str, Any] = {
         "ai_threshold": 0.5,
         "dismiss_on_new_revision": True,
         "keep_approval_on_rebase": True,
+        "host_approvals_count": False,
     },
     "rules": [
         {
@@ -254,6 +257,7 @@ _SETTINGS_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "ai_threshold": _fraction(allow_zero=False),
     "dismiss_on_new_revision": _bool,
     "keep_approval_on_rebase": _bool,
+    "host_approvals_count": _bool,
 }
 
 _CONDITION_PARSERS: dict[str, Callable[[Any, str], Any]] = {
@@ -357,6 +361,7 @@ def policy_to_data(policy: Policy) -> dict[str, Any]:
             "ai_threshold": s.ai_threshold,
             "dismiss_on_new_revision": s.dismiss_on_new_revision,
             "keep_approval_on_rebase": s.keep_approval_on_rebase,
+            "host_approvals_count": s.host_approvals_count,
         },
         "rules": rules,
     }

@@ -84,7 +84,8 @@ def default_with(change: dict[str, Any], *, rule: int | None = None) -> dict[str
         (
             default_with({"senior": 6}),
             "settings has unknown key 'senior' "
-            "(known: senior_level, size_limit, ai_threshold, dismiss_on_new_revision, keep_approval_on_rebase)",
+            "(known: senior_level, size_limit, ai_threshold, dismiss_on_new_revision, keep_approval_on_rebase, "
+            "host_approvals_count)",
         ),
         (default_with({"senior_level": 9}), "settings.senior_level must be an integer from 3 to 8"),
         (default_with({"senior_level": 2}), "settings.senior_level must be an integer from 3 to 8"),
@@ -99,6 +100,7 @@ def default_with(change: dict[str, Any], *, rule: int | None = None) -> dict[str
         (default_with({"ai_threshold": "0.5"}), "settings.ai_threshold must be a number above 0 and at most 1"),
         (default_with({"dismiss_on_new_revision": "yes"}), "settings.dismiss_on_new_revision must be true or false"),
         (default_with({"keep_approval_on_rebase": 1}), "settings.keep_approval_on_rebase must be true or false"),
+        (default_with({"host_approvals_count": "no"}), "settings.host_approvals_count must be true or false"),
         ({"rules": ["bots"]}, "rules[0] must be an object"),
         (
             default_with({"priority": 1}, rule=1),
@@ -277,7 +279,12 @@ def test_policy_data_within_the_schema_is_accepted(data, expected):
 
 def test_default_policy_data_is_the_brief_default_policy():
     assert DEFAULT.settings == Settings(
-        senior_level=6, size_limit=1000, ai_threshold=0.5, dismiss_on_new_revision=True, keep_approval_on_rebase=True
+        senior_level=6,
+        size_limit=1000,
+        ai_threshold=0.5,
+        dismiss_on_new_revision=True,
+        keep_approval_on_rebase=True,
+        host_approvals_count=False,  # never timed here: they count only where a policy says so
     )
     assert [(r.name, r.when, r.require, r.exempt) for r in DEFAULT.rules] == [
         (
@@ -883,6 +890,7 @@ valid_policy_data = st.builds(
             "ai_threshold": st.floats(min_value=0.01, max_value=1),
             "dismiss_on_new_revision": st.booleans(),
             "keep_approval_on_rebase": st.booleans(),
+            "host_approvals_count": st.booleans(),
         },
     ),
     st.lists(st.text(min_size=1, max_size=80).filter(str.strip), max_size=6, unique=True),
