@@ -36,6 +36,18 @@ def _no_rubber_stamp_floor(request, settings):
     settings.PORTAL_REVIEW_REQUIRE_ALL_VIEWED = False
 
 
+@pytest.fixture(autouse=True)
+def _no_login_lockout(request, settings):
+    """django-axes off unless a test asks for it (mark `login_lockout`), as its docs advise.
+
+    `client.login()` authenticates without a request, which axes refuses, and tests that share a username
+    would otherwise count one another's failures.
+    """
+    if request.node.get_closest_marker("login_lockout"):
+        return
+    settings.AXES_ENABLED = False
+
+
 @pytest.fixture
 def team(db) -> Team:
     n = next(_counter)
