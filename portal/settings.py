@@ -201,13 +201,41 @@ CELERY_TIMEZONE = TIME_ZONE
 # Fail fast when the broker is down: the request has stored its work, and the sweeper resends it.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Time limits (enforced by the prefork pool, the deployed default): a task past its soft limit gets an
+# exception it can clean up after, past its hard limit its process is killed. Diff pulls, polls, what-if runs
+# and report builds get the long limits. Everything that waits on a worker is derived from these.
+CELERY_TASK_TIME_LIMIT = env_int("PORTAL_TASK_TIME_LIMIT", 300, minimum=10)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 9 // 10
+PORTAL_LONG_TASK_TIME_LIMIT = env_int("PORTAL_LONG_TASK_TIME_LIMIT", 600, minimum=CELERY_TASK_TIME_LIMIT)
+_long_task = {"time_limit": PORTAL_LONG_TASK_TIME_LIMIT, "soft_time_limit": PORTAL_LONG_TASK_TIME_LIMIT * 9 // 10}
+CELERY_TASK_ANNOTATIONS = {
+    name: _long_task
+    for name in (
+        "reviews.change_pull_diff",
+        "reviews.repository_poll",
+        "reviews.whatif_run",
+        "incidents.fix_trace",
+        "incidents.weekly_report_build",
+        "incidents.weekly_report_pdf",
+        "insights.rebuild_knowledge",
+    )
+}
+# A message a worker took and never acknowledged (killed) goes back to the queue after the visibility timeout:
+# longer than the longest task may run, or a slow task would be handed out twice. Retry countdowns stay under it.
+_visibility_timeout = env_int("PORTAL_CELERY_VISIBILITY_TIMEOUT", PORTAL_LONG_TASK_TIME_LIMIT + 60, minimum=1)
+PORTAL_RETRY_COUNTDOWN_MAX = max(30, _visibility_timeout - 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("PORTAL_CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    "visibility_timeout": _visibility_timeout,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+# Workers write a heartbeat every PORTAL_WORKER_HEARTBEAT_SECONDS, valid for PORTAL_WORKER_HEARTBEAT_TTL; a task
+# held by a worker whose heartbeat expired is sent again by the next sweep (portal.worker_liveness).
+PORTAL_WORKER_HEARTBEAT_SECONDS = env_int("PORTAL_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+PORTAL_WORKER_HEARTBEAT_TTL = env_int("PORTAL_WORKER_HEARTBEAT_TTL", 30, minimum=PORTAL_WORKER_HEARTBEAT_SECONDS + 1)
 CELERY_BEAT_SCHEDULE = {
-    "reviews.sweep_unprocessed": {"task": "reviews.sweep_unprocessed", "schedule": crontab(minute="*/2")},
+    # Every minute: with the heartbeat's 30 s, a killed worker's tasks are sent again within about 90 s.
+    "reviews.sweep_unprocessed": {"task": "reviews.sweep_unprocessed", "schedule": crontab(minute="*")},
     "reviews.reroute_stale": {"task": "reviews.reroute_stale", "schedule": crontab(minute="*/10")},
     "reviews.poll_repositories": {
         "task": "reviews.poll_repositories",
@@ -236,9 +264,11 @@ PORTAL_IMPLIED_DEPLOYS = env_bool("PORTAL_IMPLIED_DEPLOYS", True)
 PORTAL_WEBHOOK_MAX_BYTES = env_int("PORTAL_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
 # The organisation's own gates: dotted paths of classes with `name` and `run(files, config)`.
 PORTAL_EXTRA_GATES = env_list("PORTAL_EXTRA_GATES", [])
-# How long a sent task counts as in flight (queued, running or retrying): the sweeper does not resend it meanwhile.
-# Longer than a task's whole retry schedule (about 15 minutes of back-off for git reads).
-PORTAL_TASK_LEASE_SECONDS = env_int("PORTAL_TASK_LEASE_SECONDS", 1800, minimum=60)
+# How long a sent task that no worker has taken yet counts as in flight (queued): the sweeper leaves it alone
+# meanwhile. A task a live worker holds (running, or waiting out a retry) is in flight regardless, and one a dead
+# worker held is not, whatever the lease; so the lease only covers a message lost before any worker took it,
+# and matches the visibility timeout by default.
+PORTAL_TASK_LEASE_SECONDS = env_int("PORTAL_TASK_LEASE_SECONDS", _visibility_timeout, minimum=60)
 # Review deadline after assignment; past it, the beat job re-routes the change.
 PORTAL_REVIEW_DUE_HOURS = env_int("PORTAL_REVIEW_DUE_HOURS", 24, minimum=1)
 # Rubber-stamp floor: a sign-off faster than this for its size, or with files not viewed, asks for confirmation.
