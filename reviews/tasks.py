@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from reviews import services
@@ -81,7 +82,9 @@ def change_refresh_metadata(self, change_id: int) -> str:
         change = refresh_metadata(change_id=change_id)
     except HostApiError as exc:
         if exc.transient:
-            raise self.retry(exc=exc, countdown=min(exc.retry_after or 30, 3600)) from None
+            # Capped below the broker's visibility timeout, or the waiting message would be handed out twice.
+            countdown = min(exc.retry_after or 30, settings.PORTAL_RETRY_COUNTDOWN_MAX)
+            raise self.retry(exc=exc, countdown=countdown) from None
         return f"failed: {exc}"
     return "missing" if change is None else "done"
 

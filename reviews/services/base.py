@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from portal.worker_liveness import holder_alive, sent_key
 from reviews.gitrepo import GitConfig, Mirror
 from reviews.ledger import CURRENT_VERSION, GENESIS_HASH, canonical_entry, entry_hash
 from reviews.models import AuditEvent, LedgerHead, Repository
@@ -76,10 +77,6 @@ def repository_mirror(repository: Repository) -> Mirror:
     return Mirror(Path(settings.DATA_DIR) / "mirrors" / f"{repository.pk}.git", git_config())
 
 
-def _sent_key(task: Any, args: tuple[Any, ...]) -> str:
-    return "sent:" + task.name + ":" + ":".join(str(a) for a in args)
-
-
 def send_task(task: Any, *args: Any) -> bool:
     """Send a task now and note it as in flight for a while; False (logged) when the broker is down."""
     try:
@@ -88,22 +85,28 @@ def send_task(task: Any, *args: Any) -> bool:
         log.warning("could not enqueue %s%r; the sweeper will resend it", task.name, args, exc_info=True)
         return False
     try:
-        cache.set(_sent_key(task, args), 1, timeout=settings.PORTAL_TASK_LEASE_SECONDS)
+        cache.set(sent_key(task.name, args), 1, timeout=settings.PORTAL_TASK_LEASE_SECONDS)
     except Exception:  # noqa: BLE001 - without the note the sweeper merely sends the task once more
         log.warning("could not note %s%r as sent", task.name, args, exc_info=True)
     return True
 
 
 def not_in_flight(task: Any, ids: list[int]) -> list[int]:
-    """The ids whose task was not sent within the lease: what the sweeper should send again."""
+    """The ids whose task nobody is working on: what the sweeper should send again.
+
+    Held by a worker with a fresh heartbeat: in flight, however long ago it was sent (a retry waiting out
+    its back-off). Held by a worker whose heartbeat stopped (killed): lost with it, send again now rather
+    than wait for the lease. Held by no worker: in flight while the lease of its sending lasts (queued).
+    """
     if not ids:
         return []
-    keys = {_sent_key(task, (i,)): i for i in ids}
+    keys = {sent_key(task.name, (i,)): i for i in ids}
     try:
         sent = cache.get_many(list(keys))
+        holders = holder_alive(list(keys))
     except Exception:  # noqa: BLE001 - no cache: resend everything (tasks are idempotent)
         return ids
-    return [i for key, i in keys.items() if key not in sent]
+    return [i for key, i in keys.items() if not holders.get(key, key in sent)]
 
 
 def enqueue(task: Any, *args: Any) -> None:
