@@ -31,30 +31,55 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _string_fault(text: str) -> str:
+def _string_fault(text: str, where: str) -> str:
     match = _UNSTORABLE_CHAR.search(text)
     if match is None:
         return ""
     if match.group() == "\x00":
-        return "contains U+0000, which cannot be stored"
-    return f"is not valid JSON: a lone UTF-16 surrogate (\\u{ord(match.group()):04x}) is not a character"
+        return f"contains U+0000 at {where}, which cannot be stored"
+    code = ord(match.group())
+    return f"is not valid JSON: a lone UTF-16 surrogate (\\u{code:04x}) at {where} is not a character"
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def _where(path: tuple[str | int, ...]) -> str:
+    """A JSONPath-like location ($.a[0].b) for a message; built only once a fault is found."""
+    parts = ["$"]
+    for step in path:
+        # A key may itself hold U+0000 or a surrogate: escaped, so the message can be encoded and shown.
+        parts.append(f"[{step}]" if isinstance(step, int) else "." + _UNSTORABLE_CHAR.sub(_escape, step[:40]))
+    return "".join(parts)
 
 
 def refusal(value: Any, *, max_depth: int = MAX_DEPTH, check_strings: bool = True) -> str:
     """Why a decoded value cannot be stored (too deep, U+0000, a lone surrogate in a key or string), or ''."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    # The path of each item rides along as a linked tuple (parent, step): cheap to push, spelled out only on a fault.
+    stack: list[tuple[Any, int, tuple | None]] = [(value, 1, None)]
     while stack:
-        item, depth = stack.pop()
+        item, depth, path = stack.pop()
         if depth > max_depth:
             return f"is nested deeper than {max_depth} levels"
         if isinstance(item, str):
-            if check_strings and (fault := _string_fault(item)):
-                return fault
+            if check_strings and _UNSTORABLE_CHAR.search(item):
+                return _string_fault(item, _where(_steps(path)))
         elif isinstance(item, dict):
-            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+            for key, part in item.items():
+                stack.append((key, depth + 1, path))  # a key's fault is reported at the object holding it
+                stack.append((part, depth + 1, (path, key)))
         elif isinstance(item, list):
-            stack.extend((part, depth + 1) for part in item)
+            stack.extend((part, depth + 1, (path, i)) for i, part in enumerate(item))
     return ""
+
+
+def _steps(path: tuple | None) -> tuple[str | int, ...]:
+    steps: list[str | int] = []
+    while path is not None:
+        path, step = path
+        steps.append(step)
+    return tuple(reversed(steps))
 
 
 def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:

@@ -16,10 +16,13 @@ UNSTORABLE = {
     "infinity": (b'{"a": Infinity}', "is not valid JSON: Infinity is not a JSON number"),
     "minus-infinity": (b'{"a": [-Infinity]}', "is not valid JSON: -Infinity is not a JSON number"),
     "overflowing-number": (b'{"a": 1e400}', "is not valid JSON: the number 1e400 is out of range"),
-    "lone-surrogate": (b'{"a": "x\\ud800"}', "is not valid JSON: a lone UTF-16 surrogate (\\ud800) is not a character"),
+    "lone-surrogate": (
+        b'{"a": "x\\ud800"}',
+        "is not valid JSON: a lone UTF-16 surrogate (\\ud800) at $.a is not a character",
+    ),
     "lone-low-surrogate-in-key": (b'{"\\uDC00": 1}', "a lone UTF-16 surrogate (\\udc00)"),
-    "nul": (b'{"a": "\\u0000"}', "contains U+0000, which cannot be stored"),
-    "nul-in-key": (b'{"a": {"b\\u0000": 1}}', "contains U+0000, which cannot be stored"),
+    "nul": (b'{"a": [1, "\\u0000"]}', "contains U+0000 at $.a[1], which cannot be stored"),
+    "nul-in-key": (b'{"a": {"b\\u0000": 1}}', "contains U+0000 at $.a, which cannot be stored"),
 }
 
 
@@ -61,6 +64,14 @@ def test_malformed_or_too_deep_bodies_are_refused(body, message):
 )
 def test_ordinary_json_is_read_as_python_reads_it(body, value):
     assert strictjson.loads(body) == value
+
+
+def test_the_location_in_a_refusal_can_itself_be_encoded():
+    with pytest.raises(strictjson.JSONRefused) as refused:
+        strictjson.loads(b'{"\\ud800\\u0000": "\\u0000"}')
+
+    assert str(refused.value) == "contains U+0000 at $.\\ud800\\u0000, which cannot be stored"
+    str(refused.value).encode("utf-8")
 
 
 def test_a_str_holding_a_raw_surrogate_is_refused():

@@ -808,8 +808,8 @@ UNSTORABLE_VALUES = {
     "infinity": ("Infinity", "Infinity is not a JSON number"),
     "minus-infinity": ("-Infinity", "-Infinity is not a JSON number"),
     "overflowing-number": ("1e400", "the number 1e400 is out of range"),
-    "lone-surrogate": ('"\\ud800"', "a lone UTF-16 surrogate (\\ud800) is not a character"),
-    "nul": ('"a\\u0000b"', "contains U+0000, which cannot be stored"),
+    "lone-surrogate": ('"\\ud800"', "a lone UTF-16 surrogate (\\ud800) at $.extra is not a character"),
+    "nul": ('"a\\u0000b"', "contains U+0000 at $.extra, which cannot be stored"),
 }
 
 
