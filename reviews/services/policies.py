@@ -35,6 +35,8 @@ def policy_current() -> PolicyVersion:
 
 def policy_publish(*, data: Any, actor: Any, note: str = "", source: str = "portal") -> PolicyVersion:
     """Validate and publish a new version; it applies to revisions arriving from now on."""
+    if "\x00" in note or "\x00" in source:  # PostgreSQL text cannot hold U+0000
+        raise ServiceError("the note must not contain U+0000 (a NUL character)")
     try:
         normalised = policy_to_data(parse_policy(data))
     except PolicyError as exc:
