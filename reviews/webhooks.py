@@ -93,13 +93,11 @@ def _named_in(body: bytes, key: bytes) -> list[str]:
 
 
 def _github_signer(body: bytes, signature: str) -> str:
-    """The secret whose HMAC matches the signature (the global one, or a repository's named in the body), or ''.
-
-    The signature is checked before the body is parsed, so an unsigned request costs one byte search and at most
-    1 + MAX_REPOSITORY_SECRETS HMACs over the capped body (about 15 ms each at 25 MB), never a JSON parse. GitHub
-    sends no repository header, so the candidates for a repository's own secret come from the "full_name" keys a
-    byte search finds; which secret *should* have signed is settled on the parsed payload afterwards.
-    """
+    """The secret whose HMAC matches the signature (the global one, or a repository's named in the body), or ''."""
+    # Checked before the body is parsed: an unsigned request costs one byte search and at most
+    # 1 + MAX_REPOSITORY_SECRETS HMACs over the capped body (about 15 ms each at 25 MB), never a JSON parse.
+    # GitHub sends no repository header, so the candidates for a repository's own secret come from the
+    # "full_name" keys a byte search finds; which secret *should* have signed is settled on the parsed payload.
     candidates = [settings.PORTAL_GITHUB_WEBHOOK_SECRET]
     if not verify_github_signature(candidates[0], body, signature):
         names = _named_in(body, b"full_name")
