@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and the admin: a NUL in the address, the query string or a header is a 400, not a 500.
+    "portal.middleware.RefuseNulMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -264,7 +266,18 @@ PORTAL_GITLAB_WEBHOOK_TOKEN = env_secret("PORTAL_GITLAB_WEBHOOK_TOKEN")
 PORTAL_PAGERDUTY_WEBHOOK_SECRET = env_secret("PORTAL_PAGERDUTY_WEBHOOK_SECRET")
 # Where a repository records no deployments, its changes count as deployed when they merged (suspect ranking).
 PORTAL_IMPLIED_DEPLOYS = env_bool("PORTAL_IMPLIED_DEPLOYS", True)
-PORTAL_WEBHOOK_MAX_BYTES = env_int("PORTAL_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Largest webhook body per host, refused (413) from Content-Length before a byte is read. GitHub and GitLab cap their
+# own payloads at 25 MB; a PagerDuty v3 event is a few KB. Webhooks read the raw stream, so
+# DATA_UPLOAD_MAX_MEMORY_SIZE (PORTAL_MAX_REQUEST_BYTES, forms and the API) neither cuts them short nor widens them.
+PORTAL_GITHUB_WEBHOOK_MAX_BYTES = env_int("PORTAL_GITHUB_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+PORTAL_GITLAB_WEBHOOK_MAX_BYTES = env_int("PORTAL_GITLAB_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+PORTAL_PAGERDUTY_WEBHOOK_MAX_BYTES = env_int("PORTAL_PAGERDUTY_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024)
+if env_str("PORTAL_WEBHOOK_MAX_BYTES"):
+    # One limit for every host is gone; ignoring the old variable would silently change a limit someone chose.
+    raise EnvError(
+        "PORTAL_WEBHOOK_MAX_BYTES is replaced by PORTAL_GITHUB_WEBHOOK_MAX_BYTES, PORTAL_GITLAB_WEBHOOK_MAX_BYTES "
+        "and PORTAL_PAGERDUTY_WEBHOOK_MAX_BYTES: set those and remove it"
+    )
 # The organisation's own gates: dotted paths of classes with `name` and `run(files, config)`.
 PORTAL_EXTRA_GATES = env_list("PORTAL_EXTRA_GATES", [])
 # How long a sent task that no worker has taken yet counts as in flight (queued): the sweeper leaves it alone

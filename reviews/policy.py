@@ -8,6 +8,7 @@ removes every requirement, except on AI-assisted changes: those are never exempt
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -21,6 +22,7 @@ MAX_NAME_CHARS = 80
 MAX_DESCRIPTION_CHARS = 2000
 MIN_LEVEL, MAX_LEVEL = 3, 8
 MAX_SIGN_OFFS = 5
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class PolicyError(ValueError):
@@ -242,12 +244,20 @@ def _fraction(*, allow_zero: bool) -> Callable[[Any, str], float]:
     return parse
 
 
+def _storable(text: str, where: str) -> str:
+    # PostgreSQL holds neither U+0000 nor a lone surrogate: a policy with one would fail when it is saved.
+    if _UNSTORABLE.search(text):
+        raise PolicyError(f"{where} must not contain U+0000 or a lone UTF-16 surrogate")
+    return text
+
+
 def _names(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not value or len(value) > MAX_LIST_ITEMS:
         raise PolicyError(f"{where} must be a list of 1 to {MAX_LIST_ITEMS} strings")
     for i, item in enumerate(value):
         if not isinstance(item, str) or not item.strip() or len(item) > MAX_ITEM_CHARS:
             raise PolicyError(f"{where}[{i}] must be a non-blank string of at most {MAX_ITEM_CHARS} characters")
+        _storable(item, f"{where}[{i}]")
     return tuple(value)
 
 
@@ -295,11 +305,13 @@ def _parse_rule(value: Any, where: str, earlier: dict[str, int]) -> Rule:
     name = data["name"]
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_CHARS:
         raise PolicyError(f"{where}.name must be a non-blank string of at most {MAX_NAME_CHARS} characters")
+    _storable(name, f"{where}.name")
     if name in earlier:
         raise PolicyError(f"{where}.name must be unique: {name!r} is already the name of rules[{earlier[name]}]")
     description = data.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_CHARS:
         raise PolicyError(f"{where}.description must be a string of at most {MAX_DESCRIPTION_CHARS} characters")
+    _storable(description, f"{where}.description")
     exempt = _bool(data["exempt"], f"{where}.exempt") if "exempt" in data else False
     when = Conditions(**_fields(data["when"], f"{where}.when", _CONDITION_PARSERS))
     if "require" not in data and not exempt:

@@ -215,6 +215,18 @@ def default_with(change: dict[str, Any], *, rule: int | None = None) -> dict[str
             {"rules": [{"name": "a", "when": {}, "require": {}}, {"name": "b", "when": {}, "require": {"owner": 1}}]},
             "rules[1].require.owner must be true or false",
         ),
+        (
+            {"rules": [{"name": "a\x00", "when": {}, "require": {}}]},
+            "rules[0].name must not contain U+0000 or a lone UTF-16 surrogate",
+        ),
+        (
+            {"rules": [{"name": "a", "description": "\ud800", "when": {}, "require": {}}]},
+            "rules[0].description must not contain U+0000 or a lone UTF-16 surrogate",
+        ),
+        (
+            default_with({"when": {"paths": ["a/**", "b\x00/**"]}}, rule=1),
+            "rules[1].when.paths[1] must not contain U+0000 or a lone UTF-16 surrogate",
+        ),
     ],
 )
 def test_policy_data_outside_the_schema_is_refused_with_the_place_named(data, message):
@@ -847,7 +859,9 @@ def test_parse_policy_on_an_edited_default_raises_nothing_but_policy_error(data)
         assert parse_policy(policy_to_data(parsed)) == parsed
 
 
-names = st.lists(st.text(min_size=1, max_size=8).filter(str.strip), min_size=1, max_size=3)
+# Text a policy can hold: anything but U+0000 and lone surrogates (PostgreSQL cannot store them).
+policy_text = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+names = st.lists(st.text(policy_text, min_size=1, max_size=8).filter(str.strip), min_size=1, max_size=3)
 globs = st.lists(
     st.sampled_from(["payments/**", "lib/auth/", "**/migrations/**", "*.tf", "docs/*", "a"]), min_size=1, max_size=4
 )
@@ -893,7 +907,7 @@ valid_policy_data = st.builds(
             "host_approvals_count": st.booleans(),
         },
     ),
-    st.lists(st.text(min_size=1, max_size=80).filter(str.strip), max_size=6, unique=True),
+    st.lists(st.text(policy_text, min_size=1, max_size=80).filter(str.strip), max_size=6, unique=True),
     st.lists(rule_bodies, min_size=6, max_size=6),
 )
 arbitrary_facts = st.builds(
