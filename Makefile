@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # Demo mode for `make run`: embedded SQLite and in-process tasks unless the caller sets them.
 RUN_ENV := DEBUG=true PORTAL_SECURE_COOKIES=false
 
-.PHONY: install install-dev run run-full test lint bench clean
+.PHONY: install install-dev run run-full test lint audit bench clean
 
 $(VENV)/.installed: requirements/base.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ test: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false SECRET_KEY=test-only-not-secret \
 	  PORTAL_DATA_DIR=$(CURDIR)/var/test DJANGO_ALLOW_ASYNC_UNSAFE=true \
 	  $(PY) -m pytest $(PYTEST_ARGS)
+
+# Known vulnerabilities in the pinned dependencies. Needs network (it asks PyPI's advisory data), so it is not
+# part of `make test`; the lock files are fully pinned, hence no resolving (--no-deps --disable-pip).
+audit: install-dev
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check 'pip-audit>=2.7,<3'
+	$(VENV)/bin/pip-audit --strict --no-deps --disable-pip -r requirements/base.txt -r requirements/dev.txt
 
 # Prints throughput and latency figures with ratios; needs PostgreSQL and Redis (see README).
 bench: install-dev

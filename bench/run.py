@@ -218,6 +218,7 @@ def main() -> None:
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "DEBUG": "false",
+        "PORTAL_SSL_REDIRECT": "false",  # gunicorn on loopback speaks plain HTTP
         "SECRET_KEY": "bench-only-not-secret",
         "PORTAL_DATA_DIR": str(data_dir),
         "PORTAL_GITHUB_WEBHOOK_SECRET": SECRET,

@@ -27,6 +27,13 @@ def _minutes(value: float | None) -> str:
     return format_value(value, "min") if value is not None else "–"
 
 
+def _time_spent(approval: dict[str, Any]) -> str:
+    # Reports frozen before the source was recorded have none: their verdicts were timed.
+    if approval.get("source") == "host":
+        return "approved on the host, time unknown"
+    return f"{approval['seconds_spent']} s"
+
+
 def _plain(text: str) -> str:
     """Narrative Markdown without raw HTML: tags are dropped, their text kept."""
     return nh3.clean(text or "", tags=set(), strip_comments=True).strip()
@@ -187,7 +194,7 @@ def report_markdown(snapshot: dict[str, Any], narrative: dict[str, str], meta: d
     for c in causes:
         ch = c["change"]
         author = f"{ch['author']['display_name']} (L{ch['author']['level']})" if ch["author"] else ch["author_name"]
-        signers = ", ".join(f"{a['reviewer']['display_name']} ({a['seconds_spent']} s)" for a in ch["approvals"])
+        signers = ", ".join(f"{a['reviewer']['display_name']} ({_time_spent(a)})" for a in ch["approvals"])
         gates = ", ".join(f"{g['name']}: {g['status']}" for g in ch["gates"] if g["status"] != "pass")
         cause_rows.append(
             [

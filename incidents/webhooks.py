@@ -22,9 +22,10 @@ def _secrets() -> list[str]:
 @require_POST
 def pagerduty(request: HttpRequest) -> JsonResponse:
     """PagerDuty v3: X-PagerDuty-Signature (v1=, one per secret during a rotation); deduplicated on X-Webhook-Id."""
-    body = _read_body(request)
+    body = _read_body(request, settings.PORTAL_PAGERDUTY_WEBHOOK_MAX_BYTES)
     if isinstance(body, JsonResponse):
         return body
+    # Every signature is checked on the raw bytes before the body is parsed: an unsigned body costs HMACs only.
     secrets = _secrets()
     if not secrets or not verify_signature(secrets, body, request.headers.get("X-PagerDuty-Signature", "")):
         return _answer(401, "signature missing or invalid")

@@ -113,6 +113,10 @@ class ReviewFact(models.Model):
     seconds_spent = models.PositiveIntegerField(default=0)
     estimated_minutes = models.PositiveIntegerField(default=0, help_text="The change's estimated review minutes.")
     rubber_stamp = models.BooleanField(default=False)
+    time_unknown = models.BooleanField(
+        default=False, help_text="Given on the git host: never timed here, so neither a timed review nor a stamp."
+    )
+    dismissed = models.BooleanField(default=False, help_text="Dismissed or unapproved on the git host.")
     owner_required = models.BooleanField(default=False)
     by_non_owner = models.BooleanField(default=False)
 

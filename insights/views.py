@@ -35,7 +35,9 @@ SECTIONS = {
     "quality": "Quality",
     "knowledge": "Knowledge",
 }
-QUALITY_METRICS = {"deployed", "failed", "rubber_stamped", "non_owner", "missing_sign_off", "undeclared"}
+QUALITY_METRICS = {
+    "deployed", "failed", "rubber_stamped", "host_approved", "non_owner", "missing_sign_off", "undeclared",
+}  # fmt: skip
 PAGE_SIZE = 50
 CSV_MAX_ROWS = 100_000
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 
 from portal.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
 
@@ -32,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
+    "csp",
     "django_htmx",
     "template_partials",
     "reviews",
@@ -42,14 +46,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before sessions and the admin: a NUL in the address, the query string or a header is a 400, not a 500.
+    "portal.middleware.RefuseNulMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.PrivateCacheMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -98,6 +108,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after PORTAL_LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is refused for PORTAL_LOGIN_COOLOFF_MINUTES (or until an admin deletes the access attempt,
+# or `manage.py axes_reset`). Username and address together: by username alone anyone could lock out anyone;
+# by address alone one person behind an office NAT or a misconfigured proxy would lock out everyone.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "portal.login_guard.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.login_guard.client_ip"
+# How many reverse proxies in front of the portal append to X-Forwarded-For (0: use the socket's address).
+PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0, minimum=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "reviews:queue"
 LOGOUT_REDIRECT_URL = "login"
@@ -119,6 +142,33 @@ SESSION_COOKIE_SECURE = env_bool("PORTAL_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# HTTPS. With DEBUG off plain HTTP is redirected and HSTS sent; behind a proxy that terminates TLS, set
+# PORTAL_PROXY_SSL_HEADER to the header and value it adds, e.g. "HTTP_X_FORWARDED_PROTO,https". Test servers on
+# plain HTTP set PORTAL_SSL_REDIRECT=false.
+SECURE_SSL_REDIRECT = env_bool("PORTAL_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("PORTAL_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PORTAL_HSTS_INCLUDE_SUBDOMAINS", True)
+# Only consent to browsers' preload lists: nothing is preloaded unless the domain's owner submits it.
+SECURE_HSTS_PRELOAD = env_bool("PORTAL_HSTS_PRELOAD", True)
+_proxy_ssl_header = env_list("PORTAL_PROXY_SSL_HEADER", [])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise EnvError("PORTAL_PROXY_SSL_HEADER must be 'HEADER,value', e.g. 'HTTP_X_FORWARDED_PROTO,https'")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+# Scripts only from the portal itself: no inline script, no eval (htmx's hx-on is not used for that reason).
+# Inline styles stay allowed: style attributes and htmx's indicator style cannot run code, and moving every
+# one of them buys little; this is the usual compromise.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PORTAL_MAX_REQUEST_BYTES", 25 * 1024 * 1024, minimum=1024)
 
 REST_FRAMEWORK = {
@@ -127,7 +177,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("PORTAL_API_RATE", "1200/minute")},
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    # UserRateThrottle that lets requests through (logged) while Redis, which holds its counters, is down.
+    "DEFAULT_THROTTLE_CLASSES": ["portal.throttling.FailOpenUserRateThrottle"],
     "EXCEPTION_HANDLER": "reviews.api.exception_handler",
     # DRF's parsers, with JSON nested too deeply for Python's decoder answered as a bad request.
     "DEFAULT_PARSER_CLASSES": [
@@ -152,13 +203,41 @@ CELERY_TIMEZONE = TIME_ZONE
 # Fail fast when the broker is down: the request has stored its work, and the sweeper resends it.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Time limits (enforced by the prefork pool, the deployed default): a task past its soft limit gets an
+# exception it can clean up after, past its hard limit its process is killed. Diff pulls, polls, what-if runs
+# and report builds get the long limits. Everything that waits on a worker is derived from these.
+CELERY_TASK_TIME_LIMIT = env_int("PORTAL_TASK_TIME_LIMIT", 300, minimum=10)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 9 // 10
+PORTAL_LONG_TASK_TIME_LIMIT = env_int("PORTAL_LONG_TASK_TIME_LIMIT", 600, minimum=CELERY_TASK_TIME_LIMIT)
+_long_task = {"time_limit": PORTAL_LONG_TASK_TIME_LIMIT, "soft_time_limit": PORTAL_LONG_TASK_TIME_LIMIT * 9 // 10}
+CELERY_TASK_ANNOTATIONS = {
+    name: _long_task
+    for name in (
+        "reviews.change_pull_diff",
+        "reviews.repository_poll",
+        "reviews.whatif_run",
+        "incidents.fix_trace",
+        "incidents.weekly_report_build",
+        "incidents.weekly_report_pdf",
+        "insights.rebuild_knowledge",
+    )
+}
+# A message a worker took and never acknowledged (killed) goes back to the queue after the visibility timeout:
+# longer than the longest task may run, or a slow task would be handed out twice. Retry countdowns stay under it.
+_visibility_timeout = env_int("PORTAL_CELERY_VISIBILITY_TIMEOUT", PORTAL_LONG_TASK_TIME_LIMIT + 60, minimum=1)
+PORTAL_RETRY_COUNTDOWN_MAX = max(30, _visibility_timeout - 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("PORTAL_CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    "visibility_timeout": _visibility_timeout,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+# Workers write a heartbeat every PORTAL_WORKER_HEARTBEAT_SECONDS, valid for PORTAL_WORKER_HEARTBEAT_TTL; a task
+# held by a worker whose heartbeat expired is sent again by the next sweep (portal.worker_liveness).
+PORTAL_WORKER_HEARTBEAT_SECONDS = env_int("PORTAL_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
+PORTAL_WORKER_HEARTBEAT_TTL = env_int("PORTAL_WORKER_HEARTBEAT_TTL", 30, minimum=PORTAL_WORKER_HEARTBEAT_SECONDS + 1)
 CELERY_BEAT_SCHEDULE = {
-    "reviews.sweep_unprocessed": {"task": "reviews.sweep_unprocessed", "schedule": crontab(minute="*/2")},
+    # Every minute: with the heartbeat's 30 s, a killed worker's tasks are sent again within about 90 s.
+    "reviews.sweep_unprocessed": {"task": "reviews.sweep_unprocessed", "schedule": crontab(minute="*")},
     "reviews.reroute_stale": {"task": "reviews.reroute_stale", "schedule": crontab(minute="*/10")},
     "reviews.poll_repositories": {
         "task": "reviews.poll_repositories",
@@ -171,6 +250,9 @@ CELERY_BEAT_SCHEDULE["insights.rebuild_knowledge"] = {
     "schedule": crontab(hour=2, minute=30),
 }
 CELERY_BEAT_SCHEDULE["insights.refresh_facts"] = {"task": "insights.refresh_facts", "schedule": crontab(minute="*/5")}
+# The audit ledger: its head written outside the database every hour, and the whole chain checked every hour.
+CELERY_BEAT_SCHEDULE["reviews.anchor_ledger"] = {"task": "reviews.anchor_ledger", "schedule": crontab(minute=5)}
+CELERY_BEAT_SCHEDULE["reviews.verify_ledger"] = {"task": "reviews.verify_ledger", "schedule": crontab(minute=35)}
 
 # Portal knobs.
 PORTAL_GIT_TIMEOUT_SECONDS = env_int("PORTAL_GIT_TIMEOUT_SECONDS", 120, minimum=1)
@@ -184,12 +266,25 @@ PORTAL_GITLAB_WEBHOOK_TOKEN = env_secret("PORTAL_GITLAB_WEBHOOK_TOKEN")
 PORTAL_PAGERDUTY_WEBHOOK_SECRET = env_secret("PORTAL_PAGERDUTY_WEBHOOK_SECRET")
 # Where a repository records no deployments, its changes count as deployed when they merged (suspect ranking).
 PORTAL_IMPLIED_DEPLOYS = env_bool("PORTAL_IMPLIED_DEPLOYS", True)
-PORTAL_WEBHOOK_MAX_BYTES = env_int("PORTAL_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Largest webhook body per host, refused (413) from Content-Length before a byte is read. GitHub and GitLab cap their
+# own payloads at 25 MB; a PagerDuty v3 event is a few KB. Webhooks read the raw stream, so
+# DATA_UPLOAD_MAX_MEMORY_SIZE (PORTAL_MAX_REQUEST_BYTES, forms and the API) neither cuts them short nor widens them.
+PORTAL_GITHUB_WEBHOOK_MAX_BYTES = env_int("PORTAL_GITHUB_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+PORTAL_GITLAB_WEBHOOK_MAX_BYTES = env_int("PORTAL_GITLAB_WEBHOOK_MAX_BYTES", 25 * 1024 * 1024, minimum=1024)
+PORTAL_PAGERDUTY_WEBHOOK_MAX_BYTES = env_int("PORTAL_PAGERDUTY_WEBHOOK_MAX_BYTES", 1024 * 1024, minimum=1024)
+if env_str("PORTAL_WEBHOOK_MAX_BYTES"):
+    # One limit for every host is gone; ignoring the old variable would silently change a limit someone chose.
+    raise EnvError(
+        "PORTAL_WEBHOOK_MAX_BYTES is replaced by PORTAL_GITHUB_WEBHOOK_MAX_BYTES, PORTAL_GITLAB_WEBHOOK_MAX_BYTES "
+        "and PORTAL_PAGERDUTY_WEBHOOK_MAX_BYTES: set those and remove it"
+    )
 # The organisation's own gates: dotted paths of classes with `name` and `run(files, config)`.
 PORTAL_EXTRA_GATES = env_list("PORTAL_EXTRA_GATES", [])
-# How long a sent task counts as in flight (queued, running or retrying): the sweeper does not resend it meanwhile.
-# Longer than a task's whole retry schedule (about 15 minutes of back-off for git reads).
-PORTAL_TASK_LEASE_SECONDS = env_int("PORTAL_TASK_LEASE_SECONDS", 1800, minimum=60)
+# How long a sent task that no worker has taken yet counts as in flight (queued): the sweeper leaves it alone
+# meanwhile. A task a live worker holds (running, or waiting out a retry) is in flight regardless, and one a dead
+# worker held is not, whatever the lease; so the lease only covers a message lost before any worker took it,
+# and matches the visibility timeout by default.
+PORTAL_TASK_LEASE_SECONDS = env_int("PORTAL_TASK_LEASE_SECONDS", _visibility_timeout, minimum=60)
 # Review deadline after assignment; past it, the beat job re-routes the change.
 PORTAL_REVIEW_DUE_HOURS = env_int("PORTAL_REVIEW_DUE_HOURS", 24, minimum=1)
 # Rubber-stamp floor: a sign-off faster than this for its size, or with files not viewed, asks for confirmation.
@@ -199,6 +294,12 @@ PORTAL_REVIEW_REQUIRE_ALL_VIEWED = env_bool("PORTAL_REVIEW_REQUIRE_ALL_VIEWED", 
 PORTAL_DIFF_MAX_BYTES = env_int("PORTAL_DIFF_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 PORTAL_DIFF_MAX_LINES = env_int("PORTAL_DIFF_MAX_LINES", 20000, minimum=10)
 PORTAL_DEMO_PASSWORD = env_str("PORTAL_DEMO_PASSWORD", "countersign-demo")
+# Anchors of the audit ledger's head: an append-only file that should live where the database's users cannot
+# write (another volume, a WORM or `chattr +a` mount), each line signed with a key the database does not hold.
+# Without a key, anchors are written unsigned with a warning (they still reveal a rewritten database).
+PORTAL_LEDGER_ANCHOR_DIR = Path(env_str("PORTAL_LEDGER_ANCHOR_DIR", str(DATA_DIR / "ledger-anchors")))
+PORTAL_LEDGER_ANCHOR_KEY = env_secret("PORTAL_LEDGER_ANCHOR_KEY")
+PORTAL_LEDGER_ANCHOR_RECIPIENTS = env_list("PORTAL_LEDGER_ANCHOR_RECIPIENTS", [])
 
 LOGGING = {
     "version": 1,

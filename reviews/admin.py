@@ -9,12 +9,14 @@ from reviews.models import (
     Delivery,
     Deployment,
     Engineer,
+    LedgerAlert,
     Repository,
     Review,
     Revision,
     Service,
     Team,
 )
+from reviews.services.ledger import ledger_alert_resolve
 
 
 @admin.register(Team)
@@ -110,8 +112,22 @@ class AttestationAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "actor", "action", "target_type", "target_id")
+    # actor_label, not actor: the user may have been deleted since, and the row keeps its name.
+    list_display = ("id", "created_at", "actor_label", "action", "target_type", "target_id", "version")
     list_filter = ("action",)
+
+
+@admin.register(LedgerAlert)
+class LedgerAlertAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "message", "entry_id", "last_seen_at", "resolved_at", "resolved_by")
+    list_filter = (("resolved_at", admin.EmptyFieldListFilter),)
+    actions = ["resolve"]
+
+    @admin.action(description="Resolve: the problem was investigated (the same problem found again stays quiet)")
+    def resolve(self, request, queryset) -> None:
+        for alert in queryset.filter(resolved_at__isnull=True):
+            ledger_alert_resolve(alert=alert, user=request.user, resolution=f"resolved in the admin by {request.user}")
+        self.message_user(request, "Resolved.")
 
 
 @admin.register(Deployment)

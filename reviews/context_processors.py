@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from reviews.ledger_selectors import ledger_open_alert
 from reviews.selectors import engineer_for_user, navigation_counts
 
 
 def navigation(request: HttpRequest) -> dict:
-    """The current engineer and the counts in the navigation bar."""
+    """The current engineer, the counts in the navigation bar, and for admins an open ledger alert."""
     if not request.user.is_authenticated:
         return {}
     engineer = getattr(request, "_engineer", None) or engineer_for_user(request.user)
     request._engineer = engineer
-    return {"me": engineer, "nav_counts": navigation_counts(engineer)}
+    context = {"me": engineer, "nav_counts": navigation_counts(engineer)}
+    if request.user.is_staff or request.user.is_superuser:
+        # One indexed query on a table that is empty while the ledger is intact.
+        context["ledger_alert"] = ledger_open_alert()
+    return context

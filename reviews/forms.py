@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 
+from portal import strictjson
 from reviews.models import Review
 
 
@@ -129,9 +128,9 @@ class WhatIfForm(forms.Form):
                 self.add_error("proposed", "Paste the proposed policy as JSON.")
             else:
                 try:
-                    data["proposed_data"] = json.loads(text)
-                except (ValueError, RecursionError) as exc:
-                    self.add_error("proposed", f"Not valid JSON: {exc}")
+                    data["proposed_data"] = strictjson.loads(text)
+                except strictjson.JSONRefused as exc:
+                    self.add_error("proposed", f"The policy {exc}")
         if data.get("seniors") == "top" and data.get("top") is None and "top" not in self.errors:
             self.add_error("top", "Say how many authors stand in for seniors (2 to 50).")
         return data

@@ -59,7 +59,10 @@ class HostEvent:
     repository: str
     change: HostChange | None = None
     reviewer_login: str = ""
-    review_state: str = ""  # approved, changes_requested, commented
+    review_state: str = ""  # approved, changes_requested, commented; dismissed withdraws an earlier review
+    # The host's id of the review (GitHub's review.id; for GitLab approvals, which have none, a key of the request,
+    # the approver and the head). A dismissal names the review it withdraws: its key, or a prefix of keys up to ':'.
+    host_review_id: str = ""
     review_sha: str = ""  # the revision the reviewer saw, when the host says
     reviewed_at: datetime | None = None  # when the reviewer submitted it, when the host says
     ref: str = ""
@@ -125,6 +128,12 @@ def _sha(container: dict, key: str, name: str) -> str:
 
 def _optional_id(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
+def _host_id(container: dict, key: str, name: str) -> str:
+    value = container.get(key)
+    # Not _int: GitHub's review ids have outgrown 32 bits.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise PayloadError(f"{name}.{key} must be a positive integer")
+    return str(value)
 
 
 def _optional_sha(value: Any) -> str:
@@ -222,7 +231,8 @@ def parse_github(event: str, payload: Any) -> HostEvent:
         review = _obj(payload.get("review"), "review")
         state = _str(review, "state", "review", limit=50).lower()
         change = _github_pull(_obj(payload.get("pull_request"), "pull_request"))
-        if action != "submitted" or state not in ("approved", "changes_requested", "commented"):
+        dismissed = action == "dismissed"
+        if not dismissed and (action != "submitted" or state not in ("approved", "changes_requested", "commented")):
             return HostEvent(kind="ignored", action=action, repository=repository, note=f"review {action} {state}")
         user = _obj(review.get("user"), "review.user")
         return HostEvent(
@@ -231,9 +241,10 @@ def parse_github(event: str, payload: Any) -> HostEvent:
             repository=repository,
             change=change,
             reviewer_login=_str(user, "login", "review.user", limit=100),
-            review_state=state,
+            review_state="dismissed" if dismissed else state,
             review_sha=_optional_sha(review.get("commit_id")),
             reviewed_at=parse_time(review.get("submitted_at")),
+            host_review_id=_host_id(review, "id", "review"),
         )
     if event == "push":
         ref = _str(payload, "ref", "payload", limit=300)
@@ -283,8 +294,12 @@ GITLAB_MR_ACTIONS = {
     "update": "synchronize",
     "close": "closed",
     "merge": "closed",
+    # GitLab sends approved/unapproved when the merge request as a whole gains or loses its approval, and
+    # approval/unapproval for each approver; both name the approver in `user`.
     "approved": "approved",
     "approval": "approved",
+    "unapproved": "dismissed",
+    "unapproval": "dismissed",
 }
 
 
@@ -326,14 +341,20 @@ def parse_gitlab(event: str, payload: Any) -> HostEvent:
             author_host_id=author_id,
         )
         mapped = GITLAB_MR_ACTIONS.get(action)
-        if mapped == "approved":
+        if mapped in ("approved", "dismissed"):
+            login = _str(user, "username", "user", limit=100)
+            approver = _host_id(user, "id", "user") if "id" in user else login.lower()
+            # GitLab gives an approval no id: the request, the approver and the head name it. An unapproval names
+            # every approval of that approver on the request, whatever head it was given on.
+            key = f"gitlab-approval:{change.number}:{approver}"
             return HostEvent(
                 kind="review",
                 action=action,
                 repository=repository,
                 change=change,
-                reviewer_login=_str(user, "username", "user", limit=100),
-                review_state="approved",
+                reviewer_login=login,
+                review_state=mapped,
+                host_review_id=key if mapped == "dismissed" else f"{key}:{change.head_sha}",
             )
         if mapped is None:
             return HostEvent(kind="ignored", action=action, repository=repository, note=f"action {action!r} not used")

@@ -8,6 +8,7 @@ removes every requirement, except on AI-assisted changes: those are never exempt
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -21,6 +22,7 @@ MAX_NAME_CHARS = 80
 MAX_DESCRIPTION_CHARS = 2000
 MIN_LEVEL, MAX_LEVEL = 3, 8
 MAX_SIGN_OFFS = 5
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class PolicyError(ValueError):
@@ -29,13 +31,15 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Knobs that are not rules: who is senior, the size limit, AI detection, and what a new revision dismisses."""
+    """Knobs that are not rules: who is senior, the size limit, AI detection, what a new revision dismisses, and
+    whether approvals given on the git host (never timed here, so never held to the review floor) count."""
 
     senior_level: int = 6
     size_limit: int = 1000
     ai_threshold: float = 0.5
     dismiss_on_new_revision: bool = True
     keep_approval_on_rebase: bool = True
+    host_approvals_count: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ DEFAULT_POLICY_DATA: dict[str, Any] = {
         "ai_threshold": 0.5,
         "dismiss_on_new_revision": True,
         "keep_approval_on_rebase": True,
+        "host_approvals_count": False,
     },
     "rules": [
         {
@@ -239,12 +244,20 @@ def _fraction(*, allow_zero: bool) -> Callable[[Any, str], float]:
     return parse
 
 
+def _storable(text: str, where: str) -> str:
+    # PostgreSQL holds neither U+0000 nor a lone surrogate: a policy with one would fail when it is saved.
+    if _UNSTORABLE.search(text):
+        raise PolicyError(f"{where} must not contain U+0000 or a lone UTF-16 surrogate")
+    return text
+
+
 def _names(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not value or len(value) > MAX_LIST_ITEMS:
         raise PolicyError(f"{where} must be a list of 1 to {MAX_LIST_ITEMS} strings")
     for i, item in enumerate(value):
         if not isinstance(item, str) or not item.strip() or len(item) > MAX_ITEM_CHARS:
             raise PolicyError(f"{where}[{i}] must be a non-blank string of at most {MAX_ITEM_CHARS} characters")
+        _storable(item, f"{where}[{i}]")
     return tuple(value)
 
 
@@ -254,6 +267,7 @@ _SETTINGS_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "ai_threshold": _fraction(allow_zero=False),
     "dismiss_on_new_revision": _bool,
     "keep_approval_on_rebase": _bool,
+    "host_approvals_count": _bool,
 }
 
 _CONDITION_PARSERS: dict[str, Callable[[Any, str], Any]] = {
@@ -291,11 +305,13 @@ def _parse_rule(value: Any, where: str, earlier: dict[str, int]) -> Rule:
     name = data["name"]
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_CHARS:
         raise PolicyError(f"{where}.name must be a non-blank string of at most {MAX_NAME_CHARS} characters")
+    _storable(name, f"{where}.name")
     if name in earlier:
         raise PolicyError(f"{where}.name must be unique: {name!r} is already the name of rules[{earlier[name]}]")
     description = data.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_CHARS:
         raise PolicyError(f"{where}.description must be a string of at most {MAX_DESCRIPTION_CHARS} characters")
+    _storable(description, f"{where}.description")
     exempt = _bool(data["exempt"], f"{where}.exempt") if "exempt" in data else False
     when = Conditions(**_fields(data["when"], f"{where}.when", _CONDITION_PARSERS))
     if "require" not in data and not exempt:
@@ -357,6 +373,7 @@ def policy_to_data(policy: Policy) -> dict[str, Any]:
             "ai_threshold": s.ai_threshold,
             "dismiss_on_new_revision": s.dismiss_on_new_revision,
             "keep_approval_on_rebase": s.keep_approval_on_rebase,
+            "host_approvals_count": s.host_approvals_count,
         },
         "rules": rules,
     }

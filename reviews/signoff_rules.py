@@ -2,6 +2,8 @@
 
 Approvals count only from seniors who neither wrote nor last pushed the change, and only while the diff they
 approved is still the diff under review. A senior's request for changes holds until a newer revision is approved.
+Approvals given on the git host were never timed against the review floor: they count only where the policy says
+so (`host_approvals_count`); requests for changes from the host always hold.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class ReviewFact:
     verdict: Verdict
     revision: int
     at: datetime
+    from_host: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,9 @@ def signoff_status(
         # Whoever pushed last wrote part of what is under review, whatever the recorded author says.
         return is_senior(review) and not (pusher and review.reviewer_email.strip().casefold() == pusher)
 
+    # Left out before taking each reviewer's latest verdict: an uncounted host approval lifts nothing either.
+    if not settings.host_approvals_count:
+        reviews = [r for r in reviews if not (r.from_host and r.verdict == APPROVE)]
     latest = _latest_verdicts(reviews)
     required = max(decision.required_sign_offs, 1 if decision.requires_owner else 0)
     author_blocks = required > 0 and not author_known

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from reviews import services
@@ -15,6 +16,7 @@ from reviews.services.base import not_in_flight, send_task
 from reviews.services.deliveries import change_refresh_metadata as refresh_metadata
 from reviews.services.deliveries import delivery_apply as apply_delivery
 from reviews.services.deliveries import deployment_apply
+from reviews.services.ledger import ledger_anchor, ledger_check
 from reviews.services.whatif import whatif_run_execute
 
 RETRY = {"autoretry_for": (GitError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
@@ -94,7 +96,9 @@ def change_refresh_metadata(self, change_id: int) -> str:
         change = refresh_metadata(change_id=change_id)
     except HostApiError as exc:
         if exc.transient:
-            raise self.retry(exc=exc, countdown=min(exc.retry_after or 30, 3600)) from None
+            # Capped below the broker's visibility timeout, or the waiting message would be handed out twice.
+            countdown = min(exc.retry_after or 30, settings.PORTAL_RETRY_COUNTDOWN_MAX)
+            raise self.retry(exc=exc, countdown=countdown) from None
         return f"failed: {exc}"
     return "missing" if change is None else "done"
 
@@ -110,3 +114,17 @@ def whatif_run(run_id: int) -> str:
     """Replay a manager's what-if and store its result; a finished run is left alone."""
     run = whatif_run_execute(run_id=run_id)
     return run.status if run else "missing"
+
+
+@shared_task(name="reviews.anchor_ledger")
+def anchor_ledger() -> str:
+    """Write the audit ledger's head to the anchor file outside the database."""
+    anchor = ledger_anchor()
+    return "empty" if anchor is None else f"anchored #{anchor.entry_id}"
+
+
+@shared_task(name="reviews.verify_ledger")
+def verify_ledger() -> str:
+    """Check the audit ledger and its anchors; a problem raises an alert that admins see on every page."""
+    report = ledger_check()
+    return "intact" if report.is_intact else f"{len(report.problems)} problems"

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 
 from reviews.models import Engineer, Repository, Team
@@ -34,6 +35,27 @@ def _no_rubber_stamp_floor(request, settings):
     settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS = 0
     settings.PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES = 0
     settings.PORTAL_REVIEW_REQUIRE_ALL_VIEWED = False
+
+
+@pytest.fixture(autouse=True)
+def _no_login_lockout(request, settings):
+    """django-axes off unless a test asks for it (mark `login_lockout`), as its docs advise.
+
+    `client.login()` authenticates without a request, which axes refuses, and tests that share a username
+    would otherwise count one another's failures.
+    """
+    if request.node.get_closest_marker("login_lockout"):
+        return
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http() -> None:
+    """The test client and live_server speak plain HTTP; production redirects it to HTTPS (tested on its own).
+
+    Session-wide and before any server starts: SecurityMiddleware reads the setting once, when it is built.
+    """
+    django_settings.SECURE_SSL_REDIRECT = False
 
 
 @pytest.fixture
@@ -160,10 +182,15 @@ def browser() -> Iterator:
 def _new_page(browser, width: int, height: int) -> Iterator:
     context = browser.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(10_000)
+    page = context.new_page()
+    # The Content-Security-Policy blocks an inline script or handler without failing the page: catch it here.
+    refused: list[str] = []
+    page.on("console", lambda msg: refused.append(msg.text) if "Content Security Policy" in msg.text else None)
     try:
-        yield context.new_page()
+        yield page
     finally:
         context.close()
+    assert refused == [], f"the browser refused content under the Content-Security-Policy: {refused}"
 
 
 @pytest.fixture

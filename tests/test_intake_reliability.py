@@ -23,13 +23,16 @@ import redis
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.celery import app as celery_app
+from portal.worker_liveness import alive_key, held_key, sent_key
 from reviews import services
 from reviews.models import Change, ChangeFile, Delivery, Repository, Revision
+from reviews.services.base import send_task
 from reviews.tasks import change_pull_diff, repository_poll, sweep_unprocessed
 from tests.conftest import WorkRepo, git
 
@@ -199,8 +202,8 @@ def _test_database_url() -> str:
     return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
 
 
-def _worker_process(log_dir: Path, name: str) -> subprocess.Popen:
-    """A real `celery worker` process on the test database and broker, as deployed."""
+def _worker_process(log_dir: Path, name: str, visibility_timeout: int | None = VISIBILITY_TIMEOUT) -> subprocess.Popen:
+    """A real `celery worker` process on the test database and broker, as deployed (default visibility if None)."""
     env = {
         **os.environ,
         "DATABASE_URL": _test_database_url(),
@@ -208,8 +211,9 @@ def _worker_process(log_dir: Path, name: str) -> subprocess.Popen:
         "DEBUG": "false",
         "SECRET_KEY": "test-only-not-secret",
         "PORTAL_DATA_DIR": str(django_settings.DATA_DIR),
-        "PORTAL_CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
     }
+    if visibility_timeout is not None:
+        env["PORTAL_CELERY_VISIBILITY_TIMEOUT"] = str(visibility_timeout)
     argv = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo", "--concurrency=1"]
     argv += ["--loglevel=INFO", f"--hostname={name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
     with open(log_dir / f"{name}.log", "wb") as log:
@@ -218,6 +222,9 @@ def _worker_process(log_dir: Path, name: str) -> subprocess.Popen:
 
 def _waiting_on_a_row_lock() -> bool:
     with connection.cursor() as cursor:
+        # Inside a transaction PostgreSQL shows the same snapshot of pg_stat_activity on every read: drop it,
+        # or a first look taken before the worker reached the lock would be repeated for ever.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
@@ -268,6 +275,55 @@ def test_a_message_reserved_by_a_killed_worker_is_done_by_the_next_one(broker, w
                 process.kill()
                 process.wait(timeout=10)
 
+    assert sorted(change.files.values_list("path", flat=True)) == ["app/a.py", "app/b.py"]
+    assert change.revisions.count() == 1
+
+
+def test_a_diff_pull_held_by_a_killed_worker_is_sent_again_once_its_heartbeat_stops(broker, work_repo, tmp_path):
+    # Deployed settings: no short visibility timeout and the full lease; only the worker's heartbeat tells.
+    change = _topic_change(work_repo)
+    key = sent_key(change_pull_diff.name, (change.pk,))
+    processes: list[subprocess.Popen] = []
+    try:
+        with transaction.atomic():
+            Change.objects.select_for_update().get(pk=change.pk)
+            assert send_task(change_pull_diff, change.pk)  # as the intake sends it: noted as in flight
+            first = _worker_process(tmp_path, "first", visibility_timeout=None)
+            processes.append(first)
+            _wait_for(
+                lambda: _waiting_on_a_row_lock() and cache.get(held_key(key)) is not None,
+                timeout=120,  # a generous guard: a cold worker process on a busy machine is slow to start
+                what=lambda: f"the first worker to take the task:\n{_log_tail(tmp_path / 'first.log')}",
+            )
+            holder = cache.get(held_key(key))
+            assert cache.get(alive_key(holder)) == 1  # the first worker's heartbeat
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(timeout=10)
+            killed_at = time.monotonic()
+
+        second = _worker_process(tmp_path, "second", visibility_timeout=None)
+        processes.append(second)
+        assert sweep_unprocessed(0) == 0  # the heartbeat has not expired yet: the task still counts as held
+
+        def swept_and_done() -> bool:
+            sweep_unprocessed(0)  # what beat runs every minute
+            time.sleep(0.8)
+            return Change.objects.filter(pk=change.pk, diff_state=Change.DiffState.DONE).exists()
+
+        _wait_for(
+            swept_and_done,
+            timeout=120,  # generous: heartbeat TTL (30 s) plus a cold worker's start on a busy machine
+            what=lambda: f"the sweeper and second worker to pull the diff:\n{_log_tail(tmp_path / 'second.log')}",
+        )
+        recovered_in = time.monotonic() - killed_at
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+    print(f"diff pulled {recovered_in:.1f} s after the worker holding it was killed")  # noqa: T201
+    assert recovered_in < django_settings.PORTAL_TASK_LEASE_SECONDS  # well before the lease would have let it go
     assert sorted(change.files.values_list("path", flat=True)) == ["app/a.py", "app/b.py"]
     assert change.revisions.count() == 1
 

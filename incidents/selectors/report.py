@@ -40,6 +40,7 @@ def _change_record(change: Change) -> dict[str, Any]:
         {
             "reviewer": {"display_name": r.reviewer.display_name},
             "seconds_spent": r.seconds_spent,
+            "source": r.source,  # a host approval was never timed: its 0 s is "unknown", not a glance
             "rubber_stamp": r.rubber_stamp,
             "files_viewed": r.files_viewed,
             "files_total": r.files_total,

@@ -43,6 +43,7 @@ METRICS: dict[str, Metric] = {
     "deployed": Metric("Changes deployed in the period", quality.deployed),
     "failed": Metric("Changes deployed in the period and confirmed as causing an incident", quality.failed),
     "rubber_stamped": Metric("Changes with a rubber-stamp approval in the period", quality.rubber_stamped),
+    "host_approved": Metric("Changes approved on the git host in the period (time unknown)", quality.host_approved),
     "non_owner": Metric("Changes that need an owner, approved in the period by a non-owner", quality.non_owner),
     "missing_sign_off": Metric(
         "AI-assisted changes merged in the period without the required sign-off", quality.merged_without_sign_off

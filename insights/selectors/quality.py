@@ -4,9 +4,13 @@
   changes deployed in the period. Suspected or ruled-out links do not count. 95% Wilson intervals; a rate on
   fewer than {min_n} changes is "not enough data", never 0%.
 - size buckets by changed lines (added + removed): {buckets}.
-- rubber-stamp rate: approvals in the period flagged as rubber stamps (signed off faster than the floor for the
-  size, or with files not viewed), over all approvals in the period. Verdicts recorded on the git host or
-  imported with history were never timed here: they count when their time is under the floor for the size.
+- rubber-stamp rate: timed approvals in the period flagged as rubber stamps (signed off faster than the floor for
+  the size, or with files not viewed), over all timed approvals in the period. Verdicts imported with history
+  were never checked against the floor here: they count when their time is under the floor for the size.
+  Approvals dismissed on the git host are left out.
+- approved on the host (time unknown): approvals given on the git host in the period. Nobody measured how long
+  they took, so they are neither timed reviews nor rubber stamps: they are counted on their own, with the changes
+  they were on.
 - sign-offs by non-owners on owned paths: approvals in the period on changes whose policy requires an owner, by
   someone who does not own the paths (CODEOWNERS where known, else the teams of the services), and the changes
   they were on.
@@ -43,8 +47,9 @@ def failed(scope: sc.Scope) -> QuerySet[ChangeFact]:
 
 
 def approvals(scope: sc.Scope) -> QuerySet[ReviewFact]:
+    """Approvals given in the period and still standing (not dismissed on the host)."""
     return sc.reviews(scope).filter(
-        verdict=Review.Verdict.APPROVE, created_at__gte=scope.start, created_at__lt=scope.end
+        verdict=Review.Verdict.APPROVE, dismissed=False, created_at__gte=scope.start, created_at__lt=scope.end
     )
 
 
@@ -54,6 +59,10 @@ def _of_approvals(scope: sc.Scope, condition: Q) -> QuerySet[ChangeFact]:
 
 def rubber_stamped(scope: sc.Scope) -> QuerySet[ChangeFact]:
     return _of_approvals(scope, Q(rubber_stamp=True))
+
+
+def host_approved(scope: sc.Scope) -> QuerySet[ChangeFact]:
+    return _of_approvals(scope, Q(time_unknown=True))
 
 
 def non_owner(scope: sc.Scope) -> QuerySet[ChangeFact]:
@@ -200,12 +209,14 @@ def _listed(queryset: QuerySet[ChangeFact]) -> list[dict[str, Any]]:
 def quality_section(scope: sc.Scope) -> dict[str, Any]:
     """Everything the quality panel shows, as plain values."""
     stamp = approvals(scope).aggregate(
-        n=Count("pk"),
-        k=Count("pk", filter=Q(rubber_stamp=True)),
+        n=Count("pk", filter=Q(time_unknown=False)),
+        k=Count("pk", filter=Q(rubber_stamp=True, time_unknown=False)),
+        host=Count("pk", filter=Q(time_unknown=True)),
         owned=Count("pk", filter=Q(owner_required=True)),
         by_non_owner=Count("pk", filter=Q(by_non_owner=True)),
     )
     non_owner_changes = non_owner(scope).count()
+    host_changes = host_approved(scope).count() if stamp["host"] else 0
     missing = merged_without_sign_off(scope)
     missing_list = _listed(missing)
     detected = ai_detected(scope).aggregate(n=Count("pk"), k=Count("pk", filter=Q(ai_undeclared=True)))
@@ -230,6 +241,11 @@ def quality_section(scope: sc.Scope) -> dict[str, Any]:
         "trend": failure_trend(scope),
         "cfr_chart": chart.as_dict(),
         "rubber_stamp": {**rate(stamp["k"], stamp["n"]), "url": sc.drill_url("rubber_stamped", scope)},
+        "host_approved": {
+            "approvals": stamp["host"],
+            "changes": host_changes,
+            "url": sc.drill_url("host_approved", scope),
+        },
         "non_owner": {
             "approvals": stamp["owned"],
             "by_non_owner": stamp["by_non_owner"],

@@ -51,7 +51,8 @@ def first_review_at(*, approvals_only: bool = False) -> Subquery:
         reviewer_id=Coalesce(OuterRef("author_id"), Value(0))
     )
     if approvals_only:
-        verdicts = verdicts.filter(verdict=Review.Verdict.APPROVE)
+        # An approval dismissed on the host was withdrawn: the change was not approved then.
+        verdicts = verdicts.filter(verdict=Review.Verdict.APPROVE, dismissed_at__isnull=True)
     return Subquery(verdicts.order_by("created_at").values("created_at")[:1])
 
 

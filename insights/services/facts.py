@@ -39,7 +39,7 @@ CHANGE_FIELDS = [
 ]  # fmt: skip
 REVIEW_FIELDS = [
     "change_id", "repository_id", "team_id", "reviewer_id", "created_at", "verdict", "seconds_spent",
-    "estimated_minutes", "rubber_stamp", "owner_required", "by_non_owner",
+    "estimated_minutes", "rubber_stamp", "time_unknown", "dismissed", "owner_required", "by_non_owner",
 ]  # fmt: skip
 
 
@@ -50,8 +50,9 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
 
 
 def _by_others() -> Any:
-    """Verdicts on the outer change by anyone but its author (an author-less change has no author to leave out)."""
-    return Review.objects.filter(change_id=OuterRef("pk")).exclude(
+    """Verdicts on the outer change by anyone but its author (an author-less change has no author to leave out),
+    leaving out those dismissed on the host."""
+    return Review.objects.filter(change_id=OuterRef("pk"), dismissed_at__isnull=True).exclude(
         reviewer_id=Coalesce(OuterRef("author_id"), Value(0))
     )
 
@@ -189,6 +190,7 @@ def _review_facts(ids: list[int], owners: _Owners) -> list[ReviewFact]:
             "change__requires_owner",
             "change__owner_paths",
             "change__path_owners",
+            "dismissed_at",
         )  # fmt: skip
     )
     needs_files = {row[1] for row in rows if row[13] and not row[14]}
@@ -198,10 +200,12 @@ def _review_facts(ids: list[int], owners: _Owners) -> list[ReviewFact]:
     facts = []
     for (
         pk, change_id, repository_id, team_id, reviewer_id, created_at, verdict, seconds, minutes, flagged, source,
-        added, removed, requires_owner, owner_paths, path_owners,
+        added, removed, requires_owner, owner_paths, path_owners, dismissed_at,
     ) in rows:  # fmt: skip
-        # Verdicts given on the git host or imported with history were never timed against the floor here.
-        untimed_fast = source != Review.Source.PORTAL and seconds < floor_seconds(added + removed, floor)
+        # A verdict given on the git host has no time at all: its own category, neither timed nor a stamp. History
+        # imports carry the time the old tool measured, never checked against the floor here: under it, a stamp.
+        time_unknown = source == Review.Source.HOST
+        untimed_fast = source == Review.Source.HISTORY and seconds < floor_seconds(added + removed, floor)
         approve = verdict == Review.Verdict.APPROVE
         paths = list(owner_paths or ()) or files.get(change_id, [])
         facts.append(
@@ -216,6 +220,8 @@ def _review_facts(ids: list[int], owners: _Owners) -> list[ReviewFact]:
                 seconds_spent=seconds,
                 estimated_minutes=minutes,
                 rubber_stamp=approve and (flagged or untimed_fast),
+                time_unknown=time_unknown,
+                dismissed=dismissed_at is not None,
                 owner_required=requires_owner,
                 by_non_owner=approve
                 and requires_owner

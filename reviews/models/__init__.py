@@ -1,6 +1,6 @@
 """Schema of changes, their diffs, policy decisions, assignments and sign-offs."""
 
-from reviews.models.audit import AuditEvent, LedgerHead
+from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
 from reviews.models.org import Engineer, Repository, Service, Team
 from reviews.models.policy import GateOverride, GateResult, PolicyVersion, RiskModel
@@ -28,5 +28,6 @@ __all__ = [
     "Deployment",
     "AuditEvent",
     "LedgerHead",
+    "LedgerAlert",
     "WhatIfRun",
 ]

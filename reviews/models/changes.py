@@ -139,10 +139,10 @@ class Change(models.Model):
 
     @property
     def approvals(self) -> list[Review]:
-        """Approving verdicts, read from the prefetched reviews."""
+        """Approving verdicts not dismissed on the host, read from the prefetched reviews."""
         from reviews.models.review import Review  # review.py imports this module
 
-        return [r for r in self.reviews.all() if r.verdict == Review.Verdict.APPROVE]
+        return [r for r in self.reviews.all() if r.verdict == Review.Verdict.APPROVE and r.dismissed_at is None]
 
 
 class ChangeFile(models.Model):

@@ -60,7 +60,7 @@ class Assignment(models.Model):
 
 
 class Review(models.Model):
-    """A recorded verdict on one revision of a change; never updated once written."""
+    """A recorded verdict on one revision of a change; once written, only a host's dismissal of it is added."""
 
     class Verdict(models.TextChoices):
         APPROVE = "approve", "Approve"
@@ -84,14 +84,30 @@ class Review(models.Model):
     files_total = models.PositiveIntegerField(default=0)
     rubber_stamp = models.BooleanField(default=False, help_text="Signed off faster than the floor for its size.")
     confirmed_fast = models.BooleanField(default=False, help_text="The reviewer confirmed a fast sign-off.")
+    host_review_id = models.CharField(
+        max_length=200, blank=True, help_text="The git host's id of the review: a host review is recorded once."
+    )
+    dismissed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Dismissed or unapproved on the git host: it no longer counts."
+    )
     created_at = models.DateTimeField()
 
     class Meta:
         ordering = ["created_at"]
         indexes = [models.Index(fields=["change", "head_sha"], name="review_change_head_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["change", "host_review_id"], condition=~Q(host_review_id=""), name="review_host_id_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reviewer} {self.verdict} {self.head_sha[:10]}"
+
+    @property
+    def is_timed(self) -> bool:
+        """Whether the time spent was measured: a verdict given on the git host was never timed here."""
+        return self.source != self.Source.HOST
 
 
 class ReviewComment(models.Model):

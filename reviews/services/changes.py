@@ -30,6 +30,7 @@ from reviews.models import (
     LedgerHead,
     PolicyVersion,
     Repository,
+    Review,
     ReviewComment,
     Revision,
 )
@@ -377,8 +378,10 @@ def signoff_of(change: Change) -> SignOffStatus:
             verdict=r.verdict,
             revision=number_of.get(r.head_sha, 0),
             at=r.created_at,
+            from_host=r.source == Review.Source.HOST,
         )
-        for r in change.reviews.select_related("reviewer").order_by("created_at")
+        # A review dismissed on the host counts for nothing, as on the host.
+        for r in change.reviews.filter(dismissed_at__isnull=True).select_related("reviewer").order_by("created_at")
     ]
     status = signoff_status(
         _decision_of(change),

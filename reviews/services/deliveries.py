@@ -12,8 +12,9 @@ from django.utils import timezone
 from reviews.hostevents import HostChange, HostEvent, PayloadError, parse_github, parse_gitlab
 from reviews.models import Change, Delivery, Engineer, Repository, Review, Service
 from reviews.services.base import ServiceError, audit_record, enqueue
+from reviews.services.hostreviews import review_dismiss_host
 from reviews.services.intake import change_new_revision, enqueue_diffs
-from reviews.services.signoff import review_import
+from reviews.services.signoff import AlreadyRecorded, review_import
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +292,14 @@ def _drop_duplicate_commit_change(change: Change) -> None:
 
 def _apply_review(change: Change, provider: str, parsed: HostEvent) -> tuple[str, str]:
     reviewer = _engineer_for_login(provider, parsed.reviewer_login)
+    now = timezone.now()
+    if parsed.review_state == "dismissed":
+        # GitHub names one review; a GitLab unapproval names the approver's approvals, so nothing stands in for it.
+        placeholder = reviewer if provider == Delivery.Provider.GITHUB else None
+        dismissed = review_dismiss_host(
+            change=change, host_review_id=parsed.host_review_id, at=now, reviewer=placeholder
+        )
+        return Delivery.Status.PROCESSED, f"{len(dismissed)} review(s) dismissed"
     if reviewer is None:
         return Delivery.Status.IGNORED, f"reviewer {parsed.reviewer_login!r} is not a known engineer"
     # The revision the reviewer saw (GitHub's review.commit_id), else the head the event carries.
@@ -298,17 +307,20 @@ def _apply_review(change: Change, provider: str, parsed: HostEvent) -> tuple[str
         return Delivery.Status.IGNORED, "review of an older revision"
     # The host's submission time, so a delivery retried hours later keeps the real review time;
     # never in the future (a skewed or forged clock cannot place a sign-off ahead of now).
-    now = timezone.now()
     at = min(parsed.reviewed_at, now) if parsed.reviewed_at else now
     try:
         review_import(
             change=change,
             reviewer=reviewer,
             verdict=VERDICTS[parsed.review_state],
-            seconds_spent=0,
+            seconds_spent=0,  # never timed here: the page and the figures show it as time unknown
             at=at,
             source=Review.Source.HOST,
+            host_review_id=parsed.host_review_id,
         )
+    except AlreadyRecorded:
+        # The same review under another delivery id (the host retried, or sent it twice at once).
+        return Delivery.Status.PROCESSED, "review already recorded"
     except ServiceError as exc:
         return Delivery.Status.IGNORED, str(exc)
     return Delivery.Status.PROCESSED, ""

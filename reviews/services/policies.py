@@ -4,13 +4,13 @@ decides for a change."""
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
 
+from portal import strictjson
 from reviews import policy
 from reviews.ai_detection import NON_AI_BOTS
 from reviews.gitrepo import GitError
@@ -35,6 +35,8 @@ def policy_current() -> PolicyVersion:
 
 def policy_publish(*, data: Any, actor: Any, note: str = "", source: str = "portal") -> PolicyVersion:
     """Validate and publish a new version; it applies to revisions arriving from now on."""
+    if "\x00" in note or "\x00" in source:  # PostgreSQL text cannot hold U+0000
+        raise ServiceError("the note must not contain U+0000 (a NUL character)")
     try:
         normalised = policy_to_data(parse_policy(data))
     except PolicyError as exc:
@@ -72,9 +74,9 @@ def policy_load_from_repository(*, repository: Repository, actor: Any, path: str
     if raw is None:
         raise ServiceError(f"{repository.name} has no {path} on {repository.default_branch}")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ServiceError(f"{path} is not valid JSON: {exc}") from None
+        data = strictjson.loads(raw)
+    except strictjson.JSONRefused as exc:
+        raise ServiceError(f"{path} {exc}") from None
     return policy_publish(
         data=data, actor=actor, note=f"loaded from {path}", source=f"{repository.name}@{sha[:12]}:{path}"
     )

@@ -21,6 +21,7 @@ from reviews.services.changes import (
     gate_summary,
     unresolved_senior_threads,
 )
+from reviews.services.policies import policy_current, policy_of
 from reviews.signoff_rules import UNKNOWN_AUTHOR
 
 
@@ -158,9 +159,12 @@ def _record_review(
     source: str = Review.Source.PORTAL,
     files: tuple[int, int] = (0, 0),
     rubber_stamp: bool = False,
+    host_review_id: str = "",
+    closes_assignment: bool = True,
 ) -> Review:
     """Write a verdict and its ledger entry, close the reviewer's assignment, update the change."""
     review = Review.objects.create(
+        host_review_id=host_review_id,
         change=change,
         reviewer=reviewer,
         verdict=verdict,
@@ -186,11 +190,12 @@ def _record_review(
             "files_total": review.files_total,
             "rubber_stamp": review.rubber_stamp,
             "at": at.isoformat(),
+            **({"source": source, "host_review_id": host_review_id} if host_review_id else {}),
         },
     )
     review.ledger_hash = event.hash
     review.save(update_fields=["ledger_hash"])
-    if verdict != Review.Verdict.COMMENT:
+    if verdict != Review.Verdict.COMMENT and closes_assignment:
         change.assignments.filter(reviewer=reviewer, state=Assignment.State.ACTIVE).update(
             state=Assignment.State.DONE, completed_at=at
         )
@@ -209,11 +214,13 @@ def review_import(
     source: str = Review.Source.HISTORY,
     rubber_stamp: bool = False,
     assigned_at: datetime | None = None,
+    host_review_id: str = "",
 ) -> Review:
-    """Record a verdict given before the change reached the portal (host review events, history).
+    """Record a verdict given outside the portal (host review events, history).
 
     `rubber_stamp` carries the flag where the source measured the time spent; `assigned_at`, when known, records
-    the request for this review as an assignment, done when the verdict was given.
+    the request for this review as an assignment, done when the verdict was given. A review with a
+    `host_review_id` is recorded once: another delivery of it raises AlreadyRecorded.
     """
     if verdict not in Review.Verdict.values:
         raise ServiceError(f"unknown verdict {verdict!r}")
@@ -222,7 +229,12 @@ def review_import(
     if assigned_at is not None and assigned_at > at:
         raise ServiceError("a review cannot be requested after it was given")
     with transaction.atomic():
+        # The change's row lock serialises deliveries of one review: the second sees the first's row, committed.
         change = Change.objects.select_for_update().get(pk=change.pk)
+        if host_review_id:
+            existing = change.reviews.filter(host_review_id=host_review_id).first()
+            if existing is not None:
+                raise AlreadyRecorded(existing)
         if assigned_at is not None:
             assignment = Assignment.objects.create(
                 change=change,
@@ -244,7 +256,22 @@ def review_import(
             at=at,
             source=source,
             rubber_stamp=rubber_stamp and verdict == Review.Verdict.APPROVE,
+            host_review_id=host_review_id,
+            # An approval the policy does not count leaves the senior's assignment open: their sign-off is still due.
+            closes_assignment=not (
+                source == Review.Source.HOST
+                and verdict == Review.Verdict.APPROVE
+                and not policy_of(change.policy_version or policy_current()).settings.host_approvals_count
+            ),
         )
+
+
+class AlreadyRecorded(ServiceError):
+    """This host review is already on record (another delivery of it)."""
+
+    def __init__(self, review: Review) -> None:
+        super().__init__("review already recorded")
+        self.review = review
 
 
 def change_declare_ai(*, change: Change, engineer: Engineer, declared: bool) -> Change:

@@ -14,8 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reviews import services
 from reviews.forms import AttestForm, AuthorForm, ReviewForm
+from reviews.models import Change, Review
 from reviews.rubberstamp import Floor, floor_seconds
 from reviews.selectors import engineer_by_name
+from reviews.services.policies import policy_current, policy_of
 from reviews.services.signoff import NeedsConfirmation, files_viewed
 from reviews.views.comments import thread_context
 from reviews.views.common import change_or_404, current_engineer
@@ -40,10 +42,18 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
         "review_form": ReviewForm(initial={"head_sha": change.head_sha, "page_token": token}),
         "attest_form": AttestForm(),
         "author_form": AuthorForm() if request.user.is_staff and change.author_id is None else None,
+        "host_approvals_count": _host_approvals_count(change),
         **thread_context(change, engineer),  # threads_by_line, open_threads, outdated_threads, ...
     }
     context.update(files_context(request, change, engineer, context["threads_by_line"]))
     return render(request, "reviews/change_detail.html", context)
+
+
+def _host_approvals_count(change: Change) -> bool:
+    """Whether the change's policy counts approvals given on the git host; looked up only when it has one."""
+    if not any(r.source == Review.Source.HOST for r in change.reviews.all()):
+        return False
+    return policy_of(change.policy_version or policy_current()).settings.host_approvals_count
 
 
 @login_required

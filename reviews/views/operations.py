@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal import strictjson
 from reviews import selectors, services
 from reviews.models import Delivery
 from reviews.policy import parse_policy
@@ -61,12 +62,12 @@ def policy_detail(request: HttpRequest) -> HttpResponse:
             return HttpResponseForbidden("Only admins can change the policy.")
         text = request.POST.get("data", "")[:200000]
         try:
-            data = json.loads(text)
+            data = strictjson.loads(text)
             version = policy_services.policy_publish(
                 data=data, actor=request.user, note=request.POST.get("note", "")[:500]
             )
-        except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the decoder goes
-            error, status = f"Not valid JSON: {exc}", 400
+        except strictjson.JSONRefused as exc:
+            error, status = f"The policy {exc}", 400
         except services.ServiceError as exc:
             error, status = str(exc), 400
         else:

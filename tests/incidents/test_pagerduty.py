@@ -365,6 +365,49 @@ def test_malformed_signed_deliveries_are_a_bad_request_and_store_nothing(client,
     assert not Delivery.objects.exists()
 
 
+# Signed bodies whose values Python's decoder accepts and PostgreSQL then refuses: each was a 500.
+UNSTORABLE_VALUES = {
+    "nan": ("NaN", "NaN is not a JSON number"),
+    "infinity": ("Infinity", "Infinity is not a JSON number"),
+    "minus-infinity": ("-Infinity", "-Infinity is not a JSON number"),
+    "overflowing-number": ("1e400", "the number 1e400 is out of range"),
+    "lone-surrogate": ('"\\ud800"', "a lone UTF-16 surrogate (\\ud800) at $.extra is not a character"),
+    "nul": ('"a\\u0000b"', "contains U+0000 at $.extra, which cannot be stored"),
+}
+
+
+@pytest.mark.parametrize(("raw_value", "message"), UNSTORABLE_VALUES.values(), ids=UNSTORABLE_VALUES.keys())
+def test_a_signed_body_with_a_value_postgresql_cannot_hold_is_a_bad_request(client, raw_value, message):
+    body = (json.dumps(event("incident.triggered"))[:-1] + f', "extra": {raw_value}}}').encode()
+
+    response = post(client, None, raw=body)
+
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+    assert not Delivery.objects.exists()
+
+
+def test_a_body_over_the_pagerduty_cap_is_refused_before_it_is_read(client, settings):
+    settings.PORTAL_PAGERDUTY_WEBHOOK_MAX_BYTES = 1024
+    body = json.dumps(event("incident.triggered", title="x" * 2000)).encode()
+
+    response = post(client, None, raw=body)
+
+    assert response.status_code == 413
+    assert response.json()["detail"] == "payload larger than 1024 bytes"
+
+
+def test_an_unsigned_body_is_refused_without_being_parsed(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the body was parsed before its signature was checked")
+
+    monkeypatch.setattr(json, "loads", refuse)
+
+    response = post(client, None, raw=b'{"event": {}}' + b" " * 500_000, signature="v1=" + "0" * 64)
+
+    assert response.status_code == 401
+
+
 def test_an_event_type_the_portal_does_not_use_is_stored_and_ignored(client):
     payload = {"event": {"id": "e1", "event_type": "service.updated", "data": {"id": "PF9KMXH", "type": "service"}}}
 

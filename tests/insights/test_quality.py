@@ -97,6 +97,28 @@ def test_sign_off_quality_rubber_stamps_non_owners_missing_sign_offs_and_undecla
     assert (q["undeclared"]["k"], q["undeclared"]["n"]) == (1, 3)
 
 
+def test_host_approvals_are_their_own_category_neither_timed_reviews_nor_rubber_stamps(repo, make_engineer):
+    senior, author = make_engineer(6), make_engineer(4)
+    careful = change(repo, author=author, opened=W47, lines=400)
+    verdict(careful, senior, W47 + H, seconds=1200)
+    stamped = change(repo, author=author, opened=W47, lines=400)
+    verdict(stamped, senior, W47 + H, seconds=20, rubber_stamp=True)
+    on_host = change(repo, author=author, opened=W47, lines=400)
+    verdict(on_host, senior, W47 + H, seconds=0, source="host", host_review_id="101")
+    withdrawn = change(repo, author=author, opened=W47, lines=400)
+    verdict(withdrawn, senior, W47 + H, seconds=0, source="host", host_review_id="102", dismissed_at=W47 + 2 * H)
+    refresh()
+    scope = Scope(start=W47, end=W48)
+
+    q = quality_section(scope)
+
+    assert (q["rubber_stamp"]["k"], q["rubber_stamp"]["n"]) == (1, 2)  # the host approval is not a timed review
+    assert (q["host_approved"]["approvals"], q["host_approved"]["changes"]) == (1, 1)  # the dismissed one is gone
+    assert list(drill_changes("host_approved", scope, {})) == [on_host]
+    assert list(drill_changes("rubber_stamped", scope, {})) == [stamped]
+    assert "approved on the host (time unknown)" in q["definitions"]
+
+
 def test_team_filter_counts_only_the_team_authors_changes(repo, make_engineer):
     other_team = Team.objects.create(name="Other", slug="other")
     mine = make_engineer(4)

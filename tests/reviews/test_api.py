@@ -241,7 +241,6 @@ def test_ci_cannot_clear_a_failing_secrets_gate(client, db, people, work_repo, c
         ({"details": [["nested"]]}, "details"),
         ({"details": ["x" * 501]}, "details"),
         ({"message": "m" * 1001}, "message"),
-        ({"message": "nul \x00 byte"}, "message"),
         ({"status": None}, "status"),
     ],
 )
@@ -287,6 +286,34 @@ def test_a_body_that_is_not_a_check_is_a_bad_request(client, change, ci_token, r
     assert not GateResult.objects.filter(source=GateResult.Source.CI).exists()
 
 
+UNSTORABLE_VALUES = {
+    "nan": ("NaN", "NaN is not a JSON number"),
+    "infinity": ("Infinity", "Infinity is not a JSON number"),
+    "minus-infinity": ("-Infinity", "-Infinity is not a JSON number"),
+    "overflowing-number": ("1e400", "the number 1e400 is out of range"),
+    "lone-surrogate": ('"\\ud800"', "a lone UTF-16 surrogate (\\ud800) at $.details[0] is not a character"),
+    "nul": ('"a\\u0000b"', "contains U+0000 at $.details[0], which cannot be stored"),
+}
+
+
+@pytest.mark.parametrize(("raw_value", "message"), UNSTORABLE_VALUES.values(), ids=UNSTORABLE_VALUES.keys())
+def test_a_value_postgresql_cannot_hold_is_a_bad_request_with_the_reason(client, change, ci_token, raw_value, message):
+    body = json.dumps(_check(change, status="pass", details=["placeholder"])).replace('"placeholder"', raw_value)
+
+    response = _post(client, change.pk, ci_token, body, raw=True)
+
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+    assert not GateResult.objects.filter(source=GateResult.Source.CI).exists()
+
+
+def test_a_nul_in_a_field_is_refused_with_the_field_named(client, change, ci_token):
+    response = _post(client, change.pk, ci_token, _check(change, message="nul \x00 byte"))
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == "JSON parse error - body contains U+0000 at $.message, which cannot be stored"
+
+
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=60),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
@@ -317,3 +344,21 @@ def test_no_body_ever_makes_the_api_fail_with_a_server_error(client, change, ci_
         assert GateResult.objects.get(change=change, head_sha=change.head_sha, name=body["name"].strip()).source == "ci"
     else:
         assert response.json()
+
+
+# What Python writes and PostgreSQL cannot hold: NaN, Infinity, lone surrogates and U+0000 (json.dumps escapes them).
+_hostile = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters(codec=None), max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(st.characters(codec=None), max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(message=_hostile, details=_hostile)
+def test_no_value_python_can_write_makes_the_api_fail_with_a_server_error(client, change, ci_token, message, details):
+    response = _post(client, change.pk, ci_token, _check(change, message=message, details=details))
+
+    assert response.status_code in (201, 400)

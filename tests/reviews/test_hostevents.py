@@ -115,6 +115,7 @@ GITHUB_CASES = [
             review_state="approved",
             review_sha=HEAD1,
             reviewed_at=at(10, 20),
+            host_review_id="1487395120",
         ),
     ),
     (
@@ -129,6 +130,7 @@ GITHUB_CASES = [
             review_state="changes_requested",
             review_sha=HEAD1,
             reviewed_at=at(10, 20),
+            host_review_id="1487395121",
         ),
     ),
     (
@@ -248,6 +250,7 @@ GITLAB_CASES = [
             change=replace(MR_OPENED, author_login="", updated_at=at(10, 20)),
             reviewer_login="grace.hopper",
             review_state="approved",
+            host_review_id=f"gitlab-approval:7:6:{GL_HEAD1}",
         ),
     ),
     (
@@ -407,6 +410,9 @@ GITHUB_MALFORMED = [
     ("pull_request_review", "pull_request_review.approved.json", _set("review.user", DROP)),
     ("pull_request_review", "pull_request_review.approved.json", _set("review.state", None)),
     ("pull_request_review", "pull_request_review.approved.json", _set("review", "approved")),
+    ("pull_request_review", "pull_request_review.approved.json", _set("review.id", DROP)),
+    ("pull_request_review", "pull_request_review.approved.json", _set("review.id", "1487395120")),
+    ("pull_request_review", "pull_request_review.approved.json", _set("review.id", 0)),
     ("push", "push.json", _set("commits", {"id": HEAD2})),
     ("push", "push.json", _set("commits", ["not an object"])),
     ("push", "push.json", _set("ref", "refs/heads/--upload-pack=x")),
@@ -475,8 +481,8 @@ def test_user_is_optional_on_a_pull_request():
         ("issues", "pull_request.opened.json", _set("action", "opened"), "event 'issues' not used"),
         ("pull_request", "pull_request.opened.json", _set("action", "assigned"), "action 'assigned' not used"),
         ("pull_request", "pull_request.opened.json", _set("action", "review_requested"), "action 'review_requested'"),
-        ("pull_request_review", "pull_request_review.approved.json", _set("action", "dismissed"), "review dismissed"),
         ("pull_request_review", "pull_request_review.approved.json", _set("review.state", "dismissed"), "dismissed"),
+        ("pull_request_review", "pull_request_review.approved.json", _set("action", "edited"), "review edited"),
         ("push", "push.json", _set("ref", "refs/tags/v2026.11.20"), "not a branch push"),
     ],
 )
@@ -492,7 +498,7 @@ def test_github_event_the_portal_does_not_use_is_ignored(event, fixture, mutate,
     ("event", "fixture", "mutate", "note"),
     [
         ("Note Hook", "push.json", _set("object_kind", "note"), "event 'Note Hook' not used"),
-        ("Merge Request Hook", "merge_request.open.json", _set("object_attributes.action", "unapproved"), "unapproved"),
+        ("Merge Request Hook", "merge_request.open.json", _set("object_attributes.action", "approval_reset"), "reset"),
         ("Merge Request Hook", "merge_request.open.json", _set("object_attributes.action", DROP), "action '' not used"),
         ("Push Hook", "push.json", _set("ref", "refs/tags/v1.4.0"), "not a branch push"),
     ],
@@ -510,6 +516,43 @@ def test_review_without_a_commit_id_has_no_review_sha():
     payload["review"]["commit_id"] = None
 
     assert parse_github("pull_request_review", payload).review_sha == ""
+
+
+def test_a_dismissed_github_review_is_a_dismissal_naming_the_review():
+    payload = load("github/pull_request_review.approved.json")
+    payload["action"] = "dismissed"
+    payload["review"]["state"] = "dismissed"
+
+    parsed = parse_github("pull_request_review", payload)
+
+    assert (parsed.kind, parsed.action, parsed.review_state) == ("review", "dismissed", "dismissed")
+    assert (parsed.host_review_id, parsed.reviewer_login) == ("1487395120", "grace-hopper")
+
+
+def test_github_review_ids_past_32_bits_are_kept_whole():
+    payload = load("github/pull_request_review.approved.json")
+    payload["review"]["id"] = 3_000_000_001
+
+    assert parse_github("pull_request_review", payload).host_review_id == "3000000001"
+
+
+@pytest.mark.parametrize("action", ["unapproved", "unapproval"])
+def test_a_gitlab_unapproval_withdraws_every_approval_of_that_approver_on_the_request(action):
+    payload = load("gitlab/merge_request.approved.json")
+    payload["object_attributes"]["action"] = action
+
+    parsed = parse_gitlab("Merge Request Hook", payload)
+
+    assert (parsed.kind, parsed.action, parsed.review_state) == ("review", action, "dismissed")
+    assert (parsed.host_review_id, parsed.reviewer_login) == ("gitlab-approval:7:6", "grace.hopper")
+
+
+@pytest.mark.parametrize("action", ["approved", "approval"])
+def test_a_gitlab_approval_is_keyed_by_request_approver_and_head(action):
+    payload = load("gitlab/merge_request.approved.json")
+    payload["object_attributes"]["action"] = action
+
+    assert parse_gitlab("Merge Request Hook", payload).host_review_id == f"gitlab-approval:7:6:{GL_HEAD1}"
 
 
 # --- times -----------------------------------------------------------------------------------------

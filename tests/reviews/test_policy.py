@@ -84,7 +84,8 @@ def default_with(change: dict[str, Any], *, rule: int | None = None) -> dict[str
         (
             default_with({"senior": 6}),
             "settings has unknown key 'senior' "
-            "(known: senior_level, size_limit, ai_threshold, dismiss_on_new_revision, keep_approval_on_rebase)",
+            "(known: senior_level, size_limit, ai_threshold, dismiss_on_new_revision, keep_approval_on_rebase, "
+            "host_approvals_count)",
         ),
         (default_with({"senior_level": 9}), "settings.senior_level must be an integer from 3 to 8"),
         (default_with({"senior_level": 2}), "settings.senior_level must be an integer from 3 to 8"),
@@ -99,6 +100,7 @@ def default_with(change: dict[str, Any], *, rule: int | None = None) -> dict[str
         (default_with({"ai_threshold": "0.5"}), "settings.ai_threshold must be a number above 0 and at most 1"),
         (default_with({"dismiss_on_new_revision": "yes"}), "settings.dismiss_on_new_revision must be true or false"),
         (default_with({"keep_approval_on_rebase": 1}), "settings.keep_approval_on_rebase must be true or false"),
+        (default_with({"host_approvals_count": "no"}), "settings.host_approvals_count must be true or false"),
         ({"rules": ["bots"]}, "rules[0] must be an object"),
         (
             default_with({"priority": 1}, rule=1),
@@ -213,6 +215,18 @@ def default_with(change: dict[str, Any], *, rule: int | None = None) -> dict[str
             {"rules": [{"name": "a", "when": {}, "require": {}}, {"name": "b", "when": {}, "require": {"owner": 1}}]},
             "rules[1].require.owner must be true or false",
         ),
+        (
+            {"rules": [{"name": "a\x00", "when": {}, "require": {}}]},
+            "rules[0].name must not contain U+0000 or a lone UTF-16 surrogate",
+        ),
+        (
+            {"rules": [{"name": "a", "description": "\ud800", "when": {}, "require": {}}]},
+            "rules[0].description must not contain U+0000 or a lone UTF-16 surrogate",
+        ),
+        (
+            default_with({"when": {"paths": ["a/**", "b\x00/**"]}}, rule=1),
+            "rules[1].when.paths[1] must not contain U+0000 or a lone UTF-16 surrogate",
+        ),
     ],
 )
 def test_policy_data_outside_the_schema_is_refused_with_the_place_named(data, message):
@@ -277,7 +291,12 @@ def test_policy_data_within_the_schema_is_accepted(data, expected):
 
 def test_default_policy_data_is_the_brief_default_policy():
     assert DEFAULT.settings == Settings(
-        senior_level=6, size_limit=1000, ai_threshold=0.5, dismiss_on_new_revision=True, keep_approval_on_rebase=True
+        senior_level=6,
+        size_limit=1000,
+        ai_threshold=0.5,
+        dismiss_on_new_revision=True,
+        keep_approval_on_rebase=True,
+        host_approvals_count=False,  # never timed here: they count only where a policy says so
     )
     assert [(r.name, r.when, r.require, r.exempt) for r in DEFAULT.rules] == [
         (
@@ -840,7 +859,9 @@ def test_parse_policy_on_an_edited_default_raises_nothing_but_policy_error(data)
         assert parse_policy(policy_to_data(parsed)) == parsed
 
 
-names = st.lists(st.text(min_size=1, max_size=8).filter(str.strip), min_size=1, max_size=3)
+# Text a policy can hold: anything but U+0000 and lone surrogates (PostgreSQL cannot store them).
+policy_text = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+names = st.lists(st.text(policy_text, min_size=1, max_size=8).filter(str.strip), min_size=1, max_size=3)
 globs = st.lists(
     st.sampled_from(["payments/**", "lib/auth/", "**/migrations/**", "*.tf", "docs/*", "a"]), min_size=1, max_size=4
 )
@@ -883,9 +904,10 @@ valid_policy_data = st.builds(
             "ai_threshold": st.floats(min_value=0.01, max_value=1),
             "dismiss_on_new_revision": st.booleans(),
             "keep_approval_on_rebase": st.booleans(),
+            "host_approvals_count": st.booleans(),
         },
     ),
-    st.lists(st.text(min_size=1, max_size=80).filter(str.strip), max_size=6, unique=True),
+    st.lists(st.text(policy_text, min_size=1, max_size=80).filter(str.strip), max_size=6, unique=True),
     st.lists(rule_bodies, min_size=6, max_size=6),
 )
 arbitrary_facts = st.builds(

@@ -328,15 +328,22 @@ def test_only_admins_may_publish_a_policy(client, db, people):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{not json", "Not valid JSON"),
-        ("", "Not valid JSON"),
-        ("[" * 100_000, "Not valid JSON"),
+        ("{not json", "The policy is not valid JSON"),
+        ("", "The policy is not valid JSON"),
+        ("[" * 100_000, "The policy is not valid JSON"),
+        (json.dumps(_edited(size_above=700)).replace('"size_above": 700', '"size_above": NaN'), "NaN is not a"),
+        (json.dumps(_edited(size_above=700)).replace('"size_above": 700', '"size_above": 1e400'), "out of range"),
+        ('{"rules": [{"name": "x\\u0000", "when": {}, "require": {}}]}', "contains U+0000 at $.rules[0].name"),
+        ('{"rules": [{"name": "x\\ud800", "when": {}, "require": {}}]}', "a lone UTF-16 surrogate (\\ud800)"),
         (json.dumps(_edited(size_above=-1)), "rules[2].when.size_above must be a positive integer"),
         (json.dumps({"settings": {}}), "policy.rules is required"),
         (json.dumps([1, 2]), "policy must be an object"),
         (json.dumps(DEFAULT_POLICY_DATA), "no change: this is already version 1"),
     ],
-    ids=["syntax", "empty", "deep", "schema", "no-rules", "not-an-object", "unchanged"],
+    ids=[
+        *("syntax", "empty", "deep", "nan", "overflow", "nul", "surrogate"),
+        *("schema", "no-rules", "not-an-object", "unchanged"),
+    ],
 )
 def test_an_invalid_policy_is_refused_with_a_message_and_nothing_published(client, db, admin_user, text, message):
     client.force_login(admin_user)
@@ -429,8 +436,9 @@ def test_load_policy_publishes_the_file_on_the_default_branch(db, work_repo):
         ({".countersign/policy.json": "{oops"}, ".countersign/policy.json is not valid JSON"),
         ({".countersign/policy.json": b"\xff\xfe{"}, ".countersign/policy.json is not valid JSON"),
         ({".countersign/policy.json": json.dumps(_edited(size_above=-1))}, "rules[2].when.size_above must be"),
+        ({".countersign/policy.json": '{"rules": [{"name": "\\u0000"}]}'}, "contains U+0000 at $.rules[0].name"),
     ],
-    ids=["missing", "syntax", "not-utf8", "schema"],
+    ids=["missing", "syntax", "not-utf8", "schema", "nul"],
 )
 def test_load_policy_refuses_a_missing_or_invalid_file(db, work_repo, files, message):
     work_repo.commit(files, "Policy", author="Sen <sen@example.com>")

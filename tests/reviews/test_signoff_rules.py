@@ -26,6 +26,7 @@ def review(
     email: str | None = None,
     owner: bool = False,
     minute: int = 0,
+    host: bool = False,
 ) -> ReviewFact:
     return ReviewFact(
         reviewer_id=reviewer_id,
@@ -35,6 +36,7 @@ def review(
         verdict=verdict,  # type: ignore[arg-type]
         revision=revision,
         at=T0 + timedelta(minutes=minute),
+        from_host=host,
     )
 
 
@@ -108,6 +110,49 @@ def status(reviews: tuple[ReviewFact, ...] = (), **overrides: Any):
 )
 def test_only_seniors_who_neither_wrote_nor_pushed_the_change_count(reviews, overrides, counting):
     assert status(reviews, **overrides).counting == counting
+
+
+HOST_COUNTS = Settings(host_approvals_count=True)
+
+
+@pytest.mark.parametrize(
+    ("reviews", "overrides", "counting", "blocked_by"),
+    [
+        pytest.param((review(10, host=True),), {}, (), (), id="host-approval-not-counted-by-default"),
+        pytest.param((review(10, host=True),), {"settings": HOST_COUNTS}, (10,), (), id="host-approval-counted-if-on"),
+        pytest.param(
+            (review(10, host=True), review(11)), {}, (11,), (), id="portal-approval-counts-beside-an-uncounted-host-one"
+        ),
+        pytest.param(
+            (review(10, "request_changes"), review(10, minute=1, host=True)),
+            {},
+            (),
+            (10,),
+            id="uncounted-host-approval-lifts-no-request",
+        ),
+        pytest.param(
+            (review(10, "request_changes"), review(10, minute=1, host=True)),
+            {"settings": HOST_COUNTS},
+            (10,),
+            (),
+            id="counted-host-approval-replaces-request",
+        ),
+        pytest.param(
+            (review(10, "request_changes", host=True),), {}, (), (10,), id="host-request-for-changes-always-blocks"
+        ),
+        pytest.param(
+            (review(10, minute=0), review(10, minute=1, host=True)),
+            {},
+            (10,),
+            (),
+            id="earlier-portal-approval-stands-beside-a-host-one",
+        ),
+    ],
+)
+def test_host_approvals_count_only_where_the_policy_says_so(reviews, overrides, counting, blocked_by):
+    result = status(reviews, **overrides)
+
+    assert (result.counting, result.blocked_by) == (counting, blocked_by)
 
 
 # --- which revision an approval still covers --------------------------------------------------------------------

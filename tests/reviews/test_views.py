@@ -246,6 +246,45 @@ def test_change_page_shows_the_diff_lines_and_the_policy_reasons(client, reposit
     assert "No gate results yet." in body
 
 
+def host_approval(change: Change, reviewer, **fields) -> Review:
+    """An approval given on the git host, as a webhook records it: never timed here."""
+    values = {"verdict": Review.Verdict.APPROVE, "head_sha": HEAD, "seconds_spent": 0, "source": Review.Source.HOST}
+    values.update(fields)
+    return Review.objects.create(change=change, reviewer=reviewer, created_at=timezone.now(), **values)
+
+
+def test_change_page_shows_a_host_approval_as_approved_on_the_host_never_after_0_s(client, repository, make_engineer):
+    change = make_change(repository, make_engineer(4))
+    host_approval(change, make_engineer(6, username="grace"))
+    client.force_login(make_engineer(7).user)
+
+    body = client.get(f"/changes/{change.pk}/").content.decode()
+
+    assert "approved on the host" in body and "(time unknown)" in body
+    assert "after 0 s" not in body
+    assert "host approvals do not count under the policy" in body
+
+
+def test_change_page_shows_a_dismissed_host_approval_as_not_counting(client, repository, make_engineer):
+    change = make_change(repository, make_engineer(4))
+    host_approval(change, make_engineer(6), dismissed_at=timezone.now())
+    client.force_login(make_engineer(7).user)
+
+    body = client.get(f"/changes/{change.pk}/").content.decode()
+
+    assert "dismissed on the host" in body and "does not count" in body
+
+
+def test_recent_verdicts_in_the_queue_show_a_host_approvals_time_as_unknown(client, repository, make_engineer):
+    senior = make_engineer(7)
+    host_approval(make_change(repository, make_engineer(4)), senior)
+    client.force_login(senior.user)
+
+    body = client.get("/").content.decode()
+
+    assert "unknown (on the host)" in body and '<td class="num">0 s</td>' not in body
+
+
 def test_change_page_of_an_unknown_change_is_not_found(client, make_engineer):
     client.force_login(make_engineer(7).user)
 

@@ -6,6 +6,7 @@ import base64
 import copy
 import hashlib
 import hmac
+import io
 import json
 import uuid
 from datetime import UTC, datetime
@@ -14,13 +15,15 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings as django_settings
+from django.http import HttpRequest
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from reviews import services
+from reviews import services, webhooks
 from reviews.models import AuditEvent, Change, Delivery, Review
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -630,12 +633,206 @@ def test_overlong_delivery_id_is_refused(client, shop):
 
 
 def test_body_larger_than_the_limit_is_refused(client, shop, settings):
-    settings.PORTAL_WEBHOOK_MAX_BYTES = 1024
+    settings.PORTAL_GITHUB_WEBHOOK_MAX_BYTES = 1024
 
     response = post_github(client, "pull_request", load("github/pull_request.opened.json"))
 
     assert response.status_code == 413
     assert response.json()["detail"] == "payload larger than 1024 bytes"
+    assert not Delivery.objects.exists()
+
+
+class CountingStream(io.BytesIO):
+    """A request body without Content-Length (as a chunked request arrives) that counts the bytes read from it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+
+def chunked_request(name: str, body: bytes, **headers) -> tuple[HttpRequest, CountingStream]:
+    request = RequestFactory().post(reverse(name), b"", content_type="application/json", headers=headers)
+    request.META.pop("CONTENT_LENGTH", None)
+    request._stream = stream = CountingStream(body)
+    return request, stream
+
+
+def refuse_json_parsing(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("the body was parsed before its signature was checked")
+
+    monkeypatch.setattr(json, "loads", refuse)
+
+
+def large_body(repository: str, megabytes: int = 20) -> bytes:
+    """A JSON object of about `megabytes` MB naming a repository, the shape that took 2 s of CPU to parse."""
+    filler = [{"a": 1, "b": [1.5, None]}] * (megabytes * 1024 * 1024 // 28)
+    return json.dumps({"action": "opened", "repository": {"full_name": repository}, "filler": filler}).encode()
+
+
+def test_unsigned_20_mb_body_is_refused_without_being_parsed(client, shop, monkeypatch):
+    shop.webhook_secret = "octo-shop-own-secret"
+    shop.save(update_fields=["webhook_secret"])
+    body = large_body("octo/shop")
+    assert len(body) > 20_000_000
+    refuse_json_parsing(monkeypatch)
+
+    response = post_github(client, "pull_request", body=body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+
+    assert response.status_code == 401
+    assert not Delivery.objects.exists()
+
+
+def test_unsigned_body_naming_many_repositories_tries_a_bounded_number_of_secrets(client, db, work_repo, monkeypatch):
+    names = [f"octo/repo-{i}" for i in range(30)]
+    for name in names:
+        repository = services.repository_register(name=name, url=str(work_repo.path), provider="github")
+        repository.webhook_secret = f"secret-of-{name}"
+        repository.save(update_fields=["webhook_secret"])
+    body = json.dumps([{"full_name": name} for name in names]).encode()
+    tried = []
+    real_verify = webhooks.verify_github_signature
+    monkeypatch.setattr(webhooks, "verify_github_signature", lambda *args: tried.append(1) or real_verify(*args))
+
+    response = post_github(client, "pull_request", body=body, headers={"X-Hub-Signature-256": "sha256=" + "0" * 64})
+
+    assert response.status_code == 401
+    assert len(tried) <= 1 + webhooks.MAX_REPOSITORY_SECRETS
+
+
+def test_request_without_a_signature_is_refused_before_its_body_is_read(db):
+    request, stream = chunked_request("webhook-github", b"{}" * 1000, **{"X-GitHub-Event": "push"})
+
+    response = webhooks.github(request)
+
+    assert response.status_code == 401
+    assert stream.taken == 0
+
+
+def test_body_over_the_cap_without_content_length_is_cut_at_the_cap(db, settings):
+    settings.PORTAL_GITHUB_WEBHOOK_MAX_BYTES = 4096
+    body = b" " * 10_000_000
+    request, stream = chunked_request("webhook-github", body, **{"X-Hub-Signature-256": sign(GITHUB_SECRET, body)})
+
+    response = webhooks.github(request)
+
+    assert response.status_code == 413
+    assert json.loads(response.content)["detail"] == "payload larger than 4096 bytes"
+    assert stream.taken == 4097
+
+
+def test_body_over_the_cap_is_refused_from_content_length_before_it_is_read(db, settings):
+    settings.PORTAL_GITHUB_WEBHOOK_MAX_BYTES = 4096
+    body = b" " * 5000
+    request = RequestFactory().post(
+        reverse("webhook-github"),
+        body,
+        content_type="application/json",
+        headers={"X-Hub-Signature-256": sign(GITHUB_SECRET, body)},
+    )
+    request._stream = stream = CountingStream(body)
+
+    assert webhooks.github(request).status_code == 413
+    assert stream.taken == 0
+
+
+def test_signed_body_under_the_cap_is_read_whole_without_content_length(shop):
+    body = json.dumps(load("github/ping.json")).encode()
+    request, _ = chunked_request(
+        "webhook-github",
+        body,
+        **{"X-Hub-Signature-256": sign(GITHUB_SECRET, body), "X-GitHub-Event": "ping", "X-GitHub-Delivery": "d-1"},
+    )
+
+    assert webhooks.github(request).status_code == 200
+
+
+def test_webhook_body_above_djangos_form_body_limit_is_still_accepted(client, shop, settings):
+    """Webhooks read the raw stream: DATA_UPLOAD_MAX_MEMORY_SIZE (forms, the API) does not undercut their own cap."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    payload = load("github/pull_request.opened.json")
+    payload["pull_request"]["body"] = "x" * 4000
+
+    response = post_github(client, "pull_request", payload)
+
+    assert response.status_code == 202, response.json()
+
+
+def test_each_host_has_its_own_cap(client, shop, billing, settings):
+    settings.PORTAL_GITLAB_WEBHOOK_MAX_BYTES = 1024
+
+    assert post_gitlab(client, "Merge Request Hook", load("gitlab/merge_request.open.json")).status_code == 413
+    assert post_github(client, "pull_request", load("github/pull_request.opened.json")).status_code == 202
+
+
+def test_global_signature_on_a_repository_with_its_own_secret_is_refused_after_the_parse(client, shop, work_repo):
+    """A body signed with one repository's secret, naming it as head repo, is still refused for another repository."""
+    fork = services.repository_register(name="someone/shop-fork", url=str(work_repo.path), provider="github")
+    fork.webhook_secret = "fork-own-secret"
+    fork.save(update_fields=["webhook_secret"])
+    shop.webhook_secret = "octo-shop-own-secret"
+    shop.save(update_fields=["webhook_secret"])
+    payload = load("github/pull_request.opened.json")
+    payload["pull_request"]["head"]["repo"] = {"full_name": "someone/shop-fork"}
+
+    assert post_github(client, "pull_request", payload, secret="fork-own-secret").status_code == 401
+    assert post_github(client, "pull_request", payload, secret="octo-shop-own-secret").status_code == 202
+
+
+def test_gitlab_wrong_token_is_refused_before_the_body_is_read(db):
+    request, stream = chunked_request("webhook-gitlab", b"{}" * 1000, **{"X-Gitlab-Token": "wrong"})
+
+    response = webhooks.gitlab(request)
+
+    assert response.status_code == 401
+    assert stream.taken == 0
+
+
+def test_gitlab_global_token_for_a_project_with_its_own_token_is_refused(client, billing):
+    billing.webhook_secret = "billing-own-token"
+    billing.save(update_fields=["webhook_secret"])
+    payload = load("gitlab/merge_request.open.json")
+
+    assert post_gitlab(client, "Merge Request Hook", payload, token=GITLAB_TOKEN).status_code == 401
+    assert post_gitlab(client, "Merge Request Hook", payload, token="billing-own-token").status_code == 202
+
+
+# Signed bodies whose values Python's decoder accepts and PostgreSQL then refuses: each was a 500.
+UNSTORABLE_VALUES = {
+    "nan": ("NaN", "NaN is not a JSON number"),
+    "infinity": ("Infinity", "Infinity is not a JSON number"),
+    "minus-infinity": ("-Infinity", "-Infinity is not a JSON number"),
+    "overflowing-number": ("1e400", "the number 1e400 is out of range"),
+    "lone-surrogate": ('"\\ud800"', "a lone UTF-16 surrogate (\\ud800) at $.extra is not a character"),
+    "nul": ('"a\\u0000b"', "contains U+0000 at $.extra, which cannot be stored"),
+}
+
+
+def with_extra_value(payload: dict, raw_value: str) -> bytes:
+    """The payload with one more top-level key whose value is written as is (json.dumps cannot write all of them)."""
+    return (json.dumps(payload)[:-1] + f', "extra": {raw_value}}}').encode()
+
+
+@pytest.mark.parametrize("host", ["github", "gitlab"])
+@pytest.mark.parametrize(("raw_value", "message"), UNSTORABLE_VALUES.values(), ids=UNSTORABLE_VALUES.keys())
+def test_signed_body_with_a_value_postgresql_cannot_hold_is_a_bad_request(
+    client, shop, billing, host, raw_value, message
+):
+    if host == "github":
+        response = post_github(
+            client, "pull_request", body=with_extra_value(load("github/pull_request.opened.json"), raw_value)
+        )
+    else:
+        body = with_extra_value(load("gitlab/merge_request.open.json"), raw_value)
+        response = post_gitlab(client, "Merge Request Hook", body=body)
+
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
     assert not Delivery.objects.exists()
 
 
@@ -854,14 +1051,22 @@ GITLAB_FIXTURES = {
 TOP_LEVEL = ["action", "repository", "project", "pull_request", "review", "object_attributes", "object_kind", "ref"]
 
 
+# What Python writes and PostgreSQL cannot hold: NaN, Infinity, lone surrogates and U+0000 (json.dumps escapes them).
+hostile_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(st.characters(codec=None), max_size=12),
+    lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(st.characters(codec=None), max_size=8), c, max_size=4),
+    max_leaves=12,
+)
+
+
 @st.composite
-def deliveries(draw):
+def deliveries(draw, values=json_values):
     """A random supported event with either an arbitrary object or its documented payload, one field replaced."""
     provider = draw(st.sampled_from(["github", "gitlab"]))
     fixtures = GITHUB_FIXTURES if provider == "github" else GITLAB_FIXTURES
     event = draw(st.sampled_from(sorted(fixtures)))
     if draw(st.booleans()):
-        payload = draw(st.dictionaries(st.sampled_from(TOP_LEVEL) | st.text(max_size=12), json_values, max_size=6))
+        payload = draw(st.dictionaries(st.sampled_from(TOP_LEVEL) | st.text(max_size=12), values, max_size=6))
     else:
         payload = copy.deepcopy(load(fixtures[event]))
         node = payload
@@ -869,13 +1074,24 @@ def deliveries(draw):
         while isinstance(node[key], dict) and node[key] and draw(st.booleans()):
             node = node[key]
             key = draw(st.sampled_from(sorted(node)))
-        node[key] = draw(json_values)
+        node[key] = draw(values)
     return provider, event, payload
 
 
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(delivery=deliveries())
 def test_signed_delivery_of_any_json_object_is_never_a_server_error(client, shop, billing, delivery):
+    provider, event, payload = delivery
+    post = post_github if provider == "github" else post_gitlab
+
+    response = post(client, event, payload)
+
+    assert response.status_code in {200, 202, 400}, response.content
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(delivery=deliveries(values=hostile_values))
+def test_signed_delivery_with_values_postgresql_cannot_hold_is_never_a_server_error(client, shop, billing, delivery):
     provider, event, payload = delivery
     post = post_github if provider == "github" else post_gitlab
 

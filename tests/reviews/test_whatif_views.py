@@ -157,7 +157,8 @@ def test_a_proposed_policy_is_accepted_as_json(as_manager):
         ({"seniors": "top", "top": ""}, "Say how many authors stand in for seniors"),
         ({"seniors": "top", "top": "1"}, "K must be from 2 to 50."),
         ({"policy": "proposed", "proposed": ""}, "Paste the proposed policy as JSON."),
-        ({"policy": "proposed", "proposed": "{not json"}, "Not valid JSON"),
+        ({"policy": "proposed", "proposed": "{not json"}, "The policy is not valid JSON"),
+        ({"policy": "proposed", "proposed": '{"rules": [{"name": "\\u0000"}]}'}, "contains U+0000"),
         ({"policy": "proposed", "proposed": '{"rules": [{"name": "x"}]}'}, "The proposed policy is not valid"),
     ],
 )

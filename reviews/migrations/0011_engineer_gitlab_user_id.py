@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reviews', '0008_whatif_run'),
+        ('reviews', '0010_host_reviews'),
     ]
 
     operations = [

@@ -1,0 +1,54 @@
+"""Request checks and response headers that apply to every view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.cache import patch_cache_control
+
+MESSAGE = "Bad request: {} contains a NUL character (%00, U+0000), which the portal cannot store or search for."
+
+
+def _nul_in_pairs(pairs: list[tuple[str, list]]) -> bool:
+    return any("\x00" in key or any(isinstance(v, str) and "\x00" in v for v in values) for key, values in pairs)
+
+
+def nul_in_request(request: HttpRequest) -> str:
+    """Which part of the request line or headers holds U+0000 ('' when none): psycopg refuses it in any parameter."""
+    if "\x00" in request.path_info:
+        return "the address"
+    if _nul_in_pairs(list(request.GET.lists())):
+        return "the query string"
+    if any("\x00" in str(value) for key, value in request.META.items() if key.startswith("HTTP_")):
+        return "a header"
+    return ""
+
+
+class RefuseNulMiddleware:
+    """Answer 400 with a message, not a database error (500), to U+0000 in the address, query string or a header."""
+
+    # Form fields are left to the forms: Django's CharField refuses NUL with an error shown next to the field.
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if where := nul_in_request(request):
+            return HttpResponseBadRequest(MESSAGE.format(where), content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """Pages seen by a logged-in person are neither shared by proxies nor kept on disk by the browser."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        # A response that chose its own caching (a static file, an export) keeps it.
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

@@ -1,0 +1,53 @@
+"""A NUL anywhere in a request (portal.middleware) is a 400 with a message, never a database error."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from reviews.models import PolicyVersion
+
+CHANGELISTS = sorted(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist" for m in admin.site._registry)
+
+
+def test_a_nul_in_an_admin_filter_is_a_bad_request_with_a_message(admin_client):
+    response = admin_client.get("/admin/reviews/change/?state__exact=%00")
+
+    assert response.status_code == 400
+    assert "the query string contains a NUL character" in response.content.decode()
+
+
+@pytest.mark.parametrize("changelist", CHANGELISTS)
+def test_a_nul_in_any_admin_search_is_a_bad_request(admin_client, changelist):
+    response = admin_client.get(reverse(changelist), {"q": "a\x00b"})
+
+    assert response.status_code == 400
+
+
+def test_a_nul_in_the_address_is_a_bad_request(admin_client):
+    response = admin_client.get("/admin/reviews/repository/1%00/change/")
+
+    assert response.status_code == 400
+    assert "the address contains a NUL character" in response.content.decode()
+
+
+def test_a_nul_in_a_header_is_a_bad_request(client, db):
+    response = client.post(
+        reverse("webhook-github"), b"{}", content_type="application/json", HTTP_X_GITHUB_DELIVERY="a\x00"
+    )
+
+    assert response.status_code == 400
+    assert "a header contains a NUL character" in response.content.decode()
+
+
+def test_a_nul_in_a_policy_note_is_refused_with_a_message_and_nothing_is_published(admin_client):
+    response = admin_client.post("/policy/", {"data": '{"rules": []}', "note": "note\x00"})
+
+    assert response.status_code == 400
+    assert "the note must not contain U+0000" in response.content.decode()
+    assert not PolicyVersion.objects.filter(number__gt=1).exists()
+
+
+def test_an_ordinary_admin_filter_still_works(admin_client):
+    assert admin_client.get("/admin/reviews/change/?state__exact=open").status_code == 200

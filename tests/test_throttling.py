@@ -1,0 +1,50 @@
+"""The API's rate limiter (portal.throttling): it limits while Redis answers and fails open, logged, when not."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from portal.throttling import FailOpenUserRateThrottle
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connections are refused at once
+
+
+@pytest.fixture
+def token(django_user_model) -> str:
+    user = django_user_model.objects.create_user(username="ci-bot", password="pw-for-tests-only")
+    return Token.objects.create(user=user).key
+
+
+def _get_checks(client, token: str):
+    url = reverse("api-change-checks", args=[999999])
+    return client.get(url, headers={"Authorization": f"Token {token}"})
+
+
+def test_the_api_answers_while_redis_is_down_and_logs_that_it_did_not_rate_limit(client, settings, token, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": DEAD_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+    with caplog.at_level(logging.WARNING, logger="portal.throttling"):
+        response = _get_checks(client, token)
+
+    assert response.status_code == 404  # the endpoint's own answer for a change that does not exist, not a 500
+    assert any("rate limit not applied" in r.getMessage() for r in caplog.records)
+
+
+def test_the_api_still_rate_limits_while_redis_answers(client, token, monkeypatch):
+    cache.clear()
+    monkeypatch.setattr(FailOpenUserRateThrottle, "rate", "2/minute", raising=False)
+
+    statuses = [_get_checks(client, token).status_code for _ in range(3)]
+
+    assert statuses == [404, 404, 429]
