@@ -32,7 +32,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from reviews.assignment import (
+from assignment.history import FileTouch, ReplayChange, Senior
+from assignment.picking import (
     HALF_LIFE_DAYS,
     RECENT_DAYS,
     Candidate,
@@ -41,9 +42,8 @@ from reviews.assignment import (
     expertise_score,
     spreads_count,
 )
+from policy.risk import estimate_review_minutes
 from reviews.models import Assignment, Change, ChangeFile, Engineer, Repository, Review
-from reviews.risk import estimate_review_minutes
-from reviews.simulation import FileTouch, ReplayChange, Senior
 
 ACTIVE_DAYS = 90  # active: authored or reviewed something in the last 90 days
 LOAD_DAYS = 7

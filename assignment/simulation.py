@@ -4,20 +4,7 @@ The replay walks the changes in time order. At each change the strategy picks on
 (never the change's author); what the pick learns and the load it takes on carry forward to later changes.
 Before the replay, earlier history counts as authorship only (who changed which file, and when).
 
-Metrics (issue 6):
-
-- `changes`: changes replayed.
-- `expertise`: share of the changes whose reviewer had authored or reviewed at least one touched file before.
-- `workload_gini`: Gini coefficient of review minutes over the seniors (those given no review count as 0).
-- `max_share`: the largest share of all review minutes on one senior.
-- `files_at_risk`: at the end, the share of the repository's files known by at most one active person. A person
-  knows a file they authored at any time before or during the replay, or reviewed during it; active means they
-  authored or reviewed something in the 90 days before the end. The repository's files are those the history
-  touched, less those it deleted or renamed away; generated files are left out by the caller.
-- `senior_hours`: estimated review hours of the changes that got a reviewer.
-- `p90_queue_hours`: 90th percentile (nearest rank) of how long a change waits until its reviewer starts on
-  it, when every senior works through their own queue first come first served at the pace of their weekly
-  capacity (a senior with 240 minutes a week gets through 240 minutes of review in 7 days).
+The metrics are described in assignment.metrics; the history replayed, in assignment.history.
 
 A change may ask for no sign-off (it is then authored only: its author's knowledge counts, nobody reviews it,
 and it is not among the `changes`), for more than one (each from another senior, picked one after the other),
@@ -37,7 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from reviews.assignment import (
+from assignment.history import ReplayChange, ReplayReview, Senior
+from assignment.metrics import Metrics, gini, percentile_nearest_rank
+from assignment.picking import (
     DEFAULT_WEIGHTS,
     HALF_LIFE_DAYS,
     Candidate,
@@ -53,102 +42,6 @@ ACTIVE_DAYS = 90
 LOAD_WINDOW_DAYS = 7
 REQUEST_WINDOW_DAYS = 30  # GitHub's load balancing counts review requests over 30 days
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class FileTouch:
-    """One file of a change: its path, lines the author added, and how it changed."""
-
-    path: str
-    lines_added: int = 0
-    status: str = "modified"  # added, modified, deleted, renamed, binary
-    old_path: str = ""
-
-
-@dataclass(frozen=True)
-class ReplayChange:
-    """A change as the replay sees it: when, who wrote it, its files, its estimated review minutes, and what the
-    policy asks of it: how many sign-offs (0: authored only, nobody reviews it) and who may give them (empty: any
-    senior; when none of them is among the seniors, any senior, as in the portal when no owner is on record)."""
-
-    at: datetime
-    author: str
-    files: tuple[FileTouch, ...]
-    minutes: int = 0
-    sign_offs: int = 1
-    eligible: frozenset[str] = frozenset()
-    ref: int | None = None  # the caller's id of the change (its primary key)
-
-
-@dataclass(frozen=True)
-class ReplayReview:
-    """One review the replay gave: when the change arrived, who reviewed it, the minutes, the wait in hours."""
-
-    at: datetime
-    reviewer: str
-    minutes: int
-    wait_hours: float
-    ref: int | None = None
-
-
-@dataclass(frozen=True)
-class Senior:
-    """A possible reviewer in the replay."""
-
-    key: str
-    name: str = ""
-    capacity_minutes: int = 240
-    max_open: int | None = None
-
-
-@dataclass(frozen=True)
-class Metrics:
-    """The outcome of one replay."""
-
-    strategy: str
-    changes: int
-    expertise: float
-    workload_gini: float
-    max_share: float
-    files_at_risk: float
-    senior_hours: float
-    p90_queue_hours: float
-    minutes_by_senior: tuple[tuple[str, int], ...] = ()
-    picks: tuple[str | None, ...] = ()  # the (first) reviewer of each replayed change, in time order; None: nobody
-    reviews: tuple[ReplayReview, ...] = ()  # every review given, in time order
-
-    def as_dict(self) -> dict[str, object]:
-        """The metrics of issue 6, rounded for display, keyed by their names."""
-        return {
-            "strategy": self.strategy,
-            "changes": self.changes,
-            "expertise": round(self.expertise, 3),
-            "workload_gini": round(self.workload_gini, 3),
-            "max_share": round(self.max_share, 3),
-            "files_at_risk": round(self.files_at_risk, 3),
-            "senior_hours": round(self.senior_hours, 1),
-            "p90_queue_hours": round(self.p90_queue_hours, 1),
-        }
-
-
-def gini(values: Sequence[float]) -> float:
-    """Gini coefficient: 0 when all are equal, (n-1)/n when one has everything; 0 for nothing at all."""
-    n = len(values)
-    total = sum(values)
-    if n == 0 or total <= 0:
-        return 0.0
-    ordered = sorted(values)
-    weighted = sum((2 * (i + 1) - n - 1) * x for i, x in enumerate(ordered))
-    return weighted / (n * total)
-
-
-def percentile_nearest_rank(values: Sequence[float], q: float) -> float:
-    """The smallest value with at least q of the values at or below it; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q * len(ordered)))
-    return ordered[rank - 1]
 
 
 def _days(at: datetime) -> float:
@@ -446,20 +339,3 @@ def simulate(
         picks=tuple(picks),
         reviews=tuple(given),
     )
-
-
-def split_history(changes: Sequence[ReplayChange], start: datetime | None) -> tuple[list, list]:
-    """(history before `start`, changes from `start` on); everything is replayed when `start` is None."""
-    if start is None:
-        return [], list(changes)
-    return [c for c in changes if c.at < start], [c for c in changes if c.at >= start]
-
-
-def top_authors(changes: Sequence[ReplayChange], k: int) -> list[str]:
-    """The k people who authored the most changes; ties go to the earlier first change, then the key."""
-    counts: dict[str, int] = {}
-    first: dict[str, datetime] = {}
-    for c in sorted(changes, key=lambda c: c.at):
-        counts[c.author] = counts.get(c.author, 0) + 1
-        first.setdefault(c.author, c.at)
-    return sorted(counts, key=lambda a: (-counts[a], first[a], a))[:k]

@@ -8,13 +8,13 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from assignment import selectors
+from assignment.services.whatif import WhatIfParams, whatif_run_request
+from policy.services.policies import policy_current
 from portal.htmx import is_fragment
-from reviews import selectors
+from reviews.audit import ServiceError
 from reviews.forms import WhatIfForm
-from reviews.services import ServiceError
-from reviews.services.policies import policy_current
-from reviews.services.whatif import WhatIfParams, whatif_run_request
-from reviews.views.common import current_engineer
+from reviews.people import current_engineer
 
 FORBIDDEN = "The what-if is for managers."
 

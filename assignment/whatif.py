@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from insights.charts import Chart, Series
-from reviews.simulation import ReplayReview, percentile_nearest_rank
+from assignment.history import ReplayReview
+from assignment.metrics import percentile_nearest_rank
+from portal.charts import Chart, Series
 
 NO_TEAM = "No team"
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from celery.schedules import BaseSchedule, schedstate
 
-from incidents.weeks import next_weekly_run
+from incidents.report.weeks import next_weekly_run
 
 
 class WeeklyAt(BaseSchedule):

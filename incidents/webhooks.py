@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from incidents import services
 from incidents.models import PagerDutyWebhookSecret
 from incidents.pagerduty import PayloadError, parse_event, verify_signature
-from reviews.webhooks import _answer, _json, _read_body, _unstorable
+from intake.webhooks import _answer, _json, _read_body, _unstorable
 
 
 def _secrets() -> list[str]:

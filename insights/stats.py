@@ -10,8 +10,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from reviews.assignment import directory_of
-from reviews.simulation import gini, percentile_nearest_rank
+from assignment.metrics import gini, percentile_nearest_rank
+from assignment.picking import directory_of
 
 __all__ = [
     "MIN_N",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from reviews.gitrepo import is_safe_ref, is_sha
+from intake.gitrun import is_safe_ref, is_sha
 
 MAX_TEXT = 20000
 

@@ -10,9 +10,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from reviews.hostevents import PayloadError, verify_github_signature, verify_gitlab_token
+from intake.hostevents import PayloadError, verify_github_signature, verify_gitlab_token
+from intake.services.deliveries import delivery_receive, parse_delivery
 from reviews.models import Delivery, Repository
-from reviews.services.deliveries import delivery_receive, parse_delivery
 
 log = logging.getLogger(__name__)
 

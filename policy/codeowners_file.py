@@ -13,8 +13,6 @@ from typing import TypeVar
 
 from codeowners import CodeOwners, parse_owner, path_to_regex
 
-# Where GitHub looks, in its order: the first one found is used.
-CODEOWNERS_LOCATIONS: tuple[str, ...] = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 MAX_LINES = 5000
 
 # Whitespace separates a pattern from its owners, except a space escaped as "\ " inside the pattern.

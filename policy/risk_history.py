@@ -16,18 +16,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Min, Q
 
-from incidents.models import IncidentChangeLink
+from policy.causes import caused_before, first_caused
+from policy.decision import sensitive_matches
+from policy.risk import DEFAULT_WEIGHTS, FEATURES, RiskFacts, RiskWeights, diff_spread, feature_vector
 from reviews.models import Change, ChangeFile, Repository, RiskModel
-from reviews.policy import sensitive_matches
-from reviews.risk import DEFAULT_WEIGHTS, FEATURES, RiskFacts, RiskWeights, diff_spread, feature_vector
 
 CHURN_WINDOW = timedelta(days=90)
 INCIDENT_WINDOW = timedelta(days=180)
 REVERT_MARKER = "This reverts commit "
 _REVERTED_SHA = re.compile(re.escape(REVERT_MARKER) + r"([0-9a-f]{40})")
-_CONFIRMED = IncidentChangeLink.State.CONFIRMED
 _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 
@@ -161,10 +160,7 @@ def _reverted_shas(repository_id: int, since: datetime, until: datetime) -> set[
 
 def _known_bad(at: datetime, reverted: set[str]) -> Q:
     """The history row's change was known by `at` to have caused an incident or to have been reverted."""
-    confirmed = IncidentChangeLink.objects.filter(
-        change_id=OuterRef("change_id"), state=_CONFIRMED, incident__started_at__lt=at
-    )
-    bad = Q(Exists(confirmed))
+    bad = caused_before(at)
     if reverted:
         bad |= Q(change__head_sha__in=reverted) | Q(change__merge_sha__in=reverted)
     return bad
@@ -251,11 +247,7 @@ def training_rows(repository: Repository | None = None) -> list[tuple[datetime, 
         for sha in _REVERTED_SHA.findall(description):
             key = (repository_id, sha)
             reverted_at[key] = min(merged_at, reverted_at.get(key, merged_at))
-    incident_at: dict[int, datetime] = {}
-    for change_id, started_at in IncidentChangeLink.objects.filter(change__in=merged, state=_CONFIRMED).values_list(
-        "change_id", "incident__started_at"
-    ):
-        incident_at[change_id] = min(started_at, incident_at.get(change_id, started_at))
+    incident_at = first_caused(merged)
     globs = dict(Repository.objects.filter(pk__in={c[1] for c in changes}).values_list("pk", "sensitive_paths"))
 
     bad_known_at: dict[int, datetime | None] = {}

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from reviews.policy import Decision, Settings
+from policy.decision import Decision
+from policy.document import Settings
 
 Verdict = Literal["approve", "request_changes", "comment"]
 APPROVE: Verdict = "approve"

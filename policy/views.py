@@ -1,4 +1,4 @@
-"""Admin-facing pages: the webhook delivery log and the sign-off policy."""
+"""The sign-off policy pages: the policy in force with its editor, and one version against the one before."""
 
 from __future__ import annotations
 
@@ -9,43 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from reviews import selectors, services
-from reviews.models import Delivery
-from reviews.policy import parse_policy
-from reviews.services import policies as policy_services
-
-
-@login_required
-@require_GET
-def delivery_list(request: HttpRequest) -> HttpResponse:
-    """The webhook delivery log (admins only), newest first, filterable by status."""
-    if not request.user.is_staff:
-        return HttpResponseForbidden("Only admins can read the delivery log.")
-    status = request.GET.get("status", "")
-    deliveries = selectors.deliveries(status=status if status in Delivery.Status.values else "")
-    context = {"deliveries": deliveries, "status": status, "statuses": Delivery.Status.choices}
-    return render(request, "reviews/delivery_list.html", context)
-
-
-@login_required
-@require_POST
-def delivery_redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
-    """Apply a stored delivery again (admins only)."""
-    if not request.user.is_staff:
-        return HttpResponseForbidden("Only admins can redeliver.")
-    delivery = Delivery.objects.filter(pk=delivery_id).first()
-    if delivery is None:
-        raise Http404("No such delivery.")
-    if delivery.provider == Delivery.Provider.PAGERDUTY:
-        from incidents.services import pagerduty_redeliver  # incidents builds on reviews, not the other way
-
-        delivery = pagerduty_redeliver(delivery=delivery, actor=request.user)
-    else:
-        delivery = services.delivery_redeliver(delivery=delivery, actor=request.user)
-    messages.success(request, f"Delivery {delivery.delivery_id} applied again: {delivery.get_status_display()}.")
-    return redirect("reviews:delivery-list")
+from policy import selectors
+from policy.document import parse_policy
+from policy.services import policies as policy_services
+from reviews.audit import ServiceError
 
 
 @login_required
@@ -67,7 +36,7 @@ def policy_detail(request: HttpRequest) -> HttpResponse:
             )
         except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than the decoder goes
             error, status = f"Not valid JSON: {exc}", 400
-        except services.ServiceError as exc:
+        except ServiceError as exc:
             error, status = str(exc), 400
         else:
             messages.success(request, f"Policy version {version.number} is in force for new revisions.")

@@ -34,7 +34,11 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_htmx",
     "template_partials",
+    # The shared records (all models) live in reviews; intake, policy and assignment have none of their own.
     "reviews",
+    "intake",
+    "policy",
+    "assignment",
     "incidents",
     "insights",
     "demo",

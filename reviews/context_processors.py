@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from reviews.selectors import engineer_for_user, navigation_counts
+from reviews.people import engineer_for_user
+from reviews.selectors import navigation_counts
 
 
 def navigation(request: HttpRequest) -> dict:

@@ -7,9 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from assignment.services.assign import change_assign
+from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Assignment, Change, Engineer
-from reviews.services.base import NotAllowed, ServiceError, audit_record
-from reviews.services.changes import change_assign
 
 
 def _reroute(change: Change, *, exclude: frozenset[int], why: str) -> Assignment | None:

@@ -22,15 +22,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from reviews import policy
-from reviews.expertise import ReplayInputs, person_key, replay_inputs
-from reviews.models import Change, ChangeFile, Engineer, PolicyVersion, Repository, Service, WhatIfRun
-from reviews.policy import PolicyError, parse_policy, policy_to_data
-from reviews.services.base import ServiceError, enqueue
-from reviews.services.owners import owner_index, owners_of
-from reviews.services.policies import policy_current, policy_decide_recorded, policy_of
-from reviews.simulation import STRATEGIES, Metrics, ReplayChange, Senior, simulate, top_authors
-from reviews.whatif import (
+from assignment.expertise import ReplayInputs, person_key, replay_inputs
+from assignment.history import ReplayChange, Senior, top_authors
+from assignment.metrics import Metrics
+from assignment.simulation import STRATEGIES, simulate
+from assignment.whatif import (
     NO_TEAM,
     Reviewer,
     comparison,
@@ -41,6 +37,12 @@ from reviews.whatif import (
     weekly_chart,
     weekly_hours,
 )
+from policy.document import Policy, PolicyError, parse_policy, policy_to_data
+from policy.services.owners import owner_index, owners_of
+from policy.services.policies import policy_current, policy_decide_recorded, policy_of
+from portal.enqueue import enqueue
+from reviews.audit import ServiceError
+from reviews.models import Change, ChangeFile, Engineer, PolicyVersion, Repository, Service, WhatIfRun
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ class PolicySide:
     """One side of the comparison: its label ("v3", "proposed") and its rules."""
 
     label: str
-    rules: policy.Policy
+    rules: Policy
     number: int | None = None
 
 
@@ -137,9 +139,7 @@ def whatif_run_request(*, params: WhatIfParams, actor: Any, proposed: Any = None
             proposed_policy=proposed,
             created_by=actor if getattr(actor, "pk", None) else None,
         )
-        from reviews import tasks  # the tasks module imports the services
-
-        enqueue(tasks.whatif_run, run.pk)
+        enqueue("reviews.whatif_run", run.pk)
     return run, False
 
 
@@ -189,9 +189,7 @@ class _Decided:
     rules: Counter[str]
 
 
-def _decide_all(
-    rules: policy.Policy, changes: list[Change], files: dict[int, list[ChangeFile]], services, owners
-) -> _Decided:
+def _decide_all(rules: Policy, changes: list[Change], files: dict[int, list[ChangeFile]], services, owners) -> _Decided:
     sign_offs: dict[int, int] = {}
     eligible: dict[int, frozenset[str]] = {}
     matched: Counter[str] = Counter()

@@ -1,35 +1,30 @@
 """Exports of the weekly report from its snapshot: printable HTML, Markdown, PDF (WeasyPrint), plain text.
 
 The PDF draws the same server-side SVG charts as the page. WeasyPrint fetches resources through
-`incidents.pdf.StaticOnlyFetcher`, which reads the portal's own static files and refuses everything else: no network,
-no file:// URLs, no data: URLs.
+`incidents.report.pdf.StaticOnlyFetcher`, which reads the portal's own static files and refuses everything else:
+no network, no file:// URLs, no data: URLs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import posixpath
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
-from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_datetime
 
 from incidents.models import WeeklyReport
-from incidents.report_markdown import NARRATIVE, report_markdown
+from incidents.report.markdown import NARRATIVE, report_markdown
 
 FORMATS = ("html", "md", "pdf")
 # WeasyPrint logs each rendering step at INFO; the portal's logs keep its warnings only. pygal names the
 # legend anchors of every chart alike, which WeasyPrint reports once per chart: noise, not a problem.
 logging.getLogger("weasyprint").addFilter(lambda record: not record.getMessage().startswith("Anchor defined twice"))
-# The PDF's documents are given this base URL, so that `{% static %}` links resolve under it.
-BASE_URL = "https://countersign.invalid/"
 PDF_CACHE_SECONDS = 7 * 24 * 3600
 
 
@@ -38,22 +33,6 @@ class PdfUnavailable(RuntimeError):
 
 
 log = logging.getLogger(__name__)
-
-
-def static_path(url: str) -> str | None:
-    """The static file a URL names under BASE_URL and STATIC_URL, or None for any other URL."""
-    parts = urlsplit(url)
-    base = urlsplit(BASE_URL)
-    prefix = "/" + settings.STATIC_URL.strip("/") + "/"
-    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith(prefix):
-        return None
-    relative = unquote(parts.path[len(prefix) :])
-    if not relative or "\\" in relative or "\0" in relative:
-        return None
-    normal = posixpath.normpath(relative)
-    if normal.startswith(("../", "/")) or normal in ("..", ".") or ".." in relative.split("/"):
-        return None
-    return normal
 
 
 def _when(value: str | None) -> datetime | None:
@@ -108,7 +87,7 @@ def report_pdf(report: WeeklyReport) -> bytes:
     if isinstance(cached, bytes):
         return cached
     try:
-        from incidents.pdf import draw_pdf
+        from incidents.report.pdf import draw_pdf
     except (ImportError, OSError) as exc:  # WeasyPrint loads Pango when imported
         raise PdfUnavailable(
             "PDF export needs the Pango library on the server (Debian: libpango-1.0-0 libpangoft2-1.0-0)."

@@ -6,7 +6,7 @@ from typing import Any
 
 import nh3
 
-from insights.charts import Chart, format_value
+from portal.charts import Chart, format_value
 
 NARRATIVE = (("summary", "Summary"), ("highlights", "Highlights"), ("concerns", "Concerns"), ("decisions", "Decisions"))
 TIMES = (("detect", "detect"), ("mitigate", "mitigate"), ("resolve", "resolve"))

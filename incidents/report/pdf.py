@@ -12,7 +12,7 @@ from django.contrib.staticfiles import finders
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from incidents.report_export import BASE_URL, static_path
+from incidents.report.static import BASE_URL, static_path
 
 
 class StaticOnlyFetcher(URLFetcher):

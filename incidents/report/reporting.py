@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from insights.charts import Chart, Series
-from reviews.simulation import percentile_nearest_rank
+from assignment.metrics import percentile_nearest_rank
+from portal.charts import Chart, Series
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 TIME_KEYS = (("detect", "Time to detect"), ("mitigate", "Time to mitigate"), ("resolve", "Time to resolve"))

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from assignment.expertise import ACTIVE_DAYS, person_key
 from insights.models import KnowledgeSnapshot, SoleKnowledge
 from insights.selectors.scope import local_date, local_midnight
 from insights.stats import bus_factor, directory_knowers
-from reviews.expertise import ACTIVE_DAYS, person_key
 from reviews.models import Change, ChangeFile, Engineer, Repository, Review, Service
 
 

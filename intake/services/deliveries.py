@@ -8,11 +8,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from reviews.hostevents import HostChange, HostEvent, PayloadError, parse_github, parse_gitlab
+from intake.hostevents import HostChange, HostEvent, PayloadError, parse_github, parse_gitlab
+from intake.services.repositories import change_new_revision, enqueue_diffs
+from intake.signals import host_review_received
+from portal.enqueue import enqueue
+from reviews.audit import ServiceError, audit_record
 from reviews.models import Change, Delivery, Engineer, Repository, Review, Service
-from reviews.services.base import ServiceError, audit_record, enqueue
-from reviews.services.intake import change_new_revision, enqueue_diffs
-from reviews.services.signoff import review_import
 
 log = logging.getLogger(__name__)
 
@@ -99,16 +100,12 @@ def _apply(delivery: Delivery, parsed: HostEvent, repository: Repository | None)
     if parsed.kind == "push":
         if parsed.ref != repository.default_branch:
             return _finish(delivery, Delivery.Status.IGNORED, f"push to {parsed.ref}, not the default branch")
-        from reviews.tasks import repository_poll
-
-        enqueue(repository_poll, repository.pk)
+        enqueue("reviews.repository_poll", repository.pk)
         return _finish(delivery, Delivery.Status.PROCESSED, "fetch of the default branch queued")
     if parsed.kind == "deployment":
         if parsed.deployment_state != "success":
             return _finish(delivery, Delivery.Status.IGNORED, f"deployment {parsed.deployment_state}")
-        from reviews.tasks import deployment_from_host
-
-        enqueue(deployment_from_host, delivery.pk)
+        enqueue("reviews.deployment_from_host", delivery.pk)
         _finish(delivery, Delivery.Status.RECEIVED)
         return None
     return _finish(delivery, Delivery.Status.IGNORED, f"unknown kind {parsed.kind}")
@@ -183,9 +180,7 @@ def change_apply_host(*, repository: Repository, provider: str, host: HostChange
 
 def _enqueue_metadata(change: Change) -> None:
     if change.repository.api_token:
-        from reviews.tasks import change_refresh_metadata as task
-
-        enqueue(task, change.pk)
+        enqueue("reviews.change_refresh_metadata", change.pk)
 
 
 def _drop_duplicate_commit_change(change: Change) -> None:
@@ -210,14 +205,12 @@ def _apply_review(change: Change, provider: str, parsed: HostEvent) -> tuple[str
     # never in the future (a skewed or forged clock cannot place a sign-off ahead of now).
     now = timezone.now()
     at = min(parsed.reviewed_at, now) if parsed.reviewed_at else now
+    if not host_review_received.has_listeners():
+        return Delivery.Status.IGNORED, "no app records reviews"
     try:
-        review_import(
-            change=change,
-            reviewer=reviewer,
-            verdict=VERDICTS[parsed.review_state],
-            seconds_spent=0,
-            at=at,
-            source=Review.Source.HOST,
+        # The reviews app records the verdict (receiver connected at start-up; intake does not import it).
+        host_review_received.send(
+            sender=Delivery, change=change, reviewer=reviewer, verdict=VERDICTS[parsed.review_state], at=at
         )
     except ServiceError as exc:
         return Delivery.Status.IGNORED, str(exc)
@@ -226,7 +219,7 @@ def _apply_review(change: Change, provider: str, parsed: HostEvent) -> tuple[str
 
 def deployment_apply(*, delivery: Delivery) -> None:
     """Record a successful deployment from a host event; services from the payload, else the repository's."""
-    from reviews.services.deployments import deployment_record_for_sha
+    from intake.services.deployments import deployment_record_for_sha
 
     parsed = parse_delivery(delivery.provider, delivery.event, delivery.payload)
     repository = delivery.repository
@@ -248,7 +241,7 @@ def deployment_apply(*, delivery: Delivery) -> None:
 
 def change_refresh_metadata(*, change_id: int) -> Change | None:
     """Read title, body, labels, draft flag and author from the host's API, where a token is configured."""
-    from reviews.hostapi import client_for
+    from intake.hostapi import client_for
 
     change = Change.objects.select_related("repository").filter(pk=change_id).first()
     if change is None or change.number is None or not change.repository.api_token:

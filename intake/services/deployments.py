@@ -7,8 +7,8 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 
+from intake.mirrors import repository_mirror
 from reviews.models import Change, Deployment, Repository, Service
-from reviews.services.base import repository_mirror
 
 
 def deployment_record(

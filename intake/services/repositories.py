@@ -11,9 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from reviews.gitrepo import GitError, Mirror, check_url, is_safe_ref
+from intake.gitrepo import Mirror
+from intake.gitrun import GitError, check_url, is_safe_ref
+from intake.mirrors import repository_mirror
+from portal.enqueue import enqueue
+from reviews.audit import ServiceError, audit_record
 from reviews.models import Change, Engineer, Repository
-from reviews.services.base import ServiceError, audit_record, enqueue, repository_mirror
 
 
 def repository_register(*, name: str, url: str, provider: str = "git", default_branch: str = "main") -> Repository:
@@ -213,10 +216,8 @@ def _close_branch_change(change: Change, *, state: str, commit: dict | None) -> 
 
 def enqueue_diffs(change_ids: list[int]) -> None:
     """Queue the diff work of these changes once the transaction commits."""
-    from reviews.tasks import change_pull_diff
-
     for change_id in change_ids:
-        enqueue(change_pull_diff, change_id)
+        enqueue("reviews.change_pull_diff", change_id)
 
 
 def change_new_revision(*, change: Change, head_sha: str, base_sha: str) -> Change:

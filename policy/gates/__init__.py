@@ -5,7 +5,7 @@ gates check size, secrets in added lines, migrations, infrastructure as code, lo
 manifest, and source changed without tests. Organisations add their own through `load_gate`.
 """
 
-from reviews.gates.base import (
+from policy.gates.base import (
     STATUSES,
     FileFacts,
     Gate,
@@ -16,7 +16,7 @@ from reviews.gates.base import (
     facts_from_file_diff,
     matches_any,
 )
-from reviews.gates.builtin import (
+from policy.gates.builtin import (
     BUILTIN_GATES,
     InfrastructureGate,
     LockfilesGate,
@@ -25,7 +25,7 @@ from reviews.gates.builtin import (
     SizeGate,
     TestsGate,
 )
-from reviews.gates.running import load_gate, overall, run_gates
+from policy.gates.running import load_gate, overall, run_gates
 
 __all__ = [
     "BUILTIN_GATES",

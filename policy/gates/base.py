@@ -11,7 +11,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from codeowners import path_to_regex
 
-from reviews.diffparse import FileDiff, is_generated_path
+from intake.diffparse import FileDiff, is_generated_path
 
 Status = Literal["pass", "warn", "fail"]
 STATUSES: tuple[str, ...] = ("pass", "warn", "fail")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from detect_secrets.filters.heuristic import is_lock_file
 
-from reviews.gates.base import (
+from policy.gates.base import (
     FileFacts,
     Gate,
     GateConfig,
@@ -18,7 +18,7 @@ from reviews.gates.base import (
     _plural,
     matches_any,
 )
-from reviews.secretscan import AVERAGE_LINE, MAX_LINE, find_secrets, mask_secret
+from policy.secretscan import AVERAGE_LINE, MAX_LINE, find_secrets, mask_secret
 
 # --- size ------------------------------------------------------------------------------------------------------
 

@@ -6,15 +6,8 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from reviews.gates.base import (
-    STATUSES,
-    FileFacts,
-    Gate,
-    GateConfig,
-    GateOutcome,
-    Status,
-)
-from reviews.gates.builtin import BUILTIN_GATES
+from policy.gates.base import STATUSES, FileFacts, Gate, GateConfig, GateOutcome, Status
+from policy.gates.builtin import BUILTIN_GATES
 
 # --- running ---------------------------------------------------------------------------------------------------
 

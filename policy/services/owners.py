@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from reviews.codeowners_file import resolve_owner
+from policy.codeowners_file import resolve_owner
 from reviews.models import Engineer, Service
 
 

@@ -11,12 +11,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 
-from reviews import policy
-from reviews.ai_detection import NON_AI_BOTS
-from reviews.gitrepo import GitError
+from intake.ai_detection import NON_AI_BOTS
+from intake.gitrun import GitError
+from intake.mirrors import repository_mirror
+from policy.decision import ChangeFacts, Decision, decide, is_ai_assisted
+from policy.document import DEFAULT_POLICY_DATA, Policy, PolicyError, Settings, parse_policy, policy_to_data
+from reviews.audit import ServiceError, audit_record
 from reviews.models import Change, ChangeFile, PolicyVersion, Repository, Service
-from reviews.policy import DEFAULT_POLICY_DATA, PolicyError, parse_policy, policy_to_data
-from reviews.services.base import ServiceError, audit_record, repository_mirror
 
 POLICY_FILE = ".countersign/policy.json"
 
@@ -87,21 +88,21 @@ def policy_paths(files: list[ChangeFile]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(paths))
 
 
-_POLICY_CACHE: dict[int, policy.Policy] = {}
+_POLICY_CACHE: dict[int, Policy] = {}
 
 
-def policy_of(version: PolicyVersion) -> policy.Policy:
+def policy_of(version: PolicyVersion) -> Policy:
     """The parsed policy of a stored version; versions never change once published, so each is parsed once."""
     if version.pk not in _POLICY_CACHE:
-        _POLICY_CACHE[version.pk] = policy.parse_policy(version.data)
+        _POLICY_CACHE[version.pk] = parse_policy(version.data)
     return _POLICY_CACHE[version.pk]
 
 
-def ai_flags(change: Change, knobs: policy.Settings) -> tuple[bool, bool]:
+def ai_flags(change: Change, knobs: Settings) -> tuple[bool, bool]:
     """(AI-assisted, detected but not declared): detection combined with the author's declaration."""
     confidence = change.ai_confidence if change.ai_evidence else 0.0
-    detected = policy.is_ai_assisted(declared=None, confidence=confidence, settings=knobs)
-    assisted = policy.is_ai_assisted(declared=change.ai_declared, confidence=confidence, settings=knobs)
+    detected = is_ai_assisted(declared=None, confidence=confidence, settings=knobs)
+    assisted = is_ai_assisted(declared=change.ai_declared, confidence=confidence, settings=knobs)
     return assisted, detected and change.ai_declared is not True
 
 
@@ -112,9 +113,9 @@ def _is_bot(change: Change) -> bool:
 
 def policy_facts(
     change: Change, paths: tuple[str, ...], *, risk: float, ai_assisted: bool, services: Iterable[Service]
-) -> policy.ChangeFacts:
+) -> ChangeFacts:
     """What the policy reads of a change; `services` are its repository's (the ones its paths fall in count)."""
-    return policy.ChangeFacts(
+    return ChangeFacts(
         author_level=change.author.level if change.author else None,
         author_is_bot=_is_bot(change),
         ai_assisted=ai_assisted,
@@ -128,9 +129,9 @@ def policy_facts(
 
 
 def policy_decide_recorded(
-    change: Change, files: list[ChangeFile], rules: policy.Policy, *, services: Iterable[Service]
-) -> policy.Decision:
+    change: Change, files: list[ChangeFile], rules: Policy, *, services: Iterable[Service]
+) -> Decision:
     """What `rules` would decide for a change as recorded (its stored risk score): for what-ifs, writes nothing."""
     assisted, _ = ai_flags(change, rules.settings)
     facts = policy_facts(change, policy_paths(files), risk=change.risk_score, ai_assisted=assisted, services=services)
-    return policy.decide(facts, rules)
+    return decide(facts, rules)

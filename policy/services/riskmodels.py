@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from policy.risk import FitResult, fit_weights
+from policy.risk_history import training_rows
+from reviews.audit import ServiceError, audit_record
 from reviews.models import Repository, RiskModel
-from reviews.risk import FitResult, fit_weights
-from reviews.risk_history import training_rows
-from reviews.services.base import ServiceError, audit_record
 
 HOLDOUT = 0.25
 

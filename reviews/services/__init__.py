@@ -1,7 +1,22 @@
 """Every write of the reviews app, one function per action."""
 
-from reviews.services.base import NotAllowed, ServiceError, audit_record, enqueue, git_config, repository_mirror
-from reviews.services.changes import change_assign, change_pull_diff, change_reevaluate
+from assignment.services.assign import change_assign
+from assignment.services.queue import assignment_claim, assignment_hand_back, engineer_set_away, reroute_stale
+from intake.mirrors import git_config, repository_mirror
+from intake.services.deliveries import change_apply_host, delivery_receive, delivery_redeliver, parse_delivery
+from intake.services.deployments import deployment_record, deployment_record_for_sha
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import (
+    ImportResult,
+    change_new_revision,
+    enqueue_diffs,
+    repository_import,
+    repository_poll,
+    repository_register,
+)
+from policy.services.evaluation import change_reevaluate
+from portal.enqueue import enqueue
+from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.services.comments import (
     can_comment,
     can_resolve_thread,
@@ -10,17 +25,6 @@ from reviews.services.comments import (
     comment_reply,
     comment_resolve,
 )
-from reviews.services.deliveries import change_apply_host, delivery_receive, delivery_redeliver, parse_delivery
-from reviews.services.deployments import deployment_record, deployment_record_for_sha
-from reviews.services.intake import (
-    ImportResult,
-    change_new_revision,
-    enqueue_diffs,
-    repository_import,
-    repository_poll,
-    repository_register,
-)
-from reviews.services.queue import assignment_claim, assignment_hand_back, engineer_set_away, reroute_stale
 from reviews.services.signoff import (
     can_sign_off,
     change_attest,

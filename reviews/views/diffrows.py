@@ -12,8 +12,10 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 
-from reviews import diffview, policy
-from reviews.gitrepo import GitError, Mirror
+from intake.gitrepo import Mirror
+from intake.gitrun import GitError
+from policy.decision import matches_glob
+from reviews import diffview
 from reviews.models import Change, ChangeFile
 from reviews.templatetags.diffview import MAX_RENDERED_LINES
 
@@ -110,7 +112,7 @@ def file_entries(change: Change, files: list[ChangeFile], viewed: dict[str, str]
                     anchor=diffview.file_anchor(path),
                     url=f"{base}?{urlencode({'path': path, 'view': mode})}",
                     viewed=bool(file.fingerprint) and viewed.get(path) == file.fingerprint,
-                    sensitive=any(policy.matches_glob(p, g) for p in (file.path, file.old_path) if p for g in globs),
+                    sensitive=any(matches_glob(p, g) for p in (file.path, file.old_path) if p for g in globs),
                     flags=flags.get(path, []),
                 )
             )

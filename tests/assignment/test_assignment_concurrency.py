@@ -9,10 +9,11 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from reviews import assignment, services
+from assignment import picking
+from assignment.services import assign as assign_services
+from assignment.services.assign import change_assign
 from reviews.ledger import GENESIS_HASH
 from reviews.models import Assignment, Change, LedgerHead
-from reviews.services import changes as change_services
 
 WORKERS_PER_CHANGE = 2
 CHANGES = 6
@@ -54,9 +55,8 @@ def test_parallel_workers_never_assign_a_change_twice_nor_push_a_senior_past_the
         )
         for n in range(CHANGES)
     ]
-    monkeypatch.setattr(assignment, "pick_reviewer", _slow(assignment.pick_reviewer))
-    if hasattr(change_services, "pick_reviewer"):
-        monkeypatch.setattr(change_services, "pick_reviewer", _slow(change_services.pick_reviewer))
+    monkeypatch.setattr(picking, "pick_reviewer", _slow(picking.pick_reviewer))
+    monkeypatch.setattr(assign_services, "pick_reviewer", _slow(assign_services.pick_reviewer))
     jobs = [c.pk for c in changes for _ in range(WORKERS_PER_CHANGE)]
     start = threading.Barrier(len(jobs))
     errors: list[BaseException] = []
@@ -70,7 +70,7 @@ def test_parallel_workers_never_assign_a_change_twice_nor_push_a_senior_past_the
                     .select_related("repository", "author")
                     .get(pk=change_id)
                 )
-                services.change_assign(change=change)
+                change_assign(change=change)
         except BaseException as exc:  # reported below, with the others
             errors.append(exc)
         finally:

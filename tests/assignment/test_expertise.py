@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.core.management import CommandError, call_command
 
-from reviews.assignment import decay
-from reviews.expertise import assignment_candidates, person_key, replay_inputs
+from assignment.expertise import assignment_candidates, person_key, replay_inputs
+from assignment.picking import decay
+from policy.risk import estimate_review_minutes
 from reviews.models import Assignment, Change, ChangeFile, Repository, Review
-from reviews.risk import estimate_review_minutes
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 _numbers = itertools.count(1)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.assignment import (
+from assignment.picking import (
     DEFAULT_WEIGHTS,
     Candidate,
     Weights,

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from reviews import services
+from assignment.services.queue import reroute_stale
 from reviews.models import Assignment, AuditEvent, Change, Repository
 
 
@@ -190,7 +190,7 @@ def test_stale_assignments_are_re_routed_with_the_reason(org):
     assign(change, first, due_at=timezone.now() + timedelta(hours=1))
 
     with time_machine.travel(timezone.now() + timedelta(hours=3)):
-        moved = services.reroute_stale()
+        moved = reroute_stale()
 
     assert moved == 1
     new = change.assignments.get(state="active")

@@ -8,18 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.assignment import Weights
-from reviews.simulation import (
-    STRATEGIES,
-    FileTouch,
-    ReplayChange,
-    Senior,
-    gini,
-    percentile_nearest_rank,
-    simulate,
-    split_history,
-    top_authors,
-)
+from assignment.history import FileTouch, ReplayChange, Senior, split_history, top_authors
+from assignment.metrics import gini, percentile_nearest_rank
+from assignment.picking import Weights
+from assignment.simulation import STRATEGIES, simulate
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
 F = FileTouch

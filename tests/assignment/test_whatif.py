@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from reviews.simulation import ReplayReview
-from reviews.whatif import (
+from assignment.history import ReplayReview
+from assignment.whatif import (
     NO_TEAM,
     Reviewer,
     comparison,

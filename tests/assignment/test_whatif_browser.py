@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from tests.assignment.whatif_history import build
 from tests.incidents.test_browser import log_in
-from tests.reviews.whatif_history import build
 from tests.test_flow import celery_worker  # noqa: F401 - the worker fixture
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]

@@ -9,11 +9,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from reviews.models import Repository, WhatIfRun
-from reviews.policy import DEFAULT_POLICY_DATA, parse_policy
-from reviews.services import ServiceError
-from reviews.services.policies import policy_current, policy_publish
-from reviews.services.whatif import (
+from assignment.services.whatif import (
     REUSE_MINUTES,
     PolicySide,
     WhatIfParams,
@@ -21,7 +17,11 @@ from reviews.services.whatif import (
     whatif_run_execute,
     whatif_run_request,
 )
-from tests.reviews.whatif_history import EVERY_CHANGE, TWO_FOR_EVERY_CHANGE, build, merged
+from policy.document import DEFAULT_POLICY_DATA, parse_policy
+from policy.services.policies import policy_current, policy_publish
+from reviews.audit import ServiceError
+from reviews.models import Repository, WhatIfRun
+from tests.assignment.whatif_history import EVERY_CHANGE, TWO_FOR_EVERY_CHANGE, build, merged
 
 END = datetime(2026, 11, 20, 12, tzinfo=UTC)
 DEFAULT = PolicySide("v1", parse_policy(DEFAULT_POLICY_DATA), 1)

@@ -8,10 +8,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from assignment.services.whatif import WhatIfParams, whatif_run_execute, whatif_run_request
+from policy.services.policies import policy_current, policy_publish
 from reviews.models import WhatIfRun
-from reviews.services.policies import policy_current, policy_publish
-from reviews.services.whatif import WhatIfParams, whatif_run_execute, whatif_run_request
-from tests.reviews.whatif_history import EVERY_CHANGE, build
+from tests.assignment.whatif_history import EVERY_CHANGE, build
 
 PASSWORD = "pw-for-tests-only"  # what the make_engineer fixture sets
 RUN_PAGE_MAX_QUERIES = 9

@@ -8,9 +8,10 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from reviews import tasks
+from assignment import tasks
 from reviews.models import WhatIfRun
-from tests.reviews.whatif_history import build
+from reviews.tasks import sweep_unprocessed
+from tests.assignment.whatif_history import build
 from tests.test_flow import _wait_for, celery_worker  # noqa: F401 - the worker fixture
 
 pytestmark = pytest.mark.worker
@@ -62,7 +63,7 @@ def test_the_sweeper_resends_a_run_queued_while_the_broker_was_down(db, monkeypa
     sent = []
     monkeypatch.setattr(tasks.whatif_run, "delay", sent.append)
 
-    tasks.sweep_unprocessed(older_than_seconds=60)
-    tasks.sweep_unprocessed(older_than_seconds=60)  # within the lease: not sent twice
+    sweep_unprocessed(older_than_seconds=60)
+    sweep_unprocessed(older_than_seconds=60)  # within the lease: not sent twice
 
     assert sent == [run.pk] and fresh.pk not in sent

@@ -7,9 +7,9 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from policy.document import DEFAULT_POLICY_DATA
+from policy.risk import estimate_review_minutes
 from reviews.models import Change, Engineer, Repository, Service, Team
-from reviews.policy import DEFAULT_POLICY_DATA
-from reviews.risk import estimate_review_minutes
 
 _sha = itertools.count(1)
 

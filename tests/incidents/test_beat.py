@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from incidents.beat import WeeklyAt
-from incidents.weeks import next_weekly_run, previous_week_of
+from incidents.report.weeks import next_weekly_run, previous_week_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from weasyprint import HTML
 
-from incidents.pdf import StaticOnlyFetcher
-from incidents.report_export import BASE_URL, static_path
+from incidents.report.pdf import StaticOnlyFetcher
+from incidents.report.static import BASE_URL, static_path
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from incidents import reporting
-from incidents.report_markdown import report_markdown
+from incidents.report import reporting
+from incidents.report.markdown import report_markdown
 
 START = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
 END = START + timedelta(days=7)

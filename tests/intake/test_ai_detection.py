@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.ai_detection import detect_ai, is_ai_email, trailers
+from intake.ai_detection import detect_ai, is_ai_email, trailers
 
 
 def message(*trailer_lines: str, subject: str = "Fix login redirect", body: str = "Explain why.") -> str:

@@ -1,4 +1,4 @@
-"""The diff worker (services.change_pull_diff) on real git repositories: host refs, merge bases, odd files, limits."""
+"""The diff worker (intake.services.diffs) on real git repositories: host refs, merge bases, odd files, limits."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from reviews import services
+from intake.mirrors import repository_mirror
+from intake.services import diffs as diffs_services
+from intake.services.repositories import change_new_revision
 from reviews.models import Change, Repository, Revision
-from reviews.services.base import repository_mirror
 from tests.conftest import WorkRepo, git
 
 IDENTITY = {
@@ -39,7 +40,7 @@ def _change(repository: Repository, head_sha: str, **fields) -> Change:
 
 
 def _pull(change: Change) -> Change:
-    services.change_pull_diff(change_id=change.pk)
+    diffs_services.change_pull_diff(change_id=change.pk)
     change.refresh_from_db()
     return change
 
@@ -306,7 +307,7 @@ def test_a_second_head_adds_revision_two(repository, work_repo):
     second = work_repo.commit({"app/b.py": "b = 1\n"}, "More topic work")
     work_repo.checkout("main")
 
-    services.change_new_revision(change=change, head_sha=second, base_sha=change.base_sha)
+    change_new_revision(change=change, head_sha=second, base_sha=change.base_sha)
     change = _pull(change)
 
     assert list(change.revisions.values_list("number", "head_sha")) == [(1, head), (2, second)]
@@ -322,7 +323,7 @@ def test_rebase_onto_a_newer_main_that_leaves_the_diff_alone_keeps_the_patch_id(
     rebased = git(work_repo.path, "rev-parse", "HEAD")
     work_repo.checkout("main")
 
-    services.change_new_revision(change=change, head_sha=rebased, base_sha="")
+    change_new_revision(change=change, head_sha=rebased, base_sha="")
     change = _pull(change)
 
     first, second = change.revisions.order_by("number")
@@ -369,7 +370,7 @@ def _pull_at_once(change_ids: list[int]) -> list[str]:
         try:
             Change.objects.filter(pk=change_id).exists()  # connect first, so that the git work overlaps
             start.wait(timeout=10)
-            outcomes.append(services.change_pull_diff(change_id=change_id).diff_state)
+            outcomes.append(diffs_services.change_pull_diff(change_id=change_id).diff_state)
         except Exception as exc:  # noqa: BLE001 - reported as the outcome
             outcomes.append(repr(exc))
         finally:

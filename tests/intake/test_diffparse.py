@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviews.diffparse import parse_diff
+from intake.diffparse import parse_diff
 from tests.conftest import WorkRepo
 
 

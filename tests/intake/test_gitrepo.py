@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews import gitrepo
-from reviews.diffparse import parse_diff
-from reviews.gitrepo import EMPTY_TREE_SHA, GitConfig, GitError, Mirror, check_url, is_safe_ref, is_sha, run_git
+from intake import gitrun
+from intake.diffparse import parse_diff
+from intake.gitrepo import Mirror
+from intake.gitrun import EMPTY_TREE_SHA, GitConfig, GitError, check_url, is_safe_ref, is_sha, run_git
 from tests.conftest import WorkRepo, git
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -224,7 +225,7 @@ def test_run_git_without_check_returns_output_of_a_failing_command(tmp_path):
 
 
 def test_run_git_capped_returns_the_first_bytes_when_truncating():
-    out, truncated = gitrepo.run_git_capped(["--version"], truncate_at=5)
+    out, truncated = gitrun.run_git_capped(["--version"], truncate_at=5)
 
     assert (out, truncated) == (b"git v", True)
 
@@ -240,7 +241,7 @@ def test_run_git_timeout_is_a_transient_error(monkeypatch):
     def slow(argv, **kwargs):
         return real_popen(["sleep", "30"], **kwargs)
 
-    monkeypatch.setattr(gitrepo.subprocess, "Popen", slow)
+    monkeypatch.setattr(gitrun.subprocess, "Popen", slow)
 
     with pytest.raises(GitError, match="git fetch timed out after 1s") as excinfo:
         run_git(["fetch"], config=GitConfig(timeout_seconds=1))
@@ -280,7 +281,7 @@ def test_run_git_passes_extra_settings_in_the_environment_not_in_argv(monkeypatc
         seen["argv"] = argv
         return real_popen(argv, **kwargs)
 
-    monkeypatch.setattr(gitrepo.subprocess, "Popen", spy)
+    monkeypatch.setattr(gitrun.subprocess, "Popen", spy)
 
     out = run_git(["config", "--get", "http.extraHeader"], extra_config={"http.extraHeader": "Authorization: t0ken"})
 

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from reviews.hostapi import GitHubClient, GitLabClient, HostApiError, api_base
+from intake.hostapi import GitHubClient, GitLabClient, HostApiError, api_base
 
 
 class FakeHost:
@@ -161,8 +161,8 @@ def test_api_base_refuses_a_local_path():
 
 
 def test_refresh_metadata_updates_the_change_and_queues_detection_when_labels_change(db, host, make_engineer):
+    from intake.services.deliveries import change_refresh_metadata
     from reviews.models import Change, Repository
-    from reviews.services.deliveries import change_refresh_metadata
 
     author = make_engineer(4, github_login="jun")
     repository = Repository.objects.create(

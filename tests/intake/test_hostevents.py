@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviews.hostevents import (
+from intake.hostevents import (
     HostChange,
     HostCommit,
     HostEvent,

@@ -27,10 +27,11 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from intake.services.repositories import repository_register
+from intake.tasks import change_pull_diff, repository_poll
 from portal.celery import app as celery_app
-from reviews import services
 from reviews.models import Change, ChangeFile, Delivery, Repository, Revision
-from reviews.tasks import change_pull_diff, repository_poll, sweep_unprocessed
+from reviews.tasks import sweep_unprocessed
 from tests.conftest import WorkRepo, git
 
 pytestmark = pytest.mark.worker
@@ -306,7 +307,7 @@ def test_the_same_diff_task_run_twice_at_once_leaves_one_result(broker, work_rep
 def test_polling_again_records_only_the_new_commits(broker, work_repo):
     work_repo.commit({"app/core.py": "a = 1\n"}, "Initial import")
     work_repo.commit({"app/core.py": "a = 2\n"}, "Tune a")
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
 
     with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30):
         repository_poll.delay(repository.pk)

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from reviews import services
+from intake.services.repositories import repository_register
 from reviews.models import AuditEvent, Change, Delivery, Review
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -96,12 +96,12 @@ def _broker_and_secrets(settings):
 
 @pytest.fixture
 def shop(db, work_repo):
-    return services.repository_register(name="octo/shop", url=str(work_repo.path), provider="github")
+    return repository_register(name="octo/shop", url=str(work_repo.path), provider="github")
 
 
 @pytest.fixture
 def billing(db, work_repo):
-    return services.repository_register(name="platform/billing", url=str(work_repo.path), provider="gitlab")
+    return repository_register(name="platform/billing", url=str(work_repo.path), provider="gitlab")
 
 
 @pytest.fixture
@@ -930,7 +930,7 @@ def test_redeliver_as_staff_applies_the_delivery_again(client, shop, staff):
     delivery = Delivery.objects.get()
     client.force_login(staff)
 
-    response = client.post(reverse("reviews:delivery-redeliver", args=[delivery.pk]))
+    response = client.post(reverse("incidents:delivery-redeliver", args=[delivery.pk]))
 
     assert response.status_code == 302
     assert response.url == reverse("reviews:delivery-list")
@@ -949,7 +949,7 @@ def test_redelivering_an_approval_does_not_outrank_a_later_request_for_changes(c
     approval = Delivery.objects.get(action="submitted", payload__review__state="approved")
     client.force_login(staff)
 
-    client.post(reverse("reviews:delivery-redeliver", args=[approval.pk]))
+    client.post(reverse("incidents:delivery-redeliver", args=[approval.pk]))
 
     approval.refresh_from_db()
     assert (approval.status, approval.attempts) == ("processed", 2)
@@ -960,10 +960,10 @@ def test_redelivering_an_approval_does_not_outrank_a_later_request_for_changes(c
 def test_redeliver_after_registering_the_repository_creates_the_change(client, db, work_repo, staff):
     post_github(client, "pull_request", load("github/pull_request.opened.json"))
     assert Delivery.objects.get().status == Delivery.Status.IGNORED
-    services.repository_register(name="octo/shop", url=str(work_repo.path), provider="github")
+    repository_register(name="octo/shop", url=str(work_repo.path), provider="github")
     client.force_login(staff)
 
-    client.post(reverse("reviews:delivery-redeliver", args=[Delivery.objects.get().pk]))
+    client.post(reverse("incidents:delivery-redeliver", args=[Delivery.objects.get().pk]))
 
     assert Delivery.objects.get().status == Delivery.Status.PROCESSED
     assert Change.objects.get().external_id == "pr:42"
@@ -974,7 +974,7 @@ def test_redeliver_is_refused_to_a_non_staff_user(client, shop, ada):
     delivery = Delivery.objects.get()
     client.force_login(ada.user)
 
-    response = client.post(reverse("reviews:delivery-redeliver", args=[delivery.pk]))
+    response = client.post(reverse("incidents:delivery-redeliver", args=[delivery.pk]))
 
     assert response.status_code == 403
     delivery.refresh_from_db()
@@ -984,4 +984,4 @@ def test_redeliver_is_refused_to_a_non_staff_user(client, shop, ada):
 def test_redeliver_of_a_missing_delivery_is_not_found(client, staff):
     client.force_login(staff)
 
-    assert client.post(reverse("reviews:delivery-redeliver", args=[999999])).status_code == 404
+    assert client.post(reverse("incidents:delivery-redeliver", args=[999999])).status_code == 404

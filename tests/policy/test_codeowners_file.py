@@ -6,13 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.codeowners_file import (
-    CODEOWNERS_LOCATIONS,
-    MAX_LINES,
-    OwnerRule,
-    parse_codeowners,
-    resolve_owner,
-)
+from intake.services.diffs import CODEOWNERS_LOCATIONS
+from policy.codeowners_file import MAX_LINES, OwnerRule, parse_codeowners, resolve_owner
 
 # The example file of GitHub's "About code owners" page, in its order (its last two blocks are tested apart below).
 GITHUB_EXAMPLE = """\

@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviews.diffparse import parse_diff
-from reviews.gates import (
+from intake.diffparse import parse_diff
+from policy.gates import (
     BUILTIN_GATES,
     STATUSES,
     FileFacts,
@@ -32,7 +32,7 @@ from reviews.gates import (
     overall,
     run_gates,
 )
-from reviews.secretscan import find_secrets, mask_secret
+from policy.secretscan import find_secrets, mask_secret
 from tests.conftest import WorkRepo
 
 CONFIG = GateConfig()

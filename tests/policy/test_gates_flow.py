@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from reviews import services
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
+from reviews.audit import NotAllowed, ServiceError
 from reviews.models import Assignment, AuditEvent, Change, GateOverride, GateResult
+from reviews.services.signoff import change_attest, gate_override
 
 AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
 DASHES = "-" * 5
@@ -32,14 +35,14 @@ def people(make_engineer):
 
 
 def _import_all(work_repo, *, sensitive: tuple[str, ...] = ()):
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
     if sensitive:
         repository.sensitive_paths = list(sensitive)
         repository.save(update_fields=["sensitive_paths"])
-    services.repository_import(repository=repository)
+    repository_import(repository=repository)
     # Tasks go to the broker and are not run here: do the diff worker's job directly.
     for change_id in Change.objects.order_by("pk").values_list("pk", flat=True):
-        services.change_pull_diff(change_id=change_id)
+        change_pull_diff(change_id=change_id)
     return repository
 
 
@@ -92,7 +95,7 @@ def test_an_aws_key_in_an_open_branch_fails_the_secrets_gate_and_sends_the_chang
 def test_attesting_a_change_whose_gates_fail_does_not_put_it_in_a_queue(db, people, work_repo):
     change = _secret_change(work_repo)
 
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
 
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.GATES_FAILED
@@ -137,7 +140,7 @@ def test_a_warning_gate_does_not_hold_up_an_ai_assisted_change(db, people, work_
     )
     assert change.review_state == Change.ReviewState.AWAITING_ATTESTATION
 
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
 
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.NEEDS_SIGN_OFF
@@ -171,7 +174,7 @@ def test_merged_history_with_a_failing_gate_is_audited_but_not_sent_back(db, peo
 
 def test_a_senior_overrides_a_failed_gate_and_the_change_moves_on(client, db, people, work_repo):
     change = _secret_change(work_repo)
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
 
     response = _override(client, change, people["senior"], reason="  the key in this fixture was revoked  ")
 
@@ -194,13 +197,13 @@ def test_a_senior_overrides_a_failed_gate_and_the_change_moves_on(client, db, pe
 def test_an_override_before_attestation_leaves_the_change_waiting_for_it(db, people, work_repo):
     change = _secret_change(work_repo)
 
-    services.gate_override(change=change, senior=people["staff"], gate_name="secrets", reason="revoked fixture key")
+    gate_override(change=change, senior=people["staff"], gate_name="secrets", reason="revoked fixture key")
 
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.AWAITING_ATTESTATION
     assert change.policy_missing == ["attestation missing", "needs 1 more senior sign-off"]
     assert not change.assignments.exists()
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.NEEDS_SIGN_OFF
     assert change.assignments.filter(state=Assignment.State.ACTIVE).count() == 1
@@ -208,7 +211,7 @@ def test_an_override_before_attestation_leaves_the_change_waiting_for_it(db, peo
 
 def test_the_change_page_shows_the_override(client, db, people, work_repo):
     change = _secret_change(work_repo)
-    services.gate_override(change=change, senior=people["staff"], gate_name="secrets", reason="revoked fixture key")
+    gate_override(change=change, senior=people["staff"], gate_name="secrets", reason="revoked fixture key")
 
     client.force_login(people["senior"].user)
     response = client.get(f"/changes/{change.pk}/")
@@ -225,8 +228,8 @@ def test_the_author_cannot_override_a_gate_on_their_own_change(client, db, peopl
     response = _override(client, change, people["staff"])
 
     assert response.status_code == 403
-    with pytest.raises(services.NotAllowed, match="own change"):
-        services.gate_override(change=change, senior=people["staff"], gate_name="secrets", reason="revoked test key")
+    with pytest.raises(NotAllowed, match="own change"):
+        gate_override(change=change, senior=people["staff"], gate_name="secrets", reason="revoked test key")
     assert not GateOverride.objects.exists()
     assert not AuditEvent.objects.filter(action="gate.overridden").exists()
 
@@ -238,8 +241,8 @@ def test_an_engineer_below_senior_cannot_override_a_gate(client, db, people, wor
     response = _override(client, change, people[level_name])
 
     assert response.status_code == 403
-    with pytest.raises(services.NotAllowed, match="senior"):
-        services.gate_override(change=change, senior=people[level_name], gate_name="secrets", reason="revoked key!")
+    with pytest.raises(NotAllowed, match="senior"):
+        gate_override(change=change, senior=people[level_name], gate_name="secrets", reason="revoked key!")
     assert not GateOverride.objects.exists()
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.GATES_FAILED
@@ -264,8 +267,8 @@ def test_an_override_needs_a_reason_of_ten_characters(client, db, people, work_r
     assert response.status_code == 302
     page = client.get(response.url).content.decode()
     assert "write a reason of at least 10 characters" in page
-    with pytest.raises(services.ServiceError, match="at least 10 characters"):
-        services.gate_override(change=change, senior=people["senior"], gate_name="secrets", reason=reason)
+    with pytest.raises(ServiceError, match="at least 10 characters"):
+        gate_override(change=change, senior=people["senior"], gate_name="secrets", reason=reason)
     assert not GateOverride.objects.exists()
     assert not AuditEvent.objects.filter(action="gate.overridden").exists()
     change.refresh_from_db()
@@ -281,23 +284,23 @@ def test_only_a_failing_gate_can_be_overridden(client, db, people, work_repo, ga
 
     assert response.status_code == 302
     assert "is not failing on this revision" in client.get(response.url).content.decode()
-    with pytest.raises(services.ServiceError, match="not failing"):
-        services.gate_override(change=change, senior=people["senior"], gate_name=gate, reason="nothing to see here")
+    with pytest.raises(ServiceError, match="not failing"):
+        gate_override(change=change, senior=people["senior"], gate_name=gate, reason="nothing to see here")
     assert not GateOverride.objects.exists()
 
 
 def test_a_gate_cannot_be_overridden_twice_on_the_same_revision(db, people, work_repo):
     change = _secret_change(work_repo)
-    services.gate_override(change=change, senior=people["senior"], gate_name="secrets", reason="revoked fixture key")
+    gate_override(change=change, senior=people["senior"], gate_name="secrets", reason="revoked fixture key")
 
-    with pytest.raises(services.ServiceError, match="not failing"):
-        services.gate_override(change=change, senior=people["staff"], gate_name="secrets", reason="revoked again!!")
+    with pytest.raises(ServiceError, match="not failing"):
+        gate_override(change=change, senior=people["staff"], gate_name="secrets", reason="revoked again!!")
     assert GateOverride.objects.count() == 1
 
 
 def test_an_override_holds_for_its_revision_only(db, people, work_repo):
     change = _secret_change(work_repo)
-    services.gate_override(change=change, senior=people["senior"], gate_name="secrets", reason="revoked fixture key")
+    gate_override(change=change, senior=people["senior"], gate_name="secrets", reason="revoked fixture key")
     work_repo.checkout("feature/topic")
     work_repo.commit(
         {"app/storage.py": f'AWS_ACCESS_KEY_ID = "{_aws_key()}"\nREGION = "eu-west-1"\n'},
@@ -306,8 +309,8 @@ def test_an_override_holds_for_its_revision_only(db, people, work_repo):
     )
     work_repo.checkout("main")
 
-    services.repository_import(repository=change.repository)
-    services.change_pull_diff(change_id=change.pk)
+    repository_import(repository=change.repository)
+    change_pull_diff(change_id=change.pk)
 
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.GATES_FAILED
@@ -317,11 +320,11 @@ def test_an_override_holds_for_its_revision_only(db, people, work_repo):
 
 def test_pulling_the_same_revision_again_keeps_the_override(db, people, work_repo):
     change = _secret_change(work_repo)
-    services.change_attest(change=change, engineer=people["junior"])
-    services.gate_override(change=change, senior=people["senior"], gate_name="secrets", reason="revoked fixture key")
+    change_attest(change=change, engineer=people["junior"])
+    gate_override(change=change, senior=people["senior"], gate_name="secrets", reason="revoked fixture key")
     Change.objects.filter(pk=change.pk).update(diff_sha="")
 
-    services.change_pull_diff(change_id=change.pk)
+    change_pull_diff(change_id=change.pk)
 
     change.refresh_from_db()
     assert _gates(change)["secrets"] == "fail"

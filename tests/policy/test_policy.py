@@ -11,21 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.policy import (
+from policy.decision import ChangeFacts, decide, is_ai_assisted, matches_glob, sensitive_matches
+from policy.document import (
     DEFAULT_POLICY_DATA,
-    ChangeFacts,
     Conditions,
     Policy,
     PolicyError,
     Requirements,
     Rule,
     Settings,
-    decide,
-    is_ai_assisted,
-    matches_glob,
     parse_policy,
     policy_to_data,
-    sensitive_matches,
 )
 
 DEFAULT = parse_policy(DEFAULT_POLICY_DATA)

@@ -11,10 +11,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from reviews import services
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
+from policy.document import DEFAULT_POLICY_DATA
+from policy.services.policies import policy_current, policy_publish
 from reviews.models import Assignment, Attestation, AuditEvent, Change, PolicyVersion, Revision, Team
-from reviews.policy import DEFAULT_POLICY_DATA
-from reviews.services.policies import policy_current, policy_publish
+from reviews.services.signoff import change_attest, change_declare_ai, review_submit
 from tests.conftest import git
 
 AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
@@ -49,21 +51,21 @@ def owners(make_engineer):
 
 
 def _import_all(work_repo, *, sensitive: tuple[str, ...] = ()):
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
     if sensitive:
         repository.sensitive_paths = list(sensitive)
         repository.save(update_fields=["sensitive_paths"])
-    services.repository_import(repository=repository)
+    repository_import(repository=repository)
     # Tasks go to the broker and are not run here: do the diff worker's job directly.
     for change_id in Change.objects.order_by("pk").values_list("pk", flat=True):
-        services.change_pull_diff(change_id=change_id)
+        change_pull_diff(change_id=change_id)
     return repository
 
 
 def _reimport(repository) -> None:
-    services.repository_import(repository=repository)
+    repository_import(repository=repository)
     for change_id in Change.objects.filter(diff_state=Change.DiffState.PENDING).values_list("pk", flat=True):
-        services.change_pull_diff(change_id=change_id)
+        change_pull_diff(change_id=change_id)
 
 
 def _push(work_repo, branch: str, files: dict, message: str, author: str = JUN) -> str:
@@ -81,9 +83,7 @@ def _branch(work_repo, name: str, files: dict, message: str, author: str = JUN) 
 
 def _approve(change: Change, reviewer, verdict: str = "approve") -> Change:
     change.refresh_from_db()
-    services.review_submit(
-        change=change, reviewer=reviewer, verdict=verdict, head_sha=change.head_sha, seconds_spent=60
-    )
+    review_submit(change=change, reviewer=reviewer, verdict=verdict, head_sha=change.head_sha, seconds_spent=60)
     change.refresh_from_db()
     return change
 
@@ -102,7 +102,7 @@ def test_attesting_and_approving_leave_nothing_missing(db, people, work_repo):
     change = _open("Add widget")
     assert change.policy_missing == ["attestation missing", "needs 1 more senior sign-off"]
 
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.NEEDS_SIGN_OFF
     assert change.policy_missing == ["needs 1 more senior sign-off"]
@@ -117,7 +117,7 @@ def test_a_new_revision_dismisses_the_approval_and_lapses_the_attestation(db, pe
     _branch(work_repo, "feature/widget", {"app/widget.py": "W = 1\n"}, "Add widget" + AI_TRAILER)
     repository = _import_all(work_repo)
     change = _open("Add widget")
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
     reviewer = Assignment.objects.get(change=change).reviewer
     change = _approve(change, reviewer)
     assert change.review_state == Change.ReviewState.APPROVED
@@ -133,7 +133,7 @@ def test_a_new_revision_dismisses_the_approval_and_lapses_the_attestation(db, pe
     assert change.policy_missing == ["attestation missing", "needs 1 more senior sign-off"]
     assert Attestation.objects.filter(change=change, head_sha=new_head).count() == 0
 
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.NEEDS_SIGN_OFF
     assert change.assignments.filter(state=Assignment.State.ACTIVE).count() == 1
@@ -377,7 +377,7 @@ def test_publishing_a_policy_is_audited_and_applies_to_revisions_that_arrive_aft
 
     _push(work_repo, "feature/a", {"app/a.py": "A = 2\n"}, "Tune a")
     _reimport(repository)
-    services.change_declare_ai(change=_open("Add b"), engineer=people["junior"], declared=False)
+    change_declare_ai(change=_open("Add b"), engineer=people["junior"], declared=False)
 
     assert _open("Add a").policy_version.number == 2
     assert _open("Add b").policy_version.number == 1
@@ -410,7 +410,7 @@ def test_load_policy_publishes_the_file_on_the_default_branch(db, work_repo):
     work_repo.branch("feature/looser")
     work_repo.commit({".countersign/policy.json": json.dumps(_edited(size_above=5000))}, "Looser")
     work_repo.checkout("main")
-    services.repository_register(name="acme/shop", url=str(work_repo.path))
+    repository_register(name="acme/shop", url=str(work_repo.path))
     out = io.StringIO()
 
     call_command("load_policy", "acme/shop", stdout=out)
@@ -434,7 +434,7 @@ def test_load_policy_publishes_the_file_on_the_default_branch(db, work_repo):
 )
 def test_load_policy_refuses_a_missing_or_invalid_file(db, work_repo, files, message):
     work_repo.commit(files, "Policy", author="Sen <sen@example.com>")
-    services.repository_register(name="acme/shop", url=str(work_repo.path))
+    repository_register(name="acme/shop", url=str(work_repo.path))
 
     with pytest.raises(CommandError) as excinfo:
         call_command("load_policy", "acme/shop", stdout=io.StringIO())
@@ -489,7 +489,7 @@ def test_declaring_ai_assistance_takes_the_exemption_away(db, people, work_repo)
     _import_all(work_repo)
     change = _open("Write the guide")
 
-    services.change_declare_ai(change=change, engineer=people["junior"], declared=True)
+    change_declare_ai(change=change, engineer=people["junior"], declared=True)
 
     change.refresh_from_db()
     assert change.ai_assisted

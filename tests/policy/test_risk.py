@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.risk import (
+from policy.risk import (
     DEFAULT_WEIGHTS,
     FEATURES,
     MIN_FIT_ROWS,

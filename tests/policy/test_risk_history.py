@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from incidents.models import Incident, IncidentChangeLink
+from policy.risk import DEFAULT_WEIGHTS, FEATURES, diff_spread, feature_vector
+from policy.risk_history import history_facts, latest_weights, training_rows
 from reviews.models import AuditEvent, Change, ChangeFile, Repository, RiskModel
-from reviews.risk import DEFAULT_WEIGHTS, FEATURES, diff_spread, feature_vector
-from reviews.risk_history import history_facts, latest_weights, training_rows
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 _shas = itertools.count(1)

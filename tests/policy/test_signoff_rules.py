@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.policy import Decision, Settings
-from reviews.signoff_rules import ReviewFact, RevisionFact, signoff_status
+from policy.decision import Decision
+from policy.document import Settings
+from policy.signoff_rules import ReviewFact, RevisionFact, signoff_status
 
 AUTHOR = 1
 PUSHER_EMAIL = "pusher@example.com"

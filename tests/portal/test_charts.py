@@ -1,6 +1,6 @@
 import pytest
 
-from insights.charts import Chart, Series, format_value, render_svg, weekly_labels
+from portal.charts import Chart, Series, format_value, render_svg, weekly_labels
 
 
 def _chart(**kw: object) -> Chart:

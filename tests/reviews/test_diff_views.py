@@ -12,8 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reviews import diffview, services
-from reviews.gitrepo import Mirror
+from intake.gitrepo import Mirror
+from intake.mirrors import repository_mirror
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import change_new_revision, repository_import, repository_register
+from reviews import diffview
 from reviews.models import Change, FileView, GateResult, Review, ReviewComment
 from reviews.views.diff import INLINE_FILES
 
@@ -38,13 +41,13 @@ class Scene:
 
 
 def _import(work_repo, *, sensitive: list[str] | None = None) -> None:
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
     if sensitive is not None:
         repository.sensitive_paths = sensitive
         repository.save(update_fields=["sensitive_paths"])
-    services.repository_import(repository=repository)
+    repository_import(repository=repository)
     for change_id in Change.objects.filter(state=Change.State.OPEN).values_list("pk", flat=True):
-        services.change_pull_diff(change_id=change_id)
+        change_pull_diff(change_id=change_id)
 
 
 @pytest.fixture
@@ -73,8 +76,8 @@ def new_revision(scene: Scene, files: dict) -> Change:
     scene.work_repo.checkout("feature/topic")
     head = scene.work_repo.commit(files, "More topic work")
     scene.work_repo.checkout("main")
-    services.change_new_revision(change=scene.change, head_sha=head, base_sha=scene.change.base_sha)
-    services.change_pull_diff(change_id=scene.change.pk)
+    change_new_revision(change=scene.change, head_sha=head, base_sha=scene.change.base_sha)
+    change_pull_diff(change_id=scene.change.pk)
     return Change.objects.get(pk=scene.change.pk)
 
 
@@ -394,7 +397,7 @@ def test_no_interdiff_link_for_a_reviewer_who_saw_the_current_revision(client, s
 
 
 def test_diff_paths_reads_paths_literally_and_refuses_paths_that_leave_the_tree(scene, settings):
-    mirror = services.repository_mirror(scene.change.repository)
+    mirror = repository_mirror(scene.change.repository)
     base, head = scene.change.base_sha, scene.change.head_sha
 
     raw, cut = mirror.diff_paths(base, head, ["payments/*"], 1_000_000)

@@ -9,9 +9,11 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reviews.expertise import ReplayInputs, replay_inputs
+from assignment.expertise import ReplayInputs, replay_inputs
+from assignment.history import Senior, top_authors
+from assignment.metrics import Metrics
+from assignment.simulation import STRATEGIES, simulate
 from reviews.models import Repository
-from reviews.simulation import STRATEGIES, Metrics, Senior, simulate, top_authors
 
 COLUMNS = ("changes", "expertise", "workload_gini", "max_share", "files_at_risk", "senior_hours", "p90_queue_hours")
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reviews import services
+from intake.services.repositories import repository_register
+from reviews.audit import ServiceError
 
 
 class Command(BaseCommand):
@@ -18,9 +19,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, name: str, url: str, provider: str, default_branch: str, **options) -> None:
         try:
-            repository = services.repository_register(
-                name=name, url=url, provider=provider, default_branch=default_branch
-            )
-        except services.ServiceError as exc:
+            repository = repository_register(name=name, url=url, provider=provider, default_branch=default_branch)
+        except ServiceError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"{repository.name} ({repository.get_provider_display()}) registered as #{repository.pk}")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from reviews import services
-from reviews.gitrepo import GitError
+from intake.gitrun import GitError
+from intake.services.repositories import repository_import, repository_register
+from reviews.audit import ServiceError
 
 
 class Command(BaseCommand):
@@ -19,11 +20,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, location: str, name: str, default_branch: str, provider: str, **options) -> None:
         try:
-            repository = services.repository_register(
-                name=name, url=location, provider=provider, default_branch=default_branch
-            )
-            result = services.repository_import(repository=repository)
-        except (services.ServiceError, GitError) as exc:
+            repository = repository_register(name=name, url=location, provider=provider, default_branch=default_branch)
+            result = repository_import(repository=repository)
+        except (ServiceError, GitError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(
             f"{repository.name}: {result.merged_created} merged changes and {result.open_created} open changes added, "

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from policy.services.policies import POLICY_FILE, policy_load_from_repository
+from reviews.audit import ServiceError
 from reviews.models import Repository
-from reviews.services import ServiceError
-from reviews.services.policies import POLICY_FILE, policy_load_from_repository
 
 
 class Command(BaseCommand):

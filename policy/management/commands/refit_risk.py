@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from policy.services.riskmodels import HOLDOUT, risk_model_fit
+from reviews.audit import ServiceError
 from reviews.models import Repository
-from reviews.services import ServiceError
-from reviews.services.riskmodels import HOLDOUT, risk_model_fit
 
 
 class Command(BaseCommand):
