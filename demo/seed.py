@@ -17,10 +17,11 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.text import slugify
 
-from demo.history import RepoPlan, fast_import_commit, plan_repository
+from demo.commits import fast_import_commit
+from demo.history import RepoPlan, plan_repository
 from demo.organisation import PEOPLE, REPOSITORIES, SEED, TEAMS, Person, deploy_time, history_span
 from demo.outages import seed_incidents
-from incidents.suspects import parse_references
+from incidents.suspect_facts import parse_references
 from intake.gitrepo import Mirror
 from intake.mirrors import git_config
 from intake.services.deployments import deployment_record

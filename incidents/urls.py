@@ -1,6 +1,7 @@
 from django.urls import path
 
-from incidents import deliveries, views
+from incidents import views
+from incidents.inbound import deliveries
 from incidents.report import views as report_views
 
 app_name = "incidents"

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from intake.services.diffs import change_pull_diff
 from intake.services.repositories import repository_import, repository_register
-from reviews.diffview import file_anchor
+from reviews.filelist import file_anchor
 from reviews.models import Assignment, Change, Engineer, Review
 from reviews.services.signoff import change_attest, review_submit
 from tests.conftest import PHONE_WIDTH

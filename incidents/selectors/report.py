@@ -11,8 +11,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from incidents.report import reporting
 from incidents.models import ActionItem, Incident, IncidentChangeLink, WeeklyReport
+from incidents.report import reporting
 from incidents.selectors.pages import _links_with_full_record
 from incidents.services.coe import COE_FIELDS
 from reviews.models import Change

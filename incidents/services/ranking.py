@@ -12,7 +12,8 @@ from django.utils.dateparse import parse_datetime
 
 from incidents import selectors
 from incidents.models import FixTrace, Incident
-from incidents.suspects import Knobs, Suspect, rank_suspects
+from incidents.suspect_facts import Knobs, Suspect
+from incidents.suspects import rank_suspects
 from incidents.szz import Trace, is_traceable, line_ranges, removed_lines, summarise
 from intake.gitrepo import Mirror
 from intake.gitrun import GitError

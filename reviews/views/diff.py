@@ -22,7 +22,7 @@ from intake.diffparse import parse_diff
 from intake.gitrun import GitError
 from intake.mirrors import repository_mirror
 from portal.htmx import is_fragment
-from reviews import diffview, selectors
+from reviews import diffview, filelist, selectors
 from reviews.models import Change, ChangeFile, Engineer
 from reviews.people import current_engineer
 from reviews.services.fileviews import file_view_mark
@@ -196,7 +196,7 @@ def file_context(request: HttpRequest, change_id: int) -> HttpResponse:
     source = read_source(mirror, change.diff_sha or change.head_sha, file.path, until=end)
     if source is None or file.status == ChangeFile.Status.DELETED or start > source.count:
         raise Http404("Those lines cannot be read.")
-    anchor = diffview.file_anchor(file.path)
+    anchor = filelist.file_anchor(file.path)
     rendering = Rendering(change_id=change.pk, path=file.path, anchor=anchor, mode=mode)
     items = context_items(source, diffview.Gap(start, end, delta), show, rendering)
     context = {"change": change, "items": items, "mode": mode, "diff_view": mode}
@@ -263,7 +263,7 @@ def _interdiff_entries(change: Change, revision, head: str, mode: str) -> tuple[
             lines_removed=diff.lines_removed,
             patch=diff.patch,
         )
-        entry = FileEntry(file=file, anchor=diffview.file_anchor(diff.path), url="")
+        entry = FileEntry(file=file, anchor=filelist.file_anchor(diff.path), url="")
         entry.diff = render_file(
             change,
             entry,

@@ -19,7 +19,7 @@ from demo.seed import defect_shas, seed_demo
 from incidents.models import ActionItem, CorrectionOfError, Incident, IncidentChangeLink, TimelineEntry
 from incidents.report.weeks import week_bounds
 from incidents.services import trace_fix
-from incidents.suspects import parse_references
+from incidents.suspect_facts import parse_references
 from intake.gitrepo import Mirror
 from intake.mirrors import git_config
 from reviews.models import Assignment, AuditEvent, Change, Deployment, Engineer, Repository, Review

@@ -21,7 +21,7 @@ from incidents.evaluation import (
     start_for,
     top_level_services,
 )
-from incidents.suspects import Blame, Candidate, CommitNote, Deploy, IncidentScope, Knobs, ServiceScope
+from incidents.suspect_facts import Blame, Candidate, CommitNote, Deploy, IncidentScope, Knobs, ServiceScope
 from intake.services.repositories import repository_import, repository_register
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from intake.gitrepo import Mirror
 from intake.mirrors import repository_mirror
 from intake.services.diffs import change_pull_diff
 from intake.services.repositories import change_new_revision, repository_import, repository_register
-from reviews import diffview
+from reviews import filelist
 from reviews.models import Change, FileView, GateResult, Review, ReviewComment
 from reviews.views.diff import INLINE_FILES
 
@@ -90,8 +90,8 @@ def test_file_fragment_is_a_page_of_its_own_without_htmx(client, scene):
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" in body
-    assert f'id="{diffview.file_anchor("app/core.py")}"' in body
-    assert f'href="/changes/{scene.change.pk}/#{diffview.file_anchor("app/core.py")}"' in body
+    assert f'id="{filelist.file_anchor("app/core.py")}"' in body
+    assert f'href="/changes/{scene.change.pk}/#{filelist.file_anchor("app/core.py")}"' in body
 
 
 def test_file_fragment_with_htmx_is_the_file_alone(client, scene):
@@ -100,7 +100,7 @@ def test_file_fragment_with_htmx_is_the_file_alone(client, scene):
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in body
-    assert body.lstrip().startswith(f'<section class="diff-file" id="{diffview.file_anchor("app/core.py")}"')
+    assert body.lstrip().startswith(f'<section class="diff-file" id="{filelist.file_anchor("app/core.py")}"')
 
 
 def test_boosted_navigation_to_a_file_gets_the_full_page(client, scene):
@@ -257,7 +257,7 @@ def test_marking_a_file_viewed_answers_with_its_header_and_shows_on_the_page(cli
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.lstrip().startswith(f'<header class="diff-file-head" id="{diffview.file_anchor("app/core.py")}-head"')
+    assert body.lstrip().startswith(f'<header class="diff-file-head" id="{filelist.file_anchor("app/core.py")}-head"')
     assert 'data-viewed="true"' in body and " checked>" in body and "<html" not in body
     assert FileView.objects.get().fingerprint == change.files.get(path="app/core.py").fingerprint
     page = client.get(f"/changes/{change.pk}/")
@@ -272,7 +272,7 @@ def test_unticking_viewed_without_htmx_redirects_back_to_the_file(client, scene)
     response = client.post(f"/changes/{change.pk}/files/viewed/", {"path": "app/core.py", "view": "split"})
 
     assert response.status_code == 302
-    assert response.url == f"/changes/{change.pk}/?view=split#{diffview.file_anchor('app/core.py')}"
+    assert response.url == f"/changes/{change.pk}/?view=split#{filelist.file_anchor('app/core.py')}"
     assert not FileView.objects.exists()
 
 
