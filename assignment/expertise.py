@@ -2,7 +2,7 @@
 
 A person is an engineer, or for commits by someone the portal does not know, their e-mail address. A person
 knows a file they authored (a merged change touching it) or reviewed (a verdict on a change touching it).
-Expertise decays with time (reviews.assignment.decay); knowledge does not. Generated files are left out.
+Expertise decays with time (assignment.picking.decay); knowledge does not. Generated files are left out.
 
 At scale the history reads filter ChangeFile by path; they want an index on ChangeFile.path
 (`varchar_pattern_ops`, for the directory prefixes too).
@@ -55,7 +55,7 @@ def person_key(engineer_id: int | None, email: str) -> str:
 
 
 def _decay(field_name: str, now: datetime) -> Func:
-    """SQL for reviews.assignment.decay of the age of a timestamp column at `now`."""
+    """SQL for assignment.picking.decay of the age of a timestamp column at `now`."""
     return Func(
         Value(now, output_field=DateTimeField()),
         F(field_name),
@@ -270,7 +270,7 @@ def replay_inputs(
     """Merged changes up to `end` with their files and review minutes, and the engineers. Four queries (five
     with no repository).
 
-    Review minutes are estimated from the stored size and risk score (reviews.risk.estimate_review_minutes).
+    Review minutes are estimated from the stored size and risk score (policy.risk.estimate_review_minutes).
     The default seniors authored or reviewed a change of the repository from 90 days before `start` to `end`.
     With no repository, every repository's changes are replayed together, each path named `repository/path`
     so that files of different repositories stay apart. Each replayed change's `ref` is its primary key.

@@ -1,6 +1,6 @@
 """What a replay costs the seniors: hours needed against capacity per week, per team and per senior (pure).
 
-The replay (reviews.simulation) gives every review it handed out: when the change arrived, who took it and its
+The replay (assignment.simulation) gives every review it handed out: when the change arrived, who took it and its
 estimated minutes. Here those are summed into consecutive 7-day periods ending at the replay's end (so every
 period holds exactly one week of capacity), per team of the reviewing senior, and per senior, and drawn as the
 charts of the what-if page (insights.charts, as data).

@@ -1,6 +1,6 @@
 """Metric arithmetic for the dashboards and the weekly report (pure: plain values in, plain values out).
 
-Percentiles and the Gini coefficient are the ones the assignment replay uses (reviews.simulation), so a figure
+Percentiles and the Gini coefficient are the ones the assignment replay uses (assignment.simulation), so a figure
 on a dashboard and the same figure in a replay agree.
 """
 

@@ -1,8 +1,8 @@
 """What-if runs: the last weeks of merged changes replayed under a policy version and a strategy, on a worker.
 
-A run evaluates the chosen policy version for every merged change of the period (reviews.policy through the
+A run evaluates the chosen policy version for every merged change of the period (policy.decision through the
 same facts the portal records), replays the chosen strategy over the changes that need a senior with
-reviews.simulation (each sign-off a review, owners where the policy wants one), does the same under the version
+assignment.simulation (each sign-off a review, owners where the policy wants one), does the same under the version
 in force for comparison, and stores the metrics, the hours needed against capacity per week, per team and per
 senior as the run's result. Reads are in bulk: a fixed number of queries whatever the size of the period.
 """

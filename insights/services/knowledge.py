@@ -63,7 +63,7 @@ def _knowers(repository: Repository, as_of: datetime, names: dict[str, str]) -> 
 
 
 def _active(as_of: datetime) -> set[str]:
-    """People who authored or reviewed anything in the 90 days up to the moment (reviews.expertise's window)."""
+    """People who authored or reviewed anything in the 90 days up to the moment (assignment.expertise's window)."""
     since = as_of - timedelta(days=ACTIVE_DAYS)
     authors = (
         Change.objects.filter(opened_at__gte=since, opened_at__lte=as_of)

@@ -239,7 +239,7 @@ def added_lines_from_patch(patch: str) -> tuple[tuple[int, str], ...]:
 
 
 def facts_from_file_diff(diff: FileDiff, *, is_generated: bool | None = None) -> FileFacts:
-    """FileFacts for one file of `reviews.diffparse.parse_diff`; generated unless told otherwise by its path."""
+    """FileFacts for one file of `intake.diffparse.parse_diff`; generated unless told otherwise by its path."""
     return FileFacts(
         path=diff.path,
         old_path=diff.old_path,

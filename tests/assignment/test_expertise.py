@@ -1,4 +1,4 @@
-"""Reading the engine's and the replay's inputs from the database (reviews.expertise) and the simulate command."""
+"""Reading the engine's and the replay's inputs from the database (assignment.expertise) and the simulate command."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Choosing a reviewer (reviews.assignment): eligibility, each term, their combination, reasons, expertise."""
+"""Choosing a reviewer (assignment.picking): eligibility, each term, their combination, reasons, expertise."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Replaying history under assignment strategies (reviews.simulation): every metric on histories with known answers."""
+"""Replaying history under assignment strategies (assignment.simulation): every metric on known histories."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The what-if pages (reviews.views.whatif): who may see them, the form's answers, the fragment, query counts."""
+"""The what-if pages (assignment.views): who may see them, the form's answers, the fragment, query counts."""
 
 from __future__ import annotations
 

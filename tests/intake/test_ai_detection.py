@@ -1,4 +1,4 @@
-"""AI-assistance detection (reviews.ai_detection): trailers, identities, branch, labels, declaration."""
+"""AI-assistance detection (intake.ai_detection): trailers, identities, branch, labels, declaration."""
 
 from __future__ import annotations
 

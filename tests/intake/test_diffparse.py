@@ -1,4 +1,4 @@
-"""Parsing raw `git diff` output (reviews.diffparse): real diffs from git, and hostile bytes."""
+"""Parsing raw `git diff` output (intake.diffparse): real diffs from git, and hostile bytes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The safe git wrapper (reviews.gitrepo): hostile refs and URLs refused, real mirrors of real repositories."""
+"""The safe git wrapper (intake.gitrepo): hostile refs and URLs refused, real mirrors of real repositories."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_a_safe_ref_is_never_option_like_or_a_revision_expression(ref):
 @given(ref=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40))
 def test_every_name_accepted_is_a_valid_git_branch_name(ref):
     if is_safe_ref(ref):
-        # Test set-up only: the portal calls git through reviews.gitrepo.
+        # Test set-up only: the portal calls git through intake.gitrepo.
         result = subprocess.run(["git", "check-ref-format", "--branch", ref], capture_output=True, check=False)
         assert result.returncode == 0, ref
 

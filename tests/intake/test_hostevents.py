@@ -1,4 +1,4 @@
-"""Git host webhook parsing and authentication (reviews.hostevents), on payloads shaped like the hosts' docs."""
+"""Git host webhook parsing and authentication (intake.hostevents), on payloads shaped like the hosts' docs."""
 
 from __future__ import annotations
 

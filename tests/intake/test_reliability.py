@@ -167,7 +167,7 @@ def test_deliveries_are_accepted_while_the_broker_is_down_and_the_sweeper_finish
     base = work_repo.commit({"README.md": "x\n"}, "Initial import")
     heads = {number: _pull_request_head(work_repo, number) for number in (11, 12, 13)}
 
-    with _broker_down(), caplog.at_level(logging.WARNING, logger="reviews.services.base"):
+    with _broker_down(), caplog.at_level(logging.WARNING, logger="portal.enqueue"):
         for number, head in heads.items():
             started = time.monotonic()
             response = _post_github(client, _pull_request_opened(number, head, base))

@@ -1,4 +1,4 @@
-"""Webhook endpoints (reviews.webhooks) and deliveries (reviews.services.deliveries) on PostgreSQL and Redis."""
+"""Webhook endpoints (intake.webhooks) and deliveries (reviews.services.deliveries) on PostgreSQL and Redis."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CODEOWNERS with GitHub's rules (reviews.codeowners_file): GitHub's documented examples, broken lines, owners."""
+"""CODEOWNERS with GitHub's rules (policy.codeowners_file): GitHub's documented examples, broken lines, owners."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Automated gates (reviews.gates): real `git diff` output per file, table-driven cases, and hostile input.
+"""Automated gates (policy.gates): real `git diff` output per file, table-driven cases, and hostile input.
 
 Fake credentials are assembled at run time from pieces, so that no scanner (ours, or the git host's push
 protection) finds a whole one in this file.
@@ -827,7 +827,7 @@ def test_run_gates_never_raises_on_arbitrary_files(files):
 # --- load_gate -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["tests.reviews.test_gates:AlwaysWarnGate", "tests.reviews.test_gates.AlwaysWarnGate"])
+@pytest.mark.parametrize("path", ["tests.policy.test_gates:AlwaysWarnGate", "tests.policy.test_gates.AlwaysWarnGate"])
 def test_load_gate_imports_and_builds_a_gate(path):
     gate = load_gate(path)
 
@@ -850,14 +850,14 @@ def test_load_gate_accepts_a_module_level_instance():
     [
         ("", "is not 'package.module:ClassName'"),
         ("NoModule", "is not 'package.module:ClassName'"),
-        ("tests.reviews.test_gates:", "is not 'package.module:ClassName'"),
-        ("tests/reviews/test_gates.py:AlwaysWarnGate", "is not 'package.module:ClassName'"),
+        ("tests.policy.test_gates:", "is not 'package.module:ClassName'"),
+        ("tests/policy/test_gates.py:AlwaysWarnGate", "is not 'package.module:ClassName'"),
         ("countersign_no_such_module:Gate", "cannot import 'countersign_no_such_module'"),
-        ("tests.reviews.test_gates:NoSuchGate", "has no 'NoSuchGate'"),
-        ("tests.reviews.test_gates:NamelessGate", "has no name"),
-        ("tests.reviews.test_gates:RunlessGate", "has no run(files, config) method"),
-        ("tests.reviews.test_gates:NeedsArgumentsGate", "NeedsArgumentsGate() failed: TypeError"),
-        ("tests.reviews.test_gates:CONFIG", "has no name"),
+        ("tests.policy.test_gates:NoSuchGate", "has no 'NoSuchGate'"),
+        ("tests.policy.test_gates:NamelessGate", "has no name"),
+        ("tests.policy.test_gates:RunlessGate", "has no run(files, config) method"),
+        ("tests.policy.test_gates:NeedsArgumentsGate", "NeedsArgumentsGate() failed: TypeError"),
+        ("tests.policy.test_gates:CONFIG", "has no name"),
     ],
 )
 def test_load_gate_says_what_is_wrong(path, message):

@@ -1,4 +1,4 @@
-"""The sign-off policy as data (reviews.policy): schema, default policy, evaluation, reasons, globs."""
+"""The sign-off policy as data (policy.document, policy.decision): schema, defaults, evaluation, reasons, globs."""
 
 from __future__ import annotations
 

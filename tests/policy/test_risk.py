@@ -1,4 +1,4 @@
-"""Explained risk, review time and fitting the risk weights (reviews.risk)."""
+"""Explained risk, review time and fitting the risk weights (policy.risk)."""
 
 from __future__ import annotations
 

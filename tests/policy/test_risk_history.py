@@ -1,4 +1,4 @@
-"""History features for the risk score, training rows and the refit command (reviews.risk_history)."""
+"""History features for the risk score, training rows and the refit command (policy.risk_history)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What still counts towards sign-off, who blocks it and what is missing (reviews.signoff_rules)."""
+"""What still counts towards sign-off, who blocks it and what is missing (policy.signoff_rules)."""
 
 from __future__ import annotations
 
