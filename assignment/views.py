@@ -9,11 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assignment import selectors
+from assignment.forms import WhatIfForm
 from assignment.services.whatif import WhatIfParams, whatif_run_request
 from policy.services.policies import policy_current
 from portal.htmx import is_fragment
 from reviews.audit import ServiceError
-from reviews.forms import WhatIfForm
 from reviews.people import current_engineer
 
 FORBIDDEN = "The what-if is for managers."

@@ -8,7 +8,7 @@ class IncidentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from incidents.causes import ConfirmedCauses
+        from incidents.selectors.causes import ConfirmedCauses
         from policy.causes import register_cause_provider
 
         # Risk learns from confirmed causes; policy sits below incidents, so incidents tells it.

@@ -1,8 +1,7 @@
 from django.urls import path
 
-from incidents import views
+from incidents import report_views, views
 from incidents.inbound import deliveries
-from incidents.report import views as report_views
 
 app_name = "incidents"
 

@@ -28,8 +28,7 @@ from incidents.forms import (
     TimelineForm,
     WhyChainForm,
 )
-from incidents.models import ActionItem, Incident, WhyChain
-from incidents.services.coe import COE_FIELDS
+from incidents.models import COE_FIELDS, ActionItem, Incident, WhyChain
 from portal.htmx import is_fragment
 from reviews.audit import ServiceError
 from reviews.models import Change

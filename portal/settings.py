@@ -221,7 +221,7 @@ PORTAL_REPORT_WEEKDAY = env_int("PORTAL_REPORT_WEEKDAY", 1, minimum=1)
 PORTAL_REPORT_HOUR = env_int("PORTAL_REPORT_HOUR", 6, minimum=0)
 PORTAL_REPORT_RECIPIENTS = env_list("PORTAL_REPORT_RECIPIENTS", [])
 try:
-    from incidents.beat import WeeklyAt
+    from incidents.report.beat import WeeklyAt
 
     CELERY_BEAT_SCHEDULE["incidents.weekly_report_draft"] = {
         "task": "incidents.weekly_report_draft",

@@ -8,8 +8,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from incidents import services
-from incidents.inbound.pagerduty import PayloadError, parse_event, verify_signature
 from incidents.models import PagerDutyWebhookSecret
+from incidents.pagerduty import PayloadError, parse_event, verify_signature
 from intake.webhooks import _answer, _json, _read_body, _unstorable
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from incidents.inbound.pagerduty import PagerDutyEvent, PayloadError, parse_event, severity_for
 from incidents.models import Incident, PagerDutyService, TimelineEntry
+from incidents.pagerduty import PagerDutyEvent, PayloadError, parse_event, severity_for
 from incidents.services.records import incident_create
 from reviews.audit import audit_record
 from reviews.models import Delivery, Engineer, Service

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from incidents.models import WeeklyReport
 from incidents.report import reporting
+from incidents.report.sections import report_sections
 from incidents.report.weeks import parse_iso_week, previous_week_of, week_bounds
 from incidents.services.records import is_incident_reviewer
-from insights.report import report_sections
 from portal.enqueue import enqueue
 from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Engineer

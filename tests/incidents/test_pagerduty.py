@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incidents.inbound.pagerduty import PayloadError, parse_event, severity_for, verify_signature
 from incidents.models import Incident, PagerDutyService, PagerDutyWebhookSecret, TimelineEntry
+from incidents.pagerduty import PayloadError, parse_event, severity_for, verify_signature
 from reviews.models import AuditEvent, Delivery, Service
 
 SECRET = "pd-secret-for-tests"

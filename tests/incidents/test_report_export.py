@@ -1,4 +1,4 @@
-"""Exports of the weekly report (incidents.report_export): the PDF's fetcher reads only the portal's static files."""
+"""Exports of the weekly report (incidents.report.export): the PDF's fetcher reads only the portal's static files."""
 
 from __future__ import annotations
 

@@ -316,7 +316,7 @@ def test_a_server_that_cannot_draw_pdfs_says_so_with_503(client, week, users, mo
     import sys
 
     report = draft(client, users["reviewer"])
-    monkeypatch.setitem(sys.modules, "incidents.pdf", None)  # as if WeasyPrint could not load Pango
+    monkeypatch.setitem(sys.modules, "incidents.report.pdf", None)  # as if WeasyPrint could not load Pango
 
     response = client.get(f"/incidents/reports/{report.pk}/export.pdf")
 

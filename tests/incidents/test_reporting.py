@@ -1,4 +1,4 @@
-"""Figures of the weekly report (incidents.reporting) and its Markdown (incidents.report_markdown): pure."""
+"""Figures of the weekly report (incidents.report.reporting) and its Markdown (report.markdown): pure."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ISO week arithmetic (incidents.weeks)."""
+"""ISO week arithmetic (incidents.report.weeks)."""
 
 from __future__ import annotations
 
