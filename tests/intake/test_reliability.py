@@ -36,7 +36,7 @@ from tests.conftest import WorkRepo, git
 
 pytestmark = pytest.mark.worker
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]  # the checkout: tests/intake/ is two levels down
 GITHUB_SECRET = "gh-webhook-secret-for-reliability-tests"
 DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connections are refused at once
 VISIBILITY_TIMEOUT = 3
