@@ -167,7 +167,8 @@ def signoff_of(change: Change) -> SignOffStatus:
             revision=number_of.get(r.head_sha, 0),
             at=r.created_at,
         )
-        for r in change.reviews.select_related("reviewer").order_by("created_at")
+        # Ties in time (a host stamps reviews to the second) go to the verdict recorded last.
+        for r in change.reviews.select_related("reviewer").order_by("created_at", "pk")
     ]
     status = signoff_status(
         _decision_of(change),
