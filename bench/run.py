@@ -79,11 +79,13 @@ def _source_repository(path: Path) -> tuple[str, str]:
 
 
 def bench_diff(source: Path, base: str, head: str) -> dict:
-    from reviews import services
-    from reviews.gitrepo import run_git
+    from intake.gitrun import run_git
+    from intake.mirrors import repository_mirror
+    from intake.services.diffs import change_pull_diff
+    from intake.services.repositories import repository_register
     from reviews.models import Change
 
-    repository = services.repository_register(name="bench/diff", url=str(source), provider="github")
+    repository = repository_register(name="bench/diff", url=str(source), provider="github")
     Change.objects.filter(repository=repository).delete()
     change = Change.objects.create(
         repository=repository,
@@ -96,14 +98,14 @@ def bench_diff(source: Path, base: str, head: str) -> dict:
         state="open",
         opened_at="2026-11-20T10:00:00Z",
     )
-    services.change_pull_diff(change_id=change.pk)  # warm: the first run also fetches into the mirror
-    mirror = services.repository_mirror(repository)
+    change_pull_diff(change_id=change.pk)  # warm: the first run also fetches into the mirror
+    mirror = repository_mirror(repository)
     runs = 25
     pull = []
     for _ in range(runs):
         Change.objects.filter(pk=change.pk).update(diff_state="pending", diff_sha="")
         started = time.perf_counter()
-        services.change_pull_diff(change_id=change.pk)
+        change_pull_diff(change_id=change.pk)
         pull.append(time.perf_counter() - started)
     raw = []
     for _ in range(runs):
@@ -144,9 +146,9 @@ def _payload(n: int, head: str) -> bytes:
 
 
 def bench_webhooks(env: dict, head: str) -> dict:
-    from reviews import services
+    from intake.services.repositories import repository_register
 
-    services.repository_register(name="bench/hooks", url="https://example.invalid/bench/hooks.git", provider="github")
+    repository_register(name="bench/hooks", url="https://example.invalid/bench/hooks.git", provider="github")
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),

@@ -23,66 +23,21 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from demo.organisation import PEOPLE, REPOSITORIES, WEEKS, Person, deploy_time, services_of
-
-AI_TRAILERS = (
-    "Co-authored-by: Claude <noreply@anthropic.com>",
-    "Co-authored-by: Copilot <198982749+Copilot@users.noreply.github.com>",
-    "Co-authored-by: Cursor Agent <cursoragent@cursor.com>",
-    "Assisted-by: GitHub Copilot <copilot@github.com>",
-    "Generated-by: OpenAI Codex <codex@openai.com>",
+from demo.commits import (
+    WORDS,
+    CommitSpec,
+    code_line,
+    commit_message,
+    edit_lines,
+    fix_message,
 )
-# A person who happens to be called Claude: a human co-author, not AI assistance.
-HUMAN_TRAILER = "Co-authored-by: Claude Martin <claude.martin@countersign.example>"
-
-VERBS = ("Add", "Fix", "Refactor", "Tidy", "Speed up", "Harden", "Rename", "Document", "Handle", "Validate")
-OBJECTS = (
-    "retry on timeout",
-    "rounding of totals",
-    "error messages",
-    "input validation",
-    "logging of failures",
-    "cache invalidation",
-    "pagination",
-    "currency conversion",
-    "null handling",
-    "feature flag",
-    "batch size",
-    "connection reuse",
-    "rate limit headers",
-    "audit fields",
-    "edge case on empty input",
-)
-WORDS = ("order", "amount", "cart", "item", "user", "token", "price", "stock", "query", "route", "limit", "span")
-SYMPTOMS = (
-    "timeouts under load",
-    "wrong totals for some orders",
-    "a crash on empty input",
-    "stale cache entries",
-    "duplicate retries",
-    "requests rejected by the rate limiter",
-)
+from demo.organisation import PEOPLE, REPOSITORIES, WEEKS, Person, ai_rate, commit_times, deploy_time, services_of
 
 DEFECT_RATE = 0.07  # chance that a typical change (about 40 lines, in the author's area) breaks something
 FIX_FORWARD_SHARE = 0.12  # defects fixed by a later commit instead of a revert
 FOLLOW_UP_SHARE = 0.35  # changes followed by another from the same author in the same code soon after
 QUIET_SERVICE_DAYS = timedelta(days=4)  # a defect whose services see no other change this long is fixed forward
 QUIET_DAYS_AT_END = 14  # no new defect this close to the end: every defect is repaired before the last week
-
-
-@dataclass
-class CommitSpec:
-    """One commit to write: who, when, what message, and the new content of each touched file."""
-
-    author: Person
-    at: datetime
-    message: str
-    files: dict[str, str | None]
-    branch: str = "main"
-    opened: datetime | None = None  # when the author wrote it (the pull request opened); `at` is when it merged
-    revert_of: int | None = None  # index of the commit this one reverts
-    fix_of: int | None = None  # index of the commit this one fixes forward
-    is_bad: bool = False
 
 
 @dataclass
@@ -124,87 +79,13 @@ class _Defect:
     shipped: datetime | None = None  # the latest such deployment
 
 
-def _line(rng: random.Random, path: str) -> str:
-    a, b = rng.choice(WORDS), rng.choice(WORDS)
-    n = rng.randint(1, 999)
-    if path.endswith(".go"):
-        return f"\t{a}{b.title()} := compute{a.title()}(ctx, {n})"
-    if path.endswith(".ts"):
-        return f"  const {a}{b.title()} = compute{a.title()}(state, {n});"
-    if path.endswith(".tf"):
-        return f'  {a}_{b} = "{a}-{n}"'
-    if path.endswith((".yaml", ".yml")):
-        return f"  {a}_{b}: {n}"
-    if path.endswith(".sql"):
-        return f"ALTER TABLE {a} ADD COLUMN {b}_{n} integer;"
-    if path.endswith(".css"):
-        return f".{a}-{b} {{ margin: {n % 40}px; }}"
-    return f"    {a}_{b} = compute_{a}(context, {n})"
-
-
-def _edit(rng: random.Random, lines: list[str], path: str, size: int, adds_only: bool = False) -> list[str]:
-    lines = list(lines)
-    remaining = size
-    while remaining > 0:
-        op = 0.0 if adds_only else rng.random()
-        chunk = max(1, min(remaining, rng.randint(1, 25)))
-        pos = rng.randint(0, len(lines))
-        if op < 0.55 or len(lines) < 10:
-            lines[pos:pos] = [_line(rng, path) for _ in range(chunk)]
-        elif op < 0.8:
-            del lines[pos : pos + chunk // 2 + 1]
-        else:
-            end = min(len(lines), pos + chunk)
-            lines[pos:end] = [_line(rng, path) for _ in range(end - pos)]
-        remaining -= chunk
-    return lines
-
-
 def _size(rng: random.Random, bad: bool = False) -> int:
     """Changed lines: about 30 for most changes, about 90 for those that break something."""
     return max(2, min(900, int(rng.lognormvariate(4.5 if bad else 3.4, 0.8 if bad else 0.9))))
 
 
-def _trailers(rng: random.Random, ai: bool) -> str:
-    trailers = []
-    if ai:
-        trailers.append(rng.choice(AI_TRAILERS))
-    if rng.random() < 0.04:
-        trailers.append(HUMAN_TRAILER)
-    return "\n\n" + "\n".join(trailers) if trailers else ""
-
-
-def _message(rng: random.Random, area: str, ai: bool) -> str:
-    subject = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} in {area.split('/')[-1]}"
-    return f"{subject}\n\nKeeps {area} behaving under load; see the linked ticket." + _trailers(rng, ai)
-
-
-def _ai_rate(person: Person, progress: float) -> float:
-    """Juniors lean on AI most, seniors least; everyone more as the half year goes on."""
-    base = 0.5 if person.level <= 4 else 0.4 if person.level == 5 else 0.2
-    return min(0.9, base * (0.7 + 0.6 * progress))
-
-
 def _is_test(path: str) -> bool:
     return "test" in path.rsplit("/", 1)[-1] or "/tests/" in path
-
-
-def _commit_times(rng: random.Random, start: datetime, end: datetime, count: int) -> list[datetime]:
-    """Working hours of working days mostly; busy and quiet weeks; a little growth over the period."""
-    days = (end - start).days
-    week_factor = [max(0.35, rng.gauss(1.0, 0.25)) for _ in range(days // 7 + 1)]
-    week_factor[max(0, days // 7 - 9)] = 0.55  # a holiday week, inside the last quarter
-    weights = []
-    for d in range(days):
-        day = start + timedelta(days=d)
-        weight = 0.06 if day.weekday() >= 5 else 1.0
-        weights.append(weight * week_factor[d // 7] * (0.8 + 0.4 * d / max(1, days)))
-    picked = rng.choices(range(days), weights=weights, k=count)
-    times = []
-    for d in picked:
-        hour = rng.triangular(8.5, 19.0, 11.0)
-        times.append(start + timedelta(days=d, seconds=int(hour * 3600) + rng.randint(0, 59)))
-    return sorted(times)
 
 
 def _founders(people: list[Person], area: str) -> list[Person]:
@@ -253,7 +134,7 @@ def _plan_events(name: str, rng: random.Random, start: datetime, end: datetime) 
             events.append(repair)
             guarded.difference_update(events[repair.target].paths)
 
-    for at in _commit_times(rng, start + timedelta(hours=2), end, spec["commits"]):
+    for at in commit_times(rng, start + timedelta(hours=2), end, spec["commits"]):
         emit_due(at)
         _notice(rng, people, events, open_defects, repairs, at, start)
         emit_due(at)
@@ -268,7 +149,7 @@ def _plan_events(name: str, rng: random.Random, start: datetime, end: datetime) 
                 person = previous
             else:
                 follow_area = None
-        ai = rng.random() < _ai_rate(person, (at - start) / (end - start))
+        ai = rng.random() < ai_rate(person, (at - start) / (end - start))
         # Whether it breaks something is drawn first; a breaking change is then drawn riskier than most (bigger,
         # spread wider, outside the author's areas, in sensitive code, without tests), with much overlap.
         chance = DEFECT_RATE * (2.0 if ai else 1.0) * (1.4 if person.level <= 4 else 1.0)
@@ -385,16 +266,6 @@ def _reverted(current: list[str], before: list[str], after: list[str]) -> list[s
     return kept
 
 
-def _fix_message(rng: random.Random, bad: CommitSpec, index: int) -> str:
-    title = bad.message.splitlines()[0]
-    symptom = rng.choice(SYMPTOMS)
-    area = title.rsplit(" in ", 1)[-1]
-    return (
-        f"Fix {symptom} in {area}\n\nThe change below rewrote these lines without the checks they had; "
-        f'this puts the checks back and covers the case.\n\nFixes: {{short:{index}}} ("{title}")'
-    )
-
-
 def plan_repository(
     name: str, *, seed: int, start: datetime, end: datetime, cutoff: datetime | None = None
 ) -> RepoPlan:
@@ -406,7 +277,7 @@ def plan_repository(
     people = [p for p in PEOPLE if p.repo == name]
     all_files = [f"{area}/{f}" for area, files in spec["files"].items() for f in files]
     content: dict[str, list[str]] = {
-        path: [_line(rng, path) for _ in range(rng.randint(40, 160))] for path in all_files
+        path: [code_line(rng, path) for _ in range(rng.randint(40, 160))] for path in all_files
     }
     events = _plan_events(name, rng, start, end)
     # Events are in time order and a revert or fix comes after its bad change: cutting the tail keeps every
@@ -443,27 +314,27 @@ def plan_repository(
                 if positions:
                     share = rng.uniform(0.3, 0.8)
                     for j in rng.sample(positions, k=max(1, int(len(positions) * share))):
-                        lines[j] = _line(rng, path)
-                content[path] = _edit(rng, lines, path, rng.randint(2, 8), adds_only=True)
+                        lines[j] = code_line(rng, path)
+                content[path] = edit_lines(rng, lines, path, rng.randint(2, 8), adds_only=True)
                 files[path] = "\n".join(content[path]) + "\n"
-            message = _fix_message(rng, plan.commits[target], target)
+            message = fix_message(rng, plan.commits[target], target)
             plan.commits.append(CommitSpec(event.author, event.at, message, files, fix_of=target))
             continue
         if event.bad:
             before[index] = {p: list(content[p]) for p in event.paths}
         for path in event.paths:
             size = max(1, event.size // len(event.paths))
-            content[path] = _edit(rng, content[path], path, size, adds_only=path in event.adds_only)
+            content[path] = edit_lines(rng, content[path], path, size, adds_only=path in event.adds_only)
             files[path] = "\n".join(content[path]) + "\n"
         if event.bad:
             first = event.paths[0]
             if not any(Counter(content[p]) - Counter(before[index][p]) for p in event.paths):
                 # A defect is in code the change wrote: it adds lines, so that blame can find it later.
-                content[first] = _edit(rng, content[first], first, 3, adds_only=True)
+                content[first] = edit_lines(rng, content[first], first, 3, adds_only=True)
                 files[first] = "\n".join(content[first]) + "\n"
             after[index] = {p: list(content[p]) for p in event.paths}
             added[index] = {p: Counter(content[p]) - Counter(before[index][p]) for p in event.paths}
-        message = _message(rng, event.area, event.ai)
+        message = commit_message(rng, event.area, event.ai)
         plan.commits.append(CommitSpec(event.author, event.at, message, files, is_bad=event.bad))
 
     _open_times(plan, random.Random(f"{seed}-{name}-opened"))
@@ -508,7 +379,7 @@ def _plan_branches(
             size = 2600 if (n == 3 and k == 0) else _size(rng)
             files: dict[str, str | None] = {}
             for path in touched:
-                snapshot[path] = _edit(rng, snapshot[path], path, max(1, size // len(touched)))
+                snapshot[path] = edit_lines(rng, snapshot[path], path, max(1, size // len(touched)))
                 files[path] = "\n".join(snapshot[path]) + "\n"
             if k == 0 and n == 5:
                 # A credential pasted into a settings file: the secrets gate sends it back to the author.
@@ -518,27 +389,5 @@ def _plan_branches(
                 # A lock file regenerated without its manifest: the lockfiles gate fails.
                 files[f"{area}/package-lock.json"] = '{\n  "name": "storefront",\n  "lockfileVersion": 3\n}\n'
             at = end - timedelta(hours=rng.uniform(2, 120)) + timedelta(minutes=10 * k)
-            specs.append(CommitSpec(person, min(at, end), _message(rng, area, ai), files, branch=branch))
+            specs.append(CommitSpec(person, min(at, end), commit_message(rng, area, ai), files, branch=branch))
         plan.branches[branch] = specs
-
-
-def _data(text: str) -> bytes:
-    raw = text.encode()
-    return b"data %d\n" % len(raw) + raw + b"\n"
-
-
-def fast_import_commit(spec: CommitSpec, ref: str, parent: str | None, mark: int) -> bytes:
-    """One commit in git fast-import syntax (the message must already have its SHAs filled in)."""
-    person = f"{spec.author.name} <{spec.author.email}>"
-    authored = f"{person} {int((spec.opened or spec.at).timestamp())} +0000"
-    committed = f"{person} {int(spec.at.timestamp())} +0000"
-    out = [f"commit {ref}\nmark :{mark}\nauthor {authored}\ncommitter {committed}\n".encode(), _data(spec.message)]
-    if parent:
-        out.append(f"from {parent}\n".encode())
-    for path, text in sorted(spec.files.items()):
-        if text is None:
-            out.append(f"D {path}\n".encode())
-        else:
-            out.append(f"M 100644 inline {path}\n".encode() + _data(text))
-    out.append(b"\n")
-    return b"".join(out)

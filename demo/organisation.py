@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -195,3 +196,27 @@ def deploy_time(merged_at: datetime) -> datetime:
     """The demo's deployment train: what merged in a four-hour window ships 20 minutes after the window closes."""
     window = merged_at.replace(minute=0, second=0, microsecond=0)
     return window - timedelta(hours=window.hour % 4) + timedelta(hours=4, minutes=20)
+
+
+def ai_rate(person: Person, progress: float) -> float:
+    """Juniors lean on AI most, seniors least; everyone more as the half year goes on."""
+    base = 0.5 if person.level <= 4 else 0.4 if person.level == 5 else 0.2
+    return min(0.9, base * (0.7 + 0.6 * progress))
+
+
+def commit_times(rng: random.Random, start: datetime, end: datetime, count: int) -> list[datetime]:
+    """Working hours of working days mostly; busy and quiet weeks; a little growth over the period."""
+    days = (end - start).days
+    week_factor = [max(0.35, rng.gauss(1.0, 0.25)) for _ in range(days // 7 + 1)]
+    week_factor[max(0, days // 7 - 9)] = 0.55  # a holiday week, inside the last quarter
+    weights = []
+    for d in range(days):
+        day = start + timedelta(days=d)
+        weight = 0.06 if day.weekday() >= 5 else 1.0
+        weights.append(weight * week_factor[d // 7] * (0.8 + 0.4 * d / max(1, days)))
+    picked = rng.choices(range(days), weights=weights, k=count)
+    times = []
+    for d in picked:
+        hour = rng.triangular(8.5, 19.0, 11.0)
+        times.append(start + timedelta(days=d, seconds=int(hour * 3600) + rng.randint(0, 59)))
+    return sorted(times)

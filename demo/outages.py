@@ -15,7 +15,7 @@ from django.utils import timezone
 from demo.organisation import SEED
 from incidents import services as incident_services
 from incidents.models import ActionItem, Incident, IncidentChangeLink
-from incidents.suspects import parse_references
+from incidents.suspect_facts import parse_references
 from reviews.models import Change, Deployment, Engineer, Repository, Review, Service
 
 SYMPTOMS = {

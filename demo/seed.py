@@ -17,15 +17,22 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.text import slugify
 
-from demo.history import RepoPlan, fast_import_commit, plan_repository
+from demo.commits import fast_import_commit
+from demo.history import RepoPlan, plan_repository
 from demo.organisation import PEOPLE, REPOSITORIES, SEED, TEAMS, Person, deploy_time, history_span
 from demo.outages import seed_incidents
-from incidents.suspects import parse_references
-from reviews import services
-from reviews.gitrepo import Mirror
+from incidents.suspect_facts import parse_references
+from intake.gitrepo import Mirror
+from intake.mirrors import git_config
+from intake.services.deployments import deployment_record
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
+from policy.services.evaluation import change_reevaluate
+from policy.services.riskmodels import risk_model_fit
+from reviews.audit import ServiceError
 from reviews.models import Change, Engineer, Repository, Review, RiskModel, Service, Team
 from reviews.rubberstamp import Floor, check_sign_off, floor_seconds
-from reviews.services.riskmodels import risk_model_fit
+from reviews.services.signoff import change_attest, review_import, review_submit
 
 DEMO_LOGINS = {
     "senior": "maya",
@@ -113,12 +120,12 @@ def seed_repository(name: str, engineers: dict[str, Engineer]) -> Repository:
     """Generate (once) the demo repository on disk and import it through the normal intake path."""
     spec = REPOSITORIES[name]
     path = Path(settings.DATA_DIR) / "demo-repos" / f"{name}.git"
-    mirror = Mirror(path, services.git_config())
+    mirror = Mirror(path, git_config())
     if not mirror.exists():
         start, end = history_span(_anchor().date())
         plan = plan_repository(name, seed=SEED, start=start, end=end, cutoff=_anchor())
         write_history(mirror, plan)
-    repository = services.repository_register(name=f"demo/{name}", url=str(path), default_branch="main")
+    repository = repository_register(name=f"demo/{name}", url=str(path), default_branch="main")
     if repository.sensitive_paths != spec["sensitive"]:
         repository.sensitive_paths = spec["sensitive"]
         repository.save(update_fields=["sensitive_paths"])
@@ -127,14 +134,14 @@ def seed_repository(name: str, engineers: dict[str, Engineer]) -> Repository:
         Service.objects.update_or_create(
             name=service_name, defaults={"repository": repository, "path_prefixes": prefixes, "team": teams[team]}
         )
-    services.repository_import(repository=repository)
+    repository_import(repository=repository)
     # Diffs are normally pulled by workers; the demo pulls what is still pending here so it is complete at once.
     for change_id in (
         Change.objects.filter(repository=repository)
         .exclude(diff_state=Change.DiffState.DONE)
         .values_list("pk", flat=True)
     ):
-        services.change_pull_diff(change_id=change_id)
+        change_pull_diff(change_id=change_id)
     return repository
 
 
@@ -224,7 +231,7 @@ def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer])
         if rng.random() < (0.2 if change.ai_assisted else 0.1):
             # A first round: changes requested, the author pushes a fix, then the approval.
             first = assigned + (approved - assigned) * rng.uniform(0.2, 0.6)
-            services.review_import(
+            review_import(
                 change=change,
                 reviewer=reviewer,
                 verdict=Review.Verdict.REQUEST_CHANGES,
@@ -241,7 +248,7 @@ def seed_history_reviews(repository: Repository, engineers: dict[str, Engineer])
         too_fast = check_sign_off(
             seconds_spent=seconds, lines_changed=lines, files_viewed=0, files_total=0, floor=floor
         )
-        services.review_import(
+        review_import(
             change=change,
             reviewer=reviewer,
             verdict=Review.Verdict.APPROVE,
@@ -270,7 +277,7 @@ def seed_deployments(repository: Repository) -> int:
         if deployed_at > now:
             continue  # the next train has not left yet
         head = max(batch, key=lambda c: c.merged_at)
-        services.deployment_record(
+        deployment_record(
             service=by_id[service_id],
             environment="production",
             sha=head.head_sha,
@@ -290,9 +297,7 @@ def seed_open_work(repository: Repository, engineers: dict[str, Engineer]) -> No
     for change in Change.objects.filter(repository=repository, state=Change.State.OPEN).select_related("author"):
         awaiting = change.review_state == Change.ReviewState.AWAITING_ATTESTATION
         if awaiting and change.author and _chance(f"attest:{change.external_id}") < 0.8:
-            services.change_attest(
-                change=change, engineer=change.author, note="Read every line; ran the tests locally."
-            )
+            change_attest(change=change, engineer=change.author, note="Read every line; ran the tests locally.")
     if Review.objects.filter(change__repository=repository, change__state=Change.State.OPEN).exists():
         return
     waiting = Change.objects.filter(
@@ -301,7 +306,7 @@ def seed_open_work(repository: Repository, engineers: dict[str, Engineer]) -> No
     for change in waiting.order_by("pk")[:1]:
         assignment = change.assignments.filter(state="active").select_related("reviewer").first()
         if assignment and not change.reviews.exists():
-            services.review_submit(
+            review_submit(
                 change=change,
                 reviewer=assignment.reviewer,
                 verdict=Review.Verdict.REQUEST_CHANGES,
@@ -317,12 +322,12 @@ def seed_risk_model() -> None:
         return
     try:
         risk_model_fit()
-    except services.ServiceError:
+    except ServiceError:
         return
     for change in Change.objects.filter(state=Change.State.OPEN, diff_state=Change.DiffState.DONE).select_related(
         "repository", "author", "policy_version"
     ):
-        services.change_reevaluate(change=change)
+        change_reevaluate(change=change)
 
 
 def seed_demo() -> dict[str, int]:

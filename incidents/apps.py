@@ -6,3 +6,10 @@ class IncidentsConfig(AppConfig):
 
     name = "incidents"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from incidents.selectors.causes import ConfirmedCauses
+        from policy.causes import register_cause_provider
+
+        # Risk learns from confirmed causes; policy sits below incidents, so incidents tells it.
+        register_cause_provider(ConfirmedCauses())

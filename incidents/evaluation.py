@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from incidents.suspects import (
+from incidents.suspect_facts import (
     Blame,
     Candidate,
     CommitNote,
@@ -23,11 +23,10 @@ from incidents.suspects import (
     Knobs,
     ServiceScope,
     is_under,
-    latest_deployed,
     matches_sha,
     parse_references,
-    rank_suspects,
 )
+from incidents.suspects import latest_deployed, rank_suspects
 
 DEFAULT_KNOBS = Knobs()
 MODES = ("without_fix", "with_fix", "fix_blame_only")

@@ -167,6 +167,10 @@ class FixTrace(models.Model):
         return f"{self.incident_id} fix {self.fix_sha[:10]} ({self.state})"
 
 
+# The free-text sections of a correction-of-error review, in the order the page and the report show them.
+COE_FIELDS = ("summary", "customer_impact", "timeline", "root_cause", "went_well", "went_wrong")
+
+
 class CorrectionOfError(models.Model):
     """The correction-of-error review of an incident; its text fields are Markdown, rendered sanitised."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from reviews.hostevents import parse_time
+from intake.hostevents import parse_time
 
 INCIDENT_EVENTS = frozenset(
     {

@@ -21,12 +21,12 @@ from django_htmx.http import HttpResponseClientRefresh
 from incidents import selectors
 from incidents.forms import NarrativeForm, WeekForm
 from incidents.models import WeeklyReport
-from incidents.report_export import FORMATS, PdfUnavailable, export, report_context, report_filename
+from incidents.report.export import FORMATS, PdfUnavailable, export, report_context, report_filename
+from incidents.report.weeks import iso_week_of, parse_iso_week, week_bounds
 from incidents.selectors import report as report_selectors
 from incidents.services import report as report_services
-from incidents.weeks import iso_week_of, parse_iso_week, week_bounds
 from portal.htmx import is_fragment
-from reviews.services import ServiceError
+from reviews.audit import ServiceError
 
 PAGE = "incidents/report_weekly.html"
 

@@ -4,7 +4,7 @@ SZZ (Śliwerski, Zimmermann and Zeller, 2005) traces each line a fix removes bac
 fix's parent, to the commit that last changed it: that commit probably introduced the bug. Lines that are
 blank or only a comment say nothing about behaviour, and a fix that only re-indents a line did not fix it,
 so neither is traced (the later "AG-SZZ" refinement). Blame itself looks through whitespace-only and moved
-lines (`-w -M -C`); see reviews.gitrepo.Mirror.blame.
+lines (`-w -M -C`); see intake.gitrepo.Mirror.blame.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from incidents import services
-from reviews.gitrepo import GitError
+from intake.gitrun import GitError
 
 RETRY = {"autoretry_for": (GitError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
 

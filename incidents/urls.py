@@ -1,6 +1,7 @@
 from django.urls import path
 
 from incidents import report_views, views
+from incidents.inbound import deliveries
 
 app_name = "incidents"
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("<int:incident_id>/whys/<int:chain_id>/", views.why_chain_save, name="why-chain-edit"),
     path("<int:incident_id>/actions/", views.action_add, name="action-add"),
     path("<int:incident_id>/actions/<int:item_id>/", views.action_update, name="action-update"),
+    path("deliveries/<int:delivery_id>/redeliver/", deliveries.delivery_redeliver, name="delivery-redeliver"),
     path("reports/weekly/", report_views.weekly_report, name="report-weekly"),
     path("reports/weekly/draft/", report_views.report_draft, name="report-draft"),
     path("reports/<int:report_id>/", report_views.report_detail, name="report-detail"),

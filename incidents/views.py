@@ -28,12 +28,11 @@ from incidents.forms import (
     TimelineForm,
     WhyChainForm,
 )
-from incidents.models import ActionItem, Incident, WhyChain
-from incidents.services.coe import COE_FIELDS
+from incidents.models import COE_FIELDS, ActionItem, Incident, WhyChain
 from portal.htmx import is_fragment
+from reviews.audit import ServiceError
 from reviews.models import Change
-from reviews.selectors import engineer_for_user
-from reviews.services import ServiceError
+from reviews.people import engineer_for_user
 
 PAGE = "incidents/incident_detail.html"
 

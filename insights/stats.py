@@ -1,6 +1,6 @@
 """Metric arithmetic for the dashboards and the weekly report (pure: plain values in, plain values out).
 
-Percentiles and the Gini coefficient are the ones the assignment replay uses (reviews.simulation), so a figure
+Percentiles and the Gini coefficient are the ones the assignment replay uses (assignment.simulation), so a figure
 on a dashboard and the same figure in a replay agree.
 """
 
@@ -10,8 +10,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from reviews.assignment import directory_of
-from reviews.simulation import gini, percentile_nearest_rank
+from assignment.metrics import gini, percentile_nearest_rank
+from assignment.picking import directory_of
 
 __all__ = [
     "MIN_N",

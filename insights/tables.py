@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from insights.charts import Chart
+from portal.charts import Chart
 
 Table = tuple[list[str], list[list[Any]]]
 

@@ -17,17 +17,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from insights import services, tasks
+from insights import services
 from insights.csvexport import csv_response
 from insights.forms import DrillForm, ScopeForm, SoleForm
 from insights.selectors import knowledge, pipeline, quality, seniors
 from insights.selectors.drill import METRICS, drill_changes
 from insights.selectors.scope import Scope
 from insights.tables import TABLES
+from portal.enqueue import enqueue
 from portal.htmx import is_fragment
 from reviews.models import Engineer
-from reviews.services.base import enqueue
-from reviews.views.common import current_engineer
+from reviews.people import current_engineer
 
 SECTIONS = {
     "pipeline": "Review pipeline",
@@ -228,6 +228,6 @@ def knowledge_rebuild(request: HttpRequest) -> HttpResponse:
     """Queue a rebuild of the knowledge snapshots now (managers and staff)."""
     if not _is_manager(request):
         return HttpResponseForbidden("Dashboards are for managers.")
-    enqueue(tasks.rebuild_knowledge)
+    enqueue("insights.rebuild_knowledge")
     messages.success(request, "Knowledge snapshots are being rebuilt; reload in a minute.")
     return redirect("insights:knowledge")

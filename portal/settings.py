@@ -38,7 +38,11 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "template_partials",
+    # The shared records (all models) live in reviews; intake, policy and assignment have none of their own.
     "reviews",
+    "intake",
+    "policy",
+    "assignment",
     "incidents",
     "insights",
     "demo",
@@ -318,7 +322,7 @@ PORTAL_REPORT_WEEKDAY = env_int("PORTAL_REPORT_WEEKDAY", 1, minimum=1)
 PORTAL_REPORT_HOUR = env_int("PORTAL_REPORT_HOUR", 6, minimum=0)
 PORTAL_REPORT_RECIPIENTS = env_list("PORTAL_REPORT_RECIPIENTS", [])
 try:
-    from incidents.beat import WeeklyAt
+    from incidents.report.beat import WeeklyAt
 
     CELERY_BEAT_SCHEDULE["incidents.weekly_report_draft"] = {
         "task": "incidents.weekly_report_draft",

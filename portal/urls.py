@@ -5,9 +5,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from incidents import api as incidents_api
-from incidents import webhooks as incident_webhooks
+from incidents.inbound import webhooks as incident_webhooks
+from intake import webhooks
 from reviews import api as reviews_api
-from reviews import webhooks
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

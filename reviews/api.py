@@ -13,15 +13,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from reviews import services
+from reviews.audit import NotAllowed, ServiceError
 from reviews.models import Change, GateResult
+from reviews.services.signoff import gate_record_external
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, plus service errors as 400 and refusals as 403, always with a `detail`."""
-    if isinstance(exc, services.NotAllowed):
+    if isinstance(exc, NotAllowed):
         return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-    if isinstance(exc, services.ServiceError):
+    if isinstance(exc, ServiceError):
         return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
 
@@ -63,7 +64,7 @@ class ChangeChecks(APIView):
         serializer = CheckSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data
-        result = services.gate_record_external(
+        result = gate_record_external(
             change=change,
             head_sha=data["head_sha"],
             name=data["name"],

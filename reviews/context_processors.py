@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from reviews.ledger_selectors import ledger_open_alert
-from reviews.selectors import engineer_for_user, navigation_counts
+from reviews.ledger.selectors import ledger_open_alert
+from reviews.people import engineer_for_user
+from reviews.selectors import navigation_counts
 
 
 def navigation(request: HttpRequest) -> dict:

@@ -7,7 +7,6 @@ and hands them in as text. Every piece of text that reaches HTML goes through `h
 
 from __future__ import annotations
 
-import hashlib
 import html
 import posixpath
 import re
@@ -25,7 +24,6 @@ HIGHLIGHT_MAX_CHARS = 200_000
 HIGHLIGHT_MAX_LINES = 5_000
 
 _HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$")
-_LINE_RE = re.compile(r"^:(\d+)")
 
 
 class SafeHtml(str):
@@ -391,48 +389,3 @@ def limit_lines(hunks: Sequence[Hunk], max_lines: int) -> tuple[tuple[Hunk, ...]
             kept.append(replace(hunk, rows=tuple(rows)))
             hidden += lines - sum(1 for row in rows if _is_line(row))
     return tuple(kept), hidden
-
-
-# --- the file list ------------------------------------------------------------------------------
-
-
-def file_anchor(path: str) -> str:
-    """A stable HTML id for a file: the same in every revision, whatever characters its path holds."""
-    return "file-" + hashlib.sha256(path.encode("utf-8", "replace")).hexdigest()[:12]
-
-
-def tree_order(paths: Iterable[str]) -> list[tuple[str, list[str]]]:
-    """Paths grouped by directory, directories and names sorted: the order of the file tree and of the diffs."""
-    groups: dict[str, list[str]] = {}
-    for path in sorted(set(paths), key=lambda p: (posixpath.dirname(p), posixpath.basename(p))):
-        groups.setdefault(posixpath.dirname(path), []).append(path)
-    return list(groups.items())
-
-
-@dataclass(frozen=True)
-class GateFlag:
-    """A gate that named a file (and maybe a line of it) in its details."""
-
-    gate: str
-    status: str
-    detail: str
-    line: int | None
-
-
-def gate_flags(gates: Iterable[tuple[str, str, Sequence[str]]], paths: Iterable[str]) -> dict[str, list[GateFlag]]:
-    """Flags per path from (gate name, status, details); a detail names a file as "path", "path:line …" or "path …".
-
-    When two paths both prefix a detail ("a b" and "a"), the longer one is the file meant.
-    """
-    known = set(paths)
-    flags: dict[str, list[GateFlag]] = {}
-    for name, status, details in gates:
-        for detail in details:
-            detail = str(detail)
-            ends = [len(detail)] + [i for i, c in enumerate(detail) if c in ": ("]
-            path = next((detail[:end] for end in sorted(ends, reverse=True) if detail[:end] in known), None)
-            if path is None:
-                continue
-            match = _LINE_RE.match(detail[len(path) :])
-            flags.setdefault(path, []).append(GateFlag(name, status, detail, int(match.group(1)) if match else None))
-    return flags

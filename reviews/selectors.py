@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
-from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from reviews import diffview
@@ -16,35 +15,16 @@ from reviews.models import (
     Attestation,
     Change,
     ChangeFile,
-    Delivery,
     Engineer,
     FileView,
     GateOverride,
-    PolicyVersion,
     Repository,
     Review,
     ReviewComment,
     Revision,
     Service,
-    WhatIfRun,
 )
 from reviews.templatetags.diffview import MAX_RENDERED_LINES
-
-
-def engineer_for_user(user) -> Engineer | None:
-    """The engineer profile of a logged-in user, or None."""
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return Engineer.objects.select_related("team").filter(user=user).first()
-
-
-def engineer_by_name(name: str) -> Engineer | None:
-    """The engineer with this user name or e-mail (case-insensitive), or None."""
-    name = name.strip()
-    if not name:
-        return None
-    match = Q(user__username__iexact=name) | Q(email__iexact=name)
-    return Engineer.objects.select_related("user").filter(match).first()
 
 
 def queue_for(engineer: Engineer) -> QuerySet[Assignment]:
@@ -112,24 +92,6 @@ def navigation_counts(engineer: Engineer | None) -> dict[str, int]:
         mine=Count("pk"), to_attest=Count("pk", filter=Q(review_state=Change.ReviewState.AWAITING_ATTESTATION))
     )
     return {**counts, **mine}
-
-
-def deliveries(*, status: str = "", limit: int = 200) -> QuerySet[Delivery]:
-    """The newest webhook deliveries, without their payloads."""
-    queryset = Delivery.objects.select_related("repository").defer("payload").order_by("-received_at")
-    if status:
-        queryset = queryset.filter(status=status)
-    return queryset[:limit]
-
-
-def policy_versions(limit: int = 50) -> QuerySet[PolicyVersion]:
-    """The newest policy versions with who published them."""
-    return PolicyVersion.objects.select_related("created_by").order_by("-number")[:limit]
-
-
-def policy_version(number: int) -> PolicyVersion | None:
-    """One policy version by number."""
-    return PolicyVersion.objects.select_related("created_by").filter(number=number).first()
 
 
 RISK_BANDS = {"low": (0.0, 0.3), "medium": (0.3, 0.6), "high": (0.6, 1.01)}
@@ -381,45 +343,3 @@ def revision_raw_diff(revision: Revision) -> bytes:
     """The stored, compressed diff of a revision (left out of the page's own queries)."""
     raw = Revision.objects.filter(pk=revision.pk).values_list("raw_diff", flat=True).first()
     return bytes(raw or b"")
-
-
-# --- what-if runs ----------------------------------------------------------------------------------------------
-
-
-def whatif_runs_recent(limit: int = 10) -> QuerySet[WhatIfRun]:
-    """The latest what-if runs, newest first, with their senior hours but not their whole results (one query)."""
-    return (
-        WhatIfRun.objects.select_related("policy_version", "created_by")
-        .defer("result", "proposed_policy")
-        .annotate(
-            senior_hours=KT("result__chosen__metrics__senior_hours"),
-            current_hours=KT("result__current__metrics__senior_hours"),
-        )[:limit]
-    )
-
-
-def whatif_run(run_id: int) -> WhatIfRun | None:
-    """One what-if run with its policy version and who asked."""
-    return WhatIfRun.objects.select_related("policy_version", "created_by").filter(pk=run_id).first()
-
-
-def whatif_choices() -> dict[str, object]:
-    """What the what-if form offers: the stored policy versions, the repositories, and the seniors (three queries)."""
-    seniors = list(
-        Engineer.objects.filter(level__gte=settings.PORTAL_SENIOR_LEVEL)
-        .select_related("team")
-        .order_by("team__name", "display_name")
-        .only("display_name", "level", "weekly_capacity_minutes", "team__name")
-    )
-    teams: dict[str, dict[str, object]] = {}
-    for senior in seniors:
-        name = senior.team.name if senior.team else "No team"
-        row = teams.setdefault(name, {"team": name, "seniors": 0, "hours": 0.0})
-        row["seniors"] += 1
-        row["hours"] += senior.weekly_capacity_minutes / 60
-    return {
-        "versions": list(PolicyVersion.objects.order_by("-number").values_list("number", "note")[:50]),
-        "repositories": list(Repository.objects.order_by("name").values_list("pk", "name")),
-        "seniors": seniors,
-        "senior_teams": [{**t, "hours": round(t["hours"], 1)} for t in teams.values()],
-    }

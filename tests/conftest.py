@@ -83,7 +83,7 @@ def make_engineer(db, team):
 
 
 def git(cwd: Path, *args: str, env: dict | None = None) -> str:
-    """Run git in a test work tree (test set-up only; the portal itself uses reviews.gitrepo)."""
+    """Run git in a test work tree (test set-up only; the portal itself uses intake.gitrepo)."""
     base_env = {
         "GIT_CONFIG_NOSYSTEM": "1",
         "GIT_CONFIG_GLOBAL": "/dev/null",

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Page, expect
 
-from reviews import services
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
 from reviews.models import Change, Engineer, Review
+from reviews.services.signoff import change_attest
 
 pytestmark = pytest.mark.browser
 
@@ -39,12 +41,12 @@ def attested_change(transactional_db, make_engineer, work_repo) -> Scenario:
         author="June <june@example.com>",
         date="2026-11-03T09:00:00+00:00",
     )
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
-    services.repository_import(repository=repository)
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
+    repository_import(repository=repository)
     change = Change.objects.get(repository=repository, state=Change.State.OPEN)
     # The import enqueues the diff on Redis; no worker runs here, so pull it in-process.
-    services.change_pull_diff(change_id=change.pk)
-    services.change_attest(change=change, engineer=author)
+    change_pull_diff(change_id=change.pk)
+    change_attest(change=change, engineer=author)
     change.refresh_from_db()
     assert change.ai_assisted
     assert change.review_state == Change.ReviewState.NEEDS_SIGN_OFF

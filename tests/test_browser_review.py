@@ -10,9 +10,11 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from reviews import services
-from reviews.diffview import file_anchor
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
+from reviews.filelist import file_anchor
 from reviews.models import Assignment, Change, Engineer, Review
+from reviews.services.signoff import change_attest, review_submit
 from tests.conftest import PHONE_WIDTH
 from tests.test_browser import AI_TRAILER
 from tests.test_browser import log_in as _log_in
@@ -50,12 +52,12 @@ def review_change(transactional_db, make_engineer, work_repo) -> Scenario:
         author="June <june@example.com>",
         date="2026-11-03T09:00:00+00:00",
     )
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
-    services.repository_import(repository=repository)
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
+    repository_import(repository=repository)
     change = Change.objects.get(repository=repository, state=Change.State.OPEN)
     # The import enqueues the diff on Redis; no worker runs here, so pull it in-process.
-    services.change_pull_diff(change_id=change.pk)
-    services.change_attest(change=change, engineer=author)
+    change_pull_diff(change_id=change.pk)
+    change_attest(change=change, engineer=author)
     change.refresh_from_db()
     assert change.ai_assisted
     assert change.files_count == len(FILES)
@@ -229,7 +231,7 @@ def test_senior_filters_reviews_with_the_keyboard_comments_and_signs_off(
 
 def test_author_sees_the_verdict_on_the_change_and_in_my_changes(live_server, page: Page, review_change: Scenario):
     change, senior = review_change.change, review_change.senior
-    services.review_submit(
+    review_submit(
         change=change,
         reviewer=senior,
         verdict=Review.Verdict.APPROVE,

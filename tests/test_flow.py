@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from incidents.models import Incident, IncidentChangeLink
 from portal.celery import app as celery_app
-from reviews import services
 from reviews.models import Change, Review
+from reviews.services.signoff import change_attest
 
 pytestmark = pytest.mark.worker
 
@@ -61,7 +61,7 @@ def test_change_goes_from_git_to_the_weekly_report(celery_worker, make_engineer,
     assert change.review_state == Change.ReviewState.AWAITING_ATTESTATION
 
     # 4. The author attests; the least-loaded eligible senior (not the author, not away) is assigned.
-    services.change_attest(change=change, engineer=author)
+    change_attest(change=change, engineer=author)
     assignment = change.assignments.get()
     assert assignment.reviewer == senior and assignment.reason
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db.models import Prefetch, Q, QuerySet
 
 from incidents.models import FixTrace, Incident
-from incidents.suspects import (
+from incidents.suspect_facts import (
     Blame,
     Candidate,
     CommitNote,

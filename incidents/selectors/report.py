@@ -11,10 +11,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from incidents import reporting
-from incidents.models import ActionItem, Incident, IncidentChangeLink, WeeklyReport
+from incidents.models import COE_FIELDS, ActionItem, Incident, IncidentChangeLink, WeeklyReport
+from incidents.report import reporting
 from incidents.selectors.pages import _links_with_full_record
-from incidents.services.coe import COE_FIELDS
 from reviews.models import Change
 
 MAX_ACTION_ITEMS = 2000

@@ -9,11 +9,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from incidents.models import ActionItem, CorrectionOfError, Incident, WhyChain
+from incidents.models import COE_FIELDS, ActionItem, CorrectionOfError, Incident, WhyChain
+from reviews.audit import ServiceError, audit_record
 from reviews.models import Engineer
-from reviews.services import ServiceError, audit_record
 
-COE_FIELDS = ("summary", "customer_impact", "timeline", "root_cause", "went_well", "went_wrong")
 MAX_WHYS = 5
 MAX_CHAINS = 20
 

@@ -8,9 +8,11 @@ from typing import Any
 
 from django.db import transaction
 
-from reviews.gitrepo import GitError, is_sha
+from intake.gitrun import GitError, is_sha
+from intake.mirrors import repository_mirror
+from intake.services.deployments import deployment_record_for_sha
+from reviews.audit import ServiceError, audit_record
 from reviews.models import Deployment, Service
-from reviews.services import ServiceError, audit_record, deployment_record_for_sha, repository_mirror
 
 
 class GitUnavailable(ServiceError):

@@ -11,8 +11,8 @@ from django.utils import timezone
 from incidents.models import Incident, PagerDutyService, TimelineEntry
 from incidents.pagerduty import PagerDutyEvent, PayloadError, parse_event, severity_for
 from incidents.services.records import incident_create
+from reviews.audit import audit_record
 from reviews.models import Delivery, Engineer, Service
-from reviews.services import audit_record
 
 log = logging.getLogger(__name__)
 SOURCE = "pagerduty"

@@ -12,12 +12,15 @@ from django.utils.dateparse import parse_datetime
 
 from incidents import selectors
 from incidents.models import FixTrace, Incident
-from incidents.suspects import Knobs, Suspect, rank_suspects
+from incidents.suspect_facts import Knobs, Suspect
+from incidents.suspects import rank_suspects
 from incidents.szz import Trace, is_traceable, line_ranges, removed_lines, summarise
-from reviews.gitrepo import GitError, Mirror
+from intake.gitrepo import Mirror
+from intake.gitrun import GitError
+from intake.mirrors import repository_mirror
+from reviews.audit import ServiceError
 from reviews.models import Change, Repository
 from reviews.rubberstamp import Floor
-from reviews.services import ServiceError, repository_mirror
 
 MAX_TRACED_FILES = 100
 MAX_TRACED_LINES = 5000

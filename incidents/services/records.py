@@ -11,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentChangeLink, TimelineEntry
+from portal.enqueue import enqueue
+from reviews.audit import ServiceError, audit_record
 from reviews.models import Change, Engineer, Repository, Service
-from reviews.services import ServiceError, audit_record, enqueue
 
 _FIX_RE = re.compile(r"^[0-9a-f]{7,40}$")
 MAX_PATHS = 100
@@ -80,9 +81,7 @@ def _fix_repository(repository: Repository | None, services: list[Service], fix_
 
 def _enqueue_trace(incident: Incident) -> None:
     if incident.fix_sha:
-        from incidents.tasks import fix_trace
-
-        enqueue(fix_trace, incident.pk)
+        enqueue("incidents.fix_trace", incident.pk)
 
 
 def incident_create(

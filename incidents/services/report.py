@@ -13,13 +13,14 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from incidents import reporting
 from incidents.models import WeeklyReport
+from incidents.report import reporting
+from incidents.report.sections import report_sections
+from incidents.report.weeks import parse_iso_week, previous_week_of, week_bounds
 from incidents.services.records import is_incident_reviewer
-from incidents.weeks import parse_iso_week, previous_week_of, week_bounds
-from insights.report import report_sections
+from portal.enqueue import enqueue
+from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Engineer
-from reviews.services import NotAllowed, ServiceError, audit_record, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,7 @@ def _user(actor: Any) -> Any:
 
 
 def _enqueue_build(report: WeeklyReport) -> None:
-    from incidents.tasks import weekly_report_build
-
-    enqueue(weekly_report_build, report.pk)
+    enqueue("incidents.weekly_report_build", report.pk)
 
 
 def _queue(report: WeeklyReport) -> None:
@@ -300,20 +299,18 @@ def weekly_report_finalise(*, actor: Any, report: WeeklyReport) -> WeeklyReport:
             target=report,
             payload={"week": report.week, "revision": report.revision, "snapshot_of": report.built_at.isoformat()},
         )
-        from incidents.tasks import weekly_report_email, weekly_report_pdf
-
         if settings.PORTAL_REPORT_RECIPIENTS:
-            enqueue(weekly_report_email, report.pk)  # draws the PDF it attaches
+            enqueue("incidents.weekly_report_email", report.pk)  # draws the PDF it attaches
         elif not settings.CELERY_TASK_ALWAYS_EAGER:
             # A worker draws the final PDF now, so the first download is instant (in-process, it would hold
             # the finalising request for seconds; the first download draws it there instead).
-            enqueue(weekly_report_pdf, report.pk)
+            enqueue("incidents.weekly_report_pdf", report.pk)
     return report
 
 
 def weekly_report_pdf_prepare(*, report_id: int) -> int:
     """Draw a final report's PDF into the export cache; its size in bytes (0: no such final report)."""
-    from incidents.report_export import report_pdf
+    from incidents.report.export import report_pdf
 
     report = WeeklyReport.objects.filter(pk=report_id, status=WeeklyReport.Status.FINAL).first()
     return len(report_pdf(report)) if report else 0
@@ -323,7 +320,7 @@ def weekly_report_email(*, report_id: int) -> WeeklyReport | None:
     """E-mail a final report (HTML body, PDF attached) to the configured list, once."""
     from django.core.mail import EmailMultiAlternatives
 
-    from incidents.report_export import PdfUnavailable, report_filename, report_html, report_pdf, report_text
+    from incidents.report.export import PdfUnavailable, report_filename, report_html, report_pdf, report_text
 
     recipients = list(settings.PORTAL_REPORT_RECIPIENTS)
     # The row stays locked while the mail goes out, so that a redelivered task cannot send it twice.

@@ -20,10 +20,10 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.weeks import iso_week_of
-from insights.charts import Chart, Series, weekly_labels
+from incidents.report.weeks import iso_week_of
 from insights.models import KnowledgeSnapshot, SoleKnowledge
 from insights.selectors import scope as sc
+from portal.charts import Chart, Series, weekly_labels
 from reviews.models import Service
 
 TOP_PEOPLE = 10

@@ -23,10 +23,10 @@ from typing import Any
 from django.db.models import Count, F, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
 
-from insights.charts import Chart, Series, weekly_labels
 from insights.models import ChangeFact
 from insights.selectors import scope as sc
 from insights.selectors.sql import hour_percentiles
+from portal.charts import Chart, Series, weekly_labels
 
 
 def inflow(scope: sc.Scope) -> QuerySet[ChangeFact]:

@@ -29,10 +29,10 @@ from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 
-from insights.charts import Chart, Series, weekly_labels
 from insights.models import ChangeFact, ReviewFact
 from insights.selectors import scope as sc
 from insights.stats import MIN_N, SIZE_BUCKETS, rate, size_bucket_label
+from portal.charts import Chart, Series, weekly_labels
 from reviews.models import Change, Review
 
 LIST_LIMIT = 50

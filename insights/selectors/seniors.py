@@ -15,10 +15,10 @@ from typing import Any
 
 from django.db.models import Count, Sum
 
-from insights.charts import Chart, Series
 from insights.models import ReviewFact
 from insights.selectors import scope as sc
 from insights.stats import gini, top_share
+from portal.charts import Chart, Series
 
 
 def senior_rows(scope: sc.Scope) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from reviews.models import Review
 
 
 class PercentileDisc(Aggregate):
-    """PostgreSQL's percentile_disc: the nearest-rank percentile, as reviews.simulation computes it."""
+    """PostgreSQL's percentile_disc: the nearest-rank percentile, as assignment.simulation computes it."""
 
     function = "PERCENTILE_DISC"
     template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"

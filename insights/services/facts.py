@@ -24,10 +24,10 @@ from insights.models import ChangeFact, FactsWatermark, ReviewFact
 from insights.selectors.scope import caused_incident
 from insights.selectors.sql import first_review_at
 from insights.stats import size_bucket
-from reviews.codeowners_file import resolve_owner
+from policy.codeowners_file import resolve_owner
+from portal.enqueue import enqueue
 from reviews.models import Change, ChangeFile, Deployment, Engineer, Review, Service
 from reviews.rubberstamp import Floor, floor_seconds
-from reviews.services.base import enqueue
 
 BATCH = 2000
 FRESH_SECONDS = 300  # the beat schedule refreshes every five minutes; pages older than this ask for a refresh
@@ -294,8 +294,6 @@ def facts_refresh_if_stale() -> datetime | None:
     set-up runs tasks in-process, so there it happens at once); returns when they were last refreshed."""
     at = facts_refreshed_at()
     if at is None or at < timezone.now() - timedelta(seconds=FRESH_SECONDS):
-        from insights import tasks  # tasks import this module
-
-        enqueue(tasks.refresh_facts)  # a broker outage is logged, never an error page
+        enqueue("insights.refresh_facts")  # a broker outage is logged, never an error page
         at = facts_refreshed_at() if settings.CELERY_TASK_ALWAYS_EAGER else at
     return at

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from assignment.expertise import ACTIVE_DAYS, person_key
 from insights.models import KnowledgeSnapshot, SoleKnowledge
 from insights.selectors.scope import local_date, local_midnight
 from insights.stats import bus_factor, directory_knowers
-from reviews.expertise import ACTIVE_DAYS, person_key
 from reviews.models import Change, ChangeFile, Engineer, Repository, Review, Service
 
 
@@ -63,7 +63,7 @@ def _knowers(repository: Repository, as_of: datetime, names: dict[str, str]) -> 
 
 
 def _active(as_of: datetime) -> set[str]:
-    """People who authored or reviewed anything in the 90 days up to the moment (reviews.expertise's window)."""
+    """People who authored or reviewed anything in the 90 days up to the moment (assignment.expertise's window)."""
     since = as_of - timedelta(days=ACTIVE_DAYS)
     authors = (
         Change.objects.filter(opened_at__gte=since, opened_at__lte=as_of)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import mark_safe
 
-from insights.charts import Chart, render_svg
+from portal.charts import Chart, render_svg
 
 register = template.Library()
 

@@ -10,7 +10,7 @@ class AuditEvent(models.Model):
     """An entry of the append-only, hash-chained audit ledger."""
 
     created_at = models.DateTimeField()
-    # Which rules hashed this row (reviews.ledger.canonical_entry); rows are never rehashed.
+    # Which rules hashed this row (reviews.ledger.chain.canonical_entry); rows are never rehashed.
     version = models.PositiveSmallIntegerField(default=2)
     # No database constraint and nothing done on delete: removing a user must not touch a ledger row
     # (PostgreSQL refuses it anyway). actor_id then names a user who is gone; actor_label keeps the name.

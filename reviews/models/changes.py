@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db import models
 from django.db.models import Q
 
 from reviews.models.org import Engineer, Repository, Service
-
-if TYPE_CHECKING:
-    from reviews.models.policy import GateResult
-    from reviews.models.review import Review
 
 
 class Change(models.Model):
@@ -129,8 +123,8 @@ class Change(models.Model):
         return self.head_sha[:10]
 
     @property
-    def current_gates(self) -> list[GateResult]:
-        """Gate results of the current revision, read from the prefetched results."""
+    def current_gates(self) -> list[models.Model]:
+        """Gate results (GateResult) of the current revision, read from the prefetched results."""
         overridden = {o.gate_name: o for o in self.gate_overrides.all() if o.head_sha == self.head_sha}
         results = [g for g in self.gate_results.all() if g.head_sha == self.head_sha]
         for result in results:
@@ -138,11 +132,11 @@ class Change(models.Model):
         return sorted(results, key=lambda g: ({"fail": 0, "warn": 1, "pass": 2}.get(g.status, 3), g.name))
 
     @property
-    def approvals(self) -> list[Review]:
+    def approvals(self) -> list[models.Model]:
         """Approving verdicts not dismissed on the host, read from the prefetched reviews."""
-        from reviews.models.review import Review  # review.py imports this module
-
-        return [r for r in self.reviews.all() if r.verdict == Review.Verdict.APPROVE and r.dismissed_at is None]
+        # Review through the relation, not an import: reviews/models/review.py imports this module.
+        approve = self.reviews.model.Verdict.APPROVE
+        return [r for r in self.reviews.all() if r.verdict == approve and r.dismissed_at is None]
 
 
 class ChangeFile(models.Model):

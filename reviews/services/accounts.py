@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from reviews.services.base import audit_record
+from reviews.audit import audit_record
 
 
 def api_token_rotate(*, user: Any) -> str:

@@ -7,9 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from policy.services.evaluation import change_reevaluate
+from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Assignment, Change, Engineer
-from reviews.services.base import NotAllowed, ServiceError, audit_record
-from reviews.services.changes import change_reevaluate
 
 
 def change_set_author(*, change: Change, author: Engineer, actor: Any) -> Change:

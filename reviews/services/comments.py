@@ -10,9 +10,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from policy.services.evaluation import review_state_of
+from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Change, ChangeFile, Engineer, ReviewComment
-from reviews.services.base import NotAllowed, ServiceError, audit_record
-from reviews.services.changes import _review_state
 
 MAX_BODY_CHARS = 10_000
 # The column is a PostgreSQL integer: a larger number must be refused here, not fail in the database.
@@ -167,5 +167,5 @@ def _refresh_review_state(change: Change) -> None:
     """Apply the sign-off rules again: a senior's thread opened, resolved or reopened changes what is missing."""
     if change.state != Change.State.OPEN or change.diff_state != Change.DiffState.DONE:
         return  # merged history is not awaited; a pending diff gets its state when policy runs
-    change.review_state = _review_state(change)
+    change.review_state = review_state_of(change)
     change.save(update_fields=["review_state", "policy_missing", "updated_at"])

@@ -7,9 +7,10 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 
+from assignment.services.assign import change_assign
+from policy.services.evaluation import review_state_of
+from reviews.audit import audit_record
 from reviews.models import Change, Engineer, Review
-from reviews.services.base import audit_record
-from reviews.services.changes import _review_state, change_assign
 
 
 def review_dismiss_host(
@@ -50,7 +51,7 @@ def review_dismiss_host(
                 },
             )
         if dismissed:
-            change.review_state = _review_state(change)
+            change.review_state = review_state_of(change)
             change.save(update_fields=["review_state", "policy_missing", "updated_at"])
             if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
                 change_assign(change=change)

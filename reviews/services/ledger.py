@@ -13,10 +13,10 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
-from reviews.ledger import Anchor, AnchorSource, LedgerReport, anchor_line, make_anchor, verify_ledger
-from reviews.ledger_selectors import ledger_entries, ledger_last_entry
+from reviews.audit import audit_record
+from reviews.ledger.chain import Anchor, AnchorSource, LedgerReport, anchor_line, make_anchor, verify_ledger
+from reviews.ledger.selectors import ledger_entries, ledger_last_entry
 from reviews.models import LedgerAlert
-from reviews.services.base import audit_record
 
 log = logging.getLogger(__name__)
 

@@ -9,20 +9,21 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from reviews import gates, rubberstamp
-from reviews.models import Assignment, Attestation, Change, Engineer, FileView, GateOverride, GateResult, Review
-from reviews.services.base import NotAllowed, ServiceError, audit_record
-from reviews.services.changes import (
-    _gate_plugins,
-    _review_state,
-    change_assign,
+from assignment.services.assign import change_assign
+from policy import gates
+from policy.services.evaluation import (
     change_reevaluate,
     failing_gates,
+    gate_plugins,
     gate_summary,
+    review_state_of,
     unresolved_senior_threads,
 )
-from reviews.services.policies import policy_current, policy_of
-from reviews.signoff_rules import UNKNOWN_AUTHOR
+from policy.services.policies import policy_current, policy_of
+from policy.signoff_rules import UNKNOWN_AUTHOR
+from reviews import rubberstamp
+from reviews.audit import AlreadyRecorded, NotAllowed, ServiceError, audit_record
+from reviews.models import Assignment, Attestation, Change, Engineer, FileView, GateOverride, GateResult, Review
 
 
 def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Attestation:
@@ -39,7 +40,7 @@ def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Atte
         if created:
             audit_record(actor=engineer.user, action="change.attested", target=change, payload={"sha": change.head_sha})
             if change.diff_state == Change.DiffState.DONE:
-                change.review_state = _review_state(change)
+                change.review_state = review_state_of(change)
                 change.save(update_fields=["review_state", "policy_missing", "updated_at"])
                 if change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
                     change_assign(change=change)
@@ -199,7 +200,7 @@ def _record_review(
         change.assignments.filter(reviewer=reviewer, state=Assignment.State.ACTIVE).update(
             state=Assignment.State.DONE, completed_at=at
         )
-    change.review_state = _review_state(change)
+    change.review_state = review_state_of(change)
     change.save(update_fields=["review_state", "policy_missing", "updated_at"])
     return review
 
@@ -266,14 +267,6 @@ def review_import(
         )
 
 
-class AlreadyRecorded(ServiceError):
-    """This host review is already on record (another delivery of it)."""
-
-    def __init__(self, review: Review) -> None:
-        super().__init__("review already recorded")
-        self.review = review
-
-
 def change_declare_ai(*, change: Change, engineer: Engineer, declared: bool) -> Change:
     """The author declares whether AI assisted the change; policy is applied again."""
     with transaction.atomic():
@@ -326,7 +319,7 @@ def gate_record_external(
     """A result posted by CI or another outside check for one revision; the latest post per name wins."""
     if status not in GateResult.Status.values:
         raise ServiceError(f"status must be one of {', '.join(GateResult.Status.values)}")
-    if name[:100] in {g.name for g in (*gates.BUILTIN_GATES, *_gate_plugins())}:
+    if name[:100] in {g.name for g in (*gates.BUILTIN_GATES, *gate_plugins())}:
         # Otherwise a CI post would replace the portal's own result: a failing secrets gate cleared without the
         # senior's written override that the policy asks for.
         raise ServiceError(f"{name!r} is the name of a built-in gate: report the check under another name")
@@ -352,7 +345,7 @@ def gate_record_external(
 
 def _refresh_after_gates(change: Change) -> None:
     change.gates_state = gate_summary(change)
-    change.review_state = _review_state(change)
+    change.review_state = review_state_of(change)
     change.save(update_fields=["gates_state", "review_state", "policy_missing", "updated_at"])
     if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
         change_assign(change=change)

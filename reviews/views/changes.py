@@ -12,15 +12,16 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from reviews import services
+from policy.services.policies import policy_current, policy_of
+from reviews.audit import NotAllowed, ServiceError
 from reviews.forms import AttestForm, AuthorForm, ReviewForm
 from reviews.models import Change, Review
+from reviews.people import change_or_404, current_engineer, engineer_by_name
 from reviews.rubberstamp import Floor, floor_seconds
-from reviews.selectors import engineer_by_name
-from reviews.services.policies import policy_current, policy_of
-from reviews.services.signoff import NeedsConfirmation, files_viewed
+from reviews.services import authors as author_services
+from reviews.services import signoff as signoff_services
+from reviews.services.signoff import NeedsConfirmation, files_viewed, gate_override, review_submit
 from reviews.views.comments import thread_context
-from reviews.views.common import change_or_404, current_engineer
 from reviews.views.diff import files_context
 
 _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
@@ -35,7 +36,7 @@ def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
     token = signing.dumps({"c": change.pk, "sha": change.head_sha, "t": time.time()}, salt=_TOKEN_SALT)
     context = {
         "change": change,
-        "can_sign_off": services.can_sign_off(engineer, change),
+        "can_sign_off": signoff_services.can_sign_off(engineer, change),
         "can_override": engineer is not None and engineer.is_senior and change.author_id != engineer.pk,
         "is_author": engineer is not None and change.author_id == engineer.pk,
         "current_attested": any(a.head_sha == change.head_sha for a in change.attestations.all()),
@@ -62,7 +63,7 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
     """Record a verdict; the server decides who may sign off, whatever the page showed."""
     change = change_or_404(change_id)
     engineer = current_engineer(request)
-    if not services.can_sign_off(engineer, change):
+    if not signoff_services.can_sign_off(engineer, change):
         return HttpResponseForbidden("You may not sign off this change.")
     form = ReviewForm(request.POST)
     if not form.is_valid():
@@ -80,7 +81,7 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
     elapsed = max(0, int(time.time() - float(token.get("t", time.time()))))
     seconds = min(form.cleaned_data.get("active_seconds") or 0, elapsed)
     try:
-        services.review_submit(
+        review_submit(
             change=change,
             reviewer=engineer,
             verdict=form.cleaned_data["verdict"],
@@ -92,9 +93,9 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
     except NeedsConfirmation as exc:
         context = {"change": change, "check": exc.check, "data": form.cleaned_data, "seconds": seconds}
         return render(request, "reviews/change_confirm.html", context, status=409)
-    except services.NotAllowed as exc:
+    except NotAllowed as exc:
         return HttpResponseForbidden(str(exc))
-    except services.ServiceError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
         return redirect("reviews:change-detail", change_id=change.pk)
     messages.success(request, f"Recorded: {form.cleaned_data['verdict'].replace('_', ' ')} on {change.short_sha}.")
@@ -114,8 +115,8 @@ def change_set_author(request: HttpRequest, change_id: int) -> HttpResponse:
         messages.error(request, "No engineer has that user name or e-mail.")
         return redirect("reviews:change-detail", change_id=change.pk)
     try:
-        services.change_set_author(change=change, author=author, actor=request.user)
-    except services.ServiceError as exc:
+        author_services.change_set_author(change=change, author=author, actor=request.user)
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{author.display_name} is now recorded as the author.")
@@ -135,8 +136,8 @@ def change_attest(request: HttpRequest, change_id: int) -> HttpResponse:
         messages.error(request, form.errors.as_text())
         return redirect("reviews:change-detail", change_id=change.pk)
     try:
-        services.change_attest(change=change, engineer=engineer, note=form.cleaned_data["note"])
-    except services.ServiceError as exc:
+        signoff_services.change_attest(change=change, engineer=engineer, note=form.cleaned_data["note"])
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Self-review attested.")
@@ -155,8 +156,8 @@ def change_declare_ai(request: HttpRequest, change_id: int) -> HttpResponse:
     if value not in ("yes", "no"):
         return HttpResponse("ai_assisted must be yes or no.", status=400, content_type="text/plain")
     try:
-        services.change_declare_ai(change=change, engineer=engineer, declared=value == "yes")
-    except services.ServiceError as exc:
+        signoff_services.change_declare_ai(change=change, engineer=engineer, declared=value == "yes")
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Declaration recorded.")
@@ -173,12 +174,10 @@ def change_override_gate(request: HttpRequest, change_id: int) -> HttpResponse:
         return HttpResponseForbidden("Only a senior who is not the author can override a gate.")
     gate_name = request.POST.get("gate", "")[:100]
     try:
-        services.gate_override(
-            change=change, senior=engineer, gate_name=gate_name, reason=request.POST.get("reason", "")
-        )
-    except services.NotAllowed as exc:
+        gate_override(change=change, senior=engineer, gate_name=gate_name, reason=request.POST.get("reason", ""))
+    except NotAllowed as exc:
         return HttpResponseForbidden(str(exc))
-    except services.ServiceError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Gate {gate_name} overridden on {change.short_sha}.")
@@ -191,7 +190,7 @@ def change_signoff_summary(request: HttpRequest, change_id: int) -> HttpResponse
     """What an approval would sign: revision, files viewed of total, active time against the floor."""
     change = change_or_404(change_id)
     engineer = current_engineer(request)
-    if not services.can_sign_off(engineer, change):
+    if not signoff_services.can_sign_off(engineer, change):
         return HttpResponseForbidden("You may not sign off this change.")
     viewed, total = files_viewed(change, engineer)
     seconds = request.GET.get("seconds", "0")

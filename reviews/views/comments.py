@@ -17,10 +17,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.htmx import is_fragment
-from reviews import selectors, services
+from reviews import selectors
+from reviews.audit import NotAllowed, ServiceError
 from reviews.models import Change, Engineer, ReviewComment
-from reviews.services.comments import MAX_BODY_CHARS, MAX_LINE
-from reviews.views.common import current_engineer
+from reviews.people import current_engineer
+from reviews.services import comments as comments_services
+from reviews.services.comments import MAX_BODY_CHARS, MAX_LINE, can_resolve_thread, comment_add
 
 _LINE_RE = re.compile(r"[0-9]{1,10}")
 
@@ -35,7 +37,7 @@ def thread_context(change: Change, engineer: Engineer | None) -> dict[str, Any]:
         "open_threads": threads.open,
         "outdated_threads": threads.outdated,
         "senior_open_threads": threads.open_by_seniors,
-        "can_comment": services.can_comment(engineer, change),
+        "can_comment": comments_services.can_comment(engineer, change),
         "comment_max_chars": MAX_BODY_CHARS,
     }
 
@@ -45,7 +47,7 @@ def thread_context(change: Change, engineer: Engineer | None) -> dict[str, Any]:
 def comment_new(request: HttpRequest, change_id: int) -> HttpResponse:
     """The form that opens a thread on one line: ?path=...&line=N&side=new|old."""
     change, engineer = _load(request, change_id)
-    if not services.can_comment(engineer, change):
+    if not comments_services.can_comment(engineer, change):
         return HttpResponseForbidden("Only engineers can comment.")
     path, line, side, error = _position(request.GET)
     if error:
@@ -60,7 +62,7 @@ def comment_new(request: HttpRequest, change_id: int) -> HttpResponse:
 def comment_create(request: HttpRequest, change_id: int) -> HttpResponse:
     """Open a thread on a line of the current revision."""
     change, engineer = _load(request, change_id)
-    if not services.can_comment(engineer, change):
+    if not comments_services.can_comment(engineer, change):
         return HttpResponseForbidden("Only engineers can comment.")
     path, line, side, error = _position(request.POST)
     if error:
@@ -69,7 +71,7 @@ def comment_create(request: HttpRequest, change_id: int) -> HttpResponse:
         raise Http404("The change has no file at that path.")
     body = request.POST.get("body", "")
     try:
-        comment = services.comment_add(
+        comment = comment_add(
             change=change,
             author=engineer,
             path=path,
@@ -78,9 +80,9 @@ def comment_create(request: HttpRequest, change_id: int) -> HttpResponse:
             body=body,
             head_sha=request.POST.get("head_sha", ""),
         )
-    except services.NotAllowed as exc:
+    except NotAllowed as exc:
         return HttpResponseForbidden(str(exc))
-    except services.ServiceError as exc:
+    except ServiceError as exc:
         return _form(request, change, path, line, side, body=body, error=str(exc), status=400)
     return _thread_response(request, change, comment.pk, engineer)
 
@@ -91,13 +93,13 @@ def comment_reply(request: HttpRequest, change_id: int, comment_id: int) -> Http
     """Reply to a thread."""
     change, engineer = _load(request, change_id)
     thread = _thread_or_404(change, comment_id)
-    if not services.can_comment(engineer, change):
+    if not comments_services.can_comment(engineer, change):
         return HttpResponseForbidden("Only engineers can reply.")
     try:
-        services.comment_reply(thread=thread, author=engineer, body=request.POST.get("body", ""))
-    except services.NotAllowed as exc:
+        comments_services.comment_reply(thread=thread, author=engineer, body=request.POST.get("body", ""))
+    except NotAllowed as exc:
         return HttpResponseForbidden(str(exc))
-    except services.ServiceError as exc:
+    except ServiceError as exc:
         return _thread_response(request, change, thread.pk, engineer, error=str(exc), status=400)
     return _thread_response(request, change, thread.pk, engineer)
 
@@ -106,20 +108,20 @@ def comment_reply(request: HttpRequest, change_id: int, comment_id: int) -> Http
 @require_POST
 def comment_resolve(request: HttpRequest, change_id: int, comment_id: int) -> HttpResponse:
     """Resolve a thread: its author, the change's author or a senior; only a senior for a senior's thread."""
-    return _set_resolved(request, change_id, comment_id, services.comment_resolve)
+    return _set_resolved(request, change_id, comment_id, comments_services.comment_resolve)
 
 
 @login_required
 @require_POST
 def comment_reopen(request: HttpRequest, change_id: int, comment_id: int) -> HttpResponse:
     """Reopen a resolved thread; the same people may as may resolve it."""
-    return _set_resolved(request, change_id, comment_id, services.comment_reopen)
+    return _set_resolved(request, change_id, comment_id, comments_services.comment_reopen)
 
 
 def _set_resolved(request: HttpRequest, change_id: int, comment_id: int, action: Any) -> HttpResponse:
     change, engineer = _load(request, change_id)
     thread = _thread_or_404(change, comment_id)
-    if not services.can_resolve_thread(engineer, thread, change):
+    if not can_resolve_thread(engineer, thread, change):
         return HttpResponseForbidden(
             "Only a senior can resolve or reopen a senior's thread."
             if thread.author.is_senior
@@ -127,9 +129,9 @@ def _set_resolved(request: HttpRequest, change_id: int, comment_id: int, action:
         )
     try:
         action(thread=thread, engineer=engineer)
-    except services.NotAllowed as exc:
+    except NotAllowed as exc:
         return HttpResponseForbidden(str(exc))
-    except services.ServiceError as exc:
+    except ServiceError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
     return _thread_response(request, change, thread.pk, engineer)
 
@@ -162,10 +164,10 @@ def _position(data: QueryDict) -> tuple[str, int, str, str]:
 
 def _mark(threads: list[ReviewComment], change: Change, engineer: Engineer | None) -> None:
     """What the viewer may do with each thread, decided by the services' predicates (the services check again)."""
-    may_comment = services.can_comment(engineer, change)
+    may_comment = comments_services.can_comment(engineer, change)
     for thread in threads:
         thread.can_reply = may_comment
-        thread.can_resolve = services.can_resolve_thread(engineer, thread, change)
+        thread.can_resolve = can_resolve_thread(engineer, thread, change)
 
 
 def _form(

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 
 from reviews import selectors
-from reviews.models import Change, Engineer
-
-
-def current_engineer(request: HttpRequest) -> Engineer | None:
-    """The engineer profile of the request's user, looked up once per request."""
-    engineer = getattr(request, "_engineer", None) or selectors.engineer_for_user(request.user)
-    request._engineer = engineer
-    return engineer
+from reviews.models import Change
 
 
 def change_or_404(change_id: int) -> Change:

@@ -18,14 +18,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from intake.diffparse import parse_diff
+from intake.gitrun import GitError
+from intake.mirrors import repository_mirror
 from portal.htmx import is_fragment
-from reviews import diffview, selectors, services
-from reviews.diffparse import parse_diff
-from reviews.gitrepo import GitError
+from reviews import diffview, filelist, selectors
 from reviews.models import Change, ChangeFile, Engineer
+from reviews.people import current_engineer
 from reviews.services.fileviews import file_view_mark
 from reviews.views.comments import thread_context
-from reviews.views.common import current_engineer
 from reviews.views.diffrows import (
     FileEntry,
     RenderedDiff,
@@ -81,7 +82,7 @@ def files_context(
     mode = diff_view_mode(request)
     files = list(change.files.all())
     entries = file_entries(change, files, selectors.viewed_fingerprints(change, engineer), mode)
-    mirror = services.repository_mirror(change.repository)
+    mirror = repository_mirror(change.repository)
     comment_base = comment_base_url(change)
     for entry in entries[:INLINE_FILES]:
         entry.diff = render_file(
@@ -140,7 +141,7 @@ def file_detail(request: HttpRequest, change_id: int) -> HttpResponse:
         change,
         entry,
         mode,
-        mirror=services.repository_mirror(change.repository),
+        mirror=repository_mirror(change.repository),
         threads=threads["threads_by_line"].get(file.path, {}),
         comment_base=comment_base_url(change),
     )
@@ -191,11 +192,11 @@ def file_context(request: HttpRequest, change_id: int) -> HttpResponse:
     if start < 1 or end < start or show not in ("all", "first", "last"):
         raise Http404("No such lines.")
     mode = diff_view_mode(request)
-    mirror = services.repository_mirror(change.repository)
+    mirror = repository_mirror(change.repository)
     source = read_source(mirror, change.diff_sha or change.head_sha, file.path, until=end)
     if source is None or file.status == ChangeFile.Status.DELETED or start > source.count:
         raise Http404("Those lines cannot be read.")
-    anchor = diffview.file_anchor(file.path)
+    anchor = filelist.file_anchor(file.path)
     rendering = Rendering(change_id=change.pk, path=file.path, anchor=anchor, mode=mode)
     items = context_items(source, diffview.Gap(start, end, delta), show, rendering)
     context = {"change": change, "items": items, "mode": mode, "diff_view": mode}
@@ -250,7 +251,7 @@ def _interdiff_entries(change: Change, revision, head: str, mode: str) -> tuple[
             raw = b""
         paths |= {p for f in parse_diff(raw).files for p in (f.path, f.old_path) if p}
     paths = {p for p in paths if clean_path(p)}
-    mirror = services.repository_mirror(change.repository)
+    mirror = repository_mirror(change.repository)
     raw, truncated = mirror.diff_paths(revision.head_sha, head, sorted(paths), settings.PORTAL_DIFF_MAX_BYTES)
     entries = []
     for index, diff in enumerate(parse_diff(raw).files):
@@ -262,7 +263,7 @@ def _interdiff_entries(change: Change, revision, head: str, mode: str) -> tuple[
             lines_removed=diff.lines_removed,
             patch=diff.patch,
         )
-        entry = FileEntry(file=file, anchor=diffview.file_anchor(diff.path), url="")
+        entry = FileEntry(file=file, anchor=filelist.file_anchor(diff.path), url="")
         entry.diff = render_file(
             change,
             entry,

@@ -12,8 +12,10 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 
-from reviews import diffview, policy
-from reviews.gitrepo import GitError, Mirror
+from intake.gitrepo import Mirror
+from intake.gitrun import GitError
+from policy.decision import matches_glob
+from reviews import diffview, filelist
 from reviews.models import Change, ChangeFile
 from reviews.templatetags.diffview import MAX_RENDERED_LINES
 
@@ -46,7 +48,7 @@ class FileEntry:
     url: str
     viewed: bool = False
     sensitive: bool = False
-    flags: list[diffview.GateFlag] = field(default_factory=list)
+    flags: list[filelist.GateFlag] = field(default_factory=list)
     diff: RenderedDiff | None = None
 
     @property
@@ -91,7 +93,7 @@ class Rendering:
     mode: str
     comment_base: str = ""
     threads: dict[str, list[Any]] = field(default_factory=dict)
-    line_flags: dict[int, list[diffview.GateFlag]] = field(default_factory=dict)
+    line_flags: dict[int, list[filelist.GateFlag]] = field(default_factory=dict)
 
 
 def file_entries(change: Change, files: list[ChangeFile], viewed: dict[str, str], mode: str) -> list[FileEntry]:
@@ -99,18 +101,18 @@ def file_entries(change: Change, files: list[ChangeFile], viewed: dict[str, str]
     base = reverse("reviews:file-detail", args=[change.pk])
     globs = [g for g in (change.repository.sensitive_paths or []) if isinstance(g, str)]
     by_path = {f.path: f for f in files}
-    flags = diffview.gate_flags(_gate_details(change), by_path)
+    flags = filelist.gate_flags(_gate_details(change), by_path)
     entries = []
-    for _, paths in diffview.tree_order(by_path):
+    for _, paths in filelist.tree_order(by_path):
         for path in paths:
             file = by_path[path]
             entries.append(
                 FileEntry(
                     file=file,
-                    anchor=diffview.file_anchor(path),
+                    anchor=filelist.file_anchor(path),
                     url=f"{base}?{urlencode({'path': path, 'view': mode})}",
                     viewed=bool(file.fingerprint) and viewed.get(path) == file.fingerprint,
-                    sensitive=any(policy.matches_glob(p, g) for p in (file.path, file.old_path) if p for g in globs),
+                    sensitive=any(matches_glob(p, g) for p in (file.path, file.old_path) if p for g in globs),
                     flags=flags.get(path, []),
                 )
             )
@@ -199,15 +201,15 @@ def render_file(
     return RenderedDiff(mode, items, hidden_lines=hidden)
 
 
-def _line_flags(flags: list[diffview.GateFlag]) -> dict[int, list[diffview.GateFlag]]:
-    by_line: dict[int, list[diffview.GateFlag]] = {}
+def _line_flags(flags: list[filelist.GateFlag]) -> dict[int, list[filelist.GateFlag]]:
+    by_line: dict[int, list[filelist.GateFlag]] = {}
     for flag in flags:
         if flag.line is not None:
             by_line.setdefault(flag.line, []).append(flag)
     return by_line
 
 
-def _flag_title(flags: list[diffview.GateFlag]) -> str:
+def _flag_title(flags: list[filelist.GateFlag]) -> str:
     return "; ".join(f"{flag.gate}: {flag.detail}" for flag in flags)
 
 

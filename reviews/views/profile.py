@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.authtoken.models import Token
 
+from reviews.people import current_engineer
 from reviews.services.accounts import api_token_rotate
-from reviews.views.common import current_engineer
 
 
 @login_required

@@ -10,11 +10,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from assignment.services import queue as queue_services
+from assignment.services.queue import assignment_claim, engineer_set_away
 from portal.htmx import is_fragment
-from reviews import selectors, services
+from reviews import selectors
+from reviews.audit import ServiceError
 from reviews.forms import HandBackForm, QueueFilterForm
 from reviews.models import Assignment
-from reviews.views.common import change_or_404, current_engineer
+from reviews.people import change_or_404, current_engineer
 
 PAGE_SIZE = 25
 
@@ -83,10 +86,10 @@ def assignment_hand_back(request: HttpRequest, assignment_id: int) -> HttpRespon
         messages.error(request, "Say why you hand it back (at least 5 characters).")
         return redirect("reviews:queue")
     try:
-        new = services.assignment_hand_back(
+        new = queue_services.assignment_hand_back(
             assignment=assignment, engineer=engineer, reason=form.cleaned_data["reason"]
         )
-    except services.ServiceError as exc:
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         where = f"re-routed to {new.reviewer.display_name}" if new else "no other senior is free: it waits unassigned"
@@ -103,8 +106,8 @@ def change_claim(request: HttpRequest, change_id: int) -> HttpResponse:
     if engineer is None or not engineer.is_senior or engineer.pk == change.author_id:
         return HttpResponseForbidden("Only a senior who is not the author can claim this change.")
     try:
-        services.assignment_claim(change=change, engineer=engineer)
-    except services.ServiceError as exc:
+        assignment_claim(change=change, engineer=engineer)
+    except ServiceError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"“{change.title}” is in your queue.")
@@ -119,7 +122,7 @@ def engineer_away(request: HttpRequest) -> HttpResponse:
     if engineer is None:
         return HttpResponseForbidden("Only engineers have a queue.")
     away = request.POST.get("away") == "yes"
-    moved = services.engineer_set_away(engineer=engineer, away=away, actor=request.user)
+    moved = engineer_set_away(engineer=engineer, away=away, actor=request.user)
     if away:
         messages.success(request, f"You are away: {moved} change(s) re-routed. Welcome back whenever you return.")
     else:

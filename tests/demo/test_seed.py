@@ -17,12 +17,12 @@ from django.utils import timezone
 from demo.organisation import PEOPLE
 from demo.seed import defect_shas, seed_demo
 from incidents.models import ActionItem, CorrectionOfError, Incident, IncidentChangeLink, TimelineEntry
+from incidents.report.weeks import week_bounds
 from incidents.services import trace_fix
-from incidents.suspects import parse_references
-from incidents.weeks import week_bounds
-from reviews.gitrepo import Mirror
+from incidents.suspect_facts import parse_references
+from intake.gitrepo import Mirror
+from intake.mirrors import git_config
 from reviews.models import Assignment, AuditEvent, Change, Deployment, Engineer, Repository, Review
-from reviews.services import git_config
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,9 @@ from django.contrib.auth.models import Permission
 from django.core.management import call_command
 
 from incidents.models import FixTrace, Incident, IncidentChangeLink
-from reviews import services as review_services
+from intake.services.deployments import deployment_record_for_sha
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
 from reviews.models import AuditEvent, Change, Deployment, Repository, Service
 
 PRICING = "def total(items):\n    return sum(i.price for i in items)\n\n\ndef tax(amount):\n    return amount * 0.2\n"
@@ -90,11 +92,11 @@ def shop(db, work_repo) -> Shop:
         author="Fay <fay@example.com>",
         date="2026-11-10T15:00:00+00:00",
     )
-    repository = review_services.repository_register(name="acme/shop", url=str(work_repo.path))
-    review_services.repository_import(repository=repository)
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
+    repository_import(repository=repository)
     # The import queues the diffs on Redis; no worker runs here, so pull them in-process.
     for change_id in Change.objects.filter(repository=repository).values_list("pk", flat=True):
-        review_services.change_pull_diff(change_id=change_id)
+        change_pull_diff(change_id=change_id)
     checkout = Service.objects.create(name="checkout-api", repository=repository, path_prefixes=["services/checkout/"])
     return Shop(repository, checkout, base, bug, other, fix)
 
@@ -227,7 +229,7 @@ def test_a_malformed_body_is_a_bad_request(client, db, reviewer_token, raw):
 
 
 def _deploy(shop: Shop, sha: str, at: str) -> None:
-    review_services.deployment_record_for_sha(
+    deployment_record_for_sha(
         repository=shop.repository, services=[shop.checkout], environment="production", sha=sha, deployed_at=at
     )
 

@@ -1,4 +1,4 @@
-"""The weekly report's beat schedule (incidents.beat, incidents.weeks.next_weekly_run): Monday 06:00 local."""
+"""The weekly report's beat schedule (incidents.report.beat, report.weeks.next_weekly_run): Monday 06:00 local."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 
-from incidents.beat import WeeklyAt
-from incidents.weeks import next_weekly_run, previous_week_of
+from incidents.report.beat import WeeklyAt
+from incidents.report.weeks import next_weekly_run, previous_week_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -21,8 +21,8 @@ from incidents.evaluation import (
     start_for,
     top_level_services,
 )
-from incidents.suspects import Blame, Candidate, CommitNote, Deploy, IncidentScope, Knobs, ServiceScope
-from reviews import services as review_services
+from incidents.suspect_facts import Blame, Candidate, CommitNote, Deploy, IncidentScope, Knobs, ServiceScope
+from intake.services.repositories import repository_import, repository_register
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 APP = ServiceScope("app", ("app/",))
@@ -178,8 +178,8 @@ def imported(repository, work_repo):
     work_repo.commit(
         {"README.md": "z\n"}, f"Revert elsewhere\n\nThis reverts commit {'e' * 40}.", date="2026-11-02T16:00:00+00:00"
     )
-    review_services.repository_register(name=repository.name, url=str(work_repo.path))
-    review_services.repository_import(repository=repository)
+    repository_register(name=repository.name, url=str(work_repo.path))
+    repository_import(repository=repository)
     return bad
 
 

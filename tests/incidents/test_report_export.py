@@ -1,12 +1,12 @@
-"""Exports of the weekly report (incidents.report_export): the PDF's fetcher reads only the portal's static files."""
+"""Exports of the weekly report (incidents.report.export): the PDF's fetcher reads only the portal's static files."""
 
 from __future__ import annotations
 
 import pytest
 from weasyprint import HTML
 
-from incidents.pdf import StaticOnlyFetcher
-from incidents.report_export import BASE_URL, static_path
+from incidents.report.pdf import StaticOnlyFetcher
+from incidents.report.static import BASE_URL, static_path
 
 
 @pytest.mark.parametrize(

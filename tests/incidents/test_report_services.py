@@ -11,8 +11,8 @@ from django.core import mail
 from incidents import services
 from incidents.models import Incident, WeeklyReport
 from incidents.services import report as report_services
+from reviews.audit import NotAllowed, ServiceError
 from reviews.models import AuditEvent, Review
-from reviews.services import NotAllowed, ServiceError
 from tests.incidents.report_data import WEEK, seed_week
 
 
@@ -267,7 +267,8 @@ def test_finalising_mails_the_report_with_its_pdf_to_the_list_once(
 def test_without_a_list_a_worker_draws_the_final_pdf_ahead_of_its_first_download(
     week, reviewer, queued, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from incidents import pdf, report_export
+    from incidents.report import export as report_export
+    from incidents.report import pdf
 
     settings.PORTAL_REPORT_RECIPIENTS = []
     report = built(reviewer.user, django_capture_on_commit_callbacks)

@@ -289,7 +289,8 @@ def test_pdf_export_renders_the_incident_titles_and_charts(client, week, users):
 
 
 def test_a_pdf_is_drawn_once_per_content_and_again_after_an_edit(client, week, users, monkeypatch):
-    from incidents import pdf, report_export
+    from incidents.report import export as report_export
+    from incidents.report import pdf
 
     report = draft(client, users["reviewer"])
     drawn = []
@@ -315,7 +316,7 @@ def test_a_server_that_cannot_draw_pdfs_says_so_with_503(client, week, users, mo
     import sys
 
     report = draft(client, users["reviewer"])
-    monkeypatch.setitem(sys.modules, "incidents.pdf", None)  # as if WeasyPrint could not load Pango
+    monkeypatch.setitem(sys.modules, "incidents.report.pdf", None)  # as if WeasyPrint could not load Pango
 
     response = client.get(f"/incidents/reports/{report.pk}/export.pdf")
 

@@ -1,4 +1,4 @@
-"""Figures of the weekly report (incidents.reporting) and its Markdown (incidents.report_markdown): pure."""
+"""Figures of the weekly report (incidents.report.reporting) and its Markdown (report.markdown): pure."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from incidents import reporting
-from incidents.report_markdown import report_markdown
+from incidents.report import reporting
+from incidents.report.markdown import report_markdown
 
 START = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
 END = START + timedelta(days=7)

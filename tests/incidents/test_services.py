@@ -9,9 +9,9 @@ import pytest
 from incidents import services
 from incidents.models import CorrectionOfError, FixTrace, Incident, IncidentChangeLink
 from incidents.tasks import fix_trace
-from reviews.ledger import GENESIS_HASH
+from reviews.audit import ServiceError
+from reviews.ledger.chain import GENESIS_HASH
 from reviews.models import AuditEvent, Change, Review, Service
-from reviews.services import ServiceError
 
 START = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incidents.suspects import (
+from incidents.suspect_facts import (
     Blame,
     Candidate,
     CommitNote,
@@ -18,15 +18,17 @@ from incidents.suspects import (
     Knobs,
     ServiceScope,
     SignOff,
+    implied_deploys,
+    is_test_path,
+    matches_sha,
+    parse_references,
+)
+from incidents.suspects import (
     ai_evidence,
     blame_evidence,
     deploy_evidence,
     gate_evidence,
-    implied_deploys,
-    is_test_path,
     latest_deployed,
-    matches_sha,
-    parse_references,
     path_evidence,
     rank_suspects,
     reference_evidence,

@@ -1,4 +1,4 @@
-"""ISO week arithmetic (incidents.weeks)."""
+"""ISO week arithmetic (incidents.report.weeks)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidents.weeks import iso_week_of, parse_iso_week, week_bounds
+from incidents.report.weeks import iso_week_of, parse_iso_week, week_bounds
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -7,8 +7,8 @@ from celery.schedules import crontab
 from incidents.models import IncidentChangeLink
 from insights.models import ChangeFact, FactsWatermark, ReviewFact
 from insights.services import facts_refresh, facts_refresh_if_stale
+from intake.services.deployments import deployment_record
 from reviews.models import Change, Repository, Review, Service
-from reviews.services import deployment_record
 from tests.insights.builders import W47, change, confirm, verdict
 
 H = timedelta(hours=1)

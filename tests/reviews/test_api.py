@@ -11,8 +11,10 @@ from django.core.management import call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reviews import services
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
 from reviews.models import AuditEvent, Change, GateResult
+from reviews.services.signoff import change_attest
 
 AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
 
@@ -59,11 +61,11 @@ def change(db, people, work_repo) -> Change:
         author="Jun <jun@example.com>",
     )
     work_repo.checkout("main")
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
-    services.repository_import(repository=repository)
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
+    repository_import(repository=repository)
     opened = Change.objects.get(state=Change.State.OPEN)
-    services.change_pull_diff(change_id=opened.pk)
-    services.change_attest(change=opened, engineer=people["junior"])
+    change_pull_diff(change_id=opened.pk)
+    change_attest(change=opened, engineer=people["junior"])
     opened.refresh_from_db()
     assert opened.review_state == Change.ReviewState.NEEDS_SIGN_OFF
     return opened
@@ -214,9 +216,9 @@ def test_ci_cannot_clear_a_failing_secrets_gate(client, db, people, work_repo, c
         {"app/keys.py": 'K = "' + "AK" + "IA" + "Q7ZB2M4XK9WR3TPL" + '"\n'}, "Keys", author="Jun <jun@example.com>"
     )
     work_repo.checkout("main")
-    services.repository_import(repository=services.repository_register(name="acme/shop", url=str(work_repo.path)))
+    repository_import(repository=repository_register(name="acme/shop", url=str(work_repo.path)))
     leaky = Change.objects.get(state=Change.State.OPEN)
-    services.change_pull_diff(change_id=leaky.pk)
+    change_pull_diff(change_id=leaky.pk)
 
     response = _post(client, leaky.pk, ci_token, _check(leaky, name="secrets", status="pass"))
 

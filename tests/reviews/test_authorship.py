@@ -5,12 +5,18 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from reviews import services
-from reviews.hostapi import Metadata
+from assignment.services.assign import change_assign
+from assignment.services.queue import assignment_claim
+from intake.hostapi import Metadata
+from intake.services import deliveries
+from intake.services.repositories import repository_register
+from policy.services.evaluation import signoff_of
+from policy.signoff_rules import UNKNOWN_AUTHOR
+from reviews.audit import NotAllowed
 from reviews.models import AuditEvent, Change, Review
-from reviews.services import deliveries
-from reviews.signoff_rules import UNKNOWN_AUTHOR
-from tests.reviews.test_webhooks import GL_HEAD2, load, post_gitlab
+from reviews.services.authors import change_set_author
+from reviews.services.signoff import can_sign_off, review_submit
+from tests.intake.test_webhooks import GL_HEAD2, load, post_gitlab
 
 
 @pytest.fixture(autouse=True)
@@ -20,7 +26,7 @@ def _secrets(settings):
 
 @pytest.fixture
 def billing(db, work_repo):
-    return services.repository_register(name="platform/billing", url=str(work_repo.path), provider="gitlab")
+    return repository_register(name="platform/billing", url=str(work_repo.path), provider="gitlab")
 
 
 @pytest.fixture
@@ -86,7 +92,7 @@ def test_a_change_with_no_known_author_asks_the_host_api(client, billing, grace,
                 author_host_id=51,
             )
 
-    monkeypatch.setattr("reviews.hostapi.client_for", lambda *args, **kwargs: Client())
+    monkeypatch.setattr("intake.hostapi.client_for", lambda *args, **kwargs: Client())
     deliveries.change_refresh_metadata(change_id=change.pk)
 
     change.refresh_from_db()
@@ -118,15 +124,13 @@ def test_nobody_can_sign_off_a_change_whose_author_is_unknown(lost_open, grace):
     assert change.is_author_unknown
 
     for senior in (sam, grace):
-        assert not services.can_sign_off(senior, change)
-        with pytest.raises(services.NotAllowed, match=UNKNOWN_AUTHOR.replace(";", ".")):
-            services.review_submit(
-                change=change, reviewer=senior, verdict="approve", head_sha=GL_HEAD2, seconds_spent=600
-            )
+        assert not can_sign_off(senior, change)
+        with pytest.raises(NotAllowed, match=UNKNOWN_AUTHOR.replace(";", ".")):
+            review_submit(change=change, reviewer=senior, verdict="approve", head_sha=GL_HEAD2, seconds_spent=600)
     assert not Review.objects.exists()
-    assert services.change_assign(change=change) is None  # any senior picked might be the author
-    with pytest.raises(services.NotAllowed, match="unknown"):
-        services.assignment_claim(change=change, engineer=grace)
+    assert change_assign(change=change) is None  # any senior picked might be the author
+    with pytest.raises(NotAllowed, match="unknown"):
+        assignment_claim(change=change, engineer=grace)
 
 
 def test_an_approval_from_the_host_does_not_count_while_the_author_is_unknown(client, lost_open, grace):
@@ -138,7 +142,7 @@ def test_an_approval_from_the_host_does_not_count_while_the_author_is_unknown(cl
     assert post_gitlab(client, "Merge Request Hook", payload).status_code == 202
 
     assert Review.objects.get().reviewer == grace  # on record, as the host reported it
-    status = services.changes.signoff_of(Change.objects.get(pk=change.pk))
+    status = signoff_of(Change.objects.get(pk=change.pk))
     assert (status.approved, status.counting) == (False, ())
     assert status.missing[0] == UNKNOWN_AUTHOR
 
@@ -167,11 +171,9 @@ def test_an_admin_sets_the_author_then_another_senior_signs_off_and_the_author_c
     assert change.author == sam and not change.is_author_unknown
     event = AuditEvent.objects.get(action="change.author_set")
     assert (event.actor, event.target_id, event.payload["to"]) == (staff, str(change.pk), sam.pk)
-    with pytest.raises(services.NotAllowed, match="own change"):
-        services.review_submit(change=change, reviewer=sam, verdict="approve", head_sha=GL_HEAD2, seconds_spent=600)
-    review = services.review_submit(
-        change=change, reviewer=grace, verdict="approve", head_sha=GL_HEAD2, seconds_spent=600
-    )
+    with pytest.raises(NotAllowed, match="own change"):
+        review_submit(change=change, reviewer=sam, verdict="approve", head_sha=GL_HEAD2, seconds_spent=600)
+    review = review_submit(change=change, reviewer=grace, verdict="approve", head_sha=GL_HEAD2, seconds_spent=600)
     assert review.verdict == Review.Verdict.APPROVE
 
 
@@ -183,14 +185,14 @@ def test_only_an_admin_can_set_the_author(client, lost_open, grace):
 
     assert response.status_code == 403
     assert Change.objects.get(pk=change.pk).author is None
-    with pytest.raises(services.NotAllowed):
-        services.change_set_author(change=change, author=sam, actor=grace.user)
+    with pytest.raises(NotAllowed):
+        change_set_author(change=change, author=sam, actor=grace.user)
 
 
 def test_merged_history_with_an_unknown_author_is_not_held_up(lost_open):
     change, _ = lost_open
     Change.objects.filter(pk=change.pk).update(state=Change.State.MERGED, merged_at=change.opened_at)
 
-    status = services.changes.signoff_of(Change.objects.get(pk=change.pk))
+    status = signoff_of(Change.objects.get(pk=change.pk))
 
     assert UNKNOWN_AUTHOR not in status.missing

@@ -12,8 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reviews import selectors, services
+from intake.services.repositories import change_new_revision
+from reviews import selectors
+from reviews.audit import NotAllowed, ServiceError
 from reviews.models import Assignment, Attestation, AuditEvent, Change, ChangeFile, Review, ReviewComment
+from reviews.services.comments import comment_add, comment_reopen, comment_reply, comment_resolve
+from reviews.services.signoff import review_submit
 
 HEAD = "a" * 40
 NEWER = "c" * 40
@@ -76,7 +80,7 @@ def make_change(repository, author, *, head_sha: str = HEAD, patch: str = PATCH,
 
 
 def open_thread(change: Change, author, *, line: int = 2, side: str = "new", body: str = "Why retry here?"):
-    return services.comment_add(
+    return comment_add(
         change=change, author=author, path=PATH, line=line, side=side, body=body, head_sha=change.head_sha
     )
 
@@ -182,7 +186,7 @@ def test_resolve_and_reopen_permissions(client, repository, people, make_enginee
     change = make_change(repository, people["author"])
     thread = open_thread(change, people[opened_by])
     if action == "reopen":
-        services.comment_resolve(thread=thread, engineer=people["other_senior"])
+        comment_resolve(thread=thread, engineer=people["other_senior"])
     client.force_login(people[actor].user)
 
     response = client.post(url(change, action, thread))
@@ -201,8 +205,8 @@ def test_service_refuses_the_author_closing_a_seniors_thread(repository, people)
     change = make_change(repository, people["author"])
     thread = open_thread(change, people["senior"])
 
-    with pytest.raises(services.NotAllowed, match="only be resolved by a senior"):
-        services.comment_resolve(thread=thread, engineer=people["author"])
+    with pytest.raises(NotAllowed, match="only be resolved by a senior"):
+        comment_resolve(thread=thread, engineer=people["author"])
 
     thread.refresh_from_db()
     assert not thread.resolved
@@ -212,11 +216,11 @@ def test_resolving_records_who_and_when_and_reopening_clears_it(repository, peop
     change = make_change(repository, people["author"])
     thread = open_thread(change, people["junior"])
 
-    services.comment_resolve(thread=thread, engineer=people["author"])
+    comment_resolve(thread=thread, engineer=people["author"])
     thread.refresh_from_db()
     assert (thread.resolved, thread.resolved_by, thread.resolved_at is not None) == (True, people["author"], True)
 
-    services.comment_reopen(thread=thread, engineer=people["junior"])
+    comment_reopen(thread=thread, engineer=people["junior"])
     thread.refresh_from_db()
     assert (thread.resolved, thread.resolved_by, thread.resolved_at) == (False, None, None)
     assert actions() == ["comment.added", "comment.resolved", "comment.reopened"]
@@ -324,17 +328,17 @@ def test_comment_on_an_older_revision_than_the_current_one_is_refused(client, re
 
 def test_comment_while_the_diff_of_the_new_revision_is_pending_is_refused(repository, people):
     change = make_change(repository, people["author"])
-    services.change_new_revision(change=change, head_sha=NEWER, base_sha=BASE)
+    change_new_revision(change=change, head_sha=NEWER, base_sha=BASE)
     change.refresh_from_db()
 
-    with pytest.raises(services.ServiceError, match="not in yet"):
+    with pytest.raises(ServiceError, match="not in yet"):
         open_thread(change, people["senior"])
 
 
 def test_thread_ids_are_scoped_to_their_change_and_to_root_comments(client, repository, people):
     change, other = make_change(repository, people["author"]), make_change(repository, people["author"])
     thread = open_thread(change, people["junior"])
-    reply = services.comment_reply(thread=thread, author=people["author"], body="done")
+    reply = comment_reply(thread=thread, author=people["author"], body="done")
     client.force_login(people["senior"].user)
 
     assert client.post(url(other, "resolve", thread)).status_code == 404
@@ -399,7 +403,7 @@ def test_htmx_thread_actions_get_the_updated_thread_fragment(client, repository,
     change = make_change(repository, people["author"])
     thread = open_thread(change, people["junior"])
     if action == "reopen":
-        services.comment_resolve(thread=thread, engineer=people["senior"])
+        comment_resolve(thread=thread, engineer=people["senior"])
     client.force_login(people["senior"].user)
 
     response = client.post(url(change, action, thread), {"body": "Fine by me."}, headers={"HX-Request": "true"})
@@ -435,7 +439,7 @@ def test_change_page_counts_and_links_the_open_threads(client, repository, peopl
     blocking = open_thread(change, people["senior"], body="Retry without a budget can stampede the gateway.")
     minor = open_thread(change, people["junior"], line=3, body="Nit: name")
     done = open_thread(change, people["junior"], line=1, body="Resolved one")
-    services.comment_resolve(thread=done, engineer=people["author"])
+    comment_resolve(thread=done, engineer=people["author"])
     client.force_login(people["author"].user)
 
     response = client.get(f"/changes/{change.pk}/")
@@ -462,15 +466,15 @@ def test_senior_threads_block_approval_until_resolved(repository, people):
     open_thread(change, people["other_senior"], line=3)
     reviewer = people["other_senior"]
 
-    with pytest.raises(services.ServiceError, match="^2 unresolved threads opened by seniors: resolve them first$"):
-        services.review_submit(change=change, reviewer=reviewer, verdict="approve", head_sha=HEAD, seconds_spent=300)
-    services.comment_resolve(thread=first, engineer=reviewer)
-    with pytest.raises(services.ServiceError, match="^1 unresolved thread opened by a senior: resolve it first$"):
-        services.review_submit(change=change, reviewer=reviewer, verdict="approve", head_sha=HEAD, seconds_spent=300)
+    with pytest.raises(ServiceError, match="^2 unresolved threads opened by seniors: resolve them first$"):
+        review_submit(change=change, reviewer=reviewer, verdict="approve", head_sha=HEAD, seconds_spent=300)
+    comment_resolve(thread=first, engineer=reviewer)
+    with pytest.raises(ServiceError, match="^1 unresolved thread opened by a senior: resolve it first$"):
+        review_submit(change=change, reviewer=reviewer, verdict="approve", head_sha=HEAD, seconds_spent=300)
     assert not Review.objects.exists()
 
-    services.comment_resolve(thread=ReviewComment.objects.get(resolved=False), engineer=people["senior"])
-    services.review_submit(change=change, reviewer=reviewer, verdict="approve", head_sha=HEAD, seconds_spent=300)
+    comment_resolve(thread=ReviewComment.objects.get(resolved=False), engineer=people["senior"])
+    review_submit(change=change, reviewer=reviewer, verdict="approve", head_sha=HEAD, seconds_spent=300)
 
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.APPROVED
@@ -480,7 +484,7 @@ def test_request_for_changes_is_not_held_up_by_open_threads(repository, people):
     change = make_change(repository, people["author"])
     open_thread(change, people["senior"])
 
-    review = services.review_submit(
+    review = review_submit(
         change=change, reviewer=people["senior"], verdict="request_changes", head_sha=HEAD, seconds_spent=300
     )
 
@@ -516,9 +520,7 @@ def test_a_juniors_open_thread_does_not_block_sign_off(repository, people):
     open_thread(change, people["junior"])
     open_thread(change, people["author"], line=3)
 
-    services.review_submit(
-        change=change, reviewer=people["senior"], verdict="approve", head_sha=HEAD, seconds_spent=300
-    )
+    review_submit(change=change, reviewer=people["senior"], verdict="approve", head_sha=HEAD, seconds_spent=300)
 
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.APPROVED
@@ -527,7 +529,7 @@ def test_a_juniors_open_thread_does_not_block_sign_off(repository, people):
 
 def test_what_is_missing_follows_the_seniors_threads(repository, people):
     change = make_change(repository, people["author"])
-    services.review_submit(change=change, reviewer=people["senior"], verdict="approve", head_sha=HEAD, seconds_spent=60)
+    review_submit(change=change, reviewer=people["senior"], verdict="approve", head_sha=HEAD, seconds_spent=60)
     change.refresh_from_db()
     assert change.review_state == Change.ReviewState.APPROVED
 
@@ -537,15 +539,15 @@ def test_what_is_missing_follows_the_seniors_threads(repository, people):
     assert change.review_state == Change.ReviewState.NEEDS_SIGN_OFF
     assert change.policy_missing == ["2 unresolved comment threads by seniors"]
 
-    services.comment_resolve(thread=first, engineer=people["senior"])
+    comment_resolve(thread=first, engineer=people["senior"])
     change.refresh_from_db()
     assert change.policy_missing == ["1 unresolved comment thread by a senior"]
 
-    services.comment_resolve(thread=ReviewComment.objects.get(resolved=False), engineer=people["senior"])
+    comment_resolve(thread=ReviewComment.objects.get(resolved=False), engineer=people["senior"])
     change.refresh_from_db()
     assert (change.review_state, change.policy_missing) == (Change.ReviewState.APPROVED, [])
 
-    services.comment_reopen(thread=first, engineer=people["other_senior"])
+    comment_reopen(thread=first, engineer=people["other_senior"])
     change.refresh_from_db()
     assert change.policy_missing == ["1 unresolved comment thread by a senior"]
 
@@ -555,7 +557,7 @@ def test_what_is_missing_follows_the_seniors_threads(repository, people):
 
 def new_revision(change: Change, patch: str) -> Change:
     """A new head whose diff has been pulled: the state change_pull_diff leaves, without git."""
-    services.change_new_revision(change=change, head_sha=NEWER, base_sha=BASE)
+    change_new_revision(change=change, head_sha=NEWER, base_sha=BASE)
     Change.objects.filter(pk=change.pk).update(diff_state=Change.DiffState.DONE, diff_sha=NEWER)
     ChangeFile.objects.filter(change=change).update(patch=patch)
     Attestation.objects.create(change=change, author=change.author, head_sha=NEWER)
@@ -570,8 +572,8 @@ def test_threads_carry_over_to_a_new_revision_and_still_block(client, repository
     # The new revision's diff shows new lines 1-2 only: line 3 is no longer in the diff.
     change = new_revision(change, "@@ -1,2 +1,2 @@\n def charge():\n-    return gateway.charge()\n+    return x\n")
 
-    with pytest.raises(services.ServiceError, match="1 unresolved thread opened by a senior"):
-        services.review_submit(
+    with pytest.raises(ServiceError, match="1 unresolved thread opened by a senior"):
+        review_submit(
             change=change, reviewer=people["other_senior"], verdict="approve", head_sha=NEWER, seconds_spent=60
         )
     client.force_login(people["author"].user)
@@ -587,7 +589,7 @@ def test_threads_carry_over_to_a_new_revision_and_still_block(client, repository
     assert f"<code>{HEAD[:10]}</code>" in body
     assert "earlier revision" in body
 
-    reply = services.comment_reply(thread=kept, author=people["author"], body="Fixed in the new revision.")
+    reply = comment_reply(thread=kept, author=people["author"], body="Fixed in the new revision.")
     assert reply.head_sha == NEWER
     assert (reply.path, reply.line, reply.side) == (kept.path, kept.line, kept.side)
 
@@ -598,7 +600,7 @@ def test_threads_on_merged_changes_do_not_hold_up_history(repository, people):
     Change.objects.filter(pk=change.pk).update(state=Change.State.MERGED, merged_at=timezone.now())
     change.refresh_from_db()
 
-    from reviews.services.changes import signoff_of
+    from policy.services.evaluation import signoff_of
 
     assert "1 unresolved comment thread by a senior" not in signoff_of(change).missing
 
@@ -640,9 +642,9 @@ def test_change_page_loads_every_thread_in_one_query_however_many(client, reposi
     def page_with(threads: int) -> tuple[int, int]:
         for n in range(ReviewComment.objects.filter(parent=None).count(), threads):
             thread = open_thread(change, writers[n % 5], line=1 + n % 3, body=f"thread {n}")
-            services.comment_reply(thread=thread, author=writers[(n + 1) % 5], body="reply")
+            comment_reply(thread=thread, author=writers[(n + 1) % 5], body="reply")
             if n % 3 == 0:
-                services.comment_resolve(thread=thread, engineer=writers[3])
+                comment_resolve(thread=thread, engineer=writers[3])
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(f"/changes/{change.pk}/")
         assert response.status_code == 200

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from reviews import services
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
 from reviews.models import AuditEvent, Change
+from reviews.services.signoff import change_declare_ai
 
 
 @pytest.fixture
@@ -16,10 +18,10 @@ def open_change(db, make_engineer, work_repo):
     work_repo.commit({"a.py": "1\n"}, "base", author="Sen <sen@example.com>")
     work_repo.branch("feature/plain")
     work_repo.commit({"b.py": "2\n"}, "Add b", author="Jun <jun@example.com>")
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
-    services.repository_import(repository=repository)
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
+    repository_import(repository=repository)
     change = Change.objects.get(state=Change.State.OPEN)
-    services.change_pull_diff(change_id=change.pk)
+    change_pull_diff(change_id=change.pk)
     change.refresh_from_db()
     return change, author
 
@@ -28,7 +30,7 @@ def test_undetected_change_declared_ai_assisted_needs_attestation_and_a_senior(o
     change, author = open_change
     assert not change.ai_assisted and change.review_state == Change.ReviewState.NOT_REQUIRED
 
-    services.change_declare_ai(change=change, engineer=author, declared=True)
+    change_declare_ai(change=change, engineer=author, declared=True)
 
     change.refresh_from_db()
     assert change.ai_assisted and change.ai_declared is True and not change.ai_undeclared
@@ -43,7 +45,7 @@ def test_detected_but_declared_not_ai_is_flagged_and_still_ai_assisted(open_chan
     )
     change.refresh_from_db()
 
-    services.change_declare_ai(change=change, engineer=author, declared=False)
+    change_declare_ai(change=change, engineer=author, declared=False)
 
     change.refresh_from_db()
     assert change.ai_assisted and change.ai_undeclared

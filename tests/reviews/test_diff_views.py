@@ -12,8 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reviews import diffview, services
-from reviews.gitrepo import Mirror
+from intake.gitrepo import Mirror
+from intake.mirrors import repository_mirror
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import change_new_revision, repository_import, repository_register
+from reviews import filelist
 from reviews.models import Change, FileView, GateResult, Review, ReviewComment
 from reviews.views.diff import INLINE_FILES
 
@@ -38,13 +41,13 @@ class Scene:
 
 
 def _import(work_repo, *, sensitive: list[str] | None = None) -> None:
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
     if sensitive is not None:
         repository.sensitive_paths = sensitive
         repository.save(update_fields=["sensitive_paths"])
-    services.repository_import(repository=repository)
+    repository_import(repository=repository)
     for change_id in Change.objects.filter(state=Change.State.OPEN).values_list("pk", flat=True):
-        services.change_pull_diff(change_id=change_id)
+        change_pull_diff(change_id=change_id)
 
 
 @pytest.fixture
@@ -73,8 +76,8 @@ def new_revision(scene: Scene, files: dict) -> Change:
     scene.work_repo.checkout("feature/topic")
     head = scene.work_repo.commit(files, "More topic work")
     scene.work_repo.checkout("main")
-    services.change_new_revision(change=scene.change, head_sha=head, base_sha=scene.change.base_sha)
-    services.change_pull_diff(change_id=scene.change.pk)
+    change_new_revision(change=scene.change, head_sha=head, base_sha=scene.change.base_sha)
+    change_pull_diff(change_id=scene.change.pk)
     return Change.objects.get(pk=scene.change.pk)
 
 
@@ -87,8 +90,8 @@ def test_file_fragment_is_a_page_of_its_own_without_htmx(client, scene):
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" in body
-    assert f'id="{diffview.file_anchor("app/core.py")}"' in body
-    assert f'href="/changes/{scene.change.pk}/#{diffview.file_anchor("app/core.py")}"' in body
+    assert f'id="{filelist.file_anchor("app/core.py")}"' in body
+    assert f'href="/changes/{scene.change.pk}/#{filelist.file_anchor("app/core.py")}"' in body
 
 
 def test_file_fragment_with_htmx_is_the_file_alone(client, scene):
@@ -97,7 +100,7 @@ def test_file_fragment_with_htmx_is_the_file_alone(client, scene):
     body = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in body
-    assert body.lstrip().startswith(f'<section class="diff-file" id="{diffview.file_anchor("app/core.py")}"')
+    assert body.lstrip().startswith(f'<section class="diff-file" id="{filelist.file_anchor("app/core.py")}"')
 
 
 def test_boosted_navigation_to_a_file_gets_the_full_page(client, scene):
@@ -256,7 +259,7 @@ def test_marking_a_file_viewed_answers_with_its_header_and_shows_on_the_page(cli
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert body.lstrip().startswith(f'<header class="diff-file-head" id="{diffview.file_anchor("app/core.py")}-head"')
+    assert body.lstrip().startswith(f'<header class="diff-file-head" id="{filelist.file_anchor("app/core.py")}-head"')
     assert 'data-viewed="true"' in body and " checked>" in body and "<html" not in body
     assert FileView.objects.get().fingerprint == change.files.get(path="app/core.py").fingerprint
     page = client.get(f"/changes/{change.pk}/")
@@ -271,7 +274,7 @@ def test_unticking_viewed_without_htmx_redirects_back_to_the_file(client, scene)
     response = client.post(f"/changes/{change.pk}/files/viewed/", {"path": "app/core.py", "view": "split"})
 
     assert response.status_code == 302
-    assert response.url == f"/changes/{change.pk}/?view=split#{diffview.file_anchor('app/core.py')}"
+    assert response.url == f"/changes/{change.pk}/?view=split#{filelist.file_anchor('app/core.py')}"
     assert not FileView.objects.exists()
 
 
@@ -396,7 +399,7 @@ def test_no_interdiff_link_for_a_reviewer_who_saw_the_current_revision(client, s
 
 
 def test_diff_paths_reads_paths_literally_and_refuses_paths_that_leave_the_tree(scene, settings):
-    mirror = services.repository_mirror(scene.change.repository)
+    mirror = repository_mirror(scene.change.repository)
     base, head = scene.change.base_sha, scene.change.head_sha
 
     raw, cut = mirror.diff_paths(base, head, ["payments/*"], 1_000_000)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews import diffview
+from reviews import diffview, filelist
 from reviews.diffview import Gap, Row, SafeHtml
 
 MODIFY = """diff --git a/app/core.py b/app/core.py
@@ -315,14 +315,14 @@ def test_highlight_hunks_keep_the_patch_text_when_the_file_read_does_not_match_i
 
 
 def test_file_anchor_is_stable_and_safe_as_an_html_id():
-    anchor = diffview.file_anchor('weird "name" <x>.py')
+    anchor = filelist.file_anchor('weird "name" <x>.py')
 
-    assert anchor == diffview.file_anchor('weird "name" <x>.py') != diffview.file_anchor("other.py")
+    assert anchor == filelist.file_anchor('weird "name" <x>.py') != filelist.file_anchor("other.py")
     assert re.fullmatch(r"file-[0-9a-f]{12}", anchor)
 
 
 def test_tree_order_groups_files_by_directory():
-    order = diffview.tree_order(["b/z.py", "a.py", "b/c/d.py", "b/a.py", "a.py"])
+    order = filelist.tree_order(["b/z.py", "a.py", "b/c/d.py", "b/a.py", "a.py"])
 
     assert order == [("", ["a.py"]), ("b", ["b/a.py", "b/z.py"]), ("b/c", ["b/c/d.py"])]
 
@@ -341,7 +341,7 @@ def test_tree_order_groups_files_by_directory():
     ],
 )
 def test_gate_flags_find_the_file_a_detail_names(detail, expected):
-    flags = diffview.gate_flags([("secrets", "fail", [detail])], ["app/a.py", "app/a", "app/a b.py"])
+    flags = filelist.gate_flags([("secrets", "fail", [detail])], ["app/a.py", "app/a", "app/a b.py"])
 
     found = [(path, f.line) for path, fs in flags.items() for f in fs]
     assert found == ([expected] if expected else [])

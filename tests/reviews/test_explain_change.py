@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from reviews import services
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
 from reviews.models import Change
 
 
@@ -24,10 +25,10 @@ def change(db, make_engineer, work_repo):
         "Add b\n\nCo-authored-by: Claude <noreply@anthropic.com>",
         author="Jun <jun@example.com>",
     )
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
-    services.repository_import(repository=repository)
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
+    repository_import(repository=repository)
     opened = Change.objects.get(state=Change.State.OPEN)
-    services.change_pull_diff(change_id=opened.pk)
+    change_pull_diff(change_id=opened.pk)
     opened.refresh_from_db()
     return opened
 

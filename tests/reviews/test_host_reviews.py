@@ -10,11 +10,12 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from reviews import services
+from intake.services.repositories import repository_register
+from policy.document import DEFAULT_POLICY_DATA
+from policy.services.evaluation import signoff_of
+from policy.services.policies import policy_publish
 from reviews.models import Assignment, AuditEvent, Change, Delivery, Review
-from reviews.policy import DEFAULT_POLICY_DATA
-from reviews.services.changes import signoff_of
-from tests.reviews.test_webhooks import GITHUB_SECRET, GITLAB_TOKEN, load, opened, post_github, post_gitlab
+from tests.intake.test_webhooks import GITHUB_SECRET, GITLAB_TOKEN, load, opened, post_github, post_gitlab
 
 APPROVED = "github/pull_request_review.approved.json"
 
@@ -27,12 +28,12 @@ def _secrets(settings):
 
 @pytest.fixture
 def shop(db, work_repo):
-    return services.repository_register(name="octo/shop", url=str(work_repo.path), provider="github")
+    return repository_register(name="octo/shop", url=str(work_repo.path), provider="github")
 
 
 @pytest.fixture
 def billing(db, work_repo):
-    return services.repository_register(name="platform/billing", url=str(work_repo.path), provider="gitlab")
+    return repository_register(name="platform/billing", url=str(work_repo.path), provider="gitlab")
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def dismissed_payload() -> dict:
 def host_approvals_count() -> None:
     data = copy.deepcopy(DEFAULT_POLICY_DATA)
     data["settings"]["host_approvals_count"] = True
-    services.policies.policy_publish(data=data, actor=None, note="host approvals count")
+    policy_publish(data=data, actor=None, note="host approvals count")
 
 
 def needing_one_sign_off(change: Change) -> Change:

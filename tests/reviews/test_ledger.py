@@ -1,4 +1,4 @@
-"""Hash chaining of the audit ledger (reviews.ledger)."""
+"""Hash chaining of the audit ledger (reviews.ledger.chain)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews.ledger import (
+from reviews.ledger.chain import (
     GENESIS_HASH,
     AnchorFormatError,
     AnchorSource,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from reviews import services
 from reviews.models import Change, ChangeFile, FileView, Review
 from reviews.rubberstamp import Floor, check_sign_off, floor_seconds
-from reviews.services.signoff import NeedsConfirmation
+from reviews.services.signoff import NeedsConfirmation, review_submit
 
 
 @pytest.mark.parametrize(
@@ -74,9 +73,7 @@ def test_fast_approval_needs_confirmation_and_stores_nothing(assigned):
     change, senior = assigned
 
     with pytest.raises(NeedsConfirmation) as excinfo:
-        services.review_submit(
-            change=change, reviewer=senior, verdict="approve", head_sha=change.head_sha, seconds_spent=40
-        )
+        review_submit(change=change, reviewer=senior, verdict="approve", head_sha=change.head_sha, seconds_spent=40)
 
     assert "floor 200 s" in str(excinfo.value)
     assert not Review.objects.exists()
@@ -88,7 +85,7 @@ def test_confirmed_fast_approval_is_recorded_as_a_rubber_stamp(assigned):
     FileView.objects.create(change=change, reviewer=senior, path="app/f0.py", fingerprint="fp0")
     FileView.objects.create(change=change, reviewer=senior, path="app/f1.py", fingerprint="stale")
 
-    review = services.review_submit(
+    review = review_submit(
         change=change, reviewer=senior, verdict="approve", head_sha=change.head_sha, seconds_spent=40, confirm_fast=True
     )
 
@@ -102,7 +99,7 @@ def test_careful_approval_is_not_a_rubber_stamp(assigned):
     for i in range(4):
         FileView.objects.create(change=change, reviewer=senior, path=f"app/f{i}.py", fingerprint=f"fp{i}")
 
-    review = services.review_submit(
+    review = review_submit(
         change=change, reviewer=senior, verdict="approve", head_sha=change.head_sha, seconds_spent=600
     )
 
@@ -113,7 +110,7 @@ def test_careful_approval_is_not_a_rubber_stamp(assigned):
 def test_requesting_changes_is_never_held_up_by_the_guard(assigned):
     change, senior = assigned
 
-    review = services.review_submit(
+    review = review_submit(
         change=change, reviewer=senior, verdict="request_changes", head_sha=change.head_sha, seconds_spent=5
     )
 

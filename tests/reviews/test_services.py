@@ -6,9 +6,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from reviews import services
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import repository_import, repository_register
+from reviews.audit import NotAllowed, ServiceError
 from reviews.models import Assignment, AuditEvent, Change, Review
 from reviews.services.ledger import ledger_verify
+from reviews.services.signoff import change_attest, review_submit
 
 AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
 
@@ -33,10 +36,10 @@ def _history(work_repo):
 
 
 def _import(work_repo):
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
-    result = services.repository_import(repository=repository)
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
+    result = repository_import(repository=repository)
     for change_id in Change.objects.values_list("pk", flat=True):
-        services.change_pull_diff(change_id=change_id)
+        change_pull_diff(change_id=change_id)
     return repository, result
 
 
@@ -59,9 +62,7 @@ def test_importing_twice_adds_nothing(db, people, work_repo):
     _history(work_repo)
     _import(work_repo)
 
-    result = services.repository_import(
-        repository=services.repository_register(name="acme/shop", url=str(work_repo.path))
-    )
+    result = repository_import(repository=repository_register(name="acme/shop", url=str(work_repo.path)))
 
     assert (result.merged_created, result.open_created, result.open_updated) == (0, 0, 0)
     assert Change.objects.count() == 3
@@ -89,7 +90,7 @@ def test_ai_assisted_junior_change_waits_for_attestation_then_goes_to_a_senior(d
     assert change.review_state == Change.ReviewState.AWAITING_ATTESTATION
     assert not change.assignments.exists()
 
-    services.change_attest(change=change, engineer=people["junior"], note="read it all")
+    change_attest(change=change, engineer=people["junior"], note="read it all")
 
     change.refresh_from_db()
     assignment = change.assignments.get()
@@ -105,7 +106,7 @@ def test_assignment_prefers_the_senior_with_less_open_load(db, people, work_repo
     other = Change.objects.filter(state=Change.State.MERGED).first()
     Assignment.objects.create(change=other, reviewer=people["senior"], reason="x", estimated_minutes=200)
 
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
 
     assert change.assignments.get().reviewer == people["busy"]
 
@@ -115,13 +116,13 @@ def test_nobody_is_assigned_their_own_change(db, make_engineer, work_repo):
     work_repo.commit({"a.py": "1\n"}, "base", author="Solo <solo@example.com>")
     work_repo.branch("feature/solo")
     work_repo.commit({"payments/a.py": "2\n"}, "touch payments", author="Solo <solo@example.com>")
-    repository = services.repository_register(name="acme/shop", url=str(work_repo.path))
+    repository = repository_register(name="acme/shop", url=str(work_repo.path))
     repository.sensitive_paths = ["payments/**"]
     repository.save()
-    services.repository_import(repository=repository)
+    repository_import(repository=repository)
     change = Change.objects.get(state=Change.State.OPEN)
 
-    services.change_pull_diff(change_id=change.pk)
+    change_pull_diff(change_id=change.pk)
 
     change.refresh_from_db()
     assert change.requires_owner
@@ -133,8 +134,8 @@ def test_author_cannot_sign_off_own_change(db, people, work_repo):
     _import(work_repo)
     change = Change.objects.get(state=Change.State.OPEN)
 
-    with pytest.raises(services.NotAllowed, match="own change"):
-        services.review_submit(
+    with pytest.raises(NotAllowed, match="own change"):
+        review_submit(
             change=change, reviewer=people["junior"], verdict="approve", head_sha=change.head_sha, seconds_spent=60
         )
     assert not Review.objects.exists()
@@ -146,20 +147,18 @@ def test_non_senior_cannot_sign_off(db, people, make_engineer, work_repo):
     change = Change.objects.get(state=Change.State.OPEN)
     mid = make_engineer(5)
 
-    with pytest.raises(services.NotAllowed, match="senior"):
-        services.review_submit(
-            change=change, reviewer=mid, verdict="approve", head_sha=change.head_sha, seconds_spent=9
-        )
+    with pytest.raises(NotAllowed, match="senior"):
+        review_submit(change=change, reviewer=mid, verdict="approve", head_sha=change.head_sha, seconds_spent=9)
 
 
 def test_sign_off_is_recorded_in_the_hash_chained_ledger(db, people, work_repo):
     _history(work_repo)
     _import(work_repo)
     change = Change.objects.get(state=Change.State.OPEN)
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
     reviewer = change.assignments.get().reviewer
 
-    review = services.review_submit(
+    review = review_submit(
         change=change, reviewer=reviewer, verdict="approve", head_sha=change.head_sha, seconds_spent=95
     )
 
@@ -176,24 +175,22 @@ def test_a_new_revision_dismisses_the_approval_and_lapses_the_attestation(db, pe
     _history(work_repo)
     _import(work_repo)
     change = Change.objects.get(state=Change.State.OPEN)
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
     reviewer = change.assignments.get().reviewer
-    services.review_submit(
-        change=change, reviewer=reviewer, verdict="approve", head_sha=change.head_sha, seconds_spent=80
-    )
+    review_submit(change=change, reviewer=reviewer, verdict="approve", head_sha=change.head_sha, seconds_spent=80)
     work_repo.checkout("feature/jun-widget")
     work_repo.commit(
         {"app/widget.py": "def widget():\n    return 2\n"}, "Fix widget" + AI_TRAILER, author="Jun <jun@example.com>"
     )
 
-    result = services.repository_import(repository=change.repository)
-    services.change_pull_diff(change_id=change.pk)
+    result = repository_import(repository=change.repository)
+    change_pull_diff(change_id=change.pk)
 
     change.refresh_from_db()
     assert result.open_updated == 1
     assert change.review_state == Change.ReviewState.AWAITING_ATTESTATION
-    with pytest.raises(services.ServiceError, match="newer revision"):
-        services.review_submit(
+    with pytest.raises(ServiceError, match="newer revision"):
+        review_submit(
             change=change, reviewer=reviewer, verdict="approve", head_sha=Review.objects.get().head_sha, seconds_spent=5
         )
 
@@ -204,18 +201,18 @@ def test_pull_diff_is_idempotent(db, people, work_repo):
     change = Change.objects.get(state=Change.State.OPEN)
     files_before = list(change.files.values_list("pk", flat=True))
 
-    services.change_pull_diff(change_id=change.pk)
+    change_pull_diff(change_id=change.pk)
 
     assert list(change.files.values_list("pk", flat=True)) == files_before
 
 
 def test_pull_diff_of_a_missing_change_does_nothing(db):
-    assert services.change_pull_diff(change_id=987654) is None
+    assert change_pull_diff(change_id=987654) is None
 
 
 def test_register_refuses_unsafe_default_branch(db, work_repo):
-    with pytest.raises(services.ServiceError):
-        services.repository_register(name="x/y", url=str(work_repo.path), default_branch="--upload-pack=evil")
+    with pytest.raises(ServiceError):
+        repository_register(name="x/y", url=str(work_repo.path), default_branch="--upload-pack=evil")
 
 
 def test_a_merged_branch_lands_its_change_instead_of_adding_the_merge_commit(db, people, work_repo):
@@ -230,7 +227,7 @@ def test_a_merged_branch_lands_its_change_instead_of_adding_the_merge_commit(db,
     git(work_repo.path, "merge", "--no-ff", "-q", "-m", "Merge feature/jun-widget", "feature/jun-widget", env=ident)
     merge_sha = git(work_repo.path, "rev-parse", "HEAD")
 
-    result = services.repository_import(repository=change.repository)
+    result = repository_import(repository=change.repository)
 
     change.refresh_from_db()
     assert result.merged_created == 0
@@ -242,11 +239,11 @@ def test_a_deleted_branch_closes_its_change_and_cancels_the_assignment(db, peopl
     _history(work_repo)
     _import(work_repo)
     change = Change.objects.get(state=Change.State.OPEN)
-    services.change_attest(change=change, engineer=people["junior"])
+    change_attest(change=change, engineer=people["junior"])
     from tests.conftest import git
 
     git(work_repo.path, "branch", "-D", "feature/jun-widget")
-    services.repository_import(repository=change.repository)
+    repository_import(repository=change.repository)
 
     change.refresh_from_db()
     assert change.state == Change.State.CLOSED

@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from reviews import services
+from intake.services.diffs import change_pull_diff
+from intake.services.repositories import change_new_revision, repository_import
 from reviews.models import Assignment, Attestation, AuditEvent, Change, ChangeFile, Review
 
 HEAD = "a" * 40
@@ -513,7 +514,7 @@ def test_review_of_an_outdated_revision_is_not_stored_and_says_why(client, repos
     change = make_change(repository, make_engineer(4))
     client.force_login(make_engineer(7).user)
     token = page_token(client, change)
-    services.change_new_revision(change=change, head_sha=NEWER, base_sha=BASE)
+    change_new_revision(change=change, head_sha=NEWER, base_sha=BASE)
 
     response = client.post(f"/changes/{change.pk}/review/", review_post(change, token, head_sha=HEAD), follow=True)
 
@@ -526,7 +527,7 @@ def test_review_claiming_a_newer_revision_than_the_page_showed_is_rejected(clien
     change = make_change(repository, make_engineer(4))
     client.force_login(make_engineer(7).user)
     token = page_token(client, change)
-    services.change_new_revision(change=change, head_sha=NEWER, base_sha=BASE)
+    change_new_revision(change=change, head_sha=NEWER, base_sha=BASE)
 
     # The page showed HEAD; submitting the new head's SHA would sign off a revision nobody was shown.
     response = client.post(f"/changes/{change.pk}/review/", review_post(change, token, head_sha=NEWER))
@@ -591,9 +592,9 @@ def test_imported_ai_assisted_branch_goes_from_attestation_to_sign_off(client, w
         {"payments/client.py": "def charge():\n    return retry(gateway.charge)\n"},
         "Retry payment calls\n\nCo-authored-by: Claude <noreply@anthropic.com>",
     )
-    services.repository_import(repository=repository)
+    repository_import(repository=repository)
     # With REDIS_URL set the diff task is only enqueued; run its service here.
-    change = services.change_pull_diff(change_id=Change.objects.get(source_branch="retry-payments").pk)
+    change = change_pull_diff(change_id=Change.objects.get(source_branch="retry-payments").pk)
     assert change.review_state == Change.ReviewState.AWAITING_ATTESTATION
 
     client.force_login(author.user)

@@ -7,11 +7,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from incidents.models import WeeklyReport
-from incidents.report_export import FORMATS, PdfUnavailable, export
+from incidents.report.export import FORMATS, PdfUnavailable, export
+from incidents.report.weeks import parse_iso_week
 from incidents.selectors.report import current_report
 from incidents.services import weekly_report_build, weekly_report_draft
-from incidents.weeks import parse_iso_week
-from reviews.services import ServiceError
+from reviews.audit import ServiceError
 
 
 class Command(BaseCommand):

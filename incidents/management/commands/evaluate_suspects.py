@@ -11,10 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from incidents import selectors
 from incidents.evaluation import MODE_LABELS, MODES, Report, evaluate, top_level_services
 from incidents.services import ranking_knobs, trace_fix
-from incidents.suspects import Blame, Candidate, Deploy, implied_deploys
-from reviews.gitrepo import GitError
+from incidents.suspect_facts import Blame, Candidate, Deploy, implied_deploys
+from intake.gitrun import GitError
+from intake.mirrors import repository_mirror
 from reviews.models import Change, Deployment, Repository
-from reviews.services import repository_mirror
 
 
 class Command(BaseCommand):

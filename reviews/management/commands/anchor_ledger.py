@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from reviews.ledger import anchor_line
+from reviews.ledger.chain import anchor_line
 from reviews.services.ledger import ledger_anchor
 
 

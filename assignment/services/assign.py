@@ -1,0 +1,92 @@
+"""Assigning a change to the senior the engine scores best, with the reasons recorded."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from assignment.expertise import assignment_candidates
+from assignment.picking import pick_reviewer
+from policy.services.evaluation import owner_ids
+from reviews.audit import audit_record
+from reviews.ledger.chain import GENESIS_HASH
+from reviews.models import Assignment, Change, Engineer, LedgerHead
+
+log = logging.getLogger(__name__)
+
+
+def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> Assignment | None:
+    """Assign the senior the engine scores best on load, expertise and knowledge spread; reasons recorded."""
+    with transaction.atomic():
+        return _assign(change, exclude)
+
+
+def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
+    """The assignment itself, inside a transaction; the caller holds the change's row lock.
+
+    Every assignment first takes the ledger head's row lock (which audit_record takes anyway, so the lock
+    order stays change, then ledger head): two workers assigning different changes at once see each
+    other's load and never push a senior past their cap.
+    """
+    LedgerHead.objects.select_for_update().get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
+    if change.assignments.filter(state=Assignment.State.ACTIVE).exists():
+        return None
+    if change.is_author_unknown:
+        return None  # any senior picked might be the author; assigned once an admin sets who wrote it
+    declined = set(change.assignments.filter(state=Assignment.State.HANDED_BACK).values_list("reviewer_id", flat=True))
+    declined |= set(exclude)
+    if change.last_pusher_email:
+        declined |= set(Engineer.objects.filter(email__iexact=change.last_pusher_email).values_list("pk", flat=True))
+    owners = owner_ids(change) if change.requires_owner else set()
+    # With no owner on record for the sensitive paths, any senior may sign off; the reason says so.
+    owner_required = change.requires_owner and bool(owners)
+    candidates, touched = assignment_candidates(
+        change, senior_level=settings.PORTAL_SENIOR_LEVEL, now=timezone.now(), owner_ids=owners
+    )
+    pick = pick_reviewer(
+        candidates,
+        author_id=change.author_id,
+        exclude_ids=frozenset(declined),
+        senior_level=settings.PORTAL_SENIOR_LEVEL,
+        owner_required=owner_required,
+        touched_files=touched,
+        owner_label=_paths_phrase(change.owner_paths) if owner_required else "",
+    )
+    if pick is None:
+        log.warning("no eligible senior for change %s", change.pk)
+        return None
+    reasons = list(pick.reasons)
+    if change.requires_owner and not owners:
+        reasons.append("no owner is recorded for the sensitive paths: any senior may sign off")
+    assignment = Assignment.objects.create(
+        change=change,
+        reviewer_id=pick.engineer_id,
+        reason="; ".join(reasons)[:500],
+        reasons=reasons,
+        estimated_minutes=change.review_minutes,
+        due_at=timezone.now() + timedelta(hours=settings.PORTAL_REVIEW_DUE_HOURS),
+    )
+    audit_record(
+        actor=None,
+        action="change.assigned",
+        target=change,
+        payload={"reviewer_id": pick.engineer_id, "score": pick.score, "reasons": reasons},
+    )
+    return assignment
+
+
+def _paths_phrase(paths: list[str]) -> str:
+    """'payments/**' style text for the paths that need an owner (the engine says 'owner of ...')."""
+    dirs = sorted({p.rsplit("/", 1)[0] + "/**" if "/" in p else p for p in paths or []})
+    return ", ".join(dirs[:3]) + (f" and {len(dirs) - 3} more" if len(dirs) > 3 else "")
+
+
+def change_assign_if_waiting(*, change: Change) -> Assignment | None:
+    """Assign an open change that waits for a sign-off; the receiver of policy's `change_evaluated`."""
+    if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
+        return change_assign(change=change)
+    return None

@@ -1,0 +1,330 @@
+"""The one way Countersign runs git: list-form, bounded, locked down, on bare mirrors (see intake.gitrun)."""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from intake.gitrun import EMPTY_TREE_SHA, GitConfig, GitError, check_url, is_safe_ref, is_sha, run_git, run_git_capped
+
+DEFAULT_CONFIG = GitConfig()
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class Mirror:
+    """A bare mirror of a repository, kept by the portal; never a work tree."""
+
+    def __init__(self, path: Path, config: GitConfig = DEFAULT_CONFIG) -> None:
+        self.path = Path(path)
+        self.config = config
+
+    def _git(self, *args: str, input_bytes: bytes | None = None, check: bool = True) -> bytes:
+        return run_git(args, git_dir=self.path, config=self.config, input_bytes=input_bytes, check=check)
+
+    def exists(self) -> bool:
+        return (self.path / "HEAD").exists()
+
+    def init(self) -> None:
+        """Create an empty bare repository at the mirror path (idempotent)."""
+        if not self.exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            run_git(["init", "--bare", "--quiet", "--end-of-options", str(self.path)], config=self.config)
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the mirror's write lock: two git inits or fetches at once fail on git's own lock files."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.config.timeout_seconds
+        with open(self.path.with_name(self.path.name + ".lock"), "ab") as lock:
+            while not _try_lock(lock.fileno()):
+                if time.monotonic() >= deadline:
+                    raise GitError(f"mirror {self.path.name} is still locked by another fetch", transient=True)
+                time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def fetch(self, url: str, refspecs: Sequence[str] = ("+refs/heads/*:refs/heads/*",)) -> None:
+        """Fetch refs from a remote location into the mirror, one writer at a time (workers share mirrors)."""
+        location = check_url(url, self.config.allowed_protocols)
+        with self._writing():
+            self.init()
+            self._git("fetch", "--quiet", "--prune", "--no-tags", "--end-of-options", location, *refspecs)
+
+    def resolve(self, ref: str) -> str:
+        """Resolve a ref or SHA to a full commit SHA; refuse unsafe names."""
+        if not (is_sha(ref) or is_safe_ref(ref)):
+            raise GitError(f"refusing unsafe ref {ref!r}")
+        out = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+        sha = out.decode().strip()
+        if not is_sha(sha):
+            raise GitError(f"unknown revision {ref!r}")
+        return sha
+
+    def branches(self) -> dict[str, str]:
+        """Map branch names to their tip SHAs."""
+        out = self._git("for-each-ref", "--format=%(objectname) %(refname:strip=2)", "refs/heads/")
+        result = {}
+        for line in out.decode("utf-8", "replace").splitlines():
+            sha, _, name = line.partition(" ")
+            if is_sha(sha) and is_safe_ref(name):
+                result[name] = sha
+        return result
+
+    def log(self, head: str, *, exclude: str | None = None, first_parent: bool = False) -> list[dict]:
+        """Commits reachable from head (and not from exclude), oldest first, with their metadata."""
+        args = ["log", "--reverse", "-z", "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B"]
+        if first_parent:
+            args.append("--first-parent")
+        args += ["--end-of-options", self._sha(head)]
+        if exclude:
+            args.append("^" + self._sha(exclude))
+        args.append("--")
+        commits = []
+        for record in self._git(*args).split(b"\0"):
+            if not record.strip():
+                continue
+            fields = record.decode("utf-8", "replace").split("\x1f", 8)
+            if len(fields) != 9:
+                continue
+            sha, parents, an, ae, ad, cn, ce, cd, body = fields
+            commits.append(
+                {
+                    "sha": sha.strip(),
+                    "parents": parents.split(),
+                    "author_name": an,
+                    "author_email": ae,
+                    "authored_at": ad,
+                    "committer_name": cn,
+                    "committer_email": ce,
+                    "committed_at": cd,
+                    "message": body.strip("\n"),
+                }
+            )
+        return commits
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of two commits, or None."""
+        out = self._git("merge-base", "--end-of-options", self._sha(a), self._sha(b), check=False).decode().strip()
+        return out if is_sha(out) else None
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        """True when commit a is an ancestor of (or equal to) commit b."""
+        return self.merge_base(a, b) == self._sha(a)
+
+    def _diff_args(self, base: str | None, head: str) -> list[str]:
+        left = self._sha(base) if base else EMPTY_TREE_SHA
+        return [
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            "--find-renames",
+            "--full-index",
+            "--end-of-options",
+            left,
+            self._sha(head),
+            "--",
+        ]
+
+    def diff(self, base: str | None, head: str) -> bytes:
+        """Unified diff from base (or the empty tree) to head, with fixed prefixes and renames."""
+        return self._git(*self._diff_args(base, head))
+
+    def diff_capped(self, base: str | None, head: str, max_bytes: int) -> tuple[bytes, bool]:
+        """The diff, cut after max_bytes; True when it was cut."""
+        return run_git_capped(self._diff_args(base, head), git_dir=self.path, config=self.config, truncate_at=max_bytes)
+
+    def diff_paths(self, base: str | None, head: str, paths: Sequence[str], max_bytes: int) -> tuple[bytes, bool]:
+        """The diff from base to head limited to paths, cut after max_bytes; True when it was cut.
+
+        Paths are taken literally, never as pathspec magic such as ":(glob)"; no paths, no diff.
+        """
+        for path in paths:
+            # After "--" a leading dash is a name, not an option; what could leave the tree is refused.
+            if not path or path.startswith("/") or ".." in path.split("/") or "\0" in path:
+                raise GitError(f"refusing path {path!r}")
+        if not paths:
+            return b"", False
+        args = ["--literal-pathspecs", *self._diff_args(base, head), *paths]
+        return run_git_capped(args, git_dir=self.path, config=self.config, truncate_at=max_bytes)
+
+    def numstat(self, base: str | None, head: str) -> list[tuple[str, int | None, int | None]]:
+        """(path, added, removed) per file, None counts for binary files; cheap even for huge diffs."""
+        args = self._diff_args(base, head)
+        args[1:1] = ["--numstat", "-z"]
+        out = self._git(*args)
+        result = []
+        fields = out.split(b"\0")
+        i = 0
+        while i < len(fields):
+            head_field = fields[i]
+            if not head_field:
+                i += 1
+                continue
+            parts = head_field.split(b"\t", 2)
+            if len(parts) < 3:
+                i += 1
+                continue
+            added, removed, path = parts
+            if path == b"":  # a rename: the old and new paths follow
+                path = fields[i + 2] if i + 2 < len(fields) else b""
+                i += 3
+            else:
+                i += 1
+            result.append(
+                (
+                    path.decode("utf-8", "replace"),
+                    None if added == b"-" else int(added),
+                    None if removed == b"-" else int(removed),
+                )
+            )
+        return result
+
+    def patch_id(self, raw_diff: bytes) -> str:
+        """git's stable patch id of a diff: the same for a rebase that does not change the diff."""
+        if not raw_diff.strip():
+            return ""
+        out = self._git("patch-id", "--stable", input_bytes=raw_diff).decode().split()
+        return out[0] if out else ""
+
+    def rev_list(self, head: str, *, max_count: int = 10000) -> list[str]:
+        """SHAs of the commits reachable from head, newest first, at most max_count."""
+        out = self._git("rev-list", f"--max-count={int(max_count)}", "--end-of-options", self._sha(head), "--")
+        return [line for line in out.decode().split() if is_sha(line)]
+
+    def read_file(self, sha: str, path: str, *, max_bytes: int = 1024 * 1024) -> bytes | None:
+        """The content of path at commit sha, or None when absent; refuses paths that leave the tree."""
+        if not path or path.startswith(("/", "-")) or ".." in path.split("/") or "\0" in path or ":" in path:
+            raise GitError(f"refusing path {path!r}")
+        kind = self._git("cat-file", "-t", "--end-of-options", f"{self._sha(sha)}:{path}", check=False).strip()
+        if kind != b"blob":
+            return None
+        out, truncated = run_git_capped(
+            ["cat-file", "blob", "--end-of-options", f"{self._sha(sha)}:{path}"],
+            git_dir=self.path,
+            config=self.config,
+            truncate_at=max_bytes,
+        )
+        if truncated:
+            raise GitError(f"{path} is larger than {max_bytes} bytes")
+        return out
+
+    def first_existing(self, sha: str, paths: Sequence[str]) -> str | None:
+        """The first of paths that is a file at commit sha (one git call)."""
+        out = self._git("ls-tree", "--full-tree", "-z", "--end-of-options", self._sha(sha), "--", *paths)
+        present = set()
+        for entry in out.split(b"\0"):
+            meta, _, name = entry.partition(b"\t")
+            if meta.split(b" ")[1:2] == [b"blob"]:
+                present.add(name.decode("utf-8", "replace"))
+        return next((p for p in paths if p in present), None)
+
+    def parents(self, sha: str) -> list[str]:
+        """The parents of a commit, the first parent first."""
+        out = self._git("rev-list", "--parents", "--max-count=1", "--end-of-options", self._sha(sha), "--")
+        return [p for p in out.decode().split()[1:] if is_sha(p)]
+
+    def has_commit(self, sha: str) -> bool:
+        """True when the mirror already holds this commit."""
+        out = self._git("cat-file", "-t", "--end-of-options", self._sha(sha), check=False)
+        return out.strip() == b"commit"
+
+    def fast_import(self, stream: bytes) -> None:
+        """Load a git fast-import stream into the mirror (used to build demo repositories)."""
+        with self._writing():
+            self.init()
+            self._git("fast-import", "--quiet", "--done", input_bytes=stream)
+
+    def _sha(self, value: str) -> str:
+        if value == EMPTY_TREE_SHA or is_sha(value):
+            return value
+        raise GitError(f"expected a full SHA, got {value!r}")
+
+    # --- one commit's diff and blame, for tracing a fix back to the changes it corrects (SZZ) ---------------
+
+    def commit_diff(self, sha: str, *, context: int = 3, ignore_whitespace: bool = False) -> bytes:
+        """The diff of one commit against its first parent (the empty tree for a root commit).
+
+        With ignore_whitespace, lines that differ only in whitespace are not part of the diff.
+        """
+        head = self._sha(sha)
+        parents = self.parents(head)
+        args = self._diff_args(parents[0] if parents else None, head)
+        extra = [f"--unified={max(0, int(context))}"] + (["--ignore-all-space"] if ignore_whitespace else [])
+        args[1:1] = extra
+        return self._git(*args)
+
+    def show_commit_files(self, sha: str) -> list[str]:
+        """Paths a single commit changed against its first parent (the new path of a rename)."""
+        head = self._sha(sha)
+        parents = self.parents(head)
+        return [path for path, _, _ in self.numstat(parents[0] if parents else None, head)]
+
+    def blame(
+        self, sha: str, path: str, lines: Sequence[tuple[int, int]], *, first_parent: bool = True
+    ) -> list[BlameLine]:
+        """Who last changed each line of path at commit sha, for the given (start, end) ranges, 1-based.
+
+        Whitespace-only changes are looked through (-w), and lines moved or copied within or across files
+        are followed to where they were first written (-M -C). With first_parent, a line that arrived in a
+        merge is blamed on the merge commit of the integration branch, which is the change the portal tracks.
+        No --end-of-options here: git blame before 2.44 reads the path after it as a revision and fails, and
+        the revision is a verified full SHA, which cannot be read as an option; the path follows "--".
+        """
+        if not path or path.startswith("/") or ".." in path.split("/") or "\0" in path:
+            raise GitError(f"refusing path {path!r}")
+        ranges = [(int(a), int(b)) for a, b in lines if 1 <= int(a) <= int(b)]
+        if not ranges:
+            return []
+        args = ["blame", "--porcelain", "-w", "-M", "-C"]
+        if first_parent:
+            args.append("--first-parent")
+        for start, end in ranges:
+            args += ["-L", f"{start},{end}"]
+        args += [self._sha(sha), "--", path]
+        return parse_blame_porcelain(self._git(*args).decode("utf-8", "replace"))
+
+
+@dataclass(frozen=True)
+class BlameLine:
+    """One line of `git blame --porcelain`: where it is now, and the commit and place it came from."""
+
+    line: int
+    sha: str
+    orig_path: str
+    orig_line: int
+    text: str
+
+
+def parse_blame_porcelain(output: str) -> list[BlameLine]:
+    """Parse `git blame --porcelain`: a header per line group, commit details the first time a commit shows."""
+    result: list[BlameLine] = []
+    paths: dict[str, str] = {}
+    sha, orig_line, final_line = "", 0, 0
+    for raw in output.split("\n"):
+        if raw.startswith("\t"):
+            if sha:
+                result.append(BlameLine(final_line, sha, paths.get(sha, ""), orig_line, raw[1:]))
+            continue
+        head, _, rest = raw.partition(" ")
+        if is_sha(head) and rest[:1].isdigit():
+            numbers = rest.split()
+            sha, orig_line, final_line = head, int(numbers[0]), int(numbers[1])
+        elif head == "filename" and sha:
+            paths[sha] = rest
+    return result

@@ -1,0 +1,239 @@
+"""Repositories and the changes that arrive from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from intake.gitrepo import Mirror
+from intake.gitrun import GitError, check_url, is_safe_ref
+from intake.mirrors import repository_mirror
+from portal.enqueue import enqueue
+from reviews.audit import ServiceError, audit_record
+from reviews.models import Change, Engineer, Repository
+
+
+def repository_register(*, name: str, url: str, provider: str = "git", default_branch: str = "main") -> Repository:
+    """Register a repository by name, or update its location; idempotent."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ServiceError("a repository needs a name of 1 to 200 characters")
+    if not is_safe_ref(default_branch):
+        raise ServiceError(f"{default_branch!r} is not a valid branch name")
+    if provider not in Repository.Provider.values:
+        raise ServiceError(f"unknown provider {provider!r}")
+    if "://" not in url and "::" not in url and not url.startswith("-"):
+        url = str(Path(url).expanduser().resolve())
+    try:
+        check_url(url, settings.PORTAL_GIT_ALLOWED_PROTOCOLS)
+    except GitError as exc:
+        raise ServiceError(str(exc)) from None
+    repository, created = Repository.objects.get_or_create(
+        name=name, defaults={"clone_url": url, "provider": provider, "default_branch": default_branch}
+    )
+    if not created and (repository.clone_url, repository.default_branch) != (url, default_branch):
+        repository.clone_url = url
+        repository.default_branch = default_branch
+        repository.save(update_fields=["clone_url", "default_branch"])
+    return repository
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import of a repository's history added."""
+
+    merged_created: int
+    open_created: int
+    open_updated: int
+
+
+def _first_line(message: str) -> str:
+    return (message.strip().splitlines() or ["(no message)"])[0][:500]
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = parse_datetime(value)
+    return parsed if parsed is not None else timezone.now()
+
+
+def repository_import(*, repository: Repository) -> ImportResult:
+    """Fetch the repository into its mirror and record its history and open branches as changes."""
+    mirror = repository_mirror(repository)
+    mirror.fetch(repository.clone_url)
+    return _record_history(repository, mirror)
+
+
+def repository_poll(*, repository_id: int) -> ImportResult | None:
+    """Fetch one repository and record what is new; a second poller of the same repository skips it."""
+    with transaction.atomic():
+        repository = Repository.objects.select_for_update(skip_locked=True).filter(pk=repository_id).first()
+        if repository is None:
+            return None
+        mirror = repository_mirror(repository)
+        try:
+            mirror.fetch(repository.clone_url)
+        except GitError as exc:
+            repository.last_error = str(exc)[:2000]
+            repository.save(update_fields=["last_error"])
+            if exc.transient:
+                raise
+            return None
+        if repository.last_error:
+            repository.last_error = ""
+            repository.save(update_fields=["last_error"])
+        return _record_history(repository, mirror)
+
+
+def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
+    default_sha = mirror.resolve(repository.default_branch)
+    engineers = {e.email.lower(): e for e in Engineer.objects.all()}
+    existing = dict(Change.objects.filter(repository=repository).values_list("external_id", "head_sha"))
+    # Commits that landed a pull/merge request already tracked as a change are that change, not a new one.
+    landed = set(Change.objects.filter(repository=repository).exclude(merge_sha="").values_list("merge_sha", flat=True))
+
+    # Open branch changes, by head: a merge (or fast-forward) of one lands that change instead of a new one.
+    open_branches = {
+        c.head_sha: c
+        for c in Change.objects.filter(
+            repository=repository, state=Change.State.OPEN, external_id__startswith="branch:"
+        )
+    }
+    landings: list[tuple[Change, dict]] = []
+
+    new_changes: list[Change] = []
+    for commit in mirror.log(default_sha, first_parent=True):
+        if commit["sha"] in existing or commit["sha"] in landed:
+            continue
+        merged_branch = open_branches.get(commit["sha"]) or next(
+            (open_branches[p] for p in commit["parents"][1:] if p in open_branches), None
+        )
+        if merged_branch is not None:
+            landings.append((merged_branch, commit))
+            continue
+        merged_at = _parse_time(commit["committed_at"])
+        new_changes.append(
+            Change(
+                repository=repository,
+                external_id=commit["sha"],
+                title=_first_line(commit["message"]),
+                description=commit["message"][:20000],
+                author=engineers.get(commit["author_email"].lower()),
+                author_name=commit["author_name"][:200],
+                author_email=commit["author_email"][:320],
+                base_sha=(commit["parents"] or [""])[0],
+                head_sha=commit["sha"],
+                state=Change.State.MERGED,
+                opened_at=_parse_time(commit["authored_at"]),
+                merged_at=merged_at,
+            )
+        )
+    merged_created = len(new_changes)
+
+    open_created = open_updated = 0
+    track_branches = repository.track_branches and repository.provider == Repository.Provider.GIT
+    branches = mirror.branches() if track_branches else {}
+    for branch, tip in sorted(branches.items()):
+        if branch == repository.default_branch or mirror.is_ancestor(tip, default_sha):
+            continue
+        external_id = f"branch:{branch}"
+        base = mirror.merge_base(default_sha, tip) or ""
+        if external_id in existing:
+            if existing[external_id] != tip:
+                change_new_revision(
+                    change=Change.objects.get(repository=repository, external_id=external_id),
+                    head_sha=tip,
+                    base_sha=base,
+                )
+                open_updated += 1
+            continue
+        commits = mirror.log(tip, exclude=base or None)
+        first = commits[0] if commits else {"message": branch, "author_email": "", "author_name": "", "authored_at": ""}
+        new_changes.append(
+            Change(
+                repository=repository,
+                external_id=external_id,
+                title=_first_line(first["message"]),
+                description="\n\n".join(c["message"] for c in commits)[:20000],
+                author=engineers.get(first["author_email"].lower()),
+                author_name=first["author_name"][:200],
+                author_email=first["author_email"][:320],
+                source_branch=branch,
+                base_sha=base,
+                head_sha=tip,
+                state=Change.State.OPEN,
+                opened_at=_parse_time(first["authored_at"]),
+            )
+        )
+        open_created += 1
+
+    landed_ids = {change.pk for change, _ in landings}
+    gone = [
+        c
+        for c in open_branches.values()
+        if c.pk not in landed_ids and track_branches and c.source_branch not in branches
+    ]
+    with transaction.atomic():
+        Change.objects.bulk_create(new_changes, batch_size=500, ignore_conflicts=True)
+        for change, commit in landings:
+            _close_branch_change(change, state=Change.State.MERGED, commit=commit)
+        for change in gone:
+            _close_branch_change(change, state=Change.State.CLOSED, commit=None)
+        repository.last_fetched_at = timezone.now()
+        repository.save(update_fields=["last_fetched_at"])
+        created_ids = list(
+            Change.objects.filter(
+                repository=repository, external_id__in=[c.external_id for c in new_changes]
+            ).values_list("pk", flat=True)
+        )
+        enqueue_diffs(created_ids)
+    return ImportResult(merged_created=merged_created, open_created=open_created, open_updated=open_updated)
+
+
+def _close_branch_change(change: Change, *, state: str, commit: dict | None) -> None:
+    """A tracked branch was merged into the default branch (or deleted): its change is merged (or closed)."""
+    change = Change.objects.select_for_update().get(pk=change.pk)
+    if change.state != Change.State.OPEN:
+        return
+    change.state = state
+    if commit is not None:
+        change.merge_sha = commit["sha"]
+        change.merged_at = _parse_time(commit["committed_at"])
+    change.save(update_fields=["state", "merge_sha", "merged_at", "updated_at"])
+    change.assignments.filter(state="active").update(state="cancelled", completed_at=timezone.now())
+    audit_record(
+        actor=None,
+        action=f"change.{state}",
+        target=change,
+        payload={"merge_sha": change.merge_sha} if commit else {"reason": "branch deleted"},
+    )
+
+
+def enqueue_diffs(change_ids: list[int]) -> None:
+    """Queue the diff work of these changes once the transaction commits."""
+    for change_id in change_ids:
+        enqueue("reviews.change_pull_diff", change_id)
+
+
+def change_new_revision(*, change: Change, head_sha: str, base_sha: str) -> Change:
+    """Record a new head of an open change: its diff is pulled again and old sign-offs stop counting."""
+    with transaction.atomic():
+        change = Change.objects.select_for_update().get(pk=change.pk)
+        if change.head_sha == head_sha:
+            return change
+        previous = change.head_sha
+        change.head_sha = head_sha
+        change.base_sha = base_sha
+        change.diff_state = Change.DiffState.PENDING
+        change.review_state = Change.ReviewState.PENDING_POLICY
+        change.save(update_fields=["head_sha", "base_sha", "diff_state", "review_state", "updated_at"])
+        audit_record(
+            actor=None, action="change.new_revision", target=change, payload={"from": previous, "to": head_sha}
+        )
+        enqueue_diffs([change.pk])
+    return change

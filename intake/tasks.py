@@ -1,0 +1,75 @@
+"""Celery entry points of intake: load by id, call one service, retry here.
+
+Task names keep their historical "reviews." prefix: beat schedules and messages already queued in running
+deployments name them so.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from intake.gitrun import GitError
+from intake.hostapi import HostApiError
+from intake.services.deliveries import change_refresh_metadata as refresh_metadata
+from intake.services.deliveries import delivery_apply as apply_delivery
+from intake.services.deliveries import deployment_apply
+from intake.services.diffs import change_pull_diff as pull_diff
+from intake.services.repositories import repository_poll as poll
+from reviews.models import Delivery, Repository
+
+RETRY = {"autoretry_for": (GitError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
+
+
+@shared_task(name="reviews.change_pull_diff", acks_late=True, **RETRY)
+def change_pull_diff(change_id: int) -> str:
+    """Pull and parse a change's diff; policy and assignment follow in the same transaction."""
+    change = pull_diff(change_id=change_id)
+    return change.diff_state if change else "missing"
+
+
+@shared_task(name="reviews.repository_poll", acks_late=True, **RETRY)
+def repository_poll(repository_id: int) -> str:
+    """Fetch one repository and record new commits (and branches, where tracked)."""
+    result = poll(repository_id=repository_id)
+    return "skipped" if result is None else f"{result.merged_created} merged, {result.open_created} open"
+
+
+@shared_task(name="reviews.poll_repositories")
+def poll_repositories() -> int:
+    """Queue a poll of every repository that has polling on."""
+    ids = list(Repository.objects.filter(poll_enabled=True).values_list("pk", flat=True))
+    for repository_id in ids:
+        repository_poll.delay(repository_id)
+    return len(ids)
+
+
+@shared_task(name="reviews.deployment_from_host", acks_late=True, **RETRY)
+def deployment_from_host(delivery_id: int) -> str:
+    """Record the deployment a stored delivery reports."""
+    delivery = Delivery.objects.select_related("repository").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != Delivery.Status.RECEIVED:
+        return "nothing to do"
+    deployment_apply(delivery=delivery)
+    return delivery.status
+
+
+@shared_task(name="reviews.change_refresh_metadata", bind=True, acks_late=True, max_retries=10)
+def change_refresh_metadata(self, change_id: int) -> str:
+    """Read a pull/merge request's metadata from the host's API; wait out rate limits."""
+    try:
+        change = refresh_metadata(change_id=change_id)
+    except HostApiError as exc:
+        if exc.transient:
+            # Capped below the broker's visibility timeout, or the waiting message would be handed out twice.
+            countdown = min(exc.retry_after or 30, settings.PORTAL_RETRY_COUNTDOWN_MAX)
+            raise self.retry(exc=exc, countdown=countdown) from None
+        return f"failed: {exc}"
+    return "missing" if change is None else "done"
+
+
+@shared_task(name="reviews.delivery_apply", acks_late=True)
+def delivery_apply(delivery_id: int) -> str:
+    """Apply a stored host delivery that is not applied yet (its request failed half-way); applied ones are left."""
+    delivery = apply_delivery(delivery_id=delivery_id)
+    return delivery.status if delivery else "missing"

@@ -1,0 +1,350 @@
+"""Parsing raw `git diff` output (intake.diffparse): real diffs from git, and hostile bytes."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from intake.diffparse import parse_diff
+from tests.conftest import WorkRepo
+
+
+def raw_diff(repo: WorkRepo, base: str, head: str) -> bytes:
+    """The bytes of `git diff` between two commits, with the options the portal's mirror uses."""
+    return subprocess.run(
+        [
+            "git",
+            "diff",
+            "--no-color",
+            "--no-ext-diff",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            "--find-renames",
+            "--full-index",
+            base,
+            head,
+            "--",
+        ],
+        cwd=repo.path,
+        env={
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": "/dev/null",
+            "HOME": str(repo.path),
+            "PATH": "/usr/bin:/bin",
+        },
+        check=True,
+        capture_output=True,
+    ).stdout
+
+
+@pytest.fixture
+def repo(work_repo) -> WorkRepo:
+    work_repo.commit(
+        {
+            "app/views.py": "".join(f"line {i}\n" for i in range(1, 21)),
+            "docs/old_name.md": "".join(f"paragraph {i}\n" for i in range(1, 31)),
+            "obsolete.txt": "one\ntwo\nthree\n",
+            "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+        },
+        "Initial",
+    )
+    return work_repo
+
+
+def diff_after(repo: WorkRepo, files: dict, message: str = "Change") -> bytes:
+    base = repo.commit({}, "base marker")
+    head = repo.commit(files, message)
+    return raw_diff(repo, base, head)
+
+
+def only_file(raw: bytes):
+    parsed = parse_diff(raw)
+    assert parsed.notes == ()
+    assert len(parsed.files) == 1
+    return parsed.files[0]
+
+
+# --- real git diffs ------------------------------------------------------------------------------
+
+
+def test_added_file_is_added_with_its_lines(repo):
+    f = only_file(diff_after(repo, {"app/new.py": "a\nb\nc\n"}))
+
+    assert (f.path, f.old_path, f.status) == ("app/new.py", "", "added")
+    assert (f.lines_added, f.lines_removed) == (3, 0)
+    assert "+a\n+b\n+c\n" in f.patch
+
+
+def test_modified_file_counts_added_and_removed_lines(repo):
+    content = "".join(f"line {i}\n" for i in range(1, 21)).replace("line 5\n", "line five\nline 5b\n")
+    f = only_file(diff_after(repo, {"app/views.py": content}))
+
+    assert (f.path, f.old_path, f.status) == ("app/views.py", "", "modified")
+    assert (f.lines_added, f.lines_removed) == (2, 1)
+
+
+def test_deleted_file_is_deleted_under_its_old_path(repo):
+    f = only_file(diff_after(repo, {"obsolete.txt": None}))
+
+    assert (f.path, f.old_path, f.status) == ("obsolete.txt", "", "deleted")
+    assert (f.lines_added, f.lines_removed) == (0, 3)
+
+
+def test_pure_rename_is_renamed_with_the_old_path_and_no_lines(repo):
+    base = repo.commit({}, "base marker")
+    subprocess.run(["git", "mv", "docs/old_name.md", "docs/new_name.md"], cwd=repo.path, check=True)
+    head = repo.commit({}, "Rename")
+
+    f = only_file(raw_diff(repo, base, head))
+
+    assert (f.path, f.old_path, f.status) == ("docs/new_name.md", "docs/old_name.md", "renamed")
+    assert (f.lines_added, f.lines_removed) == (0, 0)
+
+
+def test_rename_with_edits_is_renamed_and_counts_the_edited_lines(repo):
+    base = repo.commit({}, "base marker")
+    subprocess.run(["git", "mv", "docs/old_name.md", "docs/new_name.md"], cwd=repo.path, check=True)
+    content = "".join(f"paragraph {i}\n" for i in range(1, 31)).replace("paragraph 7\n", "paragraph seven\n")
+    head = repo.commit({"docs/new_name.md": content}, "Rename and edit")
+
+    f = only_file(raw_diff(repo, base, head))
+
+    assert (f.path, f.old_path, f.status) == ("docs/new_name.md", "docs/old_name.md", "renamed")
+    assert (f.lines_added, f.lines_removed) == (1, 1)
+
+
+def test_modified_binary_file_is_binary_without_line_counts(repo):
+    raw = diff_after(repo, {"logo.png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(255, -1, -1))})
+    assert b"Binary files a/logo.png and b/logo.png differ" in raw
+
+    f = only_file(raw)
+
+    assert (f.path, f.status, f.lines_added, f.lines_removed) == ("logo.png", "binary", 0, 0)
+
+
+def test_added_binary_file_is_binary(repo):
+    raw = diff_after(repo, {"assets/icon.bin": b"\x00\x01\x02\xff"})
+    assert b"Binary files /dev/null and b/assets/icon.bin differ" in raw
+
+    f = only_file(raw)
+
+    assert (f.path, f.status) == ("assets/icon.bin", "binary")
+
+
+def test_deleted_binary_file_is_binary_under_its_old_path(repo):
+    f = only_file(diff_after(repo, {"logo.png": None}))
+
+    assert (f.path, f.status) == ("logo.png", "binary")
+
+
+def test_mode_change_only_is_modified_without_lines(repo):
+    base = repo.commit({}, "base marker")
+    subprocess.run(["git", "update-index", "--chmod=+x", "obsolete.txt"], cwd=repo.path, check=True)
+    head = repo.commit({}, "Make executable")
+
+    f = only_file(raw_diff(repo, base, head))
+
+    assert (f.path, f.status, f.lines_added, f.lines_removed) == ("obsolete.txt", "modified", 0, 0)
+
+
+def test_several_files_keep_the_order_of_the_diff_and_sum_their_lines(repo):
+    content = "".join(f"line {i}\n" for i in range(1, 21)).replace("line 1\n", "")
+    raw = diff_after(repo, {"app/views.py": content, "app/new.py": "x\ny\n", "obsolete.txt": None})
+
+    parsed = parse_diff(raw)
+
+    assert [(f.path, f.status) for f in parsed.files] == [
+        ("app/new.py", "added"),
+        ("app/views.py", "modified"),
+        ("obsolete.txt", "deleted"),
+    ]
+    assert (parsed.lines_added, parsed.lines_removed) == (2, 4)
+    assert parsed.notes == ()
+
+
+def test_file_without_final_newline_is_counted(repo):
+    f = only_file(diff_after(repo, {"app/no_eol.txt": "one\ntwo"}))
+
+    assert (f.status, f.lines_added) == ("added", 2)
+    assert "\\ No newline at end of file" in f.patch
+
+
+def test_path_with_a_space_is_read_whole(repo):
+    f = only_file(diff_after(repo, {"docs/release notes.md": "hello\n"}))
+
+    assert (f.path, f.status, f.lines_added) == ("docs/release notes.md", "added", 1)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "secrets/café.pem",
+        "secrets/naïve dir/key.txt",
+        "secrets/tab\there.txt",
+        'secrets/quote"d.txt',
+        "secrets/back\\slash.txt",
+        "secrets/日本語.txt",
+    ],
+)
+def test_path_that_git_quotes_is_unquoted(repo, path):
+    raw = diff_after(repo, {path: "secret\n"})
+    assert b'"b/secrets/' in raw  # git C-quotes unusual names by default (core.quotePath)
+
+    f = only_file(raw)
+
+    assert (f.path, f.status, f.lines_added) == (path, "added", 1)
+
+
+def test_renamed_path_that_git_quotes_is_unquoted_on_both_sides(repo):
+    repo.commit({"secrets/clé.pem": "k\n" * 10}, "Add key")
+    (repo.path / "public").mkdir()
+    base = repo.commit({}, "base marker")
+    subprocess.run(["git", "mv", "secrets/clé.pem", "public/clé.pem"], cwd=repo.path, check=True)
+    head = repo.commit({}, "Move key")
+
+    f = only_file(raw_diff(repo, base, head))
+
+    assert (f.path, f.old_path, f.status) == ("public/clé.pem", "secrets/clé.pem", "renamed")
+
+
+def test_non_utf8_bytes_produce_a_note_not_an_exception(repo):
+    raw = diff_after(repo, {"app/latin1.txt": b"caf\xe9\nna\xefve\n"})
+    assert b"caf\xe9" in raw
+
+    parsed = parse_diff(raw)
+
+    assert parsed.notes == ("diff contains bytes that are not UTF-8; they are shown as \ufffd",)
+    assert [(f.path, f.status, f.lines_added) for f in parsed.files] == [("app/latin1.txt", "added", 2)]
+    assert "+caf\ufffd" in parsed.files[0].patch
+
+
+def test_empty_diff_has_no_files_and_no_notes():
+    parsed = parse_diff(b"")
+
+    assert parsed.files == ()
+    assert parsed.notes == ()
+    assert (parsed.lines_added, parsed.lines_removed) == (0, 0)
+
+
+# --- hand-written and hostile input -------------------------------------------------------------
+
+
+def test_plain_unified_diff_without_git_header_is_parsed():
+    raw = b"--- a/x.txt\n+++ b/x.txt\n@@ -1,2 +1,2 @@\n keep\n-old\n+new\n"
+
+    f = only_file(raw)
+
+    assert (f.path, f.status, f.lines_added, f.lines_removed) == ("x.txt", "modified", 1, 1)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"+++ b/x\n",
+        b"@@ -1 +1 @@\n-a\n+b\n",
+        b"--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n-a\n",
+        b"new file mode 100644\n",
+        b"deleted file mode 100644\n",
+        b"GIT binary patch\n",
+        b"\\ No newline at end of file\n",
+    ],
+)
+def test_malformed_diff_is_noted_as_unparseable_not_raised(raw):
+    parsed = parse_diff(raw)
+
+    assert all(f.lines_added >= 0 and f.lines_removed >= 0 for f in parsed.files)
+    assert any(note.startswith("diff could not be parsed: ") for note in parsed.notes)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\x00\x00\x00",
+        b"\xff\xfe\xfd",
+        b"hello world\n",
+        b"diff --git\n",
+        b"diff --git a/x b/x\n",
+        b"Binary files differ\n",
+        b"\r\r\r\n\n",
+        b"@@@@\n+++\n---\n",
+        b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n+d\n",
+        "😀 é\n".encode("utf-16"),
+    ],
+)
+def test_garbage_input_does_not_raise(raw):
+    parsed = parse_diff(raw)
+
+    assert parsed.lines_added >= 0
+    assert parsed.lines_removed >= 0
+
+
+def test_file_listed_twice_appears_once():
+    one = b"--- a/x.txt\n+++ b/x.txt\n@@ -1 +1 @@\n-a\n+b\n"
+
+    parsed = parse_diff(one + one)
+
+    assert [f.path for f in parsed.files] == ["x.txt"]
+
+
+diff_line = st.one_of(
+    st.sampled_from(
+        [
+            "diff --git a/x b/x",
+            'diff --git "a/caf\\303\\251" "b/caf\\303\\251"',
+            'diff --git "a/\\777\\" "b/\\',
+            "new file mode 100644",
+            "deleted file mode 100644",
+            "old mode 100644",
+            "new mode 100755",
+            "similarity index 90%",
+            "rename from x",
+            "rename to y",
+            "index 0000000..1111111 100644",
+            "--- a/x",
+            "+++ b/x",
+            "--- /dev/null",
+            "+++ /dev/null",
+            '--- "a/\\"',
+            '+++ "b/\\101"',
+            "@@ -1 +1 @@",
+            "@@ -0,0 +1,2 @@",
+            "@@ -1,3 +0,0 @@",
+            "+added",
+            "-removed",
+            " context",
+            "\\ No newline at end of file",
+            "Binary files a/x and b/x differ",
+            "Binary files /dev/null and b/x differ",
+            "GIT binary patch",
+            "",
+        ]
+    ),
+    st.text(max_size=40),
+)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(raw=st.binary(max_size=2000))
+def test_parse_diff_of_arbitrary_bytes_never_raises_and_counts_are_not_negative(raw):
+    parsed = parse_diff(raw)
+
+    assert parsed.lines_added >= 0
+    assert parsed.lines_removed >= 0
+    assert all(f.path for f in parsed.files)
+    assert len({f.path for f in parsed.files}) == len(parsed.files)
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(diff_line, max_size=30), encoding_junk=st.binary(max_size=4))
+def test_parse_diff_of_diff_shaped_input_never_raises_and_counts_are_not_negative(lines, encoding_junk):
+    raw = "\n".join(lines).encode("utf-8", "surrogatepass") + encoding_junk
+
+    parsed = parse_diff(raw)
+
+    assert parsed.lines_added >= 0
+    assert parsed.lines_removed >= 0
+    assert all(f.status in {"added", "modified", "deleted", "renamed", "binary"} for f in parsed.files)
+    assert all(f.lines_added >= 0 and f.lines_removed >= 0 for f in parsed.files)

@@ -1,0 +1,54 @@
+"""Heartbeats and held-task notes (portal.worker_liveness) as the sweeper reads them (not_in_flight)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.cache import cache
+
+from portal import worker_liveness
+from portal.enqueue import not_in_flight
+from portal.worker_liveness import beat_once, held_key, sent_key
+from reviews.tasks import change_pull_diff
+
+LIVE, DEAD = "host:1:live", "host:2:dead"
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.parametrize(
+    ("sent", "holder", "resend"),
+    [
+        (False, None, True),  # never sent, or its lease ran out: send it
+        (True, None, False),  # sent, no worker has it yet: queued, within its lease
+        (True, LIVE, False),  # a live worker runs it
+        (False, LIVE, False),  # a live worker holds it past the lease (waiting out a retry)
+        (True, DEAD, True),  # the worker that held it stopped its heartbeat: lost, send it again now
+    ],
+)
+def test_not_in_flight_follows_the_holders_heartbeat_before_the_lease(sent, holder, resend):
+    key = sent_key(change_pull_diff.name, (7,))
+    beat_once(LIVE)
+    if sent:
+        cache.set(key, 1)
+    if holder:
+        cache.set(held_key(key), holder)
+
+    assert not_in_flight(change_pull_diff, [7]) == ([7] if resend else [])
+
+
+def test_a_received_task_is_noted_as_held_by_this_worker_until_its_run_ends():
+    request = SimpleNamespace(id="t-1", task_name=change_pull_diff.name, args=[7])
+    key = sent_key(change_pull_diff.name, (7,))
+
+    worker_liveness._note_held(request=request)
+    assert cache.get(held_key(key)) == worker_liveness.INSTANCE
+
+    worker_liveness._clear_held(sender=change_pull_diff, args=(7,))
+    assert cache.get(held_key(key)) is None
