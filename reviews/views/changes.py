@@ -16,12 +16,13 @@ from policy.services.policies import policy_current, policy_of
 from reviews.audit import NotAllowed, ServiceError
 from reviews.forms import AttestForm, AuthorForm, ReviewForm
 from reviews.models import Change, Review
-from reviews.people import change_or_404, current_engineer, engineer_by_name
+from reviews.people import current_engineer, engineer_by_name
 from reviews.rubberstamp import Floor, floor_seconds
 from reviews.services import authors as author_services
 from reviews.services import signoff as signoff_services
 from reviews.services.signoff import NeedsConfirmation, files_viewed, gate_override, review_submit
 from reviews.views.comments import thread_context
+from reviews.views.common import change_or_404
 from reviews.views.diff import files_context
 
 _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret

@@ -17,7 +17,8 @@ from reviews import selectors
 from reviews.audit import ServiceError
 from reviews.forms import HandBackForm, QueueFilterForm
 from reviews.models import Assignment
-from reviews.people import change_or_404, current_engineer
+from reviews.people import current_engineer
+from reviews.views.common import change_or_404
 
 PAGE_SIZE = 25
 
