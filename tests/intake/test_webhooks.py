@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from intake import webhooks
 from intake.services.repositories import repository_register
-from reviews import webhooks
 from reviews.models import AuditEvent, Change, Delivery, Review
 
 FIXTURES = Path(__file__).parent / "fixtures"

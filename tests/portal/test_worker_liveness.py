@@ -7,10 +7,10 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 
+from intake.tasks import change_pull_diff
 from portal import worker_liveness
 from portal.enqueue import not_in_flight
 from portal.worker_liveness import beat_once, held_key, sent_key
-from reviews.tasks import change_pull_diff
 
 LIVE, DEAD = "host:1:live", "host:2:dead"
 

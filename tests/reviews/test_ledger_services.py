@@ -15,9 +15,9 @@ from django.db.utils import InternalError, ProgrammingError
 from django.test.utils import CaptureQueriesContext
 
 from reviews import tasks
+from reviews.audit import audit_record
 from reviews.ledger.chain import GENESIS_HASH, canonical_entry, entry_hash, parse_anchor_line
 from reviews.models import AuditEvent, LedgerAlert, LedgerHead
-from reviews.services import audit_record
 from reviews.services.ledger import ledger_alert_resolve, ledger_anchor, ledger_check, ledger_verify
 
 KEY = "anchor-key-for-tests"
