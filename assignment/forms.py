@@ -67,8 +67,8 @@ class WhatIfForm(forms.Form):
             else:
                 try:
                     data["proposed_data"] = strictjson.loads(text)
-                except (ValueError, RecursionError) as exc:
-                    self.add_error("proposed", f"Not valid JSON: {exc}")
+                except strictjson.JSONRefused as exc:
+                    self.add_error("proposed", f"The policy {exc}")
         if data.get("seniors") == "top" and data.get("top") is None and "top" not in self.errors:
             self.add_error("top", "Say how many authors stand in for seniors (2 to 50).")
         return data

@@ -288,7 +288,7 @@ def test_a_diff_pull_held_by_a_killed_worker_is_sent_again_once_its_heartbeat_st
     try:
         with transaction.atomic():
             Change.objects.select_for_update().get(pk=change.pk)
-            assert send_task(change_pull_diff, change.pk)  # as the intake sends it: noted as in flight
+            assert send_task(change_pull_diff.name, change.pk)  # as the intake sends it: noted as in flight
             first = _worker_process(tmp_path, "first", visibility_timeout=None)
             processes.append(first)
             _wait_for(

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from portal.middleware import PrivateCacheMiddleware
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 TEMPLATES = BASE_DIR / "templates"
 
 

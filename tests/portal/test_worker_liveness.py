@@ -40,7 +40,7 @@ def test_not_in_flight_follows_the_holders_heartbeat_before_the_lease(sent, hold
     if holder:
         cache.set(held_key(key), holder)
 
-    assert not_in_flight(change_pull_diff, [7]) == ([7] if resend else [])
+    assert not_in_flight(change_pull_diff.name, [7]) == ([7] if resend else [])
 
 
 def test_a_received_task_is_noted_as_held_by_this_worker_until_its_run_ends():
