@@ -147,6 +147,30 @@ class Mirror:
             )
         return commits
 
+    def first_parent_files(self, head: str, *, since: str = "") -> dict[str, tuple[tuple[str, ...], int]]:
+        """Per first-parent commit from head (merges against their first parent): paths and changed lines.
+
+        One git call for the whole history (renames read as a deletion and an addition)."""
+        args = ["log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--numstat", "--format=%x00%H"]
+        if since:
+            args.append(f"--since={since}")
+        args += ["--end-of-options", self._sha(head), "--"]
+        result: dict[str, tuple[tuple[str, ...], int]] = {}
+        for record in self._git(*args).decode("utf-8", "replace").split("\0"):
+            lines = record.strip("\n").splitlines()
+            if not lines or not is_sha(lines[0].strip()):
+                continue
+            paths, changed = [], 0
+            for line in lines[1:]:
+                added, _, rest = line.partition("\t")
+                removed, _, path = rest.partition("\t")
+                if not path:
+                    continue
+                paths.append(path)
+                changed += (int(added) if added.isdigit() else 0) + (int(removed) if removed.isdigit() else 0)
+            result[lines[0].strip()] = (tuple(paths), changed)
+        return result
+
     def merge_base(self, a: str, b: str) -> str | None:
         """The best common ancestor of two commits, or None."""
         out = self._git("merge-base", "--end-of-options", self._sha(a), self._sha(b), check=False).decode().strip()
