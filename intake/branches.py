@@ -25,6 +25,8 @@ DEFAULT_SKIP_BRANCHES = (
     "maint",
     "maint/*",
     "maintenance/*",
+    "internal-branch.*",
+    "dev.*",
     "gh-pages",
     "docs",
     "docs/*",
