@@ -29,7 +29,7 @@ _BLAME_PHRASE = (
 )
 _CULPRIT_SHA_RE = re.compile(rf"(?i)\b{_BLAME_PHRASE}\s*:?\s*(?:commit\s+)?([0-9a-f]{{7,40}})\b")
 _CULPRIT_NUMBER_RE = re.compile(
-    rf"(?i)\b{_BLAME_PHRASE}\s*:?\s*(?:(?:PR|pull request|gh-?|CL|https?://\S+/(?:pull|\+)/)\s*)?#?(\d{{2,7}})\b"
+    rf"(?i)\b{_BLAME_PHRASE}\s*:?\s*(?:#|(?:PR|pull request|gh-?|CL)\s*#?|https?://\S+/(?:pull|\+)/)(\d{{1,7}})\b"
 )
 _FIXISH_RE = re.compile(r"(?i)\b(fix(e[sd])?|bug|regression|broke|broken|crash|issue)\b")
 
