@@ -107,6 +107,8 @@ NON_AI_BOTS = re.compile(r"(dependabot|renovate|github-actions|snyk-bot|pre-comm
 _TRAILER_RE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]{1,39}):\s*(?P<value>.{1,500})$")
 _EMAIL_RE = re.compile(r"<([^<>\s]{3,320})>|\b([^<>\s@]{1,64}@[^<>\s@]{1,255}\.[a-z]{2,})\b", re.IGNORECASE)
 _URL_RE = re.compile(r"https?://[^\s<>()\[\]]{1,300}")
+# The kernel's documented form, AGENT:MODEL [TOOL]...: a colon-joined pair names a tool whatever its name.
+_AGENT_MODEL_RE = re.compile(r"^[A-Za-z][\w.-]{0,60}:[\w.-]{1,80}(\s+\[[^\]]{1,60}\])*\s*$")
 _GENERATED_RE = re.compile(r"(?i)\b(generated|created|written|made|co-authored)\s+(with|by|using)\b")
 
 
@@ -223,7 +225,7 @@ def detect_ai(
             ):
                 evidence.append(f"trailer {key.title()}: {value[:120]}")
                 score = max(score, 0.95)
-            elif key in vocabulary.tool_keys and tool_name.match(value):
+            elif key in vocabulary.tool_keys and (tool_name.match(value) or _AGENT_MODEL_RE.match(value)):
                 evidence.append(f"trailer {key.title()} names a tool: {value[:120]}")
                 score = max(score, 0.9)
             elif key != "co-authored-by":

@@ -207,6 +207,7 @@ def test_the_same_evidence_is_listed_once_in_the_order_seen():
         "Generated-by: GitHub Copilot",
         "Made-with: Cursor",
         "Assisted-by: Gemini 2.5 Pro",
+        "Assisted-by: OpenCode:Kimi-K2.5",
     ],
 )
 def test_tool_trailer_naming_a_known_tool_counts_without_an_address(trailer):
