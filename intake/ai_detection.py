@@ -15,25 +15,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-AI_EMAIL_DOMAINS = (
-    "claude.ai",
-    "claude.com",
-    "chatgpt.com",
-    "anthropic.com",
-    "openai.com",
-    "cursor.com",
-    "cursor.sh",
-    "aider.chat",
-    "codeium.com",
-    "windsurf.com",
-    "x.ai",
-    "devin.ai",
-    "cognition.ai",
-    "ampcode.com",
-    "sourcegraph.com",
-)
+# Domains only tools send from. A vendor's own domain (anthropic.com, openai.com, cursor.com, x.ai) is also its
+# staff's work address: an engineer at Anthropic is a person, so only the tools' exact addresses count there.
+AI_EMAIL_DOMAINS = ("claude.ai", "claude.com", "chatgpt.com", "aider.chat")
+# Hosts a "Generated with <link>" line may point to.
+AI_LINK_HOSTS = (*AI_EMAIL_DOMAINS, "anthropic.com", "openai.com", "cursor.com", "x.ai", "windsurf.com", "devin.ai")
 # Shell patterns of addresses (lower-case); GitHub's noreply addresses may start with "<id>+".
 AI_EMAIL_GLOBS = (
+    "noreply@anthropic.com",
+    "claude@anthropic.com",
+    "noreply@openai.com",
+    "codex@openai.com",
+    "cursoragent@cursor.com",
+    "grok@x.ai",
+    "noreply@codeium.com",
+    "amp@ampcode.com",
     "copilot@users.noreply.github.com",
     "*+copilot@users.noreply.github.com",
     "copilot@github.com",
@@ -168,6 +164,11 @@ def _glob(text: str, pattern: str) -> bool:
     return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), text) is not None
 
 
+def _is_link_host(host: str) -> bool:
+    host = host.lower().strip(".")
+    return bool(host) and any(host == d or host.endswith("." + d) for d in AI_LINK_HOSTS)
+
+
 def _is_ai_domain(domain: str, vocabulary: Vocabulary = DEFAULT_VOCABULARY) -> bool:
     domain = domain.lower().strip(".")
     return bool(domain) and any(domain == d or domain.endswith("." + d) for d in vocabulary.domains)
@@ -221,7 +222,7 @@ def detect_ai(
                 continue
             hosts = [urlsplit(url).hostname or "" for url in _URL_RE.findall(value)]
             if any(is_ai_email(a, vocabulary) for a in _addresses(value) or [value]) or any(
-                _is_ai_domain(h, vocabulary) for h in hosts
+                _is_link_host(h) for h in hosts
             ):
                 evidence.append(f"trailer {key.title()}: {value[:120]}")
                 score = max(score, 0.95)
@@ -233,7 +234,7 @@ def detect_ai(
                 score = max(score, 0.3)
         for line in message.splitlines()[1:]:
             if _GENERATED_RE.search(line) and any(
-                _is_ai_domain(urlsplit(u).hostname or "", vocabulary) for u in _URL_RE.findall(line)
+                _is_link_host(urlsplit(u).hostname or "") for u in _URL_RE.findall(line)
             ):
                 evidence.append(f"message: {line.strip()[:120]}")
                 score = max(score, 0.95)
