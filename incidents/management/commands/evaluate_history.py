@@ -64,7 +64,8 @@ class Command(BaseCommand):
         try:
             if not mirror.exists():
                 mirror.fetch(repository.clone_url)
-            earliest = min(d for d in (since, assignment_from) if d) if (since or assignment_from) else None
+            # Files are read from a year before the earliest moment measured; without --since, the whole history.
+            earliest = min(d for d in (since, assignment_from) if d) if since else None
             history = read_history(
                 mirror, repository.default_branch, files_since=since_text(earliest - window - timedelta(days=365) if earliest else None)
             )
