@@ -132,7 +132,8 @@ class Vocabulary:
         # The tool, then nothing, a model after ':' or '-', a version, a link or an address: "Claude Shannon" is not.
         return re.compile(
             rf"(?i)^(?:{names})(?:[ -](?:code|agent|cli|chat|assistant|ai|pro|flash|sonnet|opus|haiku))?"
-            rf"(?:[:/ -]?[\w.:/-]*\d[\w.:/-]*|:[\w.-]+)?(?: (?:pro|flash|mini|turbo|preview|max))?\s*(?:\[[^\]]*\]\s*)*(?:\([^)]*\)|<[^>]*>)?\s*$"
+            rf"(?:[:/ -]?[\w.:/-]*\d[\w.:/-]*|:[\w.-]+)?(?: (?:pro|flash|mini|turbo|preview|max))?"
+            rf"\s*(?:\[[^\]]*\]\s*)*(?:\([^)]*\)|<[^>]*>)?\s*$"
         )
 
 

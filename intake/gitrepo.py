@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import fcntl
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -26,7 +25,8 @@ def _try_lock(fd: int) -> bool:
 
 # What git says when an object the history refers to is not in the repository it reads.
 _MISSING_OBJECT_RE = re.compile(
-    r"unable to read|missing (blob|tree|commit)|bad object|did not send all necessary objects|could not fetch .* from promisor",
+    r"unable to read|missing (blob|tree|commit)|bad object|did not send all necessary objects|"
+    r"could not fetch .* from promisor",
     re.IGNORECASE,
 )
 
@@ -91,7 +91,14 @@ class Mirror:
                 pack = "git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack"
                 self._git("config", f"remote.{location}.uploadpack", pack)
             self._git(
-                "fetch", "--quiet", "--prune", "--no-tags", "--filter=blob:none", "--end-of-options", location, *refspecs
+                "fetch",
+                "--quiet",
+                "--prune",
+                "--no-tags",
+                "--filter=blob:none",
+                "--end-of-options",
+                location,
+                *refspecs,
             )
             return True
 

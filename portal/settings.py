@@ -264,7 +264,9 @@ PORTAL_GIT_MAX_OUTPUT_BYTES = env_int("PORTAL_GIT_MAX_OUTPUT_BYTES", 64 * 1024 *
 PORTAL_GIT_ALLOWED_PROTOCOLS = env_list("PORTAL_GIT_ALLOWED_PROTOCOLS", ["file", "https"])
 # Branches that are never imported as open changes (shell patterns, comma-separated); unset: releases, back-port
 # lines and published docs (intake.branches.DEFAULT_SKIP_BRANCHES); set to "-" to import every branch.
-PORTAL_IMPORT_SKIP_BRANCHES = env_list("PORTAL_IMPORT_SKIP_BRANCHES") if env_str("PORTAL_IMPORT_SKIP_BRANCHES") else None
+PORTAL_IMPORT_SKIP_BRANCHES = (
+    env_list("PORTAL_IMPORT_SKIP_BRANCHES") if env_str("PORTAL_IMPORT_SKIP_BRANCHES") else None
+)
 PORTAL_SENIOR_LEVEL = env_int("PORTAL_SENIOR_LEVEL", 6, minimum=1)
 PORTAL_SIZE_LIMIT_LINES = env_int("PORTAL_SIZE_LIMIT_LINES", 1000, minimum=1)
 PORTAL_GITHUB_WEBHOOK_SECRET = env_secret("PORTAL_GITHUB_WEBHOOK_SECRET")

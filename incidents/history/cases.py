@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 _REVERT_RE = re.compile(r"\bThis reverts commit ([0-9a-fA-F]{7,40})\b")
-_REVERT_TITLE_RE = re.compile(r'^Revert\b|^\[revert\]|^revert:', re.IGNORECASE)
+_REVERT_TITLE_RE = re.compile(r"^Revert\b|^\[revert\]|^revert:", re.IGNORECASE)
 # Numbers under which a change is known: a GitHub pull request (merge commit or squash title) or a Gerrit CL.
 _PR_MERGE_RE = re.compile(r"^Merge pull request #(\d+)\b")
 _PR_TITLE_RE = re.compile(r"\(#(\d+)\)\s*$")
@@ -146,7 +146,9 @@ def main_line(
                 lines=lines,
                 branch=tuple(c.sha for c in branch),
                 branch_messages=tuple(c.message for c in branch),
-                identities=tuple(dict.fromkeys([commit.author_email.lower(), *(c.author_email.lower() for c in branch)])),
+                identities=tuple(
+                    dict.fromkeys([commit.author_email.lower(), *(c.author_email.lower() for c in branch)])
+                ),
                 number=change_number(commit),
             )
         )

@@ -83,9 +83,7 @@ def evaluate_cases(
         authors = _author_reverts(changes, reverted_at, start)
         incident = Incident(start, folders, blamed, total, authors)
         suspects = [
-            Suspectable(
-                c.index, c.at, c.paths, c.lines, c.author, c.is_revert, reverted_at.get(c.index), ai(c), None
-            )
+            Suspectable(c.index, c.at, c.paths, c.lines, c.author, c.is_revert, reverted_at.get(c.index), ai(c), None)
             for c in pool
         ]
         known = [link for link in links if link[0] <= start]
@@ -93,7 +91,9 @@ def evaluate_cases(
         ranked = rank(incident, suspects)
         fitted = rank(incident, suspects, weights)
         in_folder = [
-            c for c in pool if c.at >= start - timedelta(days=BASELINE_DAYS) and any(_top(p) in folders for p in c.paths)
+            c
+            for c in pool
+            if c.at >= start - timedelta(days=BASELINE_DAYS) and any(_top(p) in folders for p in c.paths)
         ]
         order = {
             "ranking": [r.key for r in ranked],

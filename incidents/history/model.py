@@ -21,8 +21,12 @@ from datetime import datetime
 import numpy as np
 from scipy.optimize import minimize
 
-_TEST_RE = re.compile(r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[^/]+$|\.(test|spec)\.")
-_DOC_RE = re.compile(r"(^|/)(docs?|news|changelog\.d|changes)(/|$)|\.(md|rst|txt|adoc)$|(^|/)(CHANGELOG|NEWS|AUTHORS)", re.I)
+_TEST_RE = re.compile(
+    r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[^/]+$|\.(test|spec)\."
+)
+_DOC_RE = re.compile(
+    r"(^|/)(docs?|news|changelog\.d|changes)(/|$)|\.(md|rst|txt|adoc)$|(^|/)(CHANGELOG|NEWS|AUTHORS)", re.I
+)
 _CONFIG_RE = re.compile(
     r"(^|/)(pyproject\.toml|setup\.(py|cfg)|requirements[^/]*\.(txt|in)|go\.(mod|sum)|package(-lock)?\.json|"
     r"Dockerfile|Makefile|tox\.ini|noxfile\.py|[^/]*\.ya?ml|[^/]*\.toml|[^/]*\.ini|[^/]*\.cfg)$",

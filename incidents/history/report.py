@@ -44,7 +44,9 @@ def detection(history: History, *, since: datetime | None, lead: timedelta, wind
     cases = [c for c in found.cases if since is None or c.at >= since]
     earlier = [c for c in found.cases if since is not None and c.at < since]
     # Links confirmed before the bounded period may teach the fitted ranking; they are not scored.
-    _, links = evaluate_cases(history.changes, earlier, reverted_at=_reverted_at(history), ai=is_ai, lead=lead, window=window)
+    _, links = evaluate_cases(
+        history.changes, earlier, reverted_at=_reverted_at(history), ai=is_ai, lead=lead, window=window
+    )
     outcomes, _ = evaluate_cases(
         history.changes, cases, reverted_at=_reverted_at(history), ai=is_ai, lead=lead, window=window, fit_on=links
     )
@@ -76,7 +78,13 @@ def fix_known(
                 lines[index] = lines.get(index, 0) + count
         traces[case.evidence] = (lines, fix.trace.total)
     outcomes, _ = evaluate_cases(
-        history.changes, cases, reverted_at=_reverted_at(history), ai=is_ai, traces=traces, lead=timedelta(0), window=window
+        history.changes,
+        cases,
+        reverted_at=_reverted_at(history),
+        ai=is_ai,
+        traces=traces,
+        lead=timedelta(0),
+        window=window,
     )
     summary = report(outcomes)
     summary["untraceable"] = sum(1 for c in cases if not traces.get(c.evidence, ({}, 0))[1])
@@ -164,12 +172,17 @@ def _case_row(changes: Sequence[MainChange], o) -> dict:
 
 
 def as_text(result: dict) -> str:
-    lines = [f"{result['repository']}: {result['main_line_changes']} main-line changes ({result['changes_in_portal']} in the portal)"]
+    lines = [
+        f"{result['repository']}: {result['main_line_changes']} main-line changes "
+        f"({result['changes_in_portal']} in the portal)"
+    ]
     for section in ("detection", "fix_known"):
         data = result.get(section)
         if not data:
             continue
-        lines.append(f"\n{section}: {data['cases']} cases, {data['in_reach']} in reach; out of reach: {data['out_of_reach']}")
+        lines.append(
+            f"\n{section}: {data['cases']} cases, {data['in_reach']} in reach; out of reach: {data['out_of_reach']}"
+        )
         for method in METHODS:
             m = data["methods"][method]
             t1, t5, mrr = m["top1"], m["top5"], m["mrr"]
@@ -179,7 +192,10 @@ def as_text(result: dict) -> str:
             )
     if result.get("assignment"):
         a = result["assignment"]
-        lines.append(f"\nassignment since {a['since']}, seniors {len(a['seniors'])}, minutes capped at {a['max_minutes_per_review']}")
+        lines.append(
+            f"\nassignment since {a['since']}, seniors {len(a['seniors'])}, "
+            f"minutes capped at {a['max_minutes_per_review']}"
+        )
         for name, row in a["strategies"].items():
             lines.append(f"  {name:14} " + "  ".join(f"{k} {v}" for k, v in row.items() if k != "strategy"))
     if result.get("ai_detection"):

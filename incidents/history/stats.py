@@ -43,4 +43,9 @@ def summarise(ranks: Sequence[int | None]) -> dict[str, object]:
         lo, hi = wilson(hits, n)
         return {"hits": hits, "rate": round(hits / n, 3) if n else None, "ci95": [round(lo, 3), round(hi, 3)]}
 
-    return {"cases": n, "top1": share(top1), "top5": share(top5), "mrr": {"value": round(mrr, 3), "ci95": [round(low, 3), round(high, 3)]}}
+    return {
+        "cases": n,
+        "top1": share(top1),
+        "top5": share(top5),
+        "mrr": {"value": round(mrr, 3), "ci95": [round(low, 3), round(high, 3)]},
+    }

@@ -10,7 +10,14 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def commit(sha, parents=(), hours=0, message="change", email="ada@example.com"):
-    return Commit(sha * 40 if len(sha) == 1 else sha, tuple(p * 40 for p in parents), "Ada", email, T0 + timedelta(hours=hours), message)
+    return Commit(
+        sha * 40 if len(sha) == 1 else sha,
+        tuple(p * 40 for p in parents),
+        "Ada",
+        email,
+        T0 + timedelta(hours=hours),
+        message,
+    )
 
 
 def history():
@@ -87,7 +94,9 @@ def test_reach_starts_a_fixed_lead_before_the_revert(culprit_hours, why):
     from incidents.history.cases import Case, MainChange
 
     changes = [MainChange(0, "x", T0 + timedelta(hours=culprit_hours), "t", "t", "a", "A")]
-    start, reason = reach(Case("revert", 1, 0, T0 + timedelta(hours=10)), changes, lead=timedelta(minutes=30), window=timedelta(days=90))
+    start, reason = reach(
+        Case("revert", 1, 0, T0 + timedelta(hours=10)), changes, lead=timedelta(minutes=30), window=timedelta(days=90)
+    )
 
     assert start == T0 + timedelta(hours=9, minutes=30)
     assert reason == why

@@ -65,7 +65,9 @@ def test_fit_keeps_the_defaults_below_the_minimum_and_learns_above_it():
 
 
 def change(index, hours, paths=("src/a.py",), author="ada"):
-    return MainChange(index, f"{index:040x}", T0 + timedelta(hours=hours), f"c{index}", f"c{index}", author, author, tuple(paths), 10)
+    return MainChange(
+        index, f"{index:040x}", T0 + timedelta(hours=hours), f"c{index}", f"c{index}", author, author, tuple(paths), 10
+    )
 
 
 def test_evaluation_hides_the_revert_and_reports_out_of_reach_culprits():
@@ -79,4 +81,12 @@ def test_evaluation_hides_the_revert_and_reports_out_of_reach_culprits():
     assert totals["out_of_reach"] == {"merged after the incident start": 1}
     assert outcomes[0].ranks["ranking"] == 1
     assert outcomes[0].ranks["latest_change_in_folder_30d"] == 1
-    assert 3 not in [o.case.evidence for o in outcomes if o.candidates and o.case.culprit == 2 and o.ranks["latest_deployment"] != 1] or True
+    assert (
+        3
+        not in [
+            o.case.evidence
+            for o in outcomes
+            if o.candidates and o.case.culprit == 2 and o.ranks["latest_deployment"] != 1
+        ]
+        or True
+    )

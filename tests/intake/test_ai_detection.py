@@ -146,7 +146,7 @@ def test_the_subject_is_never_a_trailer(text):
     "text",
     [
         # A squash merge keeps the branch commits' trailers in a middle paragraph.
-        "Fix (#12)\n\n* first\n\nCo-authored-by: Claude <noreply@anthropic.com>\n\n* second\n\nSigned-off-by: A <a@b.c>",
+        "Fix (#12)\n\n* first\n\nCo-authored-by: Claude <noreply@anthropic.com>\n\n* second\n\nSigned-off-by: A <a@b>",
         "Fix login\nCo-authored-by: Claude <noreply@anthropic.com>",
         "Fix\n\nAssisted-by: Claude:claude-3-opus [git] [sparse]\n\nA closing remark.",
     ],
@@ -253,7 +253,172 @@ def test_the_vocabulary_is_data_an_admin_extends():
     assert detect_ai(["Fix\n\nAssisted-by: acmebot"]).assisted is False
 
 
-@pytest.mark.parametrize("login", ["coderabbitai[bot]", "copilot-pull-request-reviewer[bot]", "Gemini-Code-Assist[bot]"])
+@pytest.mark.parametrize(
+    "login", ["coderabbitai[bot]", "copilot-pull-request-reviewer[bot]", "Gemini-Code-Assist[bot]"]
+)
 def test_ai_review_bots_are_known(login):
     assert is_ai_reviewer(login) is True
     assert is_ai_reviewer("ada") is False
+
+
+def test_evidence_of_a_long_trailer_value_is_cut_to_120_characters():
+    value = "Claude Code <noreply@anthropic.com> " + "x" * 300
+    detection = detect_ai([message(f"Assisted-by: {value}")])
+
+    assert detection.evidence == (f"trailer Assisted-By: {value[:120]}",)
+
+
+# --- identities ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "identity",
+    ["noreply@anthropic.com", "123+Copilot@users.noreply.github.com", "cursoragent@cursor.com"],
+)
+def test_ai_tool_as_author_or_committer_marks_the_change_ai_assisted(identity):
+    detection = detect_ai(["Fix"], ["ada@example.com", identity])
+
+    assert detection.assisted is True
+    assert detection.confidence == 0.95
+    assert detection.evidence == (f"AI identity as author or committer: {identity}",)
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        "49699333+dependabot[bot]@users.noreply.github.com",
+        "29139614+renovate[bot]@users.noreply.github.com",
+        "claude@example.com",
+    ],
+)
+def test_dependabot_renovate_and_people_as_author_are_not_ai(identity):
+    assert detect_ai(["Bump lodash from 4.17.20 to 4.17.21"], [identity]).assisted is False
+
+
+# --- branch, labels, declaration ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("branch", "prefix"),
+    [
+        ("copilot/fix-login", "copilot"),
+        ("claude/add-retries", "claude"),
+        ("Claude/add-retries", "claude"),
+        ("cursor/x", "cursor"),
+        ("codex/task-1", "codex"),
+        ("devin/1234-fix", "devin"),
+        ("aider/x", "aider"),
+        ("jules/x", "jules"),
+    ],
+)
+def test_branch_prefix_of_an_ai_agent_marks_the_change_ai_assisted(branch, prefix):
+    detection = detect_ai(["Fix"], branch=branch)
+
+    assert detection.assisted is True
+    assert detection.confidence == 0.7
+    assert detection.evidence == (f"branch prefix {prefix}/",)
+
+
+@pytest.mark.parametrize(
+    "branch",
+    ["", "main", "copilot", "claude", "feature/claude", "fix/copilot-typo", "claude-monet/fix", "dependabot/npm/x"],
+)
+def test_other_branch_names_are_not_ai(branch):
+    assert detect_ai(["Fix"], branch=branch).assisted is False
+
+
+@pytest.mark.parametrize("label", ["ai-assisted", "AI-Assisted", "ai-generated", "copilot", "AI", "ai"])
+def test_ai_label_marks_the_change_ai_assisted(label):
+    detection = detect_ai(["Fix"], labels=["bug", label])
+
+    assert detection.assisted is True
+    assert detection.confidence == 0.9
+    assert detection.evidence == (f"label {label}",)
+
+
+@pytest.mark.parametrize("labels", [[], ["bug"], ["not-ai"], ["ai-review-needed"], ["dependencies"]])
+def test_other_labels_are_not_ai(labels):
+    assert detect_ai(["Fix"], labels=labels).assisted is False
+
+
+def test_declaration_by_the_author_is_certain():
+    detection = detect_ai(["Fix"], declared=True)
+
+    assert detection.assisted is True
+    assert detection.confidence == 1.0
+    assert detection.evidence == ("declared by the author",)
+
+
+@pytest.mark.parametrize("declared", [False, None])
+def test_no_declaration_adds_no_evidence(declared):
+    detection = detect_ai(["Fix"], declared=declared)
+
+    assert detection.assisted is False
+    assert detection.confidence == 0.0
+    assert detection.evidence == ()
+
+
+def test_declaration_wins_over_weaker_signals_and_keeps_all_evidence():
+    detection = detect_ai([message("Made-with: Cursor")], branch="claude/x", labels=["ai"], declared=True)
+
+    assert detection.confidence == 1.0
+    assert detection.evidence == (
+        "trailer Made-With names a tool: Cursor",
+        "branch prefix claude/",
+        "label ai",
+        "declared by the author",
+    )
+
+
+def test_strongest_signal_sets_the_confidence():
+    detection = detect_ai([message("Made-with: Cursor")], ["noreply@anthropic.com"], branch="claude/x")
+
+    assert detection.confidence == 0.95
+
+
+def test_nothing_at_all_is_not_ai():
+    assert detect_ai([]) == detect_ai([], [], branch="", labels=[], declared=None)
+    assert detect_ai([]).assisted is False
+    assert detect_ai([]).confidence == 0.0
+
+
+# --- untrusted input -----------------------------------------------------------------------------
+
+trailer_like = st.one_of(
+    st.text(max_size=200),
+    st.builds(
+        lambda key, value: f"{key}: {value}",
+        st.sampled_from(["Co-authored-by", "Assisted-by", "Generated-by", "Made-with", "X"]),
+        st.text(max_size=80),
+    ),
+)
+commit_message = st.lists(trailer_like, max_size=6).map(lambda lines: "Subject\n\n" + "\n".join(lines))
+
+
+@settings(max_examples=200)
+@given(
+    messages=st.lists(st.text() | commit_message, max_size=4),
+    identities=st.lists(st.text(max_size=80), max_size=4),
+    branch=st.text(max_size=60),
+    labels=st.lists(st.text(max_size=30), max_size=4),
+    declared=st.none() | st.booleans(),
+)
+def test_detect_ai_never_raises_and_confidence_stays_between_zero_and_one(
+    messages, identities, branch, labels, declared
+):
+    detection = detect_ai(messages, identities, branch=branch, labels=labels, declared=declared)
+
+    assert 0.0 <= detection.confidence <= 1.0
+    assert detection.assisted is (detection.confidence >= 0.5)
+    assert bool(detection.evidence) is (detection.confidence > 0)
+    assert len(set(detection.evidence)) == len(detection.evidence)
+    if declared:
+        assert detection.confidence == 1.0
+
+
+@settings(max_examples=100)
+@given(text=st.text())
+def test_trailers_never_raises_and_keys_are_lower_case(text):
+    for key, value in trailers(text):
+        assert key == key.lower()
+        assert value == value.strip()

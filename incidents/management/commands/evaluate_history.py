@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, date, datetime, time as clock, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -67,7 +68,9 @@ class Command(BaseCommand):
             # Files are read from a year before the earliest moment measured; without --since, the whole history.
             earliest = min(d for d in (since, assignment_from) if d) if since else None
             history = read_history(
-                mirror, repository.default_branch, files_since=since_text(earliest - window - timedelta(days=365) if earliest else None)
+                mirror,
+                repository.default_branch,
+                files_since=since_text(earliest - window - timedelta(days=365) if earliest else None),
             )
         except GitError as exc:
             raise CommandError(f"cannot read the mirror of {repository.name}: {exc}") from None
