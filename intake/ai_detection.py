@@ -1,4 +1,12 @@
-"""Detect AI assistance from commit trailers and identities (pure; e-mail addresses, never names alone)."""
+"""Detect AI assistance from commit trailers, messages and identities (pure; addresses and tool names as data).
+
+What counts: an address or link of an AI tool in any trailer-like line of any commit (anywhere in the
+message: squash merges keep the branch commits' trailers in a middle paragraph); an `Assisted-by:`,
+`Generated-by:` or `Made-with:` line that names a known tool (the Linux kernel's `Assisted-by: AGENT:MODEL`);
+a "Generated with <tool link>" line; an AI tool as author or committer. A person may be called Claude, so a
+name alone in `Co-authored-by:` never counts. Every list is a `Vocabulary`: the built-in one below, extended by
+an admin's entries (reviews.models.AiVocabularyEntry, read by intake.services.vocabulary).
+"""
 
 from __future__ import annotations
 
@@ -7,70 +15,191 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-# Addresses and domains that AI coding tools put in trailers or use as identities.
-AI_EMAIL_DOMAINS = (
-    "claude.ai",
-    "claude.com",
-    "chatgpt.com",
-    "anthropic.com",
-    "openai.com",
-    "cursor.com",
-    "cursor.sh",
-    "aider.chat",
-    "codeium.com",
-    "windsurf.com",
+# Domains only tools send from. A vendor's own domain (anthropic.com, openai.com, cursor.com, x.ai) is also its
+# staff's work address: an engineer at Anthropic is a person, so only the tools' exact addresses count there.
+AI_EMAIL_DOMAINS = ("claude.ai", "claude.com", "chatgpt.com", "aider.chat")
+# Hosts a "Generated with <link>" line may point to.
+AI_LINK_HOSTS = (*AI_EMAIL_DOMAINS, "anthropic.com", "openai.com", "cursor.com", "x.ai", "windsurf.com", "devin.ai")
+# Shell patterns of addresses (lower-case); GitHub's noreply addresses may start with "<id>+".
+AI_EMAIL_GLOBS = (
+    "noreply@anthropic.com",
+    "claude@anthropic.com",
+    "noreply@openai.com",
+    "codex@openai.com",
+    "cursoragent@cursor.com",
+    "grok@x.ai",
+    "noreply@codeium.com",
+    "amp@ampcode.com",
+    "copilot@users.noreply.github.com",
+    "*+copilot@users.noreply.github.com",
+    "copilot@github.com",
+    "cursoragent@users.noreply.github.com",
+    "*+cursoragent@users.noreply.github.com",
+    "*devin-ai-integration[bot]@users.noreply.github.com",
+    "*copilot-swe-agent[bot]@users.noreply.github.com",
+    "*claude[bot]@users.noreply.github.com",
+    "*cursor[bot]@users.noreply.github.com",
+    "*codex[bot]@users.noreply.github.com",
+    "*chatgpt-codex-connector[bot]@users.noreply.github.com",
+    "*gemini-code-assist[bot]@users.noreply.github.com",
+    "*google-labs-jules[bot]@users.noreply.github.com",
+    "*openhands*@users.noreply.github.com",
+    "*sweep-ai[bot]@users.noreply.github.com",
 )
-AI_EMAIL_PATTERNS = (
-    re.compile(r"^\d*\+?copilot@users\.noreply\.github\.com$"),
-    re.compile(r"^copilot@github\.com$"),
-    re.compile(
-        r"^\d*\+?(devin-ai-integration|copilot-swe-agent|claude|cursor|codex|gemini-code-assist|google-labs-jules)\[bot\]@users\.noreply\.github\.com$"
-    ),
+# Tool names an Assisted-by / Generated-by / Made-with line may give instead of an address.
+AI_TOOL_NAMES = (
+    "claude",
+    "claude code",
+    "copilot",
+    "github copilot",
+    "cursor",
+    "chatgpt",
+    "gpt",
+    "openai",
+    "codex",
+    "gemini",
+    "devin",
+    "aider",
+    "windsurf",
+    "jules",
+    "grok",
+    "amp",
+    "qwen",
+    "deepseek",
+    "llama",
+    "mistral",
+    "openhands",
+    "kiro",
+)
+TOOL_TRAILER_KEYS = ("assisted-by", "generated-by", "made-with", "ai-assisted-by", "co-developed-by")
+ADDRESS_TRAILER_KEYS = ("co-authored-by", *TOOL_TRAILER_KEYS)
+# Accounts that open changes themselves (agent-opened, not a person's AI-assisted change).
+AGENT_ACCOUNTS = (
+    "copilot-swe-agent[bot]",
+    "devin-ai-integration[bot]",
+    "claude[bot]",
+    "cursor[bot]",
+    "chatgpt-codex-connector[bot]",
+    "google-labs-jules[bot]",
+    "openhands-agent",
+)
+# Review bots: their reviews are findings, never sign-offs.
+AI_REVIEWERS = (
+    "coderabbitai[bot]",
+    "copilot-pull-request-reviewer[bot]",
+    "copilot",
+    "gemini-code-assist[bot]",
+    "sourcery-ai[bot]",
+    "cursor[bot]",
+    "greptile-apps[bot]",
+    "qodo-merge-pro[bot]",
+    "ellipsis-dev[bot]",
+    "chatgpt-codex-connector[bot]",
+    "claude[bot]",
 )
 # Well-known automation that is not AI assistance.
 NON_AI_BOTS = re.compile(r"(dependabot|renovate|github-actions|snyk-bot|pre-commit-ci)", re.IGNORECASE)
 
-TRAILER_KEYS = ("co-authored-by", "assisted-by", "generated-by", "made-with")
-_TRAILER_RE = re.compile(r"^(?P<key>[A-Za-z-]{2,40}):\s*(?P<value>.{1,500})$")
-_EMAIL_RE = re.compile(r"<([^<>\s]{3,320})>")
-_URL_RE = re.compile(r"https?://[^\s<>()]{1,300}")
+_TRAILER_RE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z-]{1,39}):\s*(?P<value>.{1,500})$")
+_EMAIL_RE = re.compile(r"<([^<>\s]{3,320})>|\b([^<>\s@]{1,64}@[^<>\s@]{1,255}\.[a-z]{2,})\b", re.IGNORECASE)
+_URL_RE = re.compile(r"https?://[^\s<>()\[\]]{1,300}")
+# The kernel's documented form, AGENT:MODEL [TOOL]...: a colon-joined pair names a tool whatever its name.
+_AGENT_MODEL_RE = re.compile(r"^[A-Za-z][\w.-]{0,60}:[\w.-]{1,80}(\s+\[[^\]]{1,60}\])*\s*$")
+_GENERATED_RE = re.compile(r"(?i)\b(generated|created|written|made|co-authored)\s+(with|by|using)\b")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The addresses, domains, tool names and accounts detection knows."""
+
+    domains: tuple[str, ...] = AI_EMAIL_DOMAINS
+    address_globs: tuple[str, ...] = AI_EMAIL_GLOBS
+    tool_names: tuple[str, ...] = AI_TOOL_NAMES
+    tool_keys: tuple[str, ...] = TOOL_TRAILER_KEYS
+    agent_accounts: tuple[str, ...] = AGENT_ACCOUNTS
+    ai_reviewers: tuple[str, ...] = AI_REVIEWERS
+
+    def extended(self, **extra: Iterable[str]) -> Vocabulary:
+        """This vocabulary with more entries per field (lower-cased, duplicates dropped)."""
+        values = {
+            name: tuple(dict.fromkeys([*getattr(self, name), *(v.strip().lower() for v in more if v.strip())]))
+            for name, more in extra.items()
+        }
+        return Vocabulary(**{**self.__dict__, **values})
+
+    def tool_name_re(self) -> re.Pattern[str]:
+        names = "|".join(sorted((re.escape(n) for n in self.tool_names), key=len, reverse=True))
+        # The tool, then nothing, a model after ':' or '-', a version, a link or an address: "Claude Shannon" is not.
+        return re.compile(
+            rf"(?i)^(?:{names})(?:[ -](?:code|agent|cli|chat|assistant|ai|pro|flash|sonnet|opus|haiku))?"
+            rf"(?:[:/ -]?[\w.:/-]*\d[\w.:/-]*|:[\w.-]+)?(?: (?:pro|flash|mini|turbo|preview|max))?"
+            rf"\s*(?:\[[^\]]*\]\s*)*(?:\([^)]*\)|<[^>]*>)?\s*$"
+        )
+
+
+DEFAULT_VOCABULARY = Vocabulary()
 
 
 @dataclass(frozen=True)
 class AiDetection:
-    """Whether a change is AI-assisted, how sure we are, and the evidence."""
+    """Whether a change is AI-assisted (and whether an agent opened it), how sure we are, and the evidence."""
 
     assisted: bool
     confidence: float
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    agent_opened: bool = False
 
 
-def is_ai_email(email: str) -> bool:
+def is_ai_email(email: str, vocabulary: Vocabulary = DEFAULT_VOCABULARY) -> bool:
     """True when an e-mail address belongs to an AI coding tool."""
     email = email.strip().lower()
     if not email or NON_AI_BOTS.search(email):
         return False
-    if any(p.match(email) for p in AI_EMAIL_PATTERNS):
+    if any(_glob(email, g) for g in vocabulary.address_globs):
         return True
-    return _is_ai_domain(email.rpartition("@")[2])
+    return "@" in email and _is_ai_domain(email.rpartition("@")[2], vocabulary)
 
 
-def _is_ai_domain(domain: str) -> bool:
+def _glob(text: str, pattern: str) -> bool:
+    """'*' matches anything; every other character itself (brackets too: "[bot]" is literal)."""
+    return re.fullmatch(".*".join(re.escape(part) for part in pattern.split("*")), text) is not None
+
+
+def _is_link_host(host: str) -> bool:
+    host = host.lower().strip(".")
+    return bool(host) and any(host == d or host.endswith("." + d) for d in AI_LINK_HOSTS)
+
+
+def _is_ai_domain(domain: str, vocabulary: Vocabulary = DEFAULT_VOCABULARY) -> bool:
     domain = domain.lower().strip(".")
-    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in AI_EMAIL_DOMAINS)
+    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in vocabulary.domains)
 
 
 def trailers(message: str) -> list[tuple[str, str]]:
-    """The (key, value) trailers of a commit message's last paragraph."""
-    paragraphs = [p for p in re.split(r"\n\s*\n", message.strip()) if p.strip()]
-    if len(paragraphs) < 2:
-        return []
+    """The (key, value) trailer-like lines of a commit message, in any paragraph after the subject."""
+    lines = message.strip().splitlines()
     found = []
-    for line in paragraphs[-1].splitlines():
+    for line in lines[1:]:
         match = _TRAILER_RE.match(line.strip())
         if match:
             found.append((match["key"].lower(), match["value"].strip()))
     return found
+
+
+def is_agent_account(login: str, vocabulary: Vocabulary = DEFAULT_VOCABULARY) -> bool:
+    """The account is an agent that opens changes itself (login, or its noreply address)."""
+    login = login.strip().lower()
+    name = login.partition("@")[0].rpartition("+")[2] if login.endswith("@users.noreply.github.com") else login
+    return name in vocabulary.agent_accounts
+
+
+def is_ai_reviewer(login: str, vocabulary: Vocabulary = DEFAULT_VOCABULARY) -> bool:
+    """The account is an AI review bot: its reviews are findings, never sign-offs."""
+    return login.strip().lower() in vocabulary.ai_reviewers
+
+
+def _addresses(value: str) -> list[str]:
+    return [a or b for a, b in _EMAIL_RE.findall(value)]
 
 
 def detect_ai(
@@ -80,27 +209,44 @@ def detect_ai(
     branch: str = "",
     labels: Iterable[str] = (),
     declared: bool | None = None,
+    opener: str = "",
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY,
 ) -> AiDetection:
-    """Weigh trailers, author/committer e-mails, branch prefix, labels and the author's declaration."""
+    """Weigh trailers, generated-with lines, author/committer e-mails, branch prefix, labels, the opening account
+    and the author's declaration."""
     evidence: list[str] = []
     score = 0.0
+    tool_name = vocabulary.tool_name_re()
     for message in messages:
         for key, value in trailers(message):
-            if key not in TRAILER_KEYS:
+            if key not in ADDRESS_TRAILER_KEYS or NON_AI_BOTS.search(value):
                 continue
-            # Only an address or a link of an AI tool counts: a person may be called Claude.
-            addresses = _EMAIL_RE.findall(value) or [value.strip()]
             hosts = [urlsplit(url).hostname or "" for url in _URL_RE.findall(value)]
-            if any(is_ai_email(a) for a in addresses) or any(_is_ai_domain(h) for h in hosts):
+            if any(is_ai_email(a, vocabulary) for a in _addresses(value) or [value]) or any(
+                _is_link_host(h) for h in hosts
+            ):
                 evidence.append(f"trailer {key.title()}: {value[:120]}")
                 score = max(score, 0.95)
-            elif key != "co-authored-by" and not NON_AI_BOTS.search(value):
-                evidence.append(f"trailer {key.title()} names no tool address, not counted: {value[:100]}")
+            elif key in vocabulary.tool_keys and (tool_name.match(value) or _AGENT_MODEL_RE.match(value)):
+                evidence.append(f"trailer {key.title()} names a tool: {value[:120]}")
+                score = max(score, 0.9)
+            elif key != "co-authored-by":
+                evidence.append(f"trailer {key.title()} names no known tool, not counted: {value[:100]}")
                 score = max(score, 0.3)
+        for line in message.splitlines()[1:]:
+            if _GENERATED_RE.search(line) and any(
+                _is_link_host(urlsplit(u).hostname or "") for u in _URL_RE.findall(line)
+            ):
+                evidence.append(f"message: {line.strip()[:120]}")
+                score = max(score, 0.95)
     for identity in identities:
-        if is_ai_email(identity):
+        if is_ai_email(identity, vocabulary):
             evidence.append(f"AI identity as author or committer: {identity[:120]}")
             score = max(score, 0.95)
+    agent = bool(opener) and is_agent_account(opener, vocabulary)
+    if agent:
+        evidence.append(f"opened by the agent account {opener[:80]}")
+        score = 1.0
     prefix = branch.split("/", 1)[0].lower() if "/" in branch else ""
     if prefix in ("copilot", "claude", "cursor", "codex", "devin", "aider", "jules"):
         evidence.append(f"branch prefix {prefix}/")
@@ -112,6 +258,5 @@ def detect_ai(
     if declared:
         evidence.append("declared by the author")
         score = 1.0
-    # Keep evidence unique and in the order seen.
     unique = tuple(dict.fromkeys(evidence))
-    return AiDetection(assisted=score >= 0.5, confidence=round(score, 2), evidence=unique)
+    return AiDetection(assisted=score >= 0.5, confidence=round(score, 2), evidence=unique, agent_opened=agent)

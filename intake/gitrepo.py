@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,19 @@ def _try_lock(fd: int) -> bool:
     except BlockingIOError:
         return False
     return True
+
+
+# What git says when an object the history refers to is not in the repository it reads.
+_MISSING_OBJECT_RE = re.compile(
+    r"unable to read|missing (blob|tree|commit)|bad object|did not send all necessary objects|"
+    r"could not fetch .* from promisor",
+    re.IGNORECASE,
+)
+
+
+def is_missing_object(message: str) -> bool:
+    """git failed because an object is missing (in the source or in a partial mirror)."""
+    return bool(_MISSING_OBJECT_RE.search(message))
 
 
 class Mirror:
@@ -56,12 +70,37 @@ class Mirror:
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
-    def fetch(self, url: str, refspecs: Sequence[str] = ("+refs/heads/*:refs/heads/*",)) -> None:
-        """Fetch refs from a remote location into the mirror, one writer at a time (workers share mirrors)."""
+    def fetch(self, url: str, refspecs: Sequence[str] = ("+refs/heads/*:refs/heads/*",)) -> bool:
+        """Fetch refs from a remote location into the mirror, one writer at a time (workers share mirrors).
+
+        A source that lacks an object it refers to (a corrupt or shallow mirror) fails a full fetch with
+        "unable to read": the fetch is then made again without file contents (a partial clone), so the
+        history still arrives and only the diffs that need the missing object fail. Returns True then.
+        """
         location = check_url(url, self.config.allowed_protocols)
         with self._writing():
             self.init()
-            self._git("fetch", "--quiet", "--prune", "--no-tags", "--end-of-options", location, *refspecs)
+            try:
+                self._git("fetch", "--quiet", "--prune", "--no-tags", "--end-of-options", location, *refspecs)
+                return False
+            except GitError as exc:
+                if not is_missing_object(str(exc)):
+                    raise
+            if "://" not in location or location.startswith("file://"):
+                # A local source serves filters and single objects only when told to (a host does by default).
+                pack = "git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack"
+                self._git("config", f"remote.{location}.uploadpack", pack)
+            self._git(
+                "fetch",
+                "--quiet",
+                "--prune",
+                "--no-tags",
+                "--filter=blob:none",
+                "--end-of-options",
+                location,
+                *refspecs,
+            )
+            return True
 
     def resolve(self, ref: str) -> str:
         """Resolve a ref or SHA to a full commit SHA; refuse unsafe names."""
@@ -114,6 +153,30 @@ class Mirror:
                 }
             )
         return commits
+
+    def first_parent_files(self, head: str, *, since: str = "") -> dict[str, tuple[tuple[str, ...], int]]:
+        """Per first-parent commit from head (merges against their first parent): paths and changed lines.
+
+        One git call for the whole history (renames read as a deletion and an addition)."""
+        args = ["log", "--first-parent", "--diff-merges=first-parent", "--no-renames", "--numstat", "--format=%x00%H"]
+        if since:
+            args.append(f"--since={since}")
+        args += ["--end-of-options", self._sha(head), "--"]
+        result: dict[str, tuple[tuple[str, ...], int]] = {}
+        for record in self._git(*args).decode("utf-8", "replace").split("\0"):
+            lines = record.strip("\n").splitlines()
+            if not lines or not is_sha(lines[0].strip()):
+                continue
+            paths, changed = [], 0
+            for line in lines[1:]:
+                added, _, rest = line.partition("\t")
+                removed, _, path = rest.partition("\t")
+                if not path:
+                    continue
+                paths.append(path)
+                changed += (int(added) if added.isdigit() else 0) + (int(removed) if removed.isdigit() else 0)
+            result[lines[0].strip()] = (tuple(paths), changed)
+        return result
 
     def merge_base(self, a: str, b: str) -> str | None:
         """The best common ancestor of two commits, or None."""

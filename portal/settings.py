@@ -17,7 +17,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not DEBUG and not env_bool("PORTAL_HELP_ONLY", False):
         raise EnvError("SECRET_KEY is required when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)")
     # Only for local development with DEBUG on; never used in a deployment.
     SECRET_KEY = "countersign-insecure-development-key"  # noqa: S105 - DEBUG-only fallback
@@ -262,6 +262,11 @@ CELERY_BEAT_SCHEDULE["reviews.verify_ledger"] = {"task": "reviews.verify_ledger"
 PORTAL_GIT_TIMEOUT_SECONDS = env_int("PORTAL_GIT_TIMEOUT_SECONDS", 120, minimum=1)
 PORTAL_GIT_MAX_OUTPUT_BYTES = env_int("PORTAL_GIT_MAX_OUTPUT_BYTES", 64 * 1024 * 1024, minimum=1024)
 PORTAL_GIT_ALLOWED_PROTOCOLS = env_list("PORTAL_GIT_ALLOWED_PROTOCOLS", ["file", "https"])
+# Branches that are never imported as open changes (shell patterns, comma-separated); unset: releases, back-port
+# lines and published docs (intake.branches.DEFAULT_SKIP_BRANCHES); set to "-" to import every branch.
+PORTAL_IMPORT_SKIP_BRANCHES = (
+    env_list("PORTAL_IMPORT_SKIP_BRANCHES") if env_str("PORTAL_IMPORT_SKIP_BRANCHES") else None
+)
 PORTAL_SENIOR_LEVEL = env_int("PORTAL_SENIOR_LEVEL", 6, minimum=1)
 PORTAL_SIZE_LIMIT_LINES = env_int("PORTAL_SIZE_LIMIT_LINES", 1000, minimum=1)
 PORTAL_GITHUB_WEBHOOK_SECRET = env_secret("PORTAL_GITHUB_WEBHOOK_SECRET")

@@ -50,7 +50,7 @@ def _knowers(repository: Repository, as_of: datetime, names: dict[str, str]) -> 
         gone.filter(status=ChangeFile.Status.DELETED).values_list("path").annotate(last=Max("change__merged_at"))
     ):
         if path in last_touch and last >= last_touch[path]:
-            del knowers[path]
+            knowers.pop(path, None)  # deleted and renamed away in one history: gone once
     for path, last in (
         gone.filter(status=ChangeFile.Status.RENAMED)
         .exclude(old_path="")
@@ -58,7 +58,7 @@ def _knowers(repository: Repository, as_of: datetime, names: dict[str, str]) -> 
         .annotate(last=Max("change__merged_at"))
     ):
         if path in last_touch and last >= last_touch[path]:
-            del knowers[path]
+            knowers.pop(path, None)  # deleted and renamed away in one history: gone once
     return knowers
 
 

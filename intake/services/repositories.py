@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from intake.branches import DEFAULT_SKIP_BRANCHES, is_candidate_branch
 from intake.gitrepo import Mirror
 from intake.gitrun import GitError, check_url, is_safe_ref
 from intake.mirrors import repository_mirror
@@ -138,8 +139,12 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     open_created = open_updated = 0
     track_branches = repository.track_branches and repository.provider == Repository.Provider.GIT
     branches = mirror.branches() if track_branches else {}
+    configured = settings.PORTAL_IMPORT_SKIP_BRANCHES
+    skip = DEFAULT_SKIP_BRANCHES if configured is None else [p for p in configured if p != "-"]
     for branch, tip in sorted(branches.items()):
-        if branch == repository.default_branch or mirror.is_ancestor(tip, default_sha):
+        if branch == repository.default_branch or not is_candidate_branch(branch, skip):
+            continue
+        if mirror.is_ancestor(tip, default_sha):
             continue
         external_id = f"branch:{branch}"
         base = mirror.merge_base(default_sha, tip) or ""

@@ -82,3 +82,18 @@ def test_rebuild_task_runs_the_service(history):
     from insights.tasks import rebuild_knowledge
 
     assert rebuild_knowledge(weeks=1) > 0
+
+
+def test_a_path_deleted_and_renamed_away_in_one_history_is_gone_once(db, make_engineer):
+    """Seen in alembic's history: a file renamed away, later re-added and deleted (KeyError before)."""
+    repo = Repository.objects.create(name="real/alembic", clone_url="/nowhere")
+    ann = make_engineer(5, username="ann")
+    _files(change(repo, author=ann, opened=W47 - 5 * D, merged=W47 - 5 * D), "old.py", "keep.py")
+    moved = change(repo, author=ann, opened=W47 - 4 * D, merged=W47 - 4 * D)
+    ChangeFile.objects.create(change=moved, path="new.py", old_path="old.py", status="renamed", lines_added=1)
+    _files(change(repo, author=ann, opened=W47 - 3 * D, merged=W47 - 3 * D), "old.py", status="deleted")
+
+    knowledge_snapshot_build(as_of=W47, sole=True)
+
+    whole = KnowledgeSnapshot.objects.get(repository=repo, team=None)
+    assert whole.files == 2  # keep.py and new.py

@@ -1,0 +1,257 @@
+"""A repository's history as main-line changes, and the incidents of known cause it holds (pure).
+
+The main line is the default branch's first-parent chain; each of its commits is one change (a merge commit
+brings its branch commits with it). A revert anywhere (on the main line, or inside a branch that was merged
+later) takes effect when it reaches the main line; its culprit is the change that brought the reverted commit
+there. A fix that is not a revert, whose message says which earlier change introduced the bug, is a case for
+the fix-known mode (the message names the answer, so the ranking never reads it: only the fix's diff speaks).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+_REVERT_RE = re.compile(r"\bThis reverts commit ([0-9a-fA-F]{7,40})\b")
+_REVERT_TITLE_RE = re.compile(r"^Revert\b|^\[revert\]|^revert:", re.IGNORECASE)
+# Numbers under which a change is known: a GitHub pull request (merge commit or squash title) or a Gerrit CL.
+_PR_MERGE_RE = re.compile(r"^Merge pull request #(\d+)\b")
+_PR_TITLE_RE = re.compile(r"\(#(\d+)\)\s*$")
+_GERRIT_RE = re.compile(r"(?m)^Reviewed-on: https?://[^\s]+/\+/(\d+)\s*$")
+# A fix that says which change introduced what it fixes.
+_BLAME_PHRASE = (
+    r"(?:introduced (?:in|by|with)|regression (?:from|in|since|introduced (?:in|by))|regressed (?:in|by)|"
+    r"caused by|broken (?:by|in|since)|broke (?:in|with)|bug (?:from|in)|since|follow[- ]?up (?:to|for|of|on)|"
+    r"fixup (?:of|for)|fixes:)"
+)
+_CULPRIT_SHA_RE = re.compile(rf"(?i)\b{_BLAME_PHRASE}\s*:?\s*(?:commit\s+)?([0-9a-f]{{7,40}})\b")
+_CULPRIT_NUMBER_RE = re.compile(
+    rf"(?i)\b{_BLAME_PHRASE}\s*:?\s*(?:#|(?:PR|pull request|gh-?|CL)\s*#?|https?://\S+/(?:pull|\+)/)(\d{{1,7}})\b"
+)
+_FIXISH_RE = re.compile(r"(?i)\b(fix(e[sd])?|bug|regression|broke|broken|crash|issue)\b")
+
+BOT_RE = re.compile(
+    r"\[bot\]|dependabot|renovate|pre-commit-ci|github-actions|gopherbot|greenkeeper|snyk-bot|"
+    r"allcontributors|mergify|imgbot|web-flow|noreply@github\.com$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit as git records it."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    at: datetime  # committed
+    message: str
+
+    @property
+    def title(self) -> str:
+        return (self.message.strip().splitlines() or [""])[0]
+
+
+@dataclass(frozen=True)
+class MainChange:
+    """A main-line commit with the branch commits it brought, who wrote it, and its files against its parent."""
+
+    index: int
+    sha: str
+    at: datetime
+    title: str
+    message: str
+    author: str  # the credited author's e-mail (the pull request's author for a merge commit), lower-case
+    author_name: str
+    paths: tuple[str, ...] = ()
+    lines: int = 0
+    branch: tuple[str, ...] = ()  # SHAs of the branch commits it brought (merge commits only)
+    branch_messages: tuple[str, ...] = ()
+    identities: tuple[str, ...] = ()  # author e-mails of the commit and its branch commits
+    number: int | None = None  # pull request or CL number
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(BOT_RE.search(self.author) or BOT_RE.search(self.author_name))
+
+    @property
+    def is_revert(self) -> bool:
+        return bool(_REVERT_RE.search(self.message) or _REVERT_TITLE_RE.search(self.title))
+
+
+def is_bot(email: str, name: str = "") -> bool:
+    """An automation account (dependency bots, CI, merge bots), by its e-mail or name."""
+    return bool(BOT_RE.search(email) or BOT_RE.search(name))
+
+
+def change_number(commit: Commit) -> int | None:
+    """The pull request or CL number a main-line commit landed, if its message says."""
+    for pattern in (_PR_MERGE_RE, _PR_TITLE_RE):
+        match = pattern.search(commit.title)
+        if match:
+            return int(match[1])
+    match = _GERRIT_RE.search(commit.message)
+    return int(match[1]) if match else None
+
+
+def main_line(
+    commits: Iterable[Commit], head: str, files: Mapping[str, tuple[tuple[str, ...], int]] | None = None
+) -> tuple[list[MainChange], dict[str, int]]:
+    """The main-line changes, oldest first, and for every commit reachable from head the index of the change
+    that brought it to the main line. `files`: paths and changed lines of each main-line commit (first parent)."""
+    by_sha = {c.sha: c for c in commits}
+    chain: list[str] = []
+    sha: str | None = head
+    while sha and sha in by_sha:
+        chain.append(sha)
+        parents = by_sha[sha].parents
+        sha = parents[0] if parents else None
+    chain.reverse()
+    landed: dict[str, int] = {}
+    changes: list[MainChange] = []
+    files = files or {}
+    for index, sha in enumerate(chain):
+        commit = by_sha[sha]
+        landed[sha] = index
+        branch: list[Commit] = []
+        stack = list(commit.parents[1:])
+        while stack:
+            current = stack.pop()
+            if current in landed or current not in by_sha:
+                continue
+            landed[current] = index
+            branch.append(by_sha[current])
+            stack.extend(by_sha[current].parents)
+        authored = [c for c in branch if len(c.parents) < 2] or [commit]
+        counts = Counter(c.author_email.lower() for c in authored)
+        tip = by_sha[commit.parents[1]] if len(commit.parents) > 1 and commit.parents[1] in by_sha else commit
+        # The pull request's author: who wrote most of its commits; the branch tip's author breaks a tie.
+        author = max(counts, key=lambda e: (counts[e], e == tip.author_email.lower()))
+        name = next((c.author_name for c in authored if c.author_email.lower() == author), commit.author_name)
+        paths, lines = files.get(sha, ((), 0))
+        changes.append(
+            MainChange(
+                index=index,
+                sha=sha,
+                at=commit.at,
+                title=commit.title,
+                message=commit.message,
+                author=author,
+                author_name=name,
+                paths=tuple(paths),
+                lines=lines,
+                branch=tuple(c.sha for c in branch),
+                branch_messages=tuple(c.message for c in branch),
+                identities=tuple(
+                    dict.fromkeys([commit.author_email.lower(), *(c.author_email.lower() for c in branch)])
+                ),
+                number=change_number(commit),
+            )
+        )
+    return changes, landed
+
+
+@dataclass(frozen=True)
+class Case:
+    """An incident of known cause: when its evidence landed, the culprit change, how it was found."""
+
+    kind: str  # "revert" or "fix"
+    evidence: int  # index of the change that reverts or fixes
+    culprit: int  # index of the culprit change
+    at: datetime  # when the revert or fix reached the main line
+    note: str = ""
+
+
+@dataclass
+class Cases:
+    """Cases found, and what was passed over, with the reason."""
+
+    cases: list[Case] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (sha, reason)
+
+
+def _resolve(prefix: str, landed: Mapping[str, int], shas: Sequence[str]) -> int | None:
+    prefix = prefix.lower()
+    if prefix in landed:
+        return landed[prefix]
+    found = [s for s in shas if s.startswith(prefix)] if len(prefix) >= 7 else []
+    return landed[found[0]] if len(found) == 1 else None
+
+
+def revert_cases(changes: Sequence[MainChange], landed: Mapping[str, int], messages: Mapping[str, str]) -> Cases:
+    """Every revert (main-line or branch commit) as a case: effective when it reached the main line, its culprit
+    the change that brought the reverted commit. `messages`: every commit's message, by SHA."""
+    result = Cases()
+    shas = sorted(landed)
+    seen: set[int] = set()
+    for sha in sorted(messages, key=lambda s: (landed.get(s, -1), s)):
+        if sha not in landed:
+            continue
+        match = _REVERT_RE.search(messages[sha])
+        if not match:
+            continue
+        evidence = landed[sha]
+        culprit = _resolve(match[1], landed, shas)
+        if culprit is None:
+            result.skipped.append((sha, f"reverts {match[1][:10]}, which is not on the main line"))
+        elif culprit == evidence:
+            result.skipped.append((sha, "reverts a commit of the same change: it never reached the main line alone"))
+        elif culprit > evidence:
+            result.skipped.append((sha, "reverts a change that reached the main line later"))
+        elif culprit in seen:
+            result.skipped.append((sha, "reverts a change already reverted once"))
+        else:
+            seen.add(culprit)
+            where = "main line" if changes[evidence].sha == sha else "branch commit"
+            result.cases.append(Case("revert", evidence, culprit, changes[evidence].at, where))
+    return result
+
+
+def fix_cases(changes: Sequence[MainChange], landed: Mapping[str, int]) -> Cases:
+    """Fixes that are not reverts and whose message names the change that introduced the bug."""
+    result = Cases()
+    by_number = {c.number: c.index for c in changes if c.number is not None}
+    shas = sorted(landed)
+    for change in changes:
+        if change.is_revert:
+            continue
+        text = "\n".join([change.message, *change.branch_messages])
+        if not _FIXISH_RE.search(text):
+            continue
+        culprit = None
+        for match in _CULPRIT_SHA_RE.finditer(text):
+            culprit = _resolve(match[1], landed, shas)
+            if culprit is not None:
+                break
+        if culprit is None:
+            for match in _CULPRIT_NUMBER_RE.finditer(text):
+                culprit = by_number.get(int(match[1]))
+                if culprit is not None:
+                    break
+        if culprit is None:
+            continue
+        if culprit >= change.index:
+            result.skipped.append((change.sha, "names a change that is not earlier"))
+            continue
+        result.cases.append(Case("fix", change.index, culprit, change.at, "message names the culprit"))
+    return result
+
+
+def top_folders(paths: Iterable[str]) -> tuple[str, ...]:
+    """Top-level folders of the paths ('' for files at the root)."""
+    return tuple(sorted({p.split("/", 1)[0] if "/" in p else "" for p in paths}))
+
+
+def reach(case: Case, changes: Sequence[MainChange], *, lead: timedelta, window: timedelta) -> tuple[datetime, str]:
+    """The incident's start (a fixed lead before the revert or fix) and why the culprit is out of reach ('')."""
+    start = case.at - lead
+    culprit = changes[case.culprit]
+    if culprit.at > start:
+        return start, "merged after the incident start"
+    if start - culprit.at > window:
+        return start, f"merged more than {window.days} days before the start"
+    return start, ""

@@ -1,0 +1,39 @@
+"""Which branches are review candidates (intake.branches): release, back-port, docs and dev lines are not."""
+
+import pytest
+
+from intake.branches import is_candidate_branch
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "rel_0_1",
+        "release-branch.go1.9",
+        "gopls-release-branch.0.18",
+        "internal-branch.go1.16-vendor",
+        "dev.go2go",
+        "1.10.X-fixes",
+        "v5.6.x",
+        "2.x",
+        "release/1.2",
+        "gh-pages",
+        "docs",
+        "stable/3.1",
+    ],
+)
+def test_release_docs_and_long_lived_branches_are_not_candidates(name):
+    assert is_candidate_branch(name) is False
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["feature/login", "copilot/fix-13460", "dependabot/pip/towncrier-lt-25", "alex/pydantic_js_title", "fix-docs-typo"],
+)
+def test_work_branches_are_candidates(name):
+    assert is_candidate_branch(name) is True
+
+
+def test_patterns_are_configurable():
+    assert is_candidate_branch("gh-pages", skip=()) is True
+    assert is_candidate_branch("feature/x", skip=("feature/*",)) is False
