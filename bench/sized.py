@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -73,7 +72,12 @@ def pages(results: dict) -> None:
         results[name] = {"ms": timed(page), "queries": queries(page), "lines": change.lines_changed}
     end = timezone.localdate() + timedelta(days=1)
     period = f"start={(end - timedelta(days=90)).isoformat()}&end={end.isoformat()}"
-    for section, path in (("pipeline", ""), ("seniors", "seniors/"), ("quality", "quality/"), ("knowledge", "knowledge/")):
+    for section, path in (
+        ("pipeline", ""),
+        ("seniors", "seniors/"),
+        ("quality", "quality/"),
+        ("knowledge", "knowledge/"),
+    ):
         page = _get(admin, f"/dashboards/{path}?{period}")
         results[f"dashboard_{section}"] = {"ms": timed(page), "queries": queries(page)}
     api(results, senior)
@@ -192,17 +196,19 @@ def rollup_refresh(results: dict) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT MAX(id) FROM reviews_change")
         top = cursor.fetchone()[0]
-        cursor.execute(
-            "INSERT INTO reviews_change (" + COLUMNS + ") SELECT " + COLUMNS.replace("external_id", "'bench-new-' || id")
-            + " FROM reviews_change WHERE state = 'merged' ORDER BY id DESC LIMIT 1000"
-        )  # fmt: skip
+        copied = COLUMNS.replace("external_id", "'bench-new-' || id")
+        cursor.execute(  # fixed column names, no input
+            f"INSERT INTO reviews_change ({COLUMNS}) SELECT {copied} FROM reviews_change"  # noqa: S608
+            " WHERE state = 'merged' ORDER BY id DESC LIMIT 1000"
+        )
         cursor.execute(
             "UPDATE reviews_change SET created_at = now(), updated_at = now() WHERE external_id LIKE 'bench-new-%%'"
         )
         cursor.execute(
             "INSERT INTO reviews_review (verdict, head_sha, seconds_spent, comment, ledger_hash, created_at, change_id,"
             " reviewer_id, source, confirmed_fast, files_total, files_viewed, rubber_stamp, host_review_id)"
-            " SELECT 'approve', c.head_sha, 120, '', '', now(), c.id, 1 + (c.id %% 300), 'portal', false, 1, 1, false, ''"
+            " SELECT 'approve', c.head_sha, 120, '', '', now(), c.id, 1 + (c.id %% 300), 'portal', false, 1, 1, false,"
+            " ''"
             " FROM reviews_change c WHERE c.id > %s",
             [top],
         )
