@@ -72,6 +72,7 @@ class Command(BaseCommand):
         rng = random.Random(options["seed"])
         started = time.perf_counter()
         db.bulk_session()
+        db.set_marker("in progress")  # an interrupted run is never taken for a complete organisation
         org = build_org(
             rng,
             engineers=engineers,
