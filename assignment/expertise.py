@@ -136,9 +136,7 @@ def assignment_candidates(
     # Per-senior subqueries on (reviewer, state): a join of every assignment ever made, grouped, grew with all
     # history (and ran the 7-day subquery once per joined row).
     active = (
-        Assignment.objects.filter(reviewer=OuterRef("pk"), state=Assignment.State.ACTIVE)
-        .order_by()
-        .values("reviewer")
+        Assignment.objects.filter(reviewer=OuterRef("pk"), state=Assignment.State.ACTIVE).order_by().values("reviewer")
     )
     seniors = list(
         Engineer.objects.filter(level__gte=senior_level)

@@ -15,17 +15,9 @@ from django.conf import settings
 from django.db import connection
 
 from demo.generate.db import copy_rows
-from demo.generate.history import (
-    CHANGE_COLUMNS,
-    CHANGE_FACT_COLUMNS,
-    DAY,
-    FILE_COLUMNS,
-    HOUR,
-    REVISION_COLUMNS,
-    History,
-    at,
-)
+from demo.generate.history import DAY, HOUR, History
 from demo.generate.org import Org
+from demo.generate.rows import CHANGE_COLUMNS, CHANGE_FACT_COLUMNS, FILE_COLUMNS, REVISION_COLUMNS, at
 from insights.stats import size_bucket
 from intake.diffparse import parse_diff
 from reviews.ledger.chain import CURRENT_VERSION, GENESIS_HASH, canonical_entry, entry_hash

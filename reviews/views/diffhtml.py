@@ -41,8 +41,10 @@ def row_html(item: dict[str, Any], mode: str) -> SafeString:
     cols = 4 if mode == "split" else 3
     if kind in ("hunk", "meta"):
         if mode == "split":
-            return mark_safe(f'<tr class="{kind}"><td colspan="4" class="code">{item["html"]}</td></tr>\n')  # noqa: S308
-        return mark_safe(f'<tr class="{kind}"><td class="ln" colspan="2"></td><td class="code">{item["html"]}</td></tr>\n')  # noqa: S308, E501
+            html = f'<tr class="{kind}"><td colspan="4" class="code">{item["html"]}</td></tr>\n'
+        else:
+            html = f'<tr class="{kind}"><td class="ln" colspan="2"></td><td class="code">{item["html"]}</td></tr>\n'
+        return mark_safe(html)  # noqa: S308 - diffview escaped the hunk or meta line
     if mode == "split":
         html = f'<tr class="pair">{_split_cell(item.get("left"), slot)}{_split_cell(item.get("right"), slot)}</tr>\n'
     else:

@@ -17,8 +17,8 @@ from intake.gitrun import GitError
 from policy.decision import matches_glob
 from reviews import diffview, filelist
 from reviews.models import Change, ChangeFile
-from reviews.views.diffhtml import with_row_html
 from reviews.templatetags.diffview import MAX_RENDERED_LINES
+from reviews.views.diffhtml import with_row_html
 
 # Larger versions of a file are not read for highlighting or context.
 READ_MAX_BYTES = 1024 * 1024
