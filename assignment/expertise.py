@@ -133,12 +133,18 @@ def assignment_candidates(
         .annotate(seconds=Sum("seconds_spent"))
         .values("seconds")
     )
-    active_assignment = Q(assignments__state=Assignment.State.ACTIVE)
+    # Per-senior subqueries on (reviewer, state): a join of every assignment ever made, grouped, grew with all
+    # history (and ran the 7-day subquery once per joined row).
+    active = (
+        Assignment.objects.filter(reviewer=OuterRef("pk"), state=Assignment.State.ACTIVE).order_by().values("reviewer")
+    )
     seniors = list(
         Engineer.objects.filter(level__gte=senior_level)
         .annotate(
-            open_minutes=Coalesce(Sum("assignments__estimated_minutes", filter=active_assignment), 0),
-            open_count=Count("assignments", filter=active_assignment),
+            open_minutes=Coalesce(
+                Subquery(active.annotate(m=Sum("estimated_minutes")).values("m"), output_field=IntegerField()), 0
+            ),
+            open_count=Coalesce(Subquery(active.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0),
             reviewed_seconds_7d=Coalesce(Subquery(reviewed_7d, output_field=IntegerField()), 0),
         )
         .order_by("pk")

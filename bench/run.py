@@ -1,9 +1,16 @@
-"""Countersign benchmarks: prints figures and ratios; run with `make bench` (needs PostgreSQL and Redis).
+"""Countersign benchmarks: `make bench` (needs PostgreSQL and Redis). Prints a table and writes bench/results.json.
 
-1. Webhook intake: correctly signed GitHub pull_request deliveries accepted per second by one
-   gunicorn web process (one sync worker) on loopback.
-2. Diff work: pulling, parsing and storing a 300-line change (the task's service) against the raw
-   `git diff` of the same change.
+At each size in BENCH_SIZES (default 10,000 and 1,000,000 changes) a generated organisation is built with
+`manage.py generate_org`, or reused when a database bench_<size> already holds one of that size, and
+bench/sized.py measures the pages, reports, suspect ranking, assignment and rollups against it (median, min and
+max of several runs; the ratio between the largest and the smallest size). Apart from the sizes, in a scratch
+database (BENCH_DATABASE_URL):
+
+1. Webhook intake: correctly signed GitHub pull_request deliveries accepted per second by one gunicorn web process
+   (one sync worker) on loopback, from client threads in this process, with p50/p99 latency.
+2. Diff work: pulling, parsing and storing a 300-line change (the worker task's service) against the raw
+   `git diff` of the same change on the same mirror.
+3. Peak memory (RSS) of a worker process pulling a 20 MB diff.
 """
 
 from __future__ import annotations
@@ -175,6 +182,8 @@ def bench_webhooks(env: dict, head: str) -> dict:
         bodies = [_payload(100000 + n, head) for n in range(DELIVERIES)]
         run_id = str(time.time_ns())
 
+        latencies: list[float] = []
+
         def send(chunk: range) -> list[int]:
             conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
             codes = []
@@ -187,9 +196,11 @@ def bench_webhooks(env: dict, head: str) -> dict:
                     "X-GitHub-Delivery": f"{run_id}-{n}",
                     "X-Hub-Signature-256": signature,
                 }
+                began = time.perf_counter()
                 conn.request("POST", "/webhooks/github/", body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
+                latencies.append((time.perf_counter() - began) * 1000)
                 codes.append(response.status)
             conn.close()
             return codes
@@ -207,12 +218,116 @@ def bench_webhooks(env: dict, head: str) -> dict:
         "accepted": sum(1 for c in codes if c == 202),
         "seconds": elapsed,
         "per_second": len(codes) / elapsed,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": statistics.quantiles(latencies, n=100)[98],
     }
+
+
+def bench_worker_rss(path: Path, env: dict) -> dict:
+    """Peak RSS of a fresh worker process that pulls, parses and stores a 20 MB diff (the task's service)."""
+    path.mkdir(parents=True)
+    _git(path, "init", "-q", "-b", "main")
+    ident = {"GIT_AUTHOR_NAME": "B", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "B",
+             "GIT_COMMITTER_EMAIL": "b@example.com"}  # fmt: skip
+    files, lines = 40, 10_000
+    for i in range(files):
+        (path / f"big/file_{i:02d}.py").parent.mkdir(parents=True, exist_ok=True)
+        (path / f"big/file_{i:02d}.py").write_text("".join(f"value_{n:06d} = compute({n})\n" for n in range(lines)))
+    _git(path, "add", "-A")
+    _git(path, "commit", "-q", "-m", "base", env=ident)
+    base = _git(path, "rev-parse", "HEAD")
+    _git(path, "checkout", "-q", "-b", "feature/big")
+    for i in range(files):
+        (path / f"big/file_{i:02d}.py").write_text("".join(f"value_{n:06d} = faster({n})\n" for n in range(lines)))
+    _git(path, "add", "-A")
+    _git(path, "commit", "-q", "-m", "Rewrite everything", env=ident)
+    head = _git(path, "rev-parse", "HEAD")
+    size = len(_git(path, "diff", base, head).encode())
+    script = (
+        "import django, resource, json\n"
+        "django.setup()\n"
+        "from intake.services.diffs import change_pull_diff\n"
+        "from intake.services.repositories import repository_register\n"
+        "from reviews.models import Change\n"
+        f"repository = repository_register(name='bench/big', url={str(path)!r}, provider='github')\n"
+        "Change.objects.filter(repository=repository).delete()\n"
+        f"change = Change.objects.create(repository=repository, external_id='pr:2', number=2, title='big', "
+        f"head_sha={head!r}, base_sha={base!r}, target_branch='main', state='open', "
+        "opened_at='2026-11-20T10:00:00Z')\n"
+        "change_pull_diff(change_id=change.pk)\n"
+        "change.refresh_from_db()\n"
+        "print(json.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
+        " 'truncated': change.diff_truncated, 'lines': change.lines_changed}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**result, "diff_mb": size / 1e6}
+
+
+def _label(size: int) -> str:
+    for unit, name in ((1_000_000, "m"), (1_000, "k")):
+        if size % unit == 0:
+            return f"{size // unit}{name}"
+    return str(size)
+
+
+def _admin(url: str) -> str:
+    return urlsplit(url)._replace(path="/postgres").geturl()
+
+
+def _marker(url: str) -> str:
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(_admin(url), autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", (name,)
+        ).fetchone()
+    return (row[0] or "") if row else ""
+
+
+def generated_database(size: int, env: dict) -> tuple[str, float | None]:
+    """The database of a generated organisation of `size` changes: reused when one exists, else generated.
+    Returns its URL and the seconds generating took (None when reused)."""
+    base = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    url = urlsplit(base)._replace(path=f"/bench_{_label(size)}").geturl()
+    _ensure_database(url)
+    sized_env = {**env, "DATABASE_URL": url}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=sized_env, check=True)
+    seed = os.environ.get("BENCH_SEED", "1")
+    marker = _marker(url)
+    if f" changes={size} " in f" {marker} " and f" seed={seed} " in f" {marker} ":
+        print(f"  reusing bench_{_label(size)} ({marker})", flush=True)
+        return url, None
+    print(f"  generating {size:,} changes into bench_{_label(size)} ...", flush=True)
+    command = [*manage, "generate_org", "--changes", str(size), "--seed", seed]
+    if marker.startswith("countersign generate_org"):
+        command.append("--replace")  # another generated organisation: never real data
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=sized_env, check=True)
+    return url, time.perf_counter() - started
+
+
+def measure_size(url: str, env: dict) -> dict:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench/sized.py")],
+        cwd=ROOT,
+        env={**env, "DATABASE_URL": url},
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(done.stdout)
 
 
 def main() -> None:
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/countersign_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+    sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "10000,1000000").replace("_", "").split(",") if s})
     _ensure_database(database_url)
     data_dir = Path(tempfile.mkdtemp(prefix="countersign-bench-"))
     env = {
@@ -225,7 +340,19 @@ def main() -> None:
         "PORTAL_DATA_DIR": str(data_dir),
         "PORTAL_GITHUB_WEBHOOK_SECRET": SECRET,
         "PORTAL_LOG_LEVEL": "WARNING",
+        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
     }
+    import redis
+
+    results: dict = {"sizes": {}, "generate_seconds": {}, "fixed": {}}
+    for size in sizes:
+        print(f"size {size:,}:", flush=True)
+        url, seconds = generated_database(size, env)
+        results["generate_seconds"][str(size)] = None if seconds is None else round(seconds, 1)
+        results["sizes"][str(size)] = measure_size(url, env)
+        redis.Redis.from_url(redis_url).flushdb()
+
+    print("size-independent figures (scratch database):", flush=True)
     os.environ.update(env)
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     import django
@@ -234,23 +361,18 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    import redis
-
     redis.Redis.from_url(redis_url).flushdb()
     base, head = _source_repository(data_dir / "source")
-
-    diff = bench_diff(data_dir / "source", base, head)
-    hooks = bench_webhooks(env, head)
+    results["fixed"]["diff"] = bench_diff(data_dir / "source", base, head)
+    results["fixed"]["webhooks"] = bench_webhooks(env, head)
+    results["fixed"]["worker_rss"] = bench_worker_rss(data_dir / "big", env)
     redis.Redis.from_url(redis_url).flushdb()
+    from bench.table import render
 
-    print("Countersign benchmarks")
-    print(f"  webhook intake, 1 gunicorn sync worker, {CLIENTS} loopback clients:")
-    print(f"    {hooks['deliveries']} signed deliveries in {hooks['seconds']:.2f} s, {hooks['accepted']} answered 202")
-    print(f"    {hooks['per_second']:.0f} deliveries/s")
-    print(f"  diff of a {diff['changed_lines']}-line change (median of 25):")
-    print(f"    pull + parse + store: {diff['pull_parse_store_ms']:.1f} ms")
-    print(f"    raw git diff:         {diff['raw_git_diff_ms']:.1f} ms")
-    print(f"    ratio:                {diff['pull_parse_store_ms'] / diff['raw_git_diff_ms']:.1f}x")
+    text = render(results)
+    print(text)
+    (ROOT / "bench/results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    print(f"written: {ROOT / 'bench/results.json'}")
 
 
 if __name__ == "__main__":

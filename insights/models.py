@@ -92,6 +92,14 @@ class ChangeFact(models.Model):
             models.Index(fields=["deployed_at"], name="fact_deployed_idx"),
             models.Index(fields=["first_review_at"], name="fact_first_review_idx"),
             models.Index(fields=["first_approval_at"], name="fact_first_approval_idx"),
+            # Queue depth and open age: the changes needing sign-off that were open at some moment of a period are
+            # those never merged (merged_at IS NULL) or merged after its start; both are ranges of this index, so
+            # the pipeline reads a period's worth of rows, not all history.
+            models.Index(
+                fields=["merged_at", "opened_at"],
+                condition=Q(needs_sign_off=True, is_closed=False),
+                name="fact_signoff_open_idx",
+            ),
         ]
 
     def __str__(self) -> str:

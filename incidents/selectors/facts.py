@@ -104,14 +104,14 @@ def to_candidate(
     )
 
 
-def to_note(change: Change) -> CommitNote:
-    """A merged change as a CommitNote for revert and fix references."""
+def to_note(change: Change, paths: tuple[str, ...] | None = None) -> CommitNote:
+    """A merged change as a CommitNote for revert and fix references (its files' paths given, or prefetched)."""
     return CommitNote(
         sha=change.merge_sha or change.head_sha,
         title=change.title,
         message=change.description[:20000],
         at=change.merged_at or change.opened_at,
-        paths=tuple(f.path for f in change.files.all()),
+        paths=paths if paths is not None else tuple(f.path for f in change.files.all()),
         change_id=change.pk,
     )
 
@@ -199,12 +199,18 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime, implied: b
     notes_qs = Change.objects.filter(
         repository_id__in=repository_ids, state=Change.State.MERGED, merged_at__gte=window
     ).filter(Q(description__iregex=REFERENCE_REGEX) | Q(title__iregex=REFERENCE_REGEX))
-    notes = [
-        to_note(c)
-        for c in notes_qs.prefetch_related(
-            Prefetch("files", queryset=ChangeFile.objects.only("id", "change_id", "path"))
-        )[:2000]
-    ]
+    # Up to 2,000 notes: their paths in one query of plain rows (a prefetch builds a queryset per change).
+    note_changes = list(
+        notes_qs.only("pk", "merge_sha", "head_sha", "title", "description", "merged_at", "opened_at")[:2000]
+    )
+    note_paths: dict[int, list[str]] = defaultdict(list)
+    for change_id, path in (
+        ChangeFile.objects.filter(change_id__in=[c.pk for c in note_changes])
+        .order_by("path")
+        .values_list("change_id", "path")
+    ):
+        note_paths[change_id].append(path)
+    notes = [to_note(c, tuple(note_paths[c.pk])) for c in note_changes]
     if trace is not None and trace.state == FixTrace.State.DONE and trace.fix_at:
         notes.append(CommitNote(trace.resolved_sha, trace.fix_title, trace.fix_message, trace.fix_at, tuple(), None))
     scope = IncidentScope(

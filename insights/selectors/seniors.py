@@ -60,6 +60,9 @@ def senior_rows(scope: sc.Scope) -> list[dict[str, Any]]:
     return rows
 
 
+CHART_MAX = 25
+
+
 def _pct(part: float, whole: float) -> int | None:
     return round(100 * part / whole) if whole else None
 
@@ -84,6 +87,16 @@ def seniors_section(scope: sc.Scope, *, per_person: bool) -> dict[str, Any]:
     spent = [float(p["spent_minutes"]) for p in people]
     shown = people if per_person else team_rows
     label = "name" if per_person else "team"
+    # A bar per senior of a 2,000-person organisation is 300 unreadable bars (and seconds of SVG): the chart shows
+    # the most loaded, the table below lists everyone.
+    charted = (
+        sorted(shown, key=lambda r: (-r["load_minutes"], str(r[label])))[:CHART_MAX]
+        if len(shown) > CHART_MAX
+        else shown
+    )
+    whom = " per senior" if per_person else " per team"
+    if len(charted) < len(shown):
+        whom = f": the {len(charted)} most loaded of {len(shown)} {'seniors' if per_person else 'teams'}"
     return {
         "definitions": __doc__.split("\n\n", 1)[1].strip(),
         "per_person": per_person,
@@ -96,13 +109,13 @@ def seniors_section(scope: sc.Scope, *, per_person: bool) -> dict[str, Any]:
         "gini": round(gini(spent), 2) if sum(spent) else None,
         "reviewed_url": sc.drill_url("reviewed", scope),
         "chart": Chart(
-            title="Review load against capacity" + (" per senior" if per_person else " per team"),
+            title="Review load against capacity" + whom,
             kind="hbar",
-            x_labels=tuple(str(r[label]) for r in shown),
+            x_labels=tuple(str(r[label]) for r in charted),
             series=(
-                Series("load (estimated hours)", tuple(round(r["load_minutes"] / 60, 1) for r in shown)),
-                Series("time spent (hours)", tuple(round(r["spent_minutes"] / 60, 1) for r in shown)),
-                Series("capacity (hours)", tuple(round(r["capacity_minutes"] / 60, 1) for r in shown)),
+                Series("load (estimated hours)", tuple(round(r["load_minutes"] / 60, 1) for r in charted)),
+                Series("time spent (hours)", tuple(round(r["spent_minutes"] / 60, 1) for r in charted)),
+                Series("capacity (hours)", tuple(round(r["capacity_minutes"] / 60, 1) for r in charted)),
             ),
             unit="h",
         ).as_dict(),

@@ -104,6 +104,10 @@ class Change(models.Model):
             models.Index(fields=["repository", "merged_at"], name="change_repo_merged_idx"),
             models.Index(fields=["repository", "head_sha"], name="change_repo_head_idx"),
             models.Index(fields=["diff_state"], name="change_diff_state_idx"),
+            # The fact rollups' incremental refresh reads the changes updated since its last run.
+            models.Index(fields=["updated_at"], name="change_updated_idx"),
+            # An author's open changes (navigation counts, "my changes") out of all they ever wrote.
+            models.Index(fields=["author", "opened_at"], condition=Q(state="open"), name="change_open_author_idx"),
         ]
 
     def __str__(self) -> str:

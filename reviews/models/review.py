@@ -94,7 +94,11 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        indexes = [models.Index(fields=["change", "head_sha"], name="review_change_head_idx")]
+        indexes = [
+            models.Index(fields=["change", "head_sha"], name="review_change_head_idx"),
+            # A reviewer's latest verdicts (the queue's "recently signed off by me") without reading them all.
+            models.Index(fields=["reviewer", "-created_at"], name="review_reviewer_time_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["change", "host_review_id"], condition=~Q(host_review_id=""), name="review_host_id_once"

@@ -18,6 +18,7 @@ from policy.decision import matches_glob
 from reviews import diffview, filelist
 from reviews.models import Change, ChangeFile
 from reviews.templatetags.diffview import MAX_RENDERED_LINES
+from reviews.views.diffhtml import with_row_html
 
 # Larger versions of a file are not read for highlighting or context.
 READ_MAX_BYTES = 1024 * 1024
@@ -198,7 +199,7 @@ def render_file(
         line_flags=_line_flags(entry.flags),
     )
     items = _split_items(layout, rendering) if mode == "split" else _unified_items(layout, rendering)
-    return RenderedDiff(mode, items, hidden_lines=hidden)
+    return RenderedDiff(mode, with_row_html(items, mode), hidden_lines=hidden)
 
 
 def _line_flags(flags: list[filelist.GateFlag]) -> dict[int, list[filelist.GateFlag]]:
@@ -333,4 +334,4 @@ def context_items(
             items.append({"kind": "ctx", "old_no": row.old_no, "new_no": row.new_no, "cell": cell, "threads": []})
     if after is not None:
         items.append(_gap_item(after, rendering, leading=False, trailing=after.new_end >= source.count))
-    return items
+    return with_row_html(items, rendering.mode)

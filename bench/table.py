@@ -1,0 +1,95 @@
+"""The benchmark table: median, min and max at each size, the ratio between the largest and smallest, the target."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+# (key in a size's results, label, field, unit, target at the largest size, ratio target)
+ROWS: list[tuple[str, str, str, str, str, str]] = [
+    ("queue_page", "queue page, senior with 25 open items", "ms", "ms", "<= 50", "<= 1.3"),
+    ("queue_page_gunicorn", "  same, through gunicorn", "ms", "ms", "", ""),
+    ("change_page_300", "change page, 300 lines", "ms", "ms", "<= 80", ""),
+    ("change_page_300_gunicorn", "  same, through gunicorn", "ms", "ms", "<= 80", ""),
+    ("change_page_5000", "change page, 5,000 lines", "ms", "ms", "", ""),
+    ("dashboard_pipeline", "dashboard: pipeline, org, 90 days", "ms", "ms", "<= 300", "<= 1.5"),
+    ("dashboard_seniors", "dashboard: seniors, org, 90 days", "ms", "ms", "<= 300", "<= 1.5"),
+    ("dashboard_quality", "dashboard: quality, org, 90 days", "ms", "ms", "<= 300", "<= 1.5"),
+    ("dashboard_knowledge", "dashboard: knowledge, org, 90 days", "ms", "ms", "<= 300", "<= 1.5"),
+    ("weekly_report_build", "weekly report build, busiest week", "ms", "ms", "<= 2000", ""),
+    ("weekly_report_pdf", "weekly report PDF", "ms", "ms", "<= 3000", ""),
+    ("rollup_refresh_1000", "rollup refresh after 1,000 new changes", "ms", "ms", "<= 5000", ""),
+    ("api_change_list", "API change list (filtered, cursor)", "ms", "ms", "", ""),
+    ("api_change_detail", "API change detail", "ms", "ms", "", ""),
+    ("suspect_ranking", "suspect ranking, busiest service", "ms", "ms", "<= 100", ""),
+    ("assignment_decisions", "assignment decisions/s (full, from history)", "per_second", "/s", ">= 2000", ""),
+    ("assignment_decisions", "assignment picks/s (300 seniors scored)", "pick_only_per_second", "/s", ">= 2000", ""),
+    ("web_rss_dashboards", "web process peak RSS after dashboards", "mb", "MB", "<= 250", ""),
+]
+QUERY_ROWS = [
+    "queue_page", "change_page_300", "change_page_5000", "dashboard_pipeline", "dashboard_seniors", "dashboard_quality",
+    "dashboard_knowledge", "suspect_ranking", "api_change_list", "api_change_detail",
+]  # fmt: skip
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def render(results: dict[str, Any]) -> str:
+    """The whole table as text."""
+    sizes = sorted(results["sizes"], key=int)
+    head = f"{'figure':<46}" + "".join(f"{int(s):>10,} changes: median (min-max)  " for s in sizes)
+    lines = ["Countersign benchmarks", "", head + "ratio   target"]
+    for key, label, field, unit, target, ratio_target in ROWS:
+        cells, medians = [], []
+        for size in sizes:
+            entry = results["sizes"][size].get(key) or {}
+            values = entry.get(field) or []
+            if not values:
+                cells.append(f"{'n/a' if 'skipped' not in entry else 'not in this build':>34}  ")
+                medians.append(None)
+                continue
+            median = statistics.median(values)
+            medians.append(median)
+            cells.append(
+                f"{_fmt(median) + ' ' + unit:>14} ({_fmt(min(values))}-{_fmt(max(values))}){'':>4}"[:34].rjust(34)
+                + "  "
+            )
+        ratio = f"{medians[-1] / medians[0]:.2f}" if len(medians) > 1 and medians[0] and medians[-1] else ""
+        goal = " ".join(t for t in (target, f"ratio {ratio_target}" if ratio_target else "") if t)
+        lines.append(f"{label:<46}" + "".join(cells) + f"{ratio:>5}   {goal}")
+    lines.append("")
+    lines.append("SQL queries per request: " + "; ".join(
+        f"{key}: " + " / ".join(str((results["sizes"][s].get(key) or {}).get("queries", "-")) for s in sizes)
+        for key in QUERY_ROWS
+    ))  # fmt: skip
+    generated = ", ".join(
+        f"{int(s):,}: " + (f"{v:.0f} s" if v is not None else "reused") for s, v in results["generate_seconds"].items()
+    )
+    lines.append(f"generate_org: {generated}")
+    fixed = results.get("fixed", {})
+    if "webhooks" in fixed:
+        w = fixed["webhooks"]
+        lines.append(
+            f"webhooks, 1 gunicorn sync worker: {w['per_second']:.0f} deliveries/s ({w['accepted']}/{w['deliveries']}"
+            f" answered 202), p50 {w['p50_ms']:.1f} ms, p99 {w['p99_ms']:.1f} ms   target >= 300/s, p99 <= 50 ms"
+        )
+    if "diff" in fixed:
+        d = fixed["diff"]
+        lines.append(
+            f"diff pull + parse + store, {d['changed_lines']} lines: {d['pull_parse_store_ms']:.1f} ms against raw git"
+            f" diff {d['raw_git_diff_ms']:.1f} ms = {d['pull_parse_store_ms'] / d['raw_git_diff_ms']:.2f}x"
+            "   target <= 1.5x"
+        )
+    if "worker_rss" in fixed:
+        r = fixed["worker_rss"]
+        lines.append(
+            f"worker peak RSS pulling a {r['diff_mb']:.0f} MB diff: {r['rss_mb']:.0f} MB"
+            f" (stored truncated: {r['truncated']})   target <= 300 MB"
+        )
+    for size in sizes:
+        skipped = [k for k, v in results["sizes"][size].items() if isinstance(v, dict) and "skipped" in v]
+        for key in skipped:
+            lines.append(f"not measured at {int(size):,}: {key}: {results['sizes'][size][key]['skipped']}")
+    return "\n".join(lines)
