@@ -183,7 +183,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"user": env_str("PORTAL_API_RATE", "1200/minute")},
     # UserRateThrottle that lets requests through (logged) while Redis, which holds its counters, is down.
     "DEFAULT_THROTTLE_CLASSES": ["portal.throttling.FailOpenUserRateThrottle"],
-    "EXCEPTION_HANDLER": "reviews.api.exception_handler",
+    "EXCEPTION_HANDLER": "reviews.api.errors.exception_handler",
     # DRF's parsers, with JSON nested too deeply for Python's decoder answered as a bad request.
     "DEFAULT_PARSER_CLASSES": [
         "portal.parsers.SafeJSONParser",

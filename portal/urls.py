@@ -7,7 +7,6 @@ from django.urls import include, path
 from incidents import api as incidents_api
 from incidents.inbound import webhooks as incident_webhooks
 from intake import webhooks
-from reviews import api as reviews_api
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -16,7 +15,7 @@ urlpatterns = [
     path("webhooks/github/", webhooks.github, name="webhook-github"),
     path("webhooks/gitlab/", webhooks.gitlab, name="webhook-gitlab"),
     path("webhooks/pagerduty/", incident_webhooks.pagerduty, name="webhook-pagerduty"),
-    path("api/v1/changes/<int:change_id>/checks/", reviews_api.ChangeChecks.as_view(), name="api-change-checks"),
+    path("api/v1/", include("reviews.api.urls")),
     path("api/v1/incidents/", incidents_api.IncidentCreate.as_view(), name="api-incidents"),
     path(
         "api/v1/incidents/<int:incident_id>/suspects/",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -89,13 +90,15 @@ def assignment_claim(*, change: Change, engineer: Engineer) -> Assignment:
     return assignment
 
 
-def engineer_set_away(*, engineer: Engineer, away: bool, actor: Any) -> int:
-    """Mark an engineer away (their queue is re-routed) or back; returns how many changes were re-routed."""
+def engineer_set_away(*, engineer: Engineer, away: bool, actor: Any, until: date | None = None) -> int:
+    """Mark an engineer away, until a date if given (their queue is re-routed), or back; returns how many moved."""
     with transaction.atomic():
         engineer = Engineer.objects.select_for_update().get(pk=engineer.pk)
         engineer.is_away = away
-        engineer.save(update_fields=["is_away"])
-        audit_record(actor=actor, action="engineer.away" if away else "engineer.back", target=engineer, payload={})
+        engineer.away_until = until if away else None
+        engineer.save(update_fields=["is_away", "away_until"])
+        payload = {"until": until.isoformat()} if away and until else {}
+        audit_record(actor=actor, action="engineer.away" if away else "engineer.back", target=engineer, payload=payload)
     if not away:
         return 0
     return sum(1 for _ in _reroute_assignments(Assignment.objects.filter(reviewer=engineer), "is away"))

@@ -198,7 +198,7 @@ def test_an_invalid_incident_is_refused_with_the_field_and_nothing_stored(
     response = call(client, "post", "/api/v1/incidents/", reviewer_token, incident_body(**change))
 
     assert response.status_code == 400
-    assert message in " ".join(response.json()[field])
+    assert message in " ".join(response.json()["errors"][field])
     assert not Incident.objects.exists()
 
 
@@ -363,7 +363,7 @@ def test_a_link_without_a_known_change_a_state_or_a_reason_is_refused(client, sh
     response = call(client, "post", f"/api/v1/incidents/{incident.pk}/links/", reviewer_token, body)
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not IncidentChangeLink.objects.exists()
 
 

@@ -250,7 +250,7 @@ def test_a_malformed_check_is_refused_with_the_field_named(client, change, ci_to
     response = _post(client, change.pk, ci_token, _check(change, **override))
 
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in response.json()["errors"]
     assert not GateResult.objects.filter(source=GateResult.Source.CI).exists()
 
 

@@ -1,4 +1,4 @@
-"""REST API of the reviews app (token or session authentication)."""
+"""CI check results of a change's current revision (token or session authentication)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
 
-from reviews.audit import NotAllowed, ServiceError
 from reviews.models import Change, GateResult
 from reviews.services.signoff import gate_record_external
-
-
-def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler, plus service errors as 400 and refusals as 403, always with a `detail`."""
-    if isinstance(exc, NotAllowed):
-        return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
-    if isinstance(exc, ServiceError):
-        return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-    return drf_exception_handler(exc, context)
 
 
 class CheckSerializer(serializers.Serializer):

@@ -1,0 +1,102 @@
+"""Engineers through the API: level, team, capacity and availability; setting away; a senior's queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assignment.services.queue import engineer_set_away
+from reviews.api import selectors
+from reviews.api.changes import Cursor
+from reviews.api.etags import conditional_response
+from reviews.api.permissions import ScopedAccess
+from reviews.api.serializers import AwaySerializer, EngineerSerializer, QueueItemSerializer
+from reviews.models import Engineer
+from reviews.people import engineer_for_user
+
+
+def _engineer_or_404(engineer_id: int) -> Engineer:
+    engineer = selectors.engineer(engineer_id)
+    if engineer is None:
+        raise Http404("No such engineer.")
+    return engineer
+
+
+def _refuse(actor: Engineer | None, target: Engineer, message: str) -> None:
+    """Another team's people are not there for this caller (404); their own team's are, but not allowed (403)."""
+    if actor is None or actor.team_id is None or actor.team_id != target.team_id:
+        raise Http404("No such engineer.")
+    raise PermissionDenied(message)
+
+
+class EngineerPagination(Cursor):
+    ordering = "id"
+
+
+class EngineerList(ListAPIView):
+    """Engineers with level, team, capacity and availability."""
+
+    permission_classes = [ScopedAccess]
+    serializer_class = EngineerSerializer
+    pagination_class = EngineerPagination
+
+    def get_queryset(self):
+        return selectors.engineers()
+
+
+class EngineerDetail(APIView):
+    """One engineer."""
+
+    permission_classes = [ScopedAccess]
+    serializer_class = EngineerSerializer
+
+    def get(self, request: Request, engineer_id: int) -> Response:
+        return conditional_response(request, EngineerSerializer(_engineer_or_404(engineer_id)).data)
+
+
+class EngineerAway(APIView):
+    """POST away (optionally until a date) or back: for oneself, one's team as its manager, or an admin."""
+
+    permission_classes = [ScopedAccess]
+    write_scope = "review"
+    serializer_class = AwaySerializer
+
+    def post(self, request: Request, engineer_id: int) -> Response:
+        target = _engineer_or_404(engineer_id)
+        actor = engineer_for_user(request.user)
+        allowed = request.user.is_staff or (
+            actor is not None and (actor.pk == target.pk or (actor.is_manager and actor.team_id == target.team_id))
+        )
+        if not allowed:
+            _refuse(actor, target, "Only the engineer, their manager or an admin sets them away.")
+        serializer = AwaySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data: dict[str, Any] = serializer.validated_data
+        moved = engineer_set_away(engineer=target, away=data["away"], until=data["until"], actor=request.user)
+        body = EngineerSerializer(_engineer_or_404(engineer_id)).data
+        return Response({**body, "rerouted": moved})
+
+
+class EngineerQueue(ListAPIView):
+    """The active assignments of a reviewer: for themselves, their team's seniors and managers, or an admin."""
+
+    permission_classes = [ScopedAccess]
+    serializer_class = QueueItemSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        target = _engineer_or_404(self.kwargs["engineer_id"])
+        actor = engineer_for_user(self.request.user)
+        allowed = self.request.user.is_staff or (
+            actor is not None
+            and (actor.pk == target.pk or ((actor.is_senior or actor.is_manager) and actor.team_id == target.team_id))
+        )
+        if not allowed:
+            _refuse(actor, target, "The queue of a senior is for them, their team's seniors and managers.")
+        return selectors.queue(target)
