@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from incidents import api as incidents_api
+from incidents.api import views as incidents_api
 from incidents.inbound import webhooks as incident_webhooks
 from intake import webhooks
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("webhooks/gitlab/", webhooks.gitlab, name="webhook-gitlab"),
     path("webhooks/pagerduty/", incident_webhooks.pagerduty, name="webhook-pagerduty"),
     path("api/v1/", include("reviews.api.urls")),
+    path("api/v1/", include("reviews.api.schema")),
     path("api/v1/incidents/", incidents_api.IncidentCreate.as_view(), name="api-incidents"),
     path(
         "api/v1/incidents/<int:incident_id>/suspects/",

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
@@ -15,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reviews.api import selectors
+from reviews.api import docs, selectors
 from reviews.api.errors import error_body
 from reviews.api.etags import conditional_response
 from reviews.api.permissions import ScopedAccess
@@ -45,6 +46,13 @@ class ChangeFilters(serializers.Serializer):
     updated_since = serializers.DateTimeField(required=False)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[ChangeFilters],
+        responses={200: ChangeListSerializer(many=True), **docs.errors(400, 401, 403)},
+        examples=[docs.CHANGE_LIST_EXAMPLE],
+    )
+)
 class ChangeList(ListAPIView):
     """Changes, newest first, filtered by repository, state, author, AI assistance, sign-off need, update time."""
 
@@ -64,6 +72,7 @@ class ChangeDetail(APIView):
     permission_classes = [ScopedAccess]
     serializer_class = ChangeDetailSerializer
 
+    @extend_schema(responses={200: ChangeDetailSerializer, 304: None, **docs.errors(401, 403, 404)})
     def get(self, request: Request, change_id: int) -> Response:
         change = selectors.change(change_id)
         if change is None:
@@ -88,6 +97,11 @@ class ChangeReviews(APIView):
     write_scope = "review"
     serializer_class = VerdictInput
 
+    @extend_schema(
+        request=VerdictInput,
+        responses={201: VerdictSerializer, **docs.errors(400, 401, 403, 404, 409)},
+        examples=[docs.VERDICT_EXAMPLE, docs.ERROR_EXAMPLE],
+    )
     def post(self, request: Request, change_id: int) -> Response:
         engineer = engineer_for_user(request.user)
         if engineer is None:

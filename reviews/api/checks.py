@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from reviews.api import docs
+from reviews.api.permissions import ScopedAccess
 from reviews.models import Change, GateResult
 from reviews.services.signoff import gate_record_external
 
@@ -29,7 +31,8 @@ class CheckSerializer(serializers.Serializer):
 class ChangeChecks(APIView):
     """POST a CI check result for a change's current revision; GET the results of that revision."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ScopedAccess]
+    write_scope = "ci"
 
     def _change(self, change_id: int) -> Change:
         change = Change.objects.filter(pk=change_id).first()
@@ -37,6 +40,7 @@ class ChangeChecks(APIView):
             raise Http404("No such change.")
         return change
 
+    @extend_schema(responses={200: docs.CHECK_RESULTS, **docs.errors(401, 403, 404)})
     def get(self, request: Request, change_id: int) -> Response:
         change = self._change(change_id)
         results = GateResult.objects.filter(change=change, head_sha=change.head_sha).order_by("name")
@@ -46,6 +50,11 @@ class ChangeChecks(APIView):
         ]
         return Response({"head_sha": change.head_sha, "gates_state": change.gates_state, "results": data})
 
+    @extend_schema(
+        request=CheckSerializer,
+        responses={201: docs.CHECK_RECORDED, **docs.errors(400, 401, 403, 404)},
+        examples=[docs.CHECK_EXAMPLE, docs.ERROR_EXAMPLE],
+    )
     def post(self, request: Request, change_id: int) -> Response:
         if not request.user.has_perm("reviews.add_gateresult"):
             raise PermissionDenied("This token may not report check results (needs reviews.add_gateresult).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignment.services.queue import engineer_set_away
-from reviews.api import selectors
+from reviews.api import docs, selectors
 from reviews.api.changes import Cursor
 from reviews.api.etags import conditional_response
 from reviews.api.permissions import ScopedAccess
@@ -39,6 +40,7 @@ class EngineerPagination(Cursor):
     ordering = "id"
 
 
+@extend_schema_view(get=extend_schema(responses={200: EngineerSerializer(many=True), **docs.errors(401, 403)}))
 class EngineerList(ListAPIView):
     """Engineers with level, team, capacity and availability."""
 
@@ -56,6 +58,7 @@ class EngineerDetail(APIView):
     permission_classes = [ScopedAccess]
     serializer_class = EngineerSerializer
 
+    @extend_schema(responses={200: EngineerSerializer, 304: None, **docs.errors(401, 403, 404)})
     def get(self, request: Request, engineer_id: int) -> Response:
         return conditional_response(request, EngineerSerializer(_engineer_or_404(engineer_id)).data)
 
@@ -67,6 +70,11 @@ class EngineerAway(APIView):
     write_scope = "review"
     serializer_class = AwaySerializer
 
+    @extend_schema(
+        request=AwaySerializer,
+        responses={200: EngineerSerializer, **docs.errors(400, 401, 403, 404)},
+        examples=[docs.AWAY_EXAMPLE, docs.ERROR_EXAMPLE],
+    )
     def post(self, request: Request, engineer_id: int) -> Response:
         target = _engineer_or_404(engineer_id)
         actor = engineer_for_user(request.user)
@@ -83,6 +91,7 @@ class EngineerAway(APIView):
         return Response({**body, "rerouted": moved})
 
 
+@extend_schema_view(get=extend_schema(responses={200: QueueItemSerializer(many=True), **docs.errors(401, 403, 404)}))
 class EngineerQueue(ListAPIView):
     """The active assignments of a reviewer: for themselves, their team's seniors and managers, or an admin."""
 

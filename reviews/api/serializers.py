@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reviews.models import Assignment, Change, Engineer, Review
@@ -43,6 +44,7 @@ class EngineerSerializer(serializers.ModelSerializer):
             "is_incident_reviewer",
         ]
 
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_team(self, engineer: Engineer) -> str | None:
         return engineer.team.slug if engineer.team else None
 
@@ -156,11 +158,18 @@ class PolicySerializer(serializers.Serializer):
     owner_paths = serializers.ListField(child=serializers.CharField())
 
 
+class FactorSerializer(serializers.Serializer):
+    """One factor of the risk score and its weight."""
+
+    weight = serializers.FloatField()
+    reason = serializers.CharField()
+
+
 class RiskSerializer(serializers.Serializer):
     """The risk score and the factors that made it, heaviest first."""
 
     score = serializers.FloatField()
-    factors = serializers.ListField(child=serializers.DictField())
+    factors = FactorSerializer(many=True)
 
 
 class AISerializer(serializers.Serializer):
@@ -209,6 +218,7 @@ class ChangeDetailSerializer(ChangeListSerializer):
             "verdicts",
         ]
 
+    @extend_schema_field(PolicySerializer)
     def get_policy(self, change: Change) -> dict[str, Any]:
         return {
             "version": change.policy_version.number if change.policy_version else None,
@@ -222,6 +232,7 @@ class ChangeDetailSerializer(ChangeListSerializer):
             "owner_paths": list(change.owner_paths),
         }
 
+    @extend_schema_field(GateSerializer(many=True))
     def get_gates(self, change: Change) -> list[dict[str, Any]]:
         return [
             {
@@ -236,10 +247,12 @@ class ChangeDetailSerializer(ChangeListSerializer):
             for g in change.current_gates
         ]
 
+    @extend_schema_field(RiskSerializer)
     def get_risk(self, change: Change) -> dict[str, Any]:
         factors = [{"weight": w, "reason": text} for w, text in change.risk_reasons]
         return {"score": change.risk_score, "factors": sorted(factors, key=lambda f: -abs(f["weight"]))}
 
+    @extend_schema_field(AISerializer)
     def get_ai(self, change: Change) -> dict[str, Any]:
         return {
             "assisted": change.ai_assisted,
@@ -249,6 +262,7 @@ class ChangeDetailSerializer(ChangeListSerializer):
             "undeclared": change.ai_undeclared,
         }
 
+    @extend_schema_field(AttestationSerializer(allow_null=True))
     def get_attestation(self, change: Change) -> dict[str, Any] | None:
         current = next((a for a in change.attestations.all() if a.head_sha == change.head_sha), None)
         if current is None:

@@ -6,15 +6,18 @@ from typing import Any
 
 from django.http import Http404
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from incidents import selectors, services
+from incidents.api import docs as api_docs
 from incidents.models import Incident, IncidentChangeLink
+from reviews.api import docs
+from reviews.api.permissions import ScopedAccess
 from reviews.models import Change, Repository, Service
 
 MAX_SUSPECTS = 50
@@ -34,7 +37,9 @@ def _incident(incident_id: int) -> Incident:
 
 
 class _View(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [ScopedAccess]
+    read_scope = "read"
+    write_scope = "incidents"
 
 
 class IncidentSerializer(serializers.Serializer):
@@ -86,6 +91,11 @@ def _incident_body(incident: Incident) -> dict[str, Any]:
 class IncidentCreate(_View):
     """POST an incident (incident reviewers only): 201 with its id."""
 
+    @extend_schema(
+        request=IncidentSerializer,
+        responses={201: api_docs.INCIDENT, **docs.errors(400, 401, 403)},
+        examples=[api_docs.INCIDENT_EXAMPLE, docs.ERROR_EXAMPLE],
+    )
     def post(self, request: Request) -> Response:
         _require_incident_reviewer(request)
         serializer = IncidentSerializer(data=request.data)
@@ -131,6 +141,7 @@ def suspect_body(row: services.RankedSuspect) -> dict[str, Any]:
 class IncidentSuspects(_View):
     """GET the ranked suspects of an incident, best first, at most 50."""
 
+    @extend_schema(responses={200: api_docs.SUSPECTS, **docs.errors(401, 403, 404)})
     def get(self, request: Request, incident_id: int) -> Response:
         incident = _incident(incident_id)
         rows = services.incident_suspects(incident=incident, limit=MAX_SUSPECTS)
@@ -172,6 +183,11 @@ class LinkSerializer(serializers.Serializer):
 class IncidentLinks(_View):
     """POST a decision: confirm or rule out (or suspect) a change as a cause, with a reason."""
 
+    @extend_schema(
+        request=LinkSerializer,
+        responses={200: api_docs.LINK, 201: api_docs.LINK, **docs.errors(400, 401, 403, 404)},
+        examples=[api_docs.LINK_EXAMPLE, docs.ERROR_EXAMPLE],
+    )
     def post(self, request: Request, incident_id: int) -> Response:
         _require_incident_reviewer(request)
         incident = _incident(incident_id)
@@ -217,6 +233,13 @@ class DeploymentSerializer(serializers.Serializer):
 class Deployments(_View):
     """POST a deployment (needs the reviews.add_deployment permission): 201 with what each service carried."""
 
+    write_scope = "ci"
+
+    @extend_schema(
+        request=DeploymentSerializer,
+        responses={201: api_docs.DEPLOYMENTS, **docs.errors(400, 401, 403, 503)},
+        examples=[api_docs.DEPLOYMENT_EXAMPLE, docs.ERROR_EXAMPLE],
+    )
     def post(self, request: Request) -> Response:
         if not request.user.has_perm("reviews.add_deployment"):
             raise PermissionDenied("This token may not report deployments (needs reviews.add_deployment).")
