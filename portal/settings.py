@@ -179,7 +179,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("PORTAL_MAX_REQUEST_BYTES", 25 * 1024 * 10
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Hashed, scoped, expiring tokens (reviews.models.ApiToken); the authtoken app stays only for its migration.
+        "reviews.api.authentication.ScopedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("PORTAL_API_RATE", "1200/minute")},

@@ -13,7 +13,14 @@ log = logging.getLogger(__name__)
 
 
 class FailOpenUserRateThrottle(UserRateThrottle):
-    """DRF's per-user rate limit; with the cache down the request is let through and a warning logged."""
+    """DRF's rate limit per API token (per user for the browser's session); fails open when the cache is down."""
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        """A token has its own budget, so one busy CI token does not starve its owner's other tokens."""
+        token_id = getattr(request.auth, "pk", None)
+        if token_id is not None and hasattr(request.auth, "scopes"):
+            return self.cache_format % {"scope": self.scope, "ident": f"token-{token_id}"}
+        return super().get_cache_key(request, view)
 
     def allow_request(self, request: Request, view: Any) -> bool:
         """Apply the rate limit, or allow the request when the cache cannot be read or written."""

@@ -5,6 +5,7 @@ from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Rev
 from reviews.models.org import Engineer, Repository, Service, Team
 from reviews.models.policy import GateOverride, GateResult, PolicyVersion, RiskModel
 from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment
+from reviews.models.tokens import ApiToken
 from reviews.models.whatif import WhatIfRun
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "LedgerHead",
     "LedgerAlert",
     "WhatIfRun",
+    "ApiToken",
 ]

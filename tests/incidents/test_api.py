@@ -23,7 +23,7 @@ FIXED = PRICING.replace("    return amount * 0.2\n", "    rate = 0.2\n    return
 
 def token_for(user) -> str:
     out = io.StringIO()
-    call_command("create_api_token", user.username, stdout=out)
+    call_command("create_api_token", user.username, "--scopes", "read,ci,incidents", stdout=out)
     return out.getvalue().strip()
 
 

@@ -7,9 +7,9 @@ import logging
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from portal.throttling import FailOpenUserRateThrottle
+from reviews.services.accounts import api_token_create
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connections are refused at once
 
@@ -17,7 +17,7 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connections a
 @pytest.fixture
 def token(django_user_model) -> str:
     user = django_user_model.objects.create_user(username="ci-bot", password="pw-for-tests-only")
-    return Token.objects.create(user=user).key
+    return api_token_create(user=user, actor=user, name="t")[1]
 
 
 def _get_checks(client, token: str):

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from intake.services.diffs import change_pull_diff
 from intake.services.repositories import repository_import, repository_register
-from reviews.models import AuditEvent, Change, GateResult
+from reviews.models import ApiToken, AuditEvent, Change, GateResult
+from reviews.models.tokens import token_hash
 from reviews.services.signoff import change_attest
 
 AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
@@ -21,7 +22,7 @@ AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
 
 def _token(user) -> str:
     out = io.StringIO()
-    call_command("create_api_token", user.username, stdout=out)
+    call_command("create_api_token", user.username, "--scopes", "read,ci,incidents", stdout=out)
     return out.getvalue().strip()
 
 
@@ -95,15 +96,17 @@ def _check(change: Change, **fields) -> dict:
 # --- authentication and permission ------------------------------------------------------------------------------
 
 
-def test_create_api_token_prints_the_same_token_until_rotated(db, django_user_model):
+def test_create_api_token_prints_a_new_token_each_time_and_rotate_revokes_the_others(db, django_user_model):
     user = django_user_model.objects.create_user(username="ci-bot", password="pw-for-tests-only")
 
     first, again = _token(user), _token(user)
     out = io.StringIO()
     call_command("create_api_token", "ci-bot", "--rotate", stdout=out)
 
-    assert first == again and len(first) == 40
-    assert out.getvalue().strip() not in ("", first)
+    assert first != again and first.startswith("cs_") and len(first) > 40
+    live = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    assert [t.key_hash for t in live] == [token_hash(out.getvalue().strip())]
+    assert not ApiToken.objects.filter(key_hash=token_hash(first)).exclude(revoked_at=None).count() == 0
 
 
 def test_any_token_reads_the_checks_of_the_current_revision(client, change, reader_token):
