@@ -96,7 +96,14 @@ class Mirror:
                 pack = "git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack"
                 self._git("config", "remote.source.uploadpack", pack)
             self._git(
-                "fetch", "--quiet", "--prune", "--no-tags", "--filter=blob:none", "--end-of-options", "source", *refspecs
+                "fetch",
+                "--quiet",
+                "--prune",
+                "--no-tags",
+                "--filter=blob:none",
+                "--end-of-options",
+                "source",
+                *refspecs,
             )
             return True
 
