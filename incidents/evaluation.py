@@ -154,25 +154,21 @@ def select_candidates(
     blame: Blame | None,
     knobs: Knobs,
 ) -> list[Candidate]:
-    """What the portal gathers for an incident: merged in the look-back window and touching or deployed to an
-    affected service (or a path named by the incident), or blamed by the fix."""
-    window = scope.started_at - timedelta(hours=knobs.lookback_hours)
+    """What the portal gathers for an incident: merged in the window before the start, deployed to an affected
+    service, or blamed by the fix."""
+    window = scope.window_start(knobs)
     names = {s.name for s in scope.services}
     deployed = {
         i for d in deploys if d.service in names and window <= d.deployed_at <= scope.started_at for i in d.change_ids
     }
     blamed = set(blame.lines) if blame else set()
-    chosen = []
-    for c in candidates:
-        if c.merged_at is None or c.merged_at > scope.started_at:
-            continue
-        in_window = c.merged_at >= window
-        touches = any(not s.prefixes or any(is_under(p, s.prefixes) for p in c.paths) for s in scope.services) or any(
-            is_under(p, scope.paths) for p in c.paths
-        )
-        if (in_window and touches) or c.change_id in deployed or blamed.intersection(c.shas):
-            chosen.append(c)
-    return chosen
+    return [
+        c
+        for c in candidates
+        if c.merged_at is not None
+        and c.merged_at <= scope.started_at
+        and (c.merged_at >= window or c.change_id in deployed or blamed.intersection(c.shas))
+    ]
 
 
 def start_for(case: RevertCase, lead: timedelta) -> datetime:

@@ -25,6 +25,13 @@ class IncidentForm(forms.Form):
     detected_at = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs=_DATETIME))
     mitigated_at = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs=_DATETIME))
     resolved_at = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs=_DATETIME))
+    known_good_at = forms.DateTimeField(
+        required=False,
+        label="Last known good",
+        widget=forms.DateTimeInput(attrs=_DATETIME),
+        help_text="When the affected services last worked (a known-good deployment): suspects are the changes "
+        "merged since, at most 90 days back (optional).",
+    )
     commander = forms.ModelChoiceField(queryset=_engineers(), required=False)
     paths = forms.CharField(
         required=False,
@@ -55,6 +62,8 @@ class IncidentForm(forms.Form):
         for name in ("detected_at", "mitigated_at", "resolved_at"):
             if start and data.get(name) and data[name] < start:
                 self.add_error(name, "Must not be before the start.")
+        if start and data.get("known_good_at") and data["known_good_at"] > start:
+            self.add_error("known_good_at", "Must not be after the start.")
         return data
 
 

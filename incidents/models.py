@@ -45,6 +45,11 @@ class Incident(models.Model):
         help_text="Repository of the fix commit.",
     )
     fix_sha = models.CharField(max_length=40, blank=True, help_text="The commit that fixed the incident, if known.")
+    known_good_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the affected services last worked (a known-good deployment): suspects merged since then.",
+    )
     external_source = models.CharField(max_length=20, blank=True, help_text="pagerduty, or empty when recorded here.")
     external_id = models.CharField(max_length=200, blank=True)
     external_url = models.URLField(max_length=1000, blank=True)
@@ -70,6 +75,10 @@ class Incident(models.Model):
             models.CheckConstraint(
                 condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("started_at")),
                 name="incident_resolved_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(known_good_at__isnull=True) | Q(known_good_at__lte=models.F("started_at")),
+                name="incident_known_good_before_start",
             ),
             models.UniqueConstraint(
                 fields=["external_source", "external_id"],
@@ -165,6 +174,22 @@ class FixTrace(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} fix {self.fix_sha[:10]} ({self.state})"
+
+
+class SuspectModel(models.Model):
+    """Weights of the suspect ranking; the newest is used. Fitted on confirmed links, or the defaults."""
+
+    weights = models.JSONField()
+    trained_on = models.PositiveIntegerField(default=0, help_text="Confirmed links the weights were fitted on.")
+    fitted = models.BooleanField(default=False, help_text="False: too few links, the defaults were kept.")
+    note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"suspect model {self.pk} ({self.trained_on} links)"
 
 
 # The free-text sections of a correction-of-error review, in the order the page and the report show them.

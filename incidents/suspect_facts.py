@@ -3,11 +3,10 @@ values; the knobs; and the small pure helpers over them (references in commit me
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reviews.rubberstamp import Floor
 
@@ -106,48 +105,30 @@ class IncidentScope:
     services: tuple[ServiceScope, ...]
     paths: tuple[str, ...] = ()
     fix_sha: str = ""
+    known_good_at: datetime | None = None  # the affected services last known to work (a known-good deployment)
+    deploys_recorded: bool = False  # the affected services record deployments (else merges stand for them)
+
+    def window_start(self, knobs: Knobs) -> datetime:
+        """Candidates merged from here on: the known-good time, at most `knobs.window_days` before the start."""
+        earliest = self.started_at - timedelta(days=knobs.window_days)
+        return max(earliest, self.known_good_at) if self.known_good_at else earliest
 
 
 @dataclass(frozen=True)
 class Knobs:
-    """Every weight and window of the ranking."""
+    """What the ranking reads beyond the model's weights: the window, the environments, the sign-off floor."""
 
-    lookback_hours: float = 7 * 24  # how far before the start the services look for candidates
+    window_days: float = 90  # at most this far before the start (less when a known-good time is given)
     environments: tuple[str, ...] = ("production", "prod", "live")
-    deploy_weight: float = 3.0  # deployed to an affected service at the very start; less by recency_weight after
-    recency_scale_hours: float = 24.0
-    recency_weight: float = 1.0  # times -log(1 + hours between its deployment and the start / the scale)
-    later_deploys_weight: float = 0.5  # less, times log(1 + deployments of the service after it)
-    undeployed_weight: float = 1.5  # merged before the start with no deployment of it recorded; less by recency_weight
-    deployed_after_weight: float = -3.0
-    paths_weight: float = 1.0  # all its files inside the affected services' paths
-    outside_paths_weight: float = -1.0  # none of its files inside them
-    incident_paths_weight: float = 2.0  # all its files inside the paths named in the incident
-    risk_weight: float = 0.5  # times the log-odds of the risk score against the pivot
-    risk_pivot: float = 0.4  # risk scores above this add, below it take away
-    size_weight: float = 0.6  # times the log of its size over the median size of the suspects
-    gate_weight: float = 0.25  # per warning or failed gate, up to three
-    override_weight: float = 0.5  # per failed gate a senior let through
-    ai_weight: float = 0.3
-    rubber_stamp_weight: float = 0.5
-    no_sign_off_weight: float = 0.5
-    careful_sign_off_weight: float = -0.2
+    implied_deploys: bool = True  # services recording no deployments: a change shipped when it merged
     floor: Floor = Floor()
-    revert_after_weight: float = 4.0  # reverted after the start (or by the fix commit)
-    revert_before_weight: float = -4.0  # already reverted before the start: no longer running
-    is_revert_weight: float = -1.5  # the change is itself a revert, putting back code that ran before
-    fix_after_weight: float = 3.0  # a later commit names it as what it fixes, after the start
-    fix_before_weight: float = 0.5  # ... before the start: it needed fixing once already
-    hotfix_files_weight: float = 1.0  # a hotfix after the start touches its files
-    blame_weight: float = 3.0  # the fix changes lines this change last touched ...
-    blame_share_weight: float = 3.0  # ... plus this much times its share of the traced lines
 
 
 @dataclass(frozen=True)
 class Evidence:
     """One thing the ranking saw, in words, and what it added to the score."""
 
-    kind: str  # deploy, paths, risk, gates, ai, sign_off, revert, hotfix, blame
+    kind: str  # the model's feature (incidents.ranking.model.FEATURES)
     detail: str
     weight: float
 
@@ -162,35 +143,6 @@ class Suspect:
 
 
 # --- small helpers ---------------------------------------------------------------------------------------
-
-
-def ago(seconds: float) -> str:
-    """A duration in words: 45 s, 38 min, 5 h 10 min, 3 d 4 h."""
-    seconds = abs(seconds)
-    if seconds < 60:
-        return f"{int(seconds)} s"
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
-
-
-def recency_weight(age_hours: float, knobs: Knobs) -> float:
-    """Log-odds that a change deployed this long before the start set it off, against one deployed at the start.
-
-    Most bad deployments show within the hour and fewer every hour after, but a long tail surfaces days later
-    (a cron job, the month's first invoice run): the prior falls as 1 / (1 + age / scale), not exponentially.
-    """
-    return -knobs.recency_weight * math.log1p(max(0.0, age_hours) / knobs.recency_scale_hours)
-
-
-def logit(p: float) -> float:
-    p = min(0.99, max(0.01, p))
-    return math.log(p / (1 - p))
 
 
 def is_under(path: str, prefixes: Iterable[str]) -> bool:
@@ -220,15 +172,3 @@ def parse_references(message: str) -> list[tuple[str, str]]:
 def is_hotfix(note: CommitNote) -> bool:
     """Titled or described as a hotfix."""
     return bool(_HOTFIX_RE.search(note.title) or _HOTFIX_RE.search(note.message[:2000]))
-
-
-def implied_deploys(candidates: Iterable[Candidate], services: Sequence[ServiceScope]) -> list[Deploy]:
-    """Where a repository records no deployments: each merged change went out to its services when it merged."""
-    deploys = []
-    for candidate in candidates:
-        if candidate.merged_at is None:
-            continue
-        for service in services:
-            if any(is_under(p, service.prefixes) for p in candidate.paths) or not service.prefixes:
-                deploys.append(Deploy(service.name, candidate.merged_at, (candidate.change_id,), implied=True))
-    return deploys

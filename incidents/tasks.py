@@ -44,3 +44,10 @@ def weekly_report_pdf(report_id: int) -> str:
     """Draw a final weekly report's PDF ahead of its first download."""
     size = services.weekly_report_pdf_prepare(report_id=report_id)
     return f"{size} bytes" if size else "no such final report"
+
+
+@shared_task(name="incidents.suspect_model_refit", acks_late=True)
+def suspect_model_refit() -> str:
+    """Beat, weekly: fit the suspect ranking's weights on the confirmed links and store them as the newest."""
+    result, model = services.suspect_model_refit()
+    return f"suspect model {model.pk if model else '-'}: {result.links} links, fitted={result.fitted}"

@@ -127,6 +127,7 @@ def _incident_fields(data: dict[str, Any]) -> dict[str, Any]:
         "detected_at": data["detected_at"],
         "mitigated_at": data["mitigated_at"],
         "resolved_at": data["resolved_at"],
+        "known_good_at": data["known_good_at"],
         "summary": data["summary"],
         "paths": data["paths"],
         "repository": data["repository"],
@@ -168,7 +169,10 @@ def incident_edit(request: HttpRequest, incident_id: int) -> HttpResponse:
         raise Http404("No such incident.")
     initial = {
         **{name: getattr(incident, name) for name in ("title", "severity", "status", "summary", "fix_sha")},
-        **{name: getattr(incident, name) for name in ("started_at", "detected_at", "mitigated_at", "resolved_at")},
+        **{
+            name: getattr(incident, name)
+            for name in ("started_at", "detected_at", "mitigated_at", "resolved_at", "known_good_at")
+        },
         "services": list(incident.services.all()),
         "paths": "\n".join(incident.paths or []),
         "repository": incident.repository,

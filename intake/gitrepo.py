@@ -86,10 +86,15 @@ class Mirror:
             except GitError as exc:
                 if not is_missing_object(str(exc)):
                     raise
+            # A partial clone needs a named remote: git records it as the promisor that later reads of a file
+            # fetch the file from (a path cannot be a remote's name).
+            self._git("config", "remote.source.url", location)
+            self._git("config", "remote.source.promisor", "true")
+            self._git("config", "remote.source.partialclonefilter", "blob:none")
             if "://" not in location or location.startswith("file://"):
                 # A local source serves filters and single objects only when told to (a host does by default).
                 pack = "git -c uploadpack.allowFilter=true -c uploadpack.allowAnySHA1InWant=true upload-pack"
-                self._git("config", f"remote.{location}.uploadpack", pack)
+                self._git("config", "remote.source.uploadpack", pack)
             self._git(
                 "fetch",
                 "--quiet",
@@ -97,7 +102,7 @@ class Mirror:
                 "--no-tags",
                 "--filter=blob:none",
                 "--end-of-options",
-                location,
+                "source",
                 *refspecs,
             )
             return True

@@ -280,6 +280,11 @@ CELERY_BEAT_SCHEDULE["insights.refresh_facts"] = {"task": "insights.refresh_fact
 # The audit ledger: its head written outside the database every hour, and the whole chain checked every hour.
 CELERY_BEAT_SCHEDULE["reviews.anchor_ledger"] = {"task": "reviews.anchor_ledger", "schedule": crontab(minute=5)}
 CELERY_BEAT_SCHEDULE["reviews.verify_ledger"] = {"task": "reviews.verify_ledger", "schedule": crontab(minute=35)}
+# The suspect ranking's weights refitted on the confirmed incident links, every Sunday night (and: refit_suspects).
+CELERY_BEAT_SCHEDULE["incidents.suspect_model_refit"] = {
+    "task": "incidents.suspect_model_refit",
+    "schedule": crontab(day_of_week=0, hour=3, minute=15),
+}
 
 # Portal knobs.
 PORTAL_GIT_TIMEOUT_SECONDS = env_int("PORTAL_GIT_TIMEOUT_SECONDS", 120, minimum=1)

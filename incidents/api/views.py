@@ -55,6 +55,7 @@ class IncidentSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="")
     detected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     resolved_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    known_good_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     external_url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
 
     def validate_services(self, names: list[str]) -> list[Service]:
@@ -85,6 +86,7 @@ def _incident_body(incident: Incident) -> dict[str, Any]:
         "paths": incident.paths,
         "repository": incident.repository.name if incident.repository else None,
         "fix_commit": incident.fix_sha or None,
+        "known_good_at": incident.known_good_at.isoformat() if incident.known_good_at else None,
     }
 
 
@@ -113,6 +115,7 @@ class IncidentCreate(_View):
             summary=data["summary"],
             detected_at=data["detected_at"],
             resolved_at=data["resolved_at"],
+            known_good_at=data["known_good_at"],
             external_url=data["external_url"],
         )
         incident = _incident(incident.pk)

@@ -17,6 +17,10 @@ from datetime import datetime, timedelta
 
 _REVERT_RE = re.compile(r"\bThis reverts commit ([0-9a-fA-F]{7,40})\b")
 _REVERT_TITLE_RE = re.compile(r"^Revert\b|^\[revert\]|^revert:", re.IGNORECASE)
+# What GitHub's "Revert" button writes: a pull request titled 'Revert "<title>"' whose body says
+# "Reverts owner/repo#N"; squash-merged, the title gains " (#M)" and the quoted title may keep the original's "(#N)".
+_REVERTS_NUMBER_RE = re.compile(r"(?m)^\s*Reverts\s+(?:[\w.-]+/[\w.-]+)?#(\d{1,7})\b")
+_QUOTED_REVERT_RE = re.compile(r'^Revert\s+"(.+)"(?:\s*\(#\d+\))?\s*$')
 # Numbers under which a change is known: a GitHub pull request (merge commit or squash title) or a Gerrit CL.
 _PR_MERGE_RE = re.compile(r"^Merge pull request #(\d+)\b")
 _PR_TITLE_RE = re.compile(r"\(#(\d+)\)\s*$")
@@ -80,7 +84,20 @@ class MainChange:
 
     @property
     def is_revert(self) -> bool:
-        return bool(_REVERT_RE.search(self.message) or _REVERT_TITLE_RE.search(self.title))
+        return bool(
+            _REVERT_RE.search(self.message)
+            or _REVERT_TITLE_RE.search(self.title)
+            or _REVERT_TITLE_RE.search(self.pr_title)
+            or _REVERTS_NUMBER_RE.search(self.message)
+        )
+
+    @property
+    def pr_title(self) -> str:
+        """The pull request's title: a merge commit's first body line, or a squash title without its "(#N)"."""
+        if _PR_MERGE_RE.search(self.title):
+            body = [line.strip() for line in self.message.strip().splitlines()[1:] if line.strip()]
+            return body[0] if body else ""
+        return _PR_TITLE_RE.sub("", self.title).strip()
 
 
 def is_bot(email: str, name: str = "") -> bool:
@@ -187,7 +204,6 @@ def revert_cases(changes: Sequence[MainChange], landed: Mapping[str, int], messa
     the change that brought the reverted commit. `messages`: every commit's message, by SHA."""
     result = Cases()
     shas = sorted(landed)
-    seen: set[int] = set()
     for sha in sorted(messages, key=lambda s: (landed.get(s, -1), s)):
         if sha not in landed:
             continue
@@ -202,12 +218,63 @@ def revert_cases(changes: Sequence[MainChange], landed: Mapping[str, int], messa
             result.skipped.append((sha, "reverts a commit of the same change: it never reached the main line alone"))
         elif culprit > evidence:
             result.skipped.append((sha, "reverts a change that reached the main line later"))
-        elif culprit in seen:
-            result.skipped.append((sha, "reverts a change already reverted once"))
         else:
-            seen.add(culprit)
             where = "main line" if changes[evidence].sha == sha else "branch commit"
             result.cases.append(Case("revert", evidence, culprit, changes[evidence].at, where))
+    # Reverts that name a pull request rather than a commit; then the first revert of each culprit counts.
+    by_pr = pr_revert_cases(changes, result)
+    result.skipped += by_pr.skipped
+    seen: set[int] = set()
+    cases = []
+    for case in sorted(result.cases + by_pr.cases, key=lambda c: (c.evidence, c.culprit)):
+        if case.culprit in seen:
+            result.skipped.append((changes[case.evidence].sha, "reverts a change already reverted once"))
+            continue
+        seen.add(case.culprit)
+        cases.append(case)
+    result.cases = cases
+    return result
+
+
+def _pr_revert_culprit(
+    change: MainChange, by_number: Mapping[int, int], by_title: Mapping[str, list[int]]
+) -> tuple[int | None, str]:
+    """The change a GitHub revert pull request reverts, by the number it names or the title it quotes."""
+    match = _REVERTS_NUMBER_RE.search(change.message)
+    if match and int(match[1]) in by_number:
+        return by_number[int(match[1])], "reverts #N"
+    quoted = _QUOTED_REVERT_RE.match(change.pr_title) or _QUOTED_REVERT_RE.match(change.title)
+    if not quoted:
+        return None, ""
+    inner = quoted[1].strip()
+    number = _PR_TITLE_RE.search(inner)
+    if number and int(number[1]) in by_number:
+        return by_number[int(number[1])], "quoted title with #N"
+    earlier = [i for i in by_title.get(_PR_TITLE_RE.sub("", inner).strip(), []) if i < change.index]
+    return (earlier[-1], "quoted title") if earlier else (None, "")
+
+
+def pr_revert_cases(changes: Sequence[MainChange], known: Cases) -> Cases:
+    """Main-line reverts that name no commit ('Reverts owner/repo#N', 'Revert "<title>" (#M)'): the culprit is the
+    change landed under that number, or else the latest earlier change with the quoted title. Changes that already
+    are a case's evidence (in `known`) are left out."""
+    result = Cases()
+    by_number = {c.number: c.index for c in changes if c.number is not None}
+    by_title: dict[str, list[int]] = {}
+    for c in changes:
+        if not c.is_revert and c.pr_title:
+            by_title.setdefault(c.pr_title, []).append(c.index)
+    evidence = {c.evidence for c in known.cases}
+    for change in changes:
+        if change.index in evidence or not change.is_revert:
+            continue
+        culprit, how = _pr_revert_culprit(change, by_number, by_title)
+        if culprit is None:
+            continue
+        if culprit >= change.index:
+            result.skipped.append((change.sha, "reverts a change that reached the main line later"))
+        else:
+            result.cases.append(Case("revert", change.index, culprit, change.at, f"pull request ({how})"))
     return result
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from incidents.history.cases import Case, MainChange, reach, top_folders
-from incidents.history.model import DEFAULT_WEIGHTS, Incident, Suspectable, features, fit, rank
 from incidents.history.stats import summarise
+from incidents.ranking.model import DEFAULT_WEIGHTS, ROOT, Incident, Suspectable, features, fit, rank
 
 BASELINE_DAYS = 30
 METHODS = ("ranking", "ranking_fitted", "latest_change_in_folder_30d", "latest_deployment")
@@ -81,7 +81,7 @@ def evaluate_cases(
         if traces is not None and why.startswith("merged more") and blamed.get(case.culprit):
             why = ""  # the fix's trace reaches past the window
         authors = _author_reverts(changes, reverted_at, start)
-        incident = Incident(start, folders, blamed, total, authors)
+        incident = Incident(start, tuple(f or ROOT for f in folders), blamed, total, authors)
         suspects = [
             Suspectable(c.index, c.at, c.paths, c.lines, c.author, c.is_revert, reverted_at.get(c.index), ai(c), None)
             for c in pool

@@ -11,6 +11,7 @@ from incidents.selectors.pages import (
     incident_list,
     incidents_between,
     link_states,
+    suspect_model,
     why_chains,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "incidents_between",
     "link_states",
     "suspect_facts",
+    "suspect_model",
     "to_candidate",
     "to_note",
     "why_chains",

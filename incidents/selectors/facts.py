@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -23,7 +23,6 @@ from incidents.suspect_facts import (
     Knobs,
     ServiceScope,
     SignOff,
-    implied_deploys,
 )
 from reviews.models import Change, ChangeFile, Deployment, GateOverride, GateResult, Review, Service
 
@@ -122,26 +121,20 @@ def service_scopes(services: Iterable[Service]) -> tuple[ServiceScope, ...]:
     )
 
 
-def _touching(services: list[Service], paths: list[str], repository_ids: set[int]) -> Q:
-    """Changes touching any service's code (a service without prefixes is its whole repository) or any path."""
-    condition = Q(pk__in=[])
-    for service in services:
-        prefixes = [p for p in (service.path_prefixes or []) if isinstance(p, str) and p]
-        if not prefixes:
-            condition |= Q(repository_id=service.repository_id)
-        for prefix in prefixes:
-            condition |= Q(repository_id=service.repository_id, files__path__startswith=prefix)
-    for path in paths:
-        condition |= Q(repository_id__in=repository_ids, files__path__startswith=path)
-    return condition
-
-
-def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime, implied: bool) -> SuspectFacts:
-    """Candidates merged in the look-back window that reached or touch the affected services, with their facts."""
+def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> SuspectFacts:
+    """The changes of the affected services' repositories merged in the window (since the last known-good time,
+    at most the knobs' days before the start; the newest MAX_CANDIDATES), those deployed to the services, and
+    those the fix's trace blames, with their facts."""
     services = list(incident.services.all())
     scopes = service_scopes(services)
     start = incident.started_at
-    window = start - timedelta(hours=knobs.lookback_hours)
+    scope = IncidentScope(
+        started_at=start,
+        services=scopes,
+        paths=tuple(p for p in incident.paths or [] if isinstance(p, str)),
+        known_good_at=incident.known_good_at,
+    )
+    window = scope.window_start(knobs)
     repository_ids = {s.repository_id for s in services} | (
         {incident.repository_id} if incident.repository_id else set()
     )
@@ -169,11 +162,10 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime, implied: b
         Deploy(d.service.name, d.deployed_at, tuple(carried[d.pk]), environment=d.environment) for d in deployments
     ]
 
-    touching = _touching(services, [p for p in incident.paths or [] if isinstance(p, str) and p], repository_ids)
     merged_in_window = Change.objects.filter(
-        state=Change.State.MERGED, merged_at__gte=window, merged_at__lte=start
-    ).filter(touching)
-    ids = set(merged_in_window.order_by("-merged_at").values_list("pk", flat=True).distinct()[:MAX_CANDIDATES])
+        repository_id__in=repository_ids, state=Change.State.MERGED, merged_at__gte=window, merged_at__lte=start
+    )
+    ids = set(merged_in_window.order_by("-merged_at").values_list("pk", flat=True)[:MAX_CANDIDATES])
     ids |= {i for d in deploys for i in d.change_ids}
     blamed_shas = list(blame.lines) if blame else []
     if blamed_shas:
@@ -185,16 +177,7 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime, implied: b
     changes = {c.pk: c for c in candidate_queryset(Change.objects.filter(pk__in=ids))}
     candidates = [to_candidate(c) for c in changes.values()]
 
-    if implied:
-        recorded = set(
-            Deployment.objects.filter(service__repository_id__in=repository_ids)
-            .values_list("service__repository_id", flat=True)
-            .distinct()
-        )
-        for repository_id in repository_ids - recorded:
-            mine = [s for s in services if s.repository_id == repository_id]
-            own = [c for c in candidates if changes[c.change_id].repository_id == repository_id]
-            deploys += implied_deploys(own, service_scopes(mine))
+    recorded = Deployment.objects.filter(service__in=services).exists() if services else False
 
     notes_qs = Change.objects.filter(
         repository_id__in=repository_ids, state=Change.State.MERGED, merged_at__gte=window
@@ -213,10 +196,9 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime, implied: b
     notes = [to_note(c, tuple(note_paths[c.pk])) for c in note_changes]
     if trace is not None and trace.state == FixTrace.State.DONE and trace.fix_at:
         notes.append(CommitNote(trace.resolved_sha, trace.fix_title, trace.fix_message, trace.fix_at, tuple(), None))
-    scope = IncidentScope(
-        started_at=start,
-        services=scopes,
-        paths=tuple(p for p in incident.paths or [] if isinstance(p, str)),
+    scope = replace(
+        scope,
         fix_sha=(trace.resolved_sha if trace and trace.resolved_sha else incident.fix_sha),
+        deploys_recorded=recorded,
     )
     return SuspectFacts(scope, candidates, deploys, notes, blame, trace, changes)

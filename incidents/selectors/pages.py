@@ -6,7 +6,15 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
-from incidents.models import ActionItem, FixTrace, Incident, IncidentChangeLink, TimelineEntry, WhyChain
+from incidents.models import (
+    ActionItem,
+    FixTrace,
+    Incident,
+    IncidentChangeLink,
+    SuspectModel,
+    TimelineEntry,
+    WhyChain,
+)
 from reviews.models import Change, Engineer, GateOverride, GateResult, Review
 
 
@@ -100,6 +108,11 @@ def fix_trace(incident: Incident) -> FixTrace | None:
     if not incident.fix_sha:
         return None
     return FixTrace.objects.filter(incident=incident, fix_sha=incident.fix_sha).first()
+
+
+def suspect_model() -> SuspectModel | None:
+    """The newest stored suspect model (fitted weights), if any."""
+    return SuspectModel.objects.order_by("-created_at", "-pk").first()
 
 
 def engineers_for_choice() -> QuerySet[Engineer]:

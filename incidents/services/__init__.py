@@ -37,10 +37,12 @@ from incidents.services.report import (
     weekly_report_revise,
     weekly_report_save,
 )
+from incidents.services.suspect_model import Refit, suspect_model_refit
 
 __all__ = [
     "GitUnavailable",
     "RankedSuspect",
+    "Refit",
     "action_item_add",
     "action_item_update",
     "can_edit_reports",
@@ -59,6 +61,7 @@ __all__ = [
     "pagerduty_receive",
     "pagerduty_redeliver",
     "ranking_knobs",
+    "suspect_model_refit",
     "timeline_add",
     "trace_fix",
     "weekly_report_build",

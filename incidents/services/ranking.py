@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from incidents import selectors
 from incidents.models import FixTrace, Incident
+from incidents.ranking.model import usable_weights
 from incidents.suspect_facts import Knobs, Suspect
 from incidents.suspects import rank_suspects
 from incidents.szz import Trace, is_traceable, line_ranges, removed_lines, summarise
@@ -28,13 +29,14 @@ BLAME_CONTEXT = 3  # lines around each traced line, so that blame -C recognises 
 
 
 def ranking_knobs() -> Knobs:
-    """The ranking's knobs with the portal's rubber-stamp floor."""
+    """The ranking's knobs: the portal's rubber-stamp floor, merges standing for deployments or not."""
     return Knobs(
+        implied_deploys=settings.PORTAL_IMPLIED_DEPLOYS,
         floor=Floor(
             seconds_per_10_lines=settings.PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES,
             min_seconds=settings.PORTAL_REVIEW_FLOOR_MIN_SECONDS,
             require_all_viewed=False,
-        )
+        ),
     )
 
 
@@ -166,8 +168,11 @@ def incident_suspects(*, incident: Incident, limit: int = 50, now: datetime | No
                 pass  # transient: the worker retries; rank without the trace meanwhile
     knobs = ranking_knobs()
     now = now or timezone.now()
-    facts = selectors.suspect_facts(incident, knobs=knobs, now=now, implied=settings.PORTAL_IMPLIED_DEPLOYS)
-    ranked = rank_suspects(facts.scope, facts.candidates, facts.deploys, facts.notes, facts.blame, knobs, limit)
+    facts = selectors.suspect_facts(incident, knobs=knobs, now=now)
+    weights = usable_weights(model.weights if (model := selectors.suspect_model()) else None)
+    ranked = rank_suspects(
+        facts.scope, facts.candidates, facts.deploys, facts.notes, facts.blame, knobs, limit, weights=weights
+    )
     states = selectors.link_states(incident)
     return [
         RankedSuspect(s, facts.changes[s.candidate.change_id], states.get(s.candidate.change_id, "")) for s in ranked

@@ -64,6 +64,11 @@ def _check_times(started_at: datetime, **moments: datetime | None) -> None:
             raise ServiceError(f"{label} time is before the start")
 
 
+def _check_known_good(started_at: datetime, known_good_at: datetime | None) -> None:
+    if known_good_at is not None and known_good_at > started_at:
+        raise ServiceError("the last known-good time is after the start")
+
+
 def _status_for(resolved_at: datetime | None, mitigated_at: datetime | None) -> str:
     if resolved_at:
         return Incident.Status.RESOLVED
@@ -95,6 +100,7 @@ def incident_create(
     detected_at: datetime | None = None,
     mitigated_at: datetime | None = None,
     resolved_at: datetime | None = None,
+    known_good_at: datetime | None = None,
     paths: Iterable[str] = (),
     repository: Repository | None = None,
     fix_sha: str = "",
@@ -110,6 +116,7 @@ def incident_create(
     if severity not in Incident.Severity.values:
         raise ServiceError(f"unknown severity {severity!r}")
     _check_times(started_at, detected=detected_at, mitigated=mitigated_at, resolved=resolved_at)
+    _check_known_good(started_at, known_good_at)
     fix_sha = clean_fix_sha(fix_sha)
     repository = _fix_repository(repository, services, fix_sha)
     with transaction.atomic():
@@ -120,6 +127,7 @@ def incident_create(
             detected_at=detected_at,
             mitigated_at=mitigated_at,
             resolved_at=resolved_at,
+            known_good_at=known_good_at,
             status=_status_for(resolved_at, mitigated_at),
             summary=summary[:20000],
             paths=clean_paths(paths),
@@ -151,6 +159,7 @@ EDITABLE = (
     "detected_at",
     "mitigated_at",
     "resolved_at",
+    "known_good_at",
     "paths",
     "repository",
     "fix_sha",
@@ -189,6 +198,7 @@ def incident_update(
             mitigated=incident.mitigated_at,
             resolved=incident.resolved_at,
         )
+        _check_known_good(incident.started_at, incident.known_good_at)
         current_services = services if services is not None else list(incident.services.all())
         incident.repository = _fix_repository(incident.repository, current_services, incident.fix_sha)
         incident.save()

@@ -258,7 +258,7 @@ def test_suspects_follow_the_contract_best_first_with_evidence(client, shop, rev
     assert results[0]["score"] == max(r["score"] for r in results)
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
     evidence = {e["kind"]: e for e in results[0]["evidence"]}
-    assert evidence["deploy"]["detail"] == "deployed to checkout-api 1 h 30 min before the start"
+    assert evidence["deployed"]["detail"] == "deployed to checkout-api 1 h 30 min before the start"
     assert set(results[0]["evidence"][0]) == {"kind", "detail", "weight"}
     assert shop.fix not in {r["change"]["sha"] for r in results}  # merged after the start
     assert results[0]["link"] is None
@@ -274,7 +274,7 @@ def test_with_the_fix_commit_the_blamed_change_comes_first_with_its_lines(client
 
     results = response.json()["results"]
     assert results[0]["change"]["sha"] == shop.bug
-    blame = next(e for e in results[0]["evidence"] if e["kind"] == "blame")
+    blame = next(e for e in results[0]["evidence"] if e["kind"] == "blame_share")
     assert blame["detail"] == (
         f"fix {shop.fix[:10]} deletes or modifies 1 of 1 traced line last changed by this change "
         "in services/checkout/pricing.py"

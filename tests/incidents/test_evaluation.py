@@ -87,20 +87,23 @@ def test_candidates_are_what_the_portal_would_gather_before_the_start():
     scope = IncidentScope(started_at=T0 + timedelta(hours=10), services=(APP,))
     inside, outside, later, old = cand(1, 5), cand(2, 5, ["web/x.ts"]), cand(3, 11), cand(4, -300)
     deployed_outside = cand(5, 6, ["web/y.ts"])
-    blamed_old = cand(6, -500)
+    blamed_old = cand(6, -24 * 100)
+    too_old = cand(7, -24 * 100)
     deploys = [Deploy("app", T0 + timedelta(hours=7), (5,))]
     blame = Blame(sha(77), {sha(6): 2}, 2)
 
     chosen = select_candidates(
-        scope, [inside, outside, later, old, deployed_outside, blamed_old], deploys, blame, Knobs()
+        scope, [inside, outside, later, old, deployed_outside, blamed_old, too_old], deploys, blame, Knobs()
     )
 
-    assert [c.change_id for c in chosen] == [1, 5, 6]
+    # Every change merged in the 90 days before the start is a candidate (no 7-day look-back, no cut by paths:
+    # the ranking weighs both); older ones only when the fix's trace blames them.
+    assert [c.change_id for c in chosen] == [1, 2, 4, 5, 6]
 
 
 def test_the_ranking_never_sees_the_revert_or_what_came_after_the_start():
-    bad = cand(1, 0, lines_changed=400, risk_score=0.8)
-    small = cand(2, 3, lines_changed=5, risk_score=0.2)
+    bad = cand(1, 3, lines_changed=400, risk_score=0.8)
+    small = cand(2, 0, lines_changed=5, risk_score=0.2)
     after = cand(3, 9, lines_changed=900, risk_score=0.99)  # merged after the start: hidden
     revert, revert_note = revert_of(4, bad, 10)
     deploys = [Deploy("app", c.merged_at, (c.change_id,), implied=True) for c in (bad, small, after, revert)]
@@ -121,7 +124,7 @@ def test_the_ranking_never_sees_the_revert_or_what_came_after_the_start():
     assert outcome.started_at == T0 + timedelta(hours=8)
     assert outcome.services == ("app",)
     assert outcome.candidates == 2
-    assert outcome.baseline_id == 2  # the latest change deployed to app before the start
+    assert outcome.baseline_id == 1  # the latest change deployed to app before the start
     assert outcome.ranks == {"without_fix": 1, "with_fix": 1, "fix_blame_only": 1}
 
 

@@ -104,3 +104,65 @@ def test_reach_starts_a_fixed_lead_before_the_revert(culprit_hours, why):
 
 def test_top_folders_put_root_files_under_the_empty_name():
     assert top_folders(["src/a.py", "README.md", "src/b/c.py", "docs/x.rst"]) == ("", "docs", "src")
+
+
+def linear(*messages):
+    """A squash-merged main line: one commit per message, an hour apart."""
+    commits, parent = [], ()
+    for n, message in enumerate(messages):
+        sha = f"{n + 1:040x}"
+        commits.append(Commit(sha, parent, "Ada", "ada@example.com", T0 + timedelta(hours=n), message))
+        parent = (sha,)
+    changes, landed = main_line(commits, commits[-1].sha)
+    return revert_cases(changes, landed, {c.sha: c.message for c in commits})
+
+
+@pytest.mark.parametrize(
+    "revert",
+    [
+        'Revert "Box large fields (#12)" (#15)',  # the quoted title keeps the original's number
+        'Revert "Make FailFast hashable" (#15)',  # only the title: the latest earlier change so titled
+        'Revert "Make FailFast hashable"\n\nReverts pydantic/pydantic#12',  # GitHub's revert pull request body
+        "Undo the hashing change (#15)\n\nReverts #12",
+    ],
+)
+def test_github_revert_pull_requests_name_their_culprit_by_number_or_quoted_title(revert):
+    revert = revert.replace("Box large fields (#12)", "Make FailFast hashable (#12)")
+    found = linear("init", "Make FailFast hashable (#10)", "Make FailFast hashable (#12)", "Docs (#13)", revert)
+
+    assert [(c.evidence, c.culprit) for c in found.cases] == [(4, 2)]
+    assert found.cases[0].note.startswith("pull request")
+
+
+def test_a_merge_commit_revert_pull_request_reads_the_title_from_the_body():
+    commits = [
+        commit("a", (), 0, "init"),
+        commit("b", ("a",), 1, "Merge pull request #5 from ann/cache\n\nCache the index"),
+        commit("c", ("a",), 2, "no revert trailer here", email="bob@example.com"),
+        commit("m", ("b", "c"), 3, 'Merge pull request #6 from bob/revert-5-cache\n\nRevert "Cache the index"'),
+    ]
+    changes, landed = main_line(commits, "m" * 40)
+
+    found = revert_cases(changes, landed, {c.sha: c.message for c in commits})
+
+    assert [(c.evidence, c.culprit, c.note) for c in found.cases] == [(2, 1, "pull request (quoted title)")]
+
+
+def test_a_pull_request_revert_of_an_unknown_title_or_number_is_no_case_and_a_culprit_counts_once():
+    found = linear(
+        "init",
+        "Add cache (#3)",
+        'Revert "Something never merged" (#4)',
+        "Reverts #99",
+        'Revert "Add cache" (#5)',
+        'Revert "Add cache (#3)" (#6)',
+    )
+
+    assert [(c.evidence, c.culprit) for c in found.cases] == [(4, 1)]
+    assert (f"{6:040x}", "reverts a change already reverted once") in found.skipped
+
+
+def test_a_commit_revert_and_its_pull_request_revert_are_one_case():
+    found = linear("init", "Add cache (#3)", f'Revert "Add cache (#3)" (#4)\n\nThis reverts commit {2:040x}.')
+
+    assert [(c.evidence, c.culprit, c.note) for c in found.cases] == [(2, 1, "main line")]

@@ -1,4 +1,4 @@
-"""The feature ranking, its fitting and the statistics (incidents.history.model, .stats, .evaluate)."""
+"""The feature ranking, its fitting and the statistics (incidents.ranking.model, .stats, .evaluate)."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,8 +6,8 @@ import pytest
 
 from incidents.history.cases import Case, MainChange
 from incidents.history.evaluate import evaluate_cases, report
-from incidents.history.model import DEFAULT_WEIGHTS, MIN_LINKS_TO_FIT, Incident, Suspectable, features, fit, rank
 from incidents.history.stats import summarise, wilson
+from incidents.ranking.model import DEFAULT_WEIGHTS, MIN_LINKS_TO_FIT, Incident, Suspectable, features, fit, rank
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 

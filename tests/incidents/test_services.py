@@ -311,12 +311,15 @@ def test_without_recorded_deployments_merges_count_as_deployments_where_configur
     settings.PORTAL_IMPLIED_DEPLOYS = False
     [merged] = services.incident_suspects(incident=incident)
 
-    def deploy(row):
-        return next(e for e in row.suspect.evidence if e.kind == "deploy")
+    def deployed(row):
+        return next((e for e in row.suspect.evidence if e.kind == "deployed"), None)
 
-    assert deploy(implied).detail == "merged 1 d before the start; checkout records no deployments, so it shipped then"
-    assert deploy(merged).detail.endswith("no deployment of it to the affected services is recorded")
-    assert deploy(implied).weight > deploy(merged).weight
+    assert deployed(implied).detail == (
+        "merged 1 d before the start, 0 later change(s) there; no deployments recorded for checkout, "
+        "so it shipped when merged"
+    )
+    assert deployed(merged) is None
+    assert implied.suspect.score > merged.suspect.score
 
 
 def test_ranking_reads_a_fixed_number_of_queries_whatever_the_candidates(

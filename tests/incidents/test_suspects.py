@@ -1,4 +1,5 @@
-"""The suspect ranking (incidents.suspects): each kind of evidence, then the ranking as a whole. No database."""
+"""The portal's suspect ranking (incidents.suspects over incidents.ranking.model): the facts it reads, each
+explained, and the ranking as a whole. No database."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from incidents.ranking.model import DEFAULT_WEIGHTS
 from incidents.suspect_facts import (
     Blame,
     Candidate,
@@ -18,28 +20,14 @@ from incidents.suspect_facts import (
     Knobs,
     ServiceScope,
     SignOff,
-    implied_deploys,
     is_test_path,
     matches_sha,
     parse_references,
 )
-from incidents.suspects import (
-    ai_evidence,
-    blame_evidence,
-    deploy_evidence,
-    gate_evidence,
-    latest_deployed,
-    path_evidence,
-    rank_suspects,
-    reference_evidence,
-    risk_evidence,
-    sign_off_evidence,
-    size_evidence,
-)
+from incidents.suspects import latest_deployed, rank_suspects
 
 START = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
 CHECKOUT = ServiceScope("checkout-api", ("services/checkout/",))
-PAYMENTS = ServiceScope("payments-api", ("services/payments/", "lib/auth/"))
 INCIDENT = IncidentScope(started_at=START, services=(CHECKOUT,))
 KNOBS = Knobs()
 
@@ -69,145 +57,123 @@ def after(**delta) -> datetime:
     return START + timedelta(**delta)
 
 
-def kinds(evidence) -> list[str]:
-    return [e.kind for e in evidence]
+def evidence(candidates, deploys=(), notes=(), blame=None, incident=INCIDENT, knobs=KNOBS, weights=DEFAULT_WEIGHTS):
+    """Each suspect's evidence by feature, keyed by change id."""
+    ranked = rank_suspects(incident, candidates, deploys, notes, blame, knobs, weights=weights)
+    return {s.candidate.change_id: {e.kind: e for e in s.evidence} for s in ranked}
 
 
-# --- deploy proximity -----------------------------------------------------------------------------------------
+def order(candidates, deploys=(), notes=(), blame=None, incident=INCIDENT, **kw) -> list[int]:
+    return [s.candidate.change_id for s in rank_suspects(incident, candidates, deploys, notes, blame, **kw)]
 
 
-def test_a_change_deployed_to_an_affected_service_minutes_before_the_start_says_so_and_weighs_most():
-    deploys = [Deploy("checkout-api", before(minutes=38), (1,))]
-
-    [evidence] = deploy_evidence(change(1), INCIDENT, deploys)
-
-    assert evidence.kind == "deploy"
-    assert evidence.detail == "deployed to checkout-api 38 min before the start"
-    assert KNOBS.deploy_weight - 0.05 < evidence.weight <= KNOBS.deploy_weight
+# --- deployments ----------------------------------------------------------------------------------------------
 
 
-def test_deploy_evidence_falls_with_the_time_before_the_start():
-    weights = []
-    for hours in (0.5, 6, 24, 72):
-        deploys = [Deploy("checkout-api", before(hours=hours), (1,))]
-        weights.append(deploy_evidence(change(1), INCIDENT, deploys)[0].weight)
+def test_a_change_deployed_to_an_affected_service_just_before_the_start_leads_and_says_so():
+    fresh, old = change(1, merged_at=before(hours=2)), change(2, merged_at=before(days=3))
+    deploys = [Deploy("checkout-api", before(minutes=38), (1,)), Deploy("checkout-api", before(days=3), (2,))]
 
-    assert weights == sorted(weights, reverse=True)
-    assert len(set(weights)) == 4
+    found = evidence([fresh, old], deploys)
 
-
-def test_a_batch_deployment_is_named_and_counts_the_same_for_every_change_in_it():
-    deploys = [Deploy("checkout-api", before(hours=2), (1, 2, 3))]
-
-    one = deploy_evidence(change(1), INCIDENT, deploys)[0]
-    two = deploy_evidence(change(2), INCIDENT, deploys)[0]
-
-    assert one.detail == "deployed to checkout-api 2 h before the start, in one deployment with 2 other changes"
-    assert one.weight == two.weight
+    assert order([fresh, old], deploys) == [1, 2]
+    assert found[1]["deployed"].detail == "deployed to checkout-api 38 min before the start"
+    assert found[1]["deployed"].weight > 0
+    assert found[2]["deploy_recency"].weight < found[1]["deploy_recency"].weight <= 0
 
 
-def test_later_deployments_of_the_service_lower_the_weight_and_are_counted():
-    alone = [Deploy("checkout-api", before(hours=5), (1,))]
-    followed = alone + [Deploy("checkout-api", before(hours=3), (2,)), Deploy("checkout-api", before(hours=1), (3,))]
+def test_a_batch_deployment_and_later_deployments_of_the_service_are_named():
+    a, b, c = change(1), change(2), change(3, merged_at=before(hours=1))
+    deploys = [
+        Deploy("checkout-api", before(hours=2), (1, 2)),
+        Deploy("checkout-api", before(hours=1), (3,)),
+        Deploy("checkout-api", before(minutes=30), ()),
+    ]
 
-    first = deploy_evidence(change(1), INCIDENT, alone)[0]
-    second = deploy_evidence(change(1), INCIDENT, followed)[0]
+    found = evidence([a, b, c], deploys)
 
-    assert second.weight < first.weight
-    assert second.detail.endswith(", 2 later deployments there before the start")
+    assert found[1]["deployed"].detail == (
+        "deployed to checkout-api 2 h before the start, 2 later deployment(s) there before the start, "
+        "in one deployment with 1 other change(s)"
+    )
+    assert found[1]["later_deploys"].weight == found[2]["later_deploys"].weight < found[3]["later_deploys"].weight
 
 
 def test_the_nearest_of_several_deployments_of_a_change_is_the_one_that_counts():
-    deploys = [Deploy("checkout-api", before(days=2), (1,)), Deploy("checkout-api", before(minutes=10), (1,))]
+    deploys = [Deploy("checkout-api", before(hours=30), (1,)), Deploy("checkout-api", before(hours=1), (1,))]
 
-    [evidence] = deploy_evidence(change(1), INCIDENT, deploys)
-
-    assert "10 min before" in evidence.detail
+    assert evidence([change(1, merged_at=before(hours=31))], deploys)[1]["deployed"].detail.startswith(
+        "deployed to checkout-api 1 h before"
+    )
 
 
 @pytest.mark.parametrize(
-    "deploy",
-    [
-        pytest.param(Deploy("search", before(minutes=5), (1,)), id="another service"),
-        pytest.param(Deploy("checkout-api", before(minutes=5), (1,), environment="staging"), id="staging"),
-    ],
+    "deploy", [Deploy("search", before(hours=1), (1,)), Deploy("checkout-api", before(hours=1), (1,), "staging")]
 )
-def test_deployments_to_other_services_or_environments_do_not_count_as_deploy_evidence(deploy):
-    [evidence] = deploy_evidence(change(1, merged_at=before(hours=1)), INCIDENT, [deploy])
-
-    assert "no deployment of it to the affected services is recorded" in evidence.detail
-    assert evidence.weight < KNOBS.deploy_weight
+def test_deployments_to_other_services_or_environments_do_not_count(deploy):
+    assert "shipped when merged" in evidence([change(1)], [deploy])[1]["deployed"].detail
 
 
 def test_a_change_first_deployed_after_the_start_counts_against():
-    deploys = [Deploy("checkout-api", after(hours=1), (1,))]
+    deploys = [Deploy("checkout-api", after(minutes=20), (1,)), Deploy("checkout-api", before(hours=1), (2,))]
 
-    [evidence] = deploy_evidence(change(1), INCIDENT, deploys)
+    found = evidence([change(1), change(2)], deploys)
 
-    assert evidence.detail == "first deployed to checkout-api 1 h after the start"
-    assert evidence.weight == KNOBS.deployed_after_weight
-
-
-def test_an_implied_deployment_says_the_service_records_none():
-    deploys = implied_deploys([change(1, merged_at=before(minutes=90))], [CHECKOUT])
-
-    [evidence] = deploy_evidence(change(1, merged_at=before(minutes=90)), INCIDENT, deploys)
-
-    assert evidence.detail.startswith("merged 1 h 30 min before the start; checkout-api records no deployments")
+    assert found[1]["deployed_after"].detail == "first deployed to the affected services 20 min after the start"
+    assert found[1]["deployed_after"].weight < 0
+    assert order([change(1), change(2)], deploys) == [2, 1]
 
 
-def test_implied_deploys_go_to_the_services_whose_code_a_change_touches():
-    both = change(1, paths=("services/checkout/cart.py", "lib/auth/tokens.py"))
-    other = change(2, paths=("docs/readme.md",))
-    unmerged = change(3, merged_at=None)
+def test_without_recorded_deployments_a_merge_stands_for_one_where_configured():
+    found = evidence([change(1)])
+    off = evidence([change(1)], knobs=Knobs(implied_deploys=False))
 
-    deploys = implied_deploys([both, other, unmerged], [CHECKOUT, PAYMENTS])
-
-    assert sorted((d.service, d.change_ids) for d in deploys) == [("checkout-api", (1,)), ("payments-api", (1,))]
-    assert all(d.implied and d.deployed_at == both.merged_at for d in deploys)
-
-
-# --- path overlap -----------------------------------------------------------------------------------------------
+    assert "so it shipped when merged" in found[1]["deployed"].detail
+    assert "deployed" not in off[1]
+    # A service that records deployments: a change none of them carried gets no implied one.
+    recorded = replace(INCIDENT, deploys_recorded=True)
+    assert "deployed" not in evidence([change(1)], incident=recorded)[1]
 
 
-def test_a_change_wholly_inside_the_affected_services_code_gets_the_full_path_weight():
-    candidate = change(1, paths=("services/checkout/cart.py", "services/checkout/tests/test_cart.py"))
-
-    [evidence] = path_evidence(candidate, INCIDENT)
-
-    assert evidence.detail == "1 of its 1 non-test files are in the code of checkout-api"
-    assert evidence.weight == KNOBS.paths_weight
+# --- paths ------------------------------------------------------------------------------------------------------
 
 
-def test_a_change_partly_inside_gets_its_share():
-    candidate = change(1, paths=("services/checkout/cart.py", "services/search/index.py"))
+def test_the_share_of_its_code_in_the_affected_services_counts():
+    inside = change(1)
+    half = change(2, paths=("services/checkout/cart.py", "services/search/index.py"))
+    outside = change(3, paths=("services/search/index.py",))
 
-    [evidence] = path_evidence(candidate, INCIDENT)
+    found = evidence([inside, half, outside])
 
-    assert evidence.weight == pytest.approx(KNOBS.paths_weight / 2)
-
-
-def test_a_change_outside_every_affected_service_counts_against():
-    [evidence] = path_evidence(change(1, paths=("services/search/index.py",)), INCIDENT)
-
-    assert evidence.detail == "none of its 1 non-test files is in the code of checkout-api"
-    assert evidence.weight == KNOBS.outside_paths_weight
+    assert (
+        found[1]["in_folders"].detail
+        == "100% of its code files in the affected paths (checkout-api: services/checkout/)"
+    )
+    assert found[1]["in_folders"].weight > found[2]["in_folders"].weight > 0
+    assert "in_folders" not in found[3]
+    assert order([inside, half, outside])[-1] == 3
 
 
 def test_paths_named_by_the_incident_add_their_own_evidence():
-    incident = replace(INCIDENT, paths=("services/checkout/pricing.py",))
-    candidate = change(1, paths=("services/checkout/pricing.py", "services/checkout/cart.py"))
+    incident = replace(INCIDENT, paths=("services/checkout/cart.py",))
+    found = evidence([change(1), change(2, paths=("services/checkout/tax.py",))], incident=incident)
 
-    evidence = path_evidence(candidate, incident)
-
-    assert [e.detail for e in evidence][1] == "touches services/checkout/pricing.py, in the paths named by the incident"
-    assert evidence[1].weight == pytest.approx(KNOBS.incident_paths_weight / 2)
+    assert found[1]["named_paths"].weight > 0
+    assert "named_paths" not in found[2]
 
 
-def test_a_service_without_path_prefixes_gives_no_path_evidence():
+def test_a_service_without_path_prefixes_holds_the_whole_repository():
     incident = IncidentScope(started_at=START, services=(ServiceScope("monolith"),))
 
-    assert path_evidence(change(1), incident) == []
+    found = evidence([change(1, paths=("anything/at/all.py",))], incident=incident)
+
+    assert found[1]["in_folders"].detail.startswith("100% of its code files in the affected paths (monolith:")
+
+
+def test_test_and_docs_only_changes_fall_behind_code():
+    code, tests = change(1, merged_at=before(hours=4)), change(2, paths=("services/checkout/tests/test_cart.py",))
+
+    assert order([code, tests]) == [1, 2]
 
 
 @pytest.mark.parametrize(
@@ -225,186 +191,114 @@ def test_test_files_are_recognised_by_their_folder_or_name(path, is_test):
     assert is_test_path(path) is is_test
 
 
-# --- risk, size, gates, AI --------------------------------------------------------------------------------------
+# --- risk, size, gates, AI, sign-offs ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("risk", "sign"), [(0.85, 1), (0.4, 0), (0.1, -1)])
+@pytest.mark.parametrize(("risk", "sign"), [(0.9, 1), (0.1, -1)])
 def test_risk_adds_above_the_pivot_and_takes_away_below_it(risk, sign):
-    candidate = change(1, risk_score=risk, risk_reasons=("400 changed lines", "touches 3 sensitive path(s)"))
+    found = evidence([change(1, risk_score=risk, risk_reasons=("touches payments", "new author"))])[1]["risk"]
 
-    [evidence] = risk_evidence(candidate)
-
-    assert evidence.detail == f"risk {risk:.2f}: 400 changed lines; touches 3 sensitive path(s)"
-    assert (evidence.weight > 0) - (evidence.weight < 0) == sign
+    assert found.weight * sign > 0
+    assert found.detail == f"risk score {risk:.2f}: touches payments; new author"
 
 
-def test_a_change_without_a_risk_score_gives_no_risk_evidence():
-    assert risk_evidence(change(1, risk_score=None)) == []
+def test_no_risk_score_no_risk_evidence_and_size_is_explained():
+    found = evidence([change(1, lines_changed=600)])[1]
+
+    assert "risk" not in found
+    assert found["size"].detail == "600 changed lines"
 
 
-def test_size_counts_against_the_typical_suspect():
-    big = size_evidence(change(1, lines_changed=400), typical_lines=40)
-    small = size_evidence(change(2, lines_changed=4), typical_lines=40)
-    typical = size_evidence(change(3, lines_changed=41), typical_lines=40)
-
-    assert big[0].detail == "400 changed lines, 10.0 times the typical suspect's 40"
-    assert big[0].weight > 0 > small[0].weight
-    assert typical == []
-
-
-def test_warning_gates_and_overridden_failures_are_evidence():
-    candidate = change(
+def test_gates_overrides_ai_and_sign_offs_are_evidence_a_person_can_check():
+    gated = change(
         1,
-        gate_warnings=("tests: 2 source files changed without tests", "size: 1,200 changed lines"),
-        gate_overrides=("secrets by Maya: a test fixture, not a key",),
+        gate_warnings=("tests: no tests", "size: large", "owners: none", "lint: 3"),
+        gate_overrides=("owners by Ann: hotfix",),
+        ai_assisted=True,
+        sign_offs=(SignOff("Ann", 5, rubber_stamp=True, at=before(hours=4)),),
     )
 
-    evidence = gate_evidence(candidate)
+    found = evidence([gated])[1]
 
-    assert [e.detail for e in evidence] == [
-        "gates warned or failed: tests: 2 source files changed without tests; size: 1,200 changed lines",
-        "failed gate overridden: secrets by Maya: a test fixture, not a key",
-    ]
-    assert evidence[0].weight == 2 * KNOBS.gate_weight
-    assert evidence[1].weight == KNOBS.override_weight
-
-
-def test_gate_evidence_is_capped_at_three_warnings():
-    candidate = change(1, gate_warnings=tuple(f"gate{n}" for n in range(6)))
-
-    assert gate_evidence(candidate)[0].weight == 3 * KNOBS.gate_weight
+    assert found["gates"].detail == "gates warned or failed: tests: no tests; size: large; owners: none"
+    assert found["gates"].weight == pytest.approx(3 * DEFAULT_WEIGHTS["gates"])
+    assert found["overrides"].detail == "failed gates overridden: owners by Ann: hotfix"
+    assert found["ai"].detail == "AI-assisted"
+    assert found["rubber_stamp"].detail == "signed off by Ann in 5 s for 40 changed lines (flagged as a rubber stamp)"
 
 
-def test_ai_assistance_is_evidence_with_what_showed_it():
-    candidate = change(1, ai_assisted=True, ai_evidence=("trailer Co-Authored-By: Claude <noreply@anthropic.com>",))
+def test_sign_offs_under_the_floor_missing_careful_or_after_the_start():
+    quick = change(1, sign_offs=(SignOff("Bo", 2, at=before(hours=4)),))
+    missing = change(2, required_sign_offs=2)
+    careful = change(3, sign_offs=(SignOff("Cy", 900, at=before(hours=4)),))
+    late = change(4, sign_offs=(SignOff("Di", 2, at=after(hours=1)),))
 
-    assert ai_evidence(candidate)[0].detail == "AI-assisted (trailer Co-Authored-By: Claude <noreply@anthropic.com>)"
-    assert ai_evidence(change(2)) == []
+    found = evidence([quick, missing, careful, late])
 
-
-# --- sign-off quality -----------------------------------------------------------------------------------------------
-
-
-def test_a_sign_off_flagged_as_a_rubber_stamp_is_evidence():
-    candidate = change(1, lines_changed=2000, sign_offs=(SignOff("Maya", 40, rubber_stamp=True),))
-
-    [evidence] = sign_off_evidence(candidate)
-
-    assert evidence.kind == "sign_off"
-    assert evidence.detail == "signed off by Maya in 40 s for 2000 changed lines (flagged as a rubber stamp)"
-    assert evidence.weight == KNOBS.rubber_stamp_weight
+    assert "under the" in found[1]["rubber_stamp"].detail
+    assert found[2]["unreviewed"].detail == "merged without the 2 sign-off(s) it required"
+    assert found[3]["careful_review"].weight < 0
+    assert not {"rubber_stamp", "careful_review", "unreviewed"} & set(found[4])
 
 
-def test_a_sign_off_under_the_floor_for_its_size_is_a_rubber_stamp_even_unflagged():
-    candidate = change(1, lines_changed=2000, sign_offs=(SignOff("Tomás", 60),))
-
-    [evidence] = sign_off_evidence(candidate)
-
-    assert evidence.detail.endswith("(under the 200 s floor for its size)")
-
-
-def test_a_change_merged_without_its_required_sign_off_is_evidence():
-    [evidence] = sign_off_evidence(change(1, required_sign_offs=1))
-
-    assert evidence.detail == "merged without the 1 sign-off(s) it required"
-    assert evidence.weight == KNOBS.no_sign_off_weight
-
-
-def test_no_sign_off_is_no_evidence_when_none_was_required():
-    assert sign_off_evidence(change(1, required_sign_offs=0)) == []
-
-
-def test_a_careful_sign_off_counts_slightly_for_the_change():
-    candidate = change(1, lines_changed=120, sign_offs=(SignOff("Priya", 900),))
-
-    [evidence] = sign_off_evidence(candidate)
-
-    assert evidence.detail == "signed off by Priya after 15 min for 120 lines"
-    assert evidence.weight < 0
-
-
-def test_a_sign_off_given_after_the_start_is_not_seen():
-    candidate = change(1, required_sign_offs=1, sign_offs=(SignOff("Priya", 900, at=after(hours=1)),))
-
-    [evidence] = sign_off_evidence(candidate, before=START)
-
-    assert evidence.detail.startswith("merged without")
-
-
-# --- reverts and fixes ----------------------------------------------------------------------------------------------
+# --- what later commits say -------------------------------------------------------------------------------------
 
 
 def note(n: int, message: str, at: datetime, title: str = "", paths: tuple[str, ...] = ()) -> CommitNote:
-    return CommitNote(sha(1000 + n), title or message.splitlines()[0], message, at, paths)
+    return CommitNote(sha(n), title or message.splitlines()[0], message, at, paths)
 
 
-def test_a_revert_after_the_start_is_strong_evidence():
-    revert = note(1, f'Revert "Change 1"\n\nThis reverts commit {sha(1)}.', after(minutes=45))
+def test_a_revert_after_the_start_is_strong_evidence_and_one_before_it_counts_against():
+    after_start = note(10, f"Revert\n\nThis reverts commit {sha(1)}.", after(minutes=5))
+    before_start = note(11, f"Revert\n\nThis reverts commit {sha(2)}.", before(minutes=5))
 
-    [evidence] = reference_evidence(change(1), INCIDENT, [revert])
+    found = evidence([change(1), change(2)], notes=[after_start, before_start])
 
-    assert evidence.kind == "revert"
-    assert evidence.detail == f'reverted by {revert.sha[:10]} (\u201cRevert "Change 1"\u201d) 45 min after the start'
-    assert evidence.weight == KNOBS.revert_after_weight
-
-
-def test_a_revert_before_the_start_means_the_change_was_no_longer_running():
-    revert = note(1, f"Revert\n\nThis reverts commit {sha(1)[:12]}.", before(hours=3))
-
-    [evidence] = reference_evidence(change(1), INCIDENT, [revert])
-
-    assert evidence.detail.startswith("already reverted by")
-    assert evidence.weight == KNOBS.revert_before_weight
+    assert found[1]["reverted_after"].detail.startswith(f"reverted by {sha(10)[:10]}")
+    assert found[1]["reverted_after"].weight >= 3
+    assert found[2]["reverted_before"].detail.startswith(f"already reverted by {sha(11)[:10]}")
+    assert found[2]["reverted_before"].weight < 0
 
 
 def test_the_fix_commit_that_reverts_a_change_names_it():
-    fix = note(1, f"Revert\n\nThis reverts commit {sha(1)}.", after(hours=2))
-    incident = replace(INCIDENT, fix_sha=fix.sha[:12])
+    fix = note(10, f"Revert\n\nThis reverts commit {sha(1)}.", after(minutes=5))
+    incident = replace(INCIDENT, fix_sha=sha(10))
 
-    [evidence] = reference_evidence(change(1), incident, [fix])
-
-    assert evidence.detail.startswith(f"the fix {fix.sha[:10]}")
-    assert evidence.weight == KNOBS.revert_after_weight
+    assert evidence([change(1)], notes=[fix], incident=incident)[1]["reverted_after"].detail.startswith("the fix ")
 
 
 def test_a_change_that_is_itself_a_revert_is_less_likely():
-    candidate = change(1, message=f'Revert "x"\n\nThis reverts commit {sha(9)}.')
+    revert = change(2, message=f"Revert\n\nThis reverts commit {sha(9)}.")
 
-    [evidence] = reference_evidence(candidate, INCIDENT, [])
-
-    assert evidence.detail == f"reverts {sha(9)[:10]}: puts back code that ran before"
-    assert evidence.weight == KNOBS.is_revert_weight
+    assert evidence([revert])[2]["is_revert"].weight < 0
+    assert order([change(1), revert]) == [1, 2]
 
 
-@pytest.mark.parametrize(
-    ("at", "weight"),
-    [(after(minutes=30), KNOBS.fix_after_weight), (before(days=1), KNOBS.fix_before_weight)],
-    ids=["after the start", "before the start"],
-)
-def test_a_commit_that_says_it_fixes_the_change_is_hotfix_evidence(at, weight):
-    fix = note(1, f"Fix rounding\n\nFixes: {sha(1)[:12]} (\u201cChange 1\u201d)", at)
+@pytest.mark.parametrize(("at", "kind"), [(after(hours=1), "fixed_after"), (before(hours=1), "fixed_before")])
+def test_a_commit_that_says_it_fixes_the_change_is_evidence(at, kind):
+    fixes = note(10, f"Fix the cart\n\nFixes: {sha(1)[:12]}", at)
 
-    [evidence] = reference_evidence(change(1), INCIDENT, [fix])
-
-    assert evidence.kind == "hotfix"
-    assert "says it fixes this change" in evidence.detail
-    assert evidence.weight == weight
+    assert evidence([change(1)], notes=[fixes])[1][kind].detail.startswith(f"{sha(10)[:10]}")
 
 
-def test_a_hotfix_after_the_start_touching_the_same_files_is_evidence():
-    hotfix = note(1, "Hotfix: cart totals", after(minutes=20), paths=("services/checkout/cart.py",))
-    elsewhere = note(2, "Hotfix: search", after(minutes=20), paths=("services/search/index.py",))
+def test_a_hotfix_after_the_start_touching_the_same_files_is_evidence_and_others_are_not():
+    hotfix = note(10, "Hotfix: cart totals", after(minutes=30), paths=("services/checkout/cart.py",))
+    unrelated = note(11, f"Revert\n\nThis reverts commit {sha(2)}.", after(minutes=5))
 
-    [evidence] = reference_evidence(change(1), INCIDENT, [hotfix, elsewhere])
+    found = evidence([change(1)], notes=[hotfix, unrelated])
 
-    assert evidence.detail.endswith("changes services/checkout/cart.py, which this change touched")
-    assert evidence.weight == KNOBS.hotfix_files_weight
+    assert "hotfix_after" in found[1]
+    assert "reverted_after" not in found[1]
 
 
-def test_a_commit_naming_another_change_is_no_evidence_for_this_one():
-    revert = note(1, f"Revert\n\nThis reverts commit {sha(2)}.", after(minutes=5))
+def test_the_authors_recent_reverts_count():
+    earlier = change(5, author="Ann", merged_at=before(days=20))
+    reverted = note(10, f"Revert\n\nThis reverts commit {sha(5)}.", before(days=19))
 
-    assert reference_evidence(change(1), INCIDENT, [revert]) == []
+    found = evidence([change(1, author="Ann"), change(2, author="Bo"), earlier], notes=[reverted])
+
+    assert found[1]["author_reverts"].detail == "its author had 1 change(s) reverted in 90 days"
+    assert "author_reverts" not in found[2]
 
 
 @pytest.mark.parametrize(
@@ -436,68 +330,64 @@ def test_abbreviations_shorter_than_seven_never_match():
 # --- SZZ blame ----------------------------------------------------------------------------------------------------
 
 
-def test_the_fix_blaming_the_change_is_the_strongest_evidence():
-    blame = Blame(
-        fix_sha=sha(77), lines={sha(1): 4, sha(2): 4}, total=8, files={sha(1): ("services/checkout/cart.py",)}
-    )
+def test_the_fix_blaming_the_change_outranks_a_fresher_deployment_and_names_its_files():
+    old = change(1, merged_at=before(days=30), merge_sha=sha(101))
+    fresh = change(2, merged_at=before(minutes=20))
+    deploys = [Deploy("checkout-api", before(minutes=10), (2,))]
+    blame = Blame(sha(50), {sha(101): 3, sha(7): 1}, 4, {sha(101): ("services/checkout/cart.py",)})
 
-    [evidence] = blame_evidence(change(1), blame)
+    found = evidence([old, fresh], deploys, blame=blame)
 
-    assert evidence.kind == "blame"
-    assert evidence.detail == (
-        f"fix {sha(77)[:10]} deletes or modifies 4 of 8 traced lines last changed by this change "
+    assert order([old, fresh], deploys, blame=blame) == [1, 2]
+    assert found[1]["blame_share"].detail == (
+        f"fix {sha(50)[:10]} deletes or modifies 3 of 4 traced lines last changed by this change "
         "in services/checkout/cart.py"
     )
-    assert evidence.weight == KNOBS.blame_weight + KNOBS.blame_share_weight / 2
+    assert "blame_share" not in found[2]
 
 
-def test_blame_on_the_merge_commit_counts_for_the_change():
-    blame = Blame(fix_sha=sha(77), lines={sha(500): 3}, total=3)
+def test_a_blamed_change_older_than_the_window_stays_a_candidate():
+    ancient = change(1, merged_at=before(days=200))
+    blame = Blame(sha(50), {sha(1): 2}, 2)
 
-    assert (
-        blame_evidence(change(1, merge_sha=sha(500)), blame)[0].weight == KNOBS.blame_weight + KNOBS.blame_share_weight
-    )
-
-
-def test_no_blamed_lines_no_blame_evidence():
-    assert blame_evidence(change(1), Blame(fix_sha=sha(77), lines={sha(2): 3}, total=3)) == []
-    assert blame_evidence(change(1), None) == []
+    assert order([ancient], blame=blame) == [1]
+    assert order([ancient]) == []
 
 
-# --- the ranking ------------------------------------------------------------------------------------------------
+# --- the window and the ranking as a whole ------------------------------------------------------------------------
 
 
-def test_rank_suspects_orders_by_score_and_explains_every_suspect():
-    risky = change(1, merged_at=before(hours=20), risk_score=0.9, lines_changed=900, ai_assisted=True)
-    latest = change(2, merged_at=before(hours=2), risk_score=0.2, lines_changed=5)
-    deploys = [Deploy("checkout-api", before(hours=19), (1,)), Deploy("checkout-api", before(hours=1), (2,))]
+def test_no_fixed_look_back_every_change_of_the_window_is_a_candidate():
+    weeks_old = change(1, merged_at=before(days=40))
+    too_old = change(2, merged_at=before(days=91))
+    fresh = change(3)
 
-    ranked = rank_suspects(INCIDENT, [latest, risky], deploys)
-
-    assert [s.candidate.change_id for s in ranked] == [1, 2]
-    assert all(s.score == pytest.approx(sum(e.weight for e in s.evidence), abs=0.01) for s in ranked)
-    assert {"deploy", "paths", "risk", "size", "ai"} <= set(kinds(ranked[0].evidence))
+    assert order([weeks_old, too_old, fresh]) == [3, 1]
+    assert order([weeks_old, too_old, fresh], knobs=Knobs(window_days=120)) == [3, 1, 2]
 
 
-def test_the_fix_commit_trace_outranks_a_fresher_deployment():
-    blamed = change(1, merged_at=before(days=3))
-    fresh = change(2, merged_at=before(minutes=30))
-    deploys = [Deploy("checkout-api", before(days=3), (1,)), Deploy("checkout-api", before(minutes=20), (2,))]
-    blame = Blame(fix_sha=sha(77), lines={sha(1): 6}, total=6)
+def test_the_last_known_good_time_opens_the_window():
+    incident = replace(INCIDENT, known_good_at=before(days=2))
 
-    ranked = rank_suspects(INCIDENT, [fresh, blamed], deploys, blame=blame)
-
-    assert ranked[0].candidate.change_id == 1
-    assert ranked[0].evidence[0].kind == "blame"
+    assert order([change(1, merged_at=before(days=3)), change(2)], incident=incident) == [2]
 
 
-def test_changes_merged_after_the_start_are_not_suspects():
-    ranked = rank_suspects(INCIDENT, [change(1), change(2, merged_at=after(minutes=1)), change(3, merged_at=None)])
+def test_every_suspect_is_explained_and_its_score_is_the_sum_of_its_evidence():
+    candidates = [change(n, merged_at=before(hours=n), risk_score=0.1 * n, ai_assisted=n % 2 == 0) for n in range(1, 8)]
 
-    assert [s.candidate.change_id for s in ranked] == [1]
+    ranked = rank_suspects(INCIDENT, candidates)
+
+    assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
+    for s in ranked:
+        assert s.score == pytest.approx(sum(e.weight for e in s.evidence), abs=0.01)
+        assert all(e.detail for e in s.evidence)
 
 
-def test_rank_suspects_returns_at_most_the_limit_and_each_change_once():
+def test_changes_merged_after_the_start_or_never_are_not_suspects():
+    assert order([change(1), change(2, merged_at=after(minutes=1)), change(3, merged_at=None)]) == [1]
+
+
+def test_at_most_the_limit_and_each_change_once():
     candidates = [change(n, merged_at=before(hours=n)) for n in range(1, 80)]
 
     ranked = rank_suspects(INCIDENT, candidates + candidates[:5], limit=50)
@@ -507,10 +397,19 @@ def test_rank_suspects_returns_at_most_the_limit_and_each_change_once():
 
 
 def test_ties_go_to_the_later_merge():
-    a = change(1, merged_at=before(hours=5))
-    b = change(2, merged_at=before(hours=4))
+    a = change(1, merged_at=before(hours=5), paths=("docs/a.md",))
+    b = change(2, merged_at=before(hours=5) + timedelta(microseconds=1), paths=("docs/a.md",))
 
-    assert [s.candidate.change_id for s in rank_suspects(INCIDENT, [a, b])] == [2, 1]
+    assert order([a, b]) == [2, 1]
+
+
+def test_fitted_weights_change_the_order():
+    big_old = change(1, merged_at=before(days=5), lines_changed=2000)
+    small_new = change(2, lines_changed=3)
+    size_first = {**DEFAULT_WEIGHTS, "size": 8.0}
+
+    assert order([big_old, small_new]) == [2, 1]
+    assert order([big_old, small_new], weights=size_first) == [1, 2]
 
 
 def test_the_baseline_is_the_latest_change_of_the_latest_deployment_before_the_start():

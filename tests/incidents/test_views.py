@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from incidents.models import Incident, IncidentChangeLink
+from incidents.models import Incident, IncidentChangeLink, SuspectModel
 from reviews.models import AuditEvent, Change, Deployment, Review, Service
 
 # Session, user, the navigation's engineer and two counts, the reader's roles, the week's report (none) and
@@ -420,8 +420,9 @@ def test_the_incident_page_ranks_suspects_with_their_evidence(client, traced, ma
     body = response.content.decode()
     assert response.status_code == 200
     assert 'id="suspects"' in body
-    # The large, risky change deployed 20 hours before outranks the small one deployed an hour before.
-    assert body.index("Suspect 1") < body.index("Suspect 0")
+    # The change deployed an hour before outranks the large, risky one deployed 20 hours before: recency in the
+    # affected paths weighs more than size and risk priors (which once let the larger change win).
+    assert body.index("Suspect 0") < body.index("Suspect 1")
     assert "deployed to checkout 1 h before the start" in body
     assert "deployed to checkout 20 h before the start" in body
     assert "600 changed lines" in body
@@ -737,3 +738,21 @@ def test_editing_an_incident_sets_its_fix_commit_and_status(client, traced, inci
         ["checkout/"],
     )
     assert "fix_sha" in AuditEvent.objects.get(action="incident.updated").payload["fields"]
+
+
+def test_the_incident_page_stays_within_a_query_budget_with_a_stored_model_and_many_candidates(
+    client, traced, incident_reviewer, repository, django_assert_max_num_queries
+):
+    incident, _ = traced
+    client.force_login(incident_reviewer.user)
+    SuspectModel.objects.create(weights={"size": 2.0}, trained_on=20, fitted=True)
+    for n in range(40):
+        change = make_change(repository, None, merged_at=datetime(2026, 10, 1 + n % 28, 8, n, tzinfo=UTC))
+        change.files.create(path=f"checkout/m{n}.py", status="modified")
+
+    with django_assert_max_num_queries(40):
+        response = client.get(f"/incidents/{incident.pk}/")
+
+    assert response.status_code == 200
+    # Changes merged up to seven weeks before the start are suspects too: no seven-day look-back.
+    assert response.content.decode().count('id="suspect-') == 42

@@ -12,6 +12,7 @@ from reviews.audit import NotAllowed, ServiceError
 from reviews.models import Assignment, AuditEvent, Change, Review
 from reviews.services.ledger import ledger_verify
 from reviews.services.signoff import change_attest, review_submit
+from tests.conftest import git
 
 AI_TRAILER = "\n\nCo-authored-by: Claude <noreply@anthropic.com>"
 
@@ -248,3 +249,20 @@ def test_a_deleted_branch_closes_its_change_and_cancels_the_assignment(db, peopl
     change.refresh_from_db()
     assert change.state == Change.State.CLOSED
     assert not change.assignments.filter(state="active").exists()
+
+
+def test_import_survives_a_source_missing_a_blob_and_fails_only_the_changes_that_need_it(db, people, work_repo):
+    work_repo.commit({"app/core.py": "a = 1\n"}, "Initial import", author="Sen <sen@example.com>")
+    lost = work_repo.commit({"app/lost.py": "print('only here')\n"}, "Add lost", author="Jun <jun@example.com>")
+    work_repo.commit({"app/core.py": "a = 2\n"}, "Tune a", author="Jun <jun@example.com>")
+    blob = git(work_repo.path, "rev-parse", f"{lost}:app/lost.py")
+    (work_repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # a corrupt source mirror
+
+    repository, result = _import(work_repo)
+
+    assert result.merged_created == 3
+    changes = {c.title: c for c in Change.objects.filter(repository=repository)}
+    assert changes["Add lost"].diff_state == Change.DiffState.FAILED
+    assert changes["Add lost"].diff_error  # the reason git gave, kept on the change
+    assert {changes["Initial import"].diff_state, changes["Tune a"].diff_state} == {Change.DiffState.DONE}
+    assert changes["Tune a"].files.get().path == "app/core.py"

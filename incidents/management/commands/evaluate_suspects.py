@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from incidents import selectors
 from incidents.evaluation import MODE_LABELS, MODES, Report, evaluate, top_level_services
 from incidents.services import ranking_knobs, trace_fix
-from incidents.suspect_facts import Blame, Candidate, Deploy, implied_deploys
+from incidents.suspect_facts import Blame, Candidate, Deploy
 from intake.gitrun import GitError
 from intake.mirrors import repository_mirror
 from reviews.models import Change, Deployment, Repository
@@ -96,7 +96,7 @@ class Command(BaseCommand):
     def _deploys(self, repository: Repository, candidates: list[Candidate], services, configured: bool) -> list[Deploy]:
         deployments = list(Deployment.objects.filter(service__repository=repository).select_related("service"))
         if not configured or not deployments:
-            return implied_deploys(candidates, services)
+            return []  # the ranking takes merges for deployments (PORTAL_IMPLIED_DEPLOYS)
         carried: dict[int, list[int]] = defaultdict(list)
         for deployment_id, change_id in Deployment.changes.through.objects.filter(
             deployment__in=deployments
