@@ -72,6 +72,12 @@ class HostEvent:
     deployed_at: datetime | None = None
     services: tuple[str, ...] = ()
     note: str = ""
+    # The GitHub App installation the delivery came through (every App delivery names it), and for installation
+    # events what it grants: the account, and the repositories added or removed.
+    installation_id: int | None = None
+    account: str = ""
+    repositories_added: tuple[str, ...] = ()
+    repositories_removed: tuple[str, ...] = ()
 
 
 # --- field helpers ----------------------------------------------------------
@@ -158,6 +164,52 @@ def _github_repository(payload: dict) -> str:
     return _str(_obj(payload.get("repository"), "repository"), "full_name", "repository", limit=300)
 
 
+# Events Countersign acts on: these must name their repository. Every other event (organisation, team,
+# membership, marketplace, sponsorship, security advisories, ...) may come without one and is recorded and ignored.
+ACTED_ON = {"pull_request", "pull_request_review", "push", "deployment_status"}
+INSTALLATION_EVENTS = {"installation", "installation_repositories"}
+
+
+def _installation_id(payload: dict) -> int | None:
+    installation = payload.get("installation")
+    return _optional_big_id(installation.get("id")) if isinstance(installation, dict) else None
+
+
+def _optional_big_id(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63 else None
+
+
+def _repository_names(items: Any) -> tuple[str, ...]:
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        i["full_name"][:300] for i in items[:5000] if isinstance(i, dict) and isinstance(i.get("full_name"), str)
+    )
+
+
+def _github_installation(event: str, payload: dict) -> HostEvent:
+    """An App installed, removed, suspended, or granted repositories: what the portal stores per repository."""
+    installation = _obj(payload.get("installation"), "installation")
+    installation_id = _host_id(installation, "id", "installation")
+    account = installation.get("account") if isinstance(installation.get("account"), dict) else {}
+    action = _str(payload, "action", "payload", required=False, limit=100)
+    if event == "installation":
+        added = _repository_names(payload.get("repositories")) if action == "created" else ()
+        removed = _repository_names(payload.get("repositories")) if action == "deleted" else ()
+    else:
+        added = _repository_names(payload.get("repositories_added"))
+        removed = _repository_names(payload.get("repositories_removed"))
+    return HostEvent(
+        kind="installation",
+        action=action,
+        repository="",
+        installation_id=int(installation_id),
+        account=str(account.get("login") or "")[:200],
+        repositories_added=added,
+        repositories_removed=removed,
+    )
+
+
 def _github_pull(pr: dict) -> HostChange:
     head = _obj(pr.get("head"), "pull_request.head")
     base = _obj(pr.get("base"), "pull_request.base")
@@ -202,13 +254,31 @@ def parse_github(event: str, payload: Any) -> HostEvent:
     if event == "ping":
         pinged = _obj(payload.get("repository") or {}, "repository")  # absent for organisation hooks
         return HostEvent(kind="ping", action="", repository=_str(pinged, "full_name", "repository", required=False))
-    repository = _github_repository(payload)
+    if event in INSTALLATION_EVENTS:
+        return _github_installation(event, payload)
     action = _str(payload, "action", "payload", required=False, limit=100)
+    if event not in ACTED_ON:
+        named = payload.get("repository")
+        name = named.get("full_name") if isinstance(named, dict) else None
+        return HostEvent(
+            kind="ignored",
+            action=action,
+            repository=name[:300] if isinstance(name, str) else "",
+            note=f"event {event[:100]!r} not used",
+            installation_id=_installation_id(payload),
+        )
+    repository = _github_repository(payload)
     if event == "pull_request":
         if action not in PULL_REQUEST_ACTIONS:
             return HostEvent(kind="ignored", action=action, repository=repository, note=f"action {action!r} not used")
         change = _github_pull(_obj(payload.get("pull_request"), "pull_request"))
-        return HostEvent(kind="change", action=action, repository=repository, change=change)
+        return HostEvent(
+            kind="change",
+            action=action,
+            repository=repository,
+            change=change,
+            installation_id=_installation_id(payload),
+        )
     if event == "pull_request_review":
         review = _obj(payload.get("review"), "review")
         state = _str(review, "state", "review", limit=50).lower()
