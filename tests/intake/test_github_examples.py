@@ -39,7 +39,9 @@ def test_every_signed_example_delivery_answers_2xx_and_is_recorded(client, setti
 @pytest.mark.django_db
 def test_installation_events_connect_and_disconnect_registered_repositories(client, settings):
     settings.PORTAL_GITHUB_WEBHOOK_SECRET = GITHUB_SECRET
-    repository = Repository.objects.create(name="octo/shop", provider="github", clone_url="https://github.com/octo/shop")
+    repository = Repository.objects.create(
+        name="octo/shop", provider="github", clone_url="https://github.com/octo/shop"
+    )
     added = {
         "action": "added",
         "installation": {"id": 901, "account": {"login": "octo"}},
