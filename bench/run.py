@@ -4,6 +4,8 @@
    gunicorn web process (one sync worker) on loopback.
 2. Diff work: pulling, parsing and storing a 300-line change (the task's service) against the raw
    `git diff` of the same change.
+3. Host writes through the outbox (bench/hostwrites.py): writes per second against a fake GitHub answering in
+   50 ms, and the time from a verdict to the host showing it, p50 and p99, with one worker.
 """
 
 from __future__ import annotations
@@ -242,6 +244,10 @@ def main() -> None:
     diff = bench_diff(data_dir / "source", base, head)
     hooks = bench_webhooks(env, head)
     redis.Redis.from_url(redis_url).flushdb()
+    from bench.hostwrites import bench_host_writes
+
+    host = bench_host_writes(env)
+    redis.Redis.from_url(redis_url).flushdb()
 
     print("Countersign benchmarks")
     print(f"  webhook intake, 1 gunicorn sync worker, {CLIENTS} loopback clients:")
@@ -251,6 +257,15 @@ def main() -> None:
     print(f"    pull + parse + store: {diff['pull_parse_store_ms']:.1f} ms")
     print(f"    raw git diff:         {diff['raw_git_diff_ms']:.1f} ms")
     print(f"    ratio:                {diff['pull_parse_store_ms'] / diff['raw_git_diff_ms']:.1f}x")
+    print(f"  host writes through the outbox, 1 worker, fake GitHub answering in {host['latency_ms']:.0f} ms:")
+    print(
+        f"    {host['changes']} changes: {host['writes']} writes in {host['seconds']:.2f} s, "
+        f"{host['writes_per_second']:.1f} writes/s ({host['duplicates']} duplicates, {host['violations']} refused)"
+    )
+    print(
+        f"    verdict to host, {host['verdicts']} verdicts one at a time: p50 {host['p50'] * 1000:.0f} ms, "
+        f"p99 {host['p99'] * 1000:.0f} ms (target p99 <= 2000 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ GITLAB_CHECK = {PENDING: "pending", SUCCESS: "passed", FAILURE: "failed", NEUTRA
 GITHUB_STATUS = {PENDING: "pending", SUCCESS: "success", FAILURE: "failure", NEUTRAL: "success"}
 LEVEL_OF = {"fail": "failure", "warn": "warning", "pass": "notice"}
 _LINE = re.compile(r"^(?P<path>[^\s:][^:]*?):(?P<line>\d{1,9}):\s*(?P<message>.+)$", re.DOTALL)
-_FILE = re.compile(r"^(?P<path>[^\s:]+?)(?::\s*|\s+)(?P<message>.+)$", re.DOTALL)
+_FILE = re.compile(r"^(?P<path>[^\s:]+?)(?:(?::\s*|\s+)(?P<message>.+))?$", re.DOTALL)
 
 
 @dataclass(frozen=True)
