@@ -241,15 +241,21 @@ def main() -> None:
     redis.Redis.from_url(redis_url).flushdb()
     base, head = _source_repository(data_dir / "source")
 
-    diff = bench_diff(data_dir / "source", base, head)
-    hooks = bench_webhooks(env, head)
-    redis.Redis.from_url(redis_url).flushdb()
     from bench.hostwrites import bench_host_writes
 
+    only = os.environ.get("BENCH_ONLY", "")  # "host": the host-write figures alone
+    diff = bench_diff(data_dir / "source", base, head) if only != "host" else None
+    hooks = bench_webhooks(env, head) if only != "host" else None
+    redis.Redis.from_url(redis_url).flushdb()
     host = bench_host_writes(env)
     redis.Redis.from_url(redis_url).flushdb()
+    _report(hooks, diff, host)
 
+
+def _report(hooks: dict | None, diff: dict | None, host: dict) -> None:
     print("Countersign benchmarks")
+    if hooks is None or diff is None:
+        return _report_host(host)
     print(f"  webhook intake, 1 gunicorn sync worker, {CLIENTS} loopback clients:")
     print(f"    {hooks['deliveries']} signed deliveries in {hooks['seconds']:.2f} s, {hooks['accepted']} answered 202")
     print(f"    {hooks['per_second']:.0f} deliveries/s")
@@ -257,6 +263,10 @@ def main() -> None:
     print(f"    pull + parse + store: {diff['pull_parse_store_ms']:.1f} ms")
     print(f"    raw git diff:         {diff['raw_git_diff_ms']:.1f} ms")
     print(f"    ratio:                {diff['pull_parse_store_ms'] / diff['raw_git_diff_ms']:.1f}x")
+    _report_host(host)
+
+
+def _report_host(host: dict) -> None:
     print(f"  host writes through the outbox, 1 worker, fake GitHub answering in {host['latency_ms']:.0f} ms:")
     print(
         f"    {host['changes']} changes: {host['writes']} writes in {host['seconds']:.2f} s, "

@@ -138,6 +138,12 @@ def _comment_sent(row: HostSyncState, desired: DesiredState, comment_id: int, sa
     save(["comment_id", "comment_fingerprint"])
 
 
+def _may_exist(row: HostSyncState) -> bool:
+    """A summary comment may be on the host though its id is not on record: the row was written before, or an
+    earlier attempt failed (perhaps after the host created it). A first write skips the search."""
+    return row.sent_at is not None or row.attempts > 0
+
+
 def _github_comment(
     row: HostSyncState, desired: DesiredState, client: GitHubClient, repo: str, number: int, save: Save
 ) -> int:
@@ -146,7 +152,7 @@ def _github_comment(
         return 0
     requests = 0
     comment_id = row.comment_id
-    if comment_id is None:
+    if comment_id is None and _may_exist(row):
         requests += 1
         found = [c for c in client.comments(repo, number) if has_marker(c.get("body"), row.change_id)]
         comment_id = found[0].get("id") if found else None
@@ -213,7 +219,7 @@ def _gitlab_note(
         return 0
     requests = 0
     note_id = row.comment_id
-    if note_id is None:
+    if note_id is None and _may_exist(row):
         requests += 1
         found = [n for n in client.notes(repo, number) if has_marker(n.get("body"), row.change_id)]
         note_id = found[0].get("id") if found else None
