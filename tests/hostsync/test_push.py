@@ -174,3 +174,47 @@ def test_closed_changes_are_not_written(gh_repo, fake_github, make_change):
     change = make_change(gh_repo, state="merged")
     assert change_push(change_id=change.pk).outcome == "nothing to do"
     assert not fake_github.writes()
+
+
+def test_reconcile_repairs_a_deleted_status_and_writes_a_change_never_written(gh_repo, fake_github, make_change):
+    from hostsync.services.reconcile import reconcile
+
+    HostConnection.objects.filter(repository=gh_repo).update(installation_id=None)
+    gh_repo.api_token = fake_github.pat
+    gh_repo.save()
+    written = make_change(gh_repo)
+    change_push(change_id=written.pk)
+    fake_github.statuses.clear()  # someone deleted it (or the host lost it)
+    never = make_change(gh_repo, mark=False)
+
+    counts = reconcile()
+
+    assert counts["drift"] == 1 and counts["missing"] == 1
+    assert HostSyncState.objects.get(pk=written.pk).is_dirty and HostSyncState.objects.get(pk=never.pk).is_dirty
+    change_push(change_id=written.pk)
+    assert fake_github.statuses[written.head_sha][-1]["state"] == "pending"
+
+
+def test_reconcile_leaves_a_host_that_shows_the_wanted_state_alone(gh_repo, fake_github, make_change):
+    from hostsync.services.reconcile import reconcile
+
+    change = make_change(gh_repo)
+    change_push(change_id=change.pk)
+    assert reconcile()["drift"] == 0 and not HostSyncState.objects.get(pk=change.pk).is_dirty
+
+
+def test_a_mark_rolls_back_with_the_change_of_state(gh_repo, make_change):
+    change = make_change(gh_repo)
+    before = HostSyncState.objects.get(pk=change.pk).generation
+    with pytest.raises(RuntimeError), transaction.atomic():
+        host_sync_mark(change_id=change.pk, reason="verdict")
+        raise RuntimeError("the verdict failed")
+    assert HostSyncState.objects.get(pk=change.pk).generation == before
+
+
+def test_plain_git_repositories_are_never_marked(db, make_change):
+    from reviews.models import Repository
+
+    repository = Repository.objects.create(name="local/shop", provider="git", clone_url="/srv/git/shop.git")
+    change = make_change(repository)
+    assert not HostSyncState.objects.filter(pk=change.pk).exists()
