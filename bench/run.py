@@ -11,6 +11,10 @@ database (BENCH_DATABASE_URL):
 2. Diff work: pulling, parsing and storing a 300-line change (the worker task's service) against the raw
    `git diff` of the same change on the same mirror.
 3. Peak memory (RSS) of a worker process pulling a 20 MB diff.
+4. Host writes through the outbox (bench/hostwrites.py): writes per second against a fake GitHub answering in
+   50 ms, and the time from a verdict to the host showing it, p50 and p99, with one worker.
+
+BENCH_HOST_ONLY=true measures the host writes alone (no generated sizes, no other figures).
 """
 
 from __future__ import annotations
@@ -328,6 +332,9 @@ def main() -> None:
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/countersign_bench")
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "10000,1000000").replace("_", "").split(",") if s})
+    only = os.environ.get("BENCH_HOST_ONLY", "") == "true"  # the host-write figures alone
+    if only:
+        sizes = []
     _ensure_database(database_url)
     data_dir = Path(tempfile.mkdtemp(prefix="countersign-bench-"))
     env = {
@@ -363,14 +370,20 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     redis.Redis.from_url(redis_url).flushdb()
     base, head = _source_repository(data_dir / "source")
-    results["fixed"]["diff"] = bench_diff(data_dir / "source", base, head)
-    results["fixed"]["webhooks"] = bench_webhooks(env, head)
-    results["fixed"]["worker_rss"] = bench_worker_rss(data_dir / "big", env)
+    from bench.hostwrites import bench_host_writes, report_host_writes
+
+    if not only:
+        results["fixed"]["diff"] = bench_diff(data_dir / "source", base, head)
+        results["fixed"]["webhooks"] = bench_webhooks(env, head)
+        results["fixed"]["worker_rss"] = bench_worker_rss(data_dir / "big", env)
+        redis.Redis.from_url(redis_url).flushdb()
+    results["fixed"]["host_writes"] = host = bench_host_writes(env)
     redis.Redis.from_url(redis_url).flushdb()
     from bench.table import render
 
-    text = render(results)
-    print(text)
+    if not only:
+        print(render(results))
+    report_host_writes(host)
     (ROOT / "bench/results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(f"written: {ROOT / 'bench/results.json'}")
 

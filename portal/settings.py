@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "intake",
     "policy",
     "assignment",
+    "hostsync",
     "incidents",
     "insights",
     "demo",
@@ -278,6 +279,11 @@ CELERY_BEAT_SCHEDULE["insights.rebuild_knowledge"] = {
 }
 CELERY_BEAT_SCHEDULE["insights.refresh_facts"] = {"task": "insights.refresh_facts", "schedule": crontab(minute="*/5")}
 # The audit ledger: its head written outside the database every hour, and the whole chain checked every hour.
+CELERY_BEAT_SCHEDULE["hostsync.sweep"] = {"task": "hostsync.sweep", "schedule": 30.0}
+CELERY_BEAT_SCHEDULE["hostsync.reconcile"] = {
+    "task": "hostsync.reconcile",
+    "schedule": crontab(minute=f"*/{env_int('PORTAL_HOST_RECONCILE_MINUTES', 30, minimum=1)}"),
+}
 CELERY_BEAT_SCHEDULE["reviews.anchor_ledger"] = {"task": "reviews.anchor_ledger", "schedule": crontab(minute=5)}
 CELERY_BEAT_SCHEDULE["reviews.verify_ledger"] = {"task": "reviews.verify_ledger", "schedule": crontab(minute=35)}
 # The suspect ranking's weights refitted on the confirmed incident links, every Sunday night (and: refit_suspects).
@@ -302,6 +308,17 @@ PORTAL_GITLAB_WEBHOOK_TOKEN = env_secret("PORTAL_GITLAB_WEBHOOK_TOKEN")
 # Signing secret of the PagerDuty v3 webhook subscription; secrets set in the admin are accepted too.
 PORTAL_PAGERDUTY_WEBHOOK_SECRET = env_secret("PORTAL_PAGERDUTY_WEBHOOK_SECRET")
 # Where a repository records no deployments, its changes count as deployed when they merged (suspect ranking).
+# Writing the sign-off back to the git host (hostsync/): a GitHub App writes check runs (only Apps may); a repository
+# with only an API token gets commit statuses. PORTAL_BASE_URL makes the links back to change pages.
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://localhost:8000").rstrip("/")
+PORTAL_GITHUB_APP_ID = env_str("PORTAL_GITHUB_APP_ID")
+PORTAL_GITHUB_APP_PRIVATE_KEY = env_secret("PORTAL_GITHUB_APP_PRIVATE_KEY")
+PORTAL_HOST_WRITES = env_bool("PORTAL_HOST_WRITES", True)
+PORTAL_HOST_TIMEOUT_SECONDS = env_int("PORTAL_HOST_TIMEOUT_SECONDS", 10, minimum=1)
+# Back-off of a failed host write: PORTAL_HOST_BACKOFF_SECONDS doubled per attempt, at most PORTAL_HOST_BACKOFF_MAX.
+PORTAL_HOST_BACKOFF_SECONDS = env_int("PORTAL_HOST_BACKOFF_SECONDS", 2, minimum=1)
+PORTAL_HOST_BACKOFF_MAX = env_int("PORTAL_HOST_BACKOFF_MAX", 300, minimum=1)
+PORTAL_HOST_RECONCILE_MINUTES = env_int("PORTAL_HOST_RECONCILE_MINUTES", 30, minimum=1)
 PORTAL_IMPLIED_DEPLOYS = env_bool("PORTAL_IMPLIED_DEPLOYS", True)
 # Largest webhook body per host, refused (413) from Content-Length before a byte is read. GitHub and GitLab cap their
 # own payloads at 25 MB; a PagerDuty v3 event is a few KB. Webhooks read the raw stream, so
@@ -345,7 +362,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
     # Per-task success lines drown out everything else when tasks run in-process.
     # WeasyPrint logs each step of every PDF (and of its own stylesheets when first imported) at INFO.
-    "loggers": {"celery.app.trace": {"level": "WARNING"}, "weasyprint.progress": {"level": "WARNING"}},
+    "loggers": {
+        "celery.app.trace": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 # The weekly operations report: beat drafts last week's report at this weekday (1 is Monday) and hour in the

@@ -75,7 +75,7 @@ def change_detail(change_id: int) -> Change | None:
             Prefetch("gate_overrides", queryset=GateOverride.objects.select_related("senior")),
             Prefetch("revisions", queryset=Revision.objects.defer("raw_diff").order_by("number")),
         )
-        .select_related("policy_version")
+        .select_related("policy_version", "host_sync")
         .filter(pk=change_id)
         .first()
     )

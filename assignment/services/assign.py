@@ -13,6 +13,7 @@ from assignment.expertise import assignment_candidates
 from assignment.picking import pick_reviewer
 from policy.services.evaluation import owner_ids
 from reviews.audit import audit_record
+from reviews.hostoutbox import host_sync_mark
 from reviews.ledger.chain import GENESIS_HASH
 from reviews.models import Assignment, Change, Engineer, LedgerHead
 
@@ -76,6 +77,7 @@ def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
         target=change,
         payload={"reviewer_id": pick.engineer_id, "score": pick.score, "reasons": reasons},
     )
+    host_sync_mark(change_id=change.pk, reason="assigned")
     return assignment
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from assignment.services.assign import change_assign
 from policy.signoff_rules import UNKNOWN_AUTHOR
 from reviews.audit import NotAllowed, ServiceError, audit_record
+from reviews.hostoutbox import host_sync_mark
 from reviews.models import Assignment, Change, Engineer
 
 
@@ -44,6 +45,7 @@ def assignment_hand_back(*, assignment: Assignment, engineer: Engineer, reason: 
         assignment.handback_reason = reason[:500]
         assignment.completed_at = timezone.now()
         assignment.save(update_fields=["state", "handback_reason", "completed_at"])
+        host_sync_mark(change_id=change.pk, reason="handed back")
         audit_record(
             actor=engineer.user, action="assignment.handed_back", target=change, payload={"reason": reason[:500]}
         )
@@ -81,6 +83,7 @@ def assignment_claim(*, change: Change, engineer: Engineer) -> Assignment:
         )
         assignment.claimed_at = now
         assignment.save(update_fields=["claimed_at"])
+        host_sync_mark(change_id=change.pk, reason="claimed")
         audit_record(
             actor=engineer.user,
             action="assignment.claimed",
@@ -134,6 +137,7 @@ def _reroute_assignments(queryset, why: str | None):
             assignment.completed_at = timezone.now()
             assignment.handback_reason = f"re-routed: {reason}"[:500]
             assignment.save(update_fields=["state", "completed_at", "handback_reason"])
+            host_sync_mark(change_id=change.pk, reason="re-routed")
             audit_record(
                 actor=None,
                 action="assignment.rerouted",

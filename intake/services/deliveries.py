@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from intake.hostevents import HostChange, HostEvent, PayloadError, parse_github, parse_gitlab
+from intake.services.installations import installation_apply, installation_learn
 from intake.services.repositories import change_new_revision, enqueue_diffs
 from intake.signals import host_review_dismissed, host_review_received
 from portal.enqueue import enqueue
@@ -116,10 +117,14 @@ def _finish(delivery: Delivery, status: str, error: str = "") -> None:
 def _apply(delivery: Delivery, parsed: HostEvent, repository: Repository | None) -> None:
     if parsed.kind == "ping":
         return _finish(delivery, Delivery.Status.IGNORED, "ping")
+    if parsed.kind == "installation":
+        return _finish(delivery, Delivery.Status.PROCESSED, installation_apply(parsed=parsed))
     if repository is None:
         return _finish(delivery, Delivery.Status.IGNORED, f"repository {parsed.repository!r} is not registered")
     if parsed.kind == "ignored":
         return _finish(delivery, Delivery.Status.IGNORED, parsed.note)
+    if parsed.installation_id is not None and delivery.provider == Delivery.Provider.GITHUB:
+        installation_learn(repository=repository, installation_id=parsed.installation_id)
     if parsed.kind == "change":
         change_apply_host(repository=repository, provider=delivery.provider, host=parsed.change, action=parsed.action)
         return _finish(delivery, Delivery.Status.PROCESSED)

@@ -17,6 +17,7 @@ from intake.gitrun import GitError, check_url, is_safe_ref
 from intake.mirrors import repository_mirror
 from portal.enqueue import enqueue
 from reviews.audit import ServiceError, audit_record
+from reviews.hostoutbox import host_sync_mark
 from reviews.models import Change, Engineer, Repository
 
 
@@ -237,6 +238,7 @@ def change_new_revision(*, change: Change, head_sha: str, base_sha: str) -> Chan
         change.diff_state = Change.DiffState.PENDING
         change.review_state = Change.ReviewState.PENDING_POLICY
         change.save(update_fields=["head_sha", "base_sha", "diff_state", "review_state", "updated_at"])
+        host_sync_mark(change_id=change.pk, reason="new revision")
         audit_record(
             actor=None, action="change.new_revision", target=change, payload={"from": previous, "to": head_sha}
         )

@@ -19,6 +19,7 @@ from policy.services.owners import owners_of
 from policy.services.policies import ai_flags, policy_current, policy_facts, policy_of, policy_paths
 from policy.signals import change_evaluated
 from policy.signoff_rules import ReviewFact, RevisionFact, SignOffStatus, signoff_status
+from reviews.hostoutbox import host_sync_mark
 from reviews.models import Change, ChangeFile, GateOverride, GateResult, PolicyVersion, Review, ReviewComment, Revision
 
 
@@ -33,6 +34,7 @@ def change_evaluate_diff(*, change: Change, files: list[ChangeFile], codeowners:
     _run_gates(change, files, policy_of(version).settings.size_limit)
     _apply_policy(change, files, version)
     change.save()
+    host_sync_mark(change_id=change.pk, reason="evaluated")
     change_evaluated.send(sender=Change, change=change)
     return change
 
@@ -249,5 +251,6 @@ def change_reevaluate(*, change: Change) -> Change:
     files = list(change.files.all())
     _apply_policy(change, files, change.policy_version or policy_current())
     change.save()
+    host_sync_mark(change_id=change.pk, reason="re-evaluated")
     change_evaluated.send(sender=Change, change=change)
     return change

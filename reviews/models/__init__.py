@@ -2,6 +2,7 @@
 
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
+from reviews.models.hostsync import HostConnection, HostInstallation, HostSyncState
 from reviews.models.org import Engineer, Repository, Service, Team
 from reviews.models.policy import GateOverride, GateResult, PolicyVersion, RiskModel
 from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment
@@ -32,4 +33,7 @@ __all__ = [
     "LedgerAlert",
     "WhatIfRun",
     "ApiToken",
+    "HostInstallation",
+    "HostConnection",
+    "HostSyncState",
 ]

@@ -10,6 +10,7 @@ from django.db.models import Q
 from assignment.services.assign import change_assign
 from policy.services.evaluation import review_state_of
 from reviews.audit import audit_record
+from reviews.hostoutbox import host_sync_mark
 from reviews.models import Change, Engineer, Review
 
 
@@ -53,6 +54,7 @@ def review_dismiss_host(
         if dismissed:
             change.review_state = review_state_of(change)
             change.save(update_fields=["review_state", "policy_missing", "updated_at"])
+            host_sync_mark(change_id=change.pk, reason="host review dismissed")
             if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
                 change_assign(change=change)
     return dismissed

@@ -23,6 +23,7 @@ from policy.services.policies import policy_current, policy_of
 from policy.signoff_rules import UNKNOWN_AUTHOR
 from reviews import rubberstamp
 from reviews.audit import AlreadyRecorded, NotAllowed, ServiceError, audit_record
+from reviews.hostoutbox import host_sync_mark
 from reviews.models import Assignment, Attestation, Change, Engineer, FileView, GateOverride, GateResult, Review
 
 
@@ -42,6 +43,7 @@ def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Atte
             if change.diff_state == Change.DiffState.DONE:
                 change.review_state = review_state_of(change)
                 change.save(update_fields=["review_state", "policy_missing", "updated_at"])
+                host_sync_mark(change_id=change.pk, reason="attested")
                 if change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
                     change_assign(change=change)
     return attestation
@@ -202,6 +204,7 @@ def _record_review(
         )
     change.review_state = review_state_of(change)
     change.save(update_fields=["review_state", "policy_missing", "updated_at"])
+    host_sync_mark(change_id=change.pk, reason="verdict")
     return review
 
 
@@ -347,5 +350,6 @@ def _refresh_after_gates(change: Change) -> None:
     change.gates_state = gate_summary(change)
     change.review_state = review_state_of(change)
     change.save(update_fields=["gates_state", "review_state", "policy_missing", "updated_at"])
+    host_sync_mark(change_id=change.pk, reason="gates")
     if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
         change_assign(change=change)

@@ -140,7 +140,7 @@ def test_gitlab_client_reads_a_merge_request(host):
     meta = GitLabClient(f"{host.base}/api/v4", "glpat").pull_request("group/shop", 3)
 
     assert (meta.title, meta.labels, meta.author_login, meta.draft) == ("Fix", ("ai-generated",), "ana", False)
-    assert host.seen[0][1].get("Private-Token") == "glpat"
+    assert {k.lower(): v for k, v in host.seen[0][1].items()}["private-token"] == "glpat"
 
 
 @pytest.mark.parametrize(
