@@ -28,8 +28,8 @@ DEFAULT_SKIP_BRANCHES = (
     "internal-branch.*",
     "dev.*",
     "gh-pages",
+    # The published-docs branch itself; a topic branch such as docs/faq is a proposed change like any other.
     "docs",
-    "docs/*",
 )
 
 
