@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "incidents",
     "insights",
     "demo",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -289,8 +290,10 @@ PORTAL_EXTRA_GATES = env_list("PORTAL_EXTRA_GATES", [])
 # worker held is not, whatever the lease; so the lease only covers a message lost before any worker took it,
 # and matches the visibility timeout by default.
 PORTAL_TASK_LEASE_SECONDS = env_int("PORTAL_TASK_LEASE_SECONDS", _visibility_timeout, minimum=60)
-# Review deadline after assignment; past it, the beat job re-routes the change.
+# Review deadline after assignment; at it the team's manager is told (with a one-click re-route), and past it by
+# the grace hours the beat job re-routes the change on its own.
 PORTAL_REVIEW_DUE_HOURS = env_int("PORTAL_REVIEW_DUE_HOURS", 24, minimum=1)
+PORTAL_REVIEW_REROUTE_GRACE_HOURS = env_int("PORTAL_REVIEW_REROUTE_GRACE_HOURS", 1, minimum=0)
 # Rubber-stamp floor: a sign-off faster than this for its size, or with files not viewed, asks for confirmation.
 PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES = env_int("PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES", 1, minimum=0)
 PORTAL_REVIEW_FLOOR_MIN_SECONDS = env_int("PORTAL_REVIEW_FLOOR_MIN_SECONDS", 20, minimum=0)
@@ -344,3 +347,24 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "countersign@localhost")
+
+# Notifications (notifications/): the portal's address for links in e-mail and chat; how long a burst of events
+# for one person is collected into one message (in-process demo: sent at once); how long before a review's due
+# time its senior is reminded; delivery retries (doubling from the base, at most the cap) before a message is
+# marked failed for admins to see; chat webhooks over plain HTTP only when allowed (tests, a local relay).
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+PORTAL_NOTIFY_BURST_SECONDS = env_int("PORTAL_NOTIFY_BURST_SECONDS", 0 if CELERY_TASK_ALWAYS_EAGER else 60, minimum=0)
+PORTAL_NOTIFY_DUE_SOON_HOURS = env_int("PORTAL_NOTIFY_DUE_SOON_HOURS", 4, minimum=1)
+PORTAL_NOTIFY_MAX_ATTEMPTS = env_int("PORTAL_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+PORTAL_NOTIFY_RETRY_BASE_SECONDS = env_int("PORTAL_NOTIFY_RETRY_BASE_SECONDS", 60, minimum=1)
+PORTAL_NOTIFY_RETRY_CAP_SECONDS = env_int("PORTAL_NOTIFY_RETRY_CAP_SECONDS", 3600, minimum=1)
+PORTAL_CHAT_ALLOW_HTTP = env_bool("PORTAL_CHAT_ALLOW_HTTP", False)
+PORTAL_CHAT_TIMEOUT_SECONDS = env_int("PORTAL_CHAT_TIMEOUT_SECONDS", 10, minimum=1)
+CELERY_BEAT_SCHEDULE["notifications.dispatch_due"] = {
+    "task": "notifications.dispatch_due",
+    "schedule": crontab(minute="*"),
+}
+CELERY_BEAT_SCHEDULE["notifications.scan_deadlines"] = {
+    "task": "notifications.scan_deadlines",
+    "schedule": crontab(minute="*/5"),
+}

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/incidents/<int:incident_id>/links/", incidents_api.IncidentLinks.as_view(), name="api-incident-links"),
     path("api/v1/deployments/", incidents_api.Deployments.as_view(), name="api-deployments"),
     path("incidents/", include("incidents.urls")),
+    path("inbox/", include("notifications.urls")),
     path("", include("reviews.urls")),
     path("dashboards/", include("insights.urls")),
 ]

@@ -11,10 +11,13 @@ from django.utils import timezone
 
 from assignment.expertise import assignment_candidates
 from assignment.picking import pick_reviewer
+from notifications.services.events import tell_assigned
+from notifications.services.turns import turn_record
 from policy.services.evaluation import owner_ids
+from reviews.attention import Event, Move
 from reviews.audit import audit_record
 from reviews.ledger.chain import GENESIS_HASH
-from reviews.models import Assignment, Change, Engineer, LedgerHead
+from reviews.models import Assignment, AttentionEntry, Change, Engineer, LedgerHead
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,9 @@ def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
     declined |= set(exclude)
     if change.last_pusher_email:
         declined |= set(Engineer.objects.filter(email__iexact=change.last_pusher_email).values_list("pk", flat=True))
+    again = _ask_again(change, frozenset(declined))
+    if again:
+        return again[0]
     owners = owner_ids(change) if change.requires_owner else set()
     # With no owner on record for the sensitive paths, any senior may sign off; the reason says so.
     owner_required = change.requires_owner and bool(owners)
@@ -76,7 +82,43 @@ def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
         target=change,
         payload={"reviewer_id": pick.engineer_id, "score": pick.score, "reasons": reasons},
     )
+    turn_record(change=change, move=Move(Event.ASSIGNED, subject=pick.engineer_id))
+    tell_assigned(assignment)
     return assignment
+
+
+def _ask_again(change: Change, declined: frozenset[int]) -> list[Assignment]:
+    """The seniors who already reviewed the change review its new revision: they know it, and a request for
+    changes is theirs to lift. They heard "your turn" from the attention set, so no new "assigned" notice."""
+    returning = (
+        AttentionEntry.objects.filter(change=change, role=AttentionEntry.Role.REVIEWER, engineer__is_away=False)
+        .exclude(engineer_id__in=declined)
+        .exclude(engineer_id=change.author_id)
+        # A senior who gave a verdict on this very revision has done their part of it.
+        .exclude(engineer__reviews__change=change, engineer__reviews__head_sha=change.head_sha)
+        .values_list("engineer_id", flat=True)
+    )
+    created = []
+    for reviewer_id in returning:
+        reason = "asked again: reviewed an earlier revision of this change"
+        created.append(
+            Assignment.objects.create(
+                change=change,
+                reviewer_id=reviewer_id,
+                reason=reason,
+                reasons=[reason],
+                estimated_minutes=change.review_minutes,
+                due_at=timezone.now() + timedelta(hours=settings.PORTAL_REVIEW_DUE_HOURS),
+            )
+        )
+        audit_record(
+            actor=None,
+            action="change.assigned",
+            target=change,
+            payload={"reviewer_id": reviewer_id, "reasons": [reason]},
+        )
+        turn_record(change=change, move=Move(Event.ASSIGNED, subject=reviewer_id))
+    return created
 
 
 def _paths_phrase(paths: list[str]) -> str:

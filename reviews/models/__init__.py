@@ -2,6 +2,16 @@
 
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
+from reviews.models.notifications import (
+    AttentionEntry,
+    Channel,
+    ChatWebhook,
+    MessageItem,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    OutboundMessage,
+)
 from reviews.models.org import Engineer, Repository, Service, Team
 from reviews.models.policy import GateOverride, GateResult, PolicyVersion, RiskModel
 from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment
@@ -30,4 +40,12 @@ __all__ = [
     "LedgerHead",
     "LedgerAlert",
     "WhatIfRun",
+    "AttentionEntry",
+    "Channel",
+    "ChatWebhook",
+    "MessageItem",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "OutboundMessage",
 ]
