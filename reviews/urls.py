@@ -18,6 +18,7 @@ urlpatterns = [
     path("me/", profile.profile, name="profile"),
     path("me/token/", profile.profile_token, name="profile-token"),
     path("assignments/<int:assignment_id>/hand-back/", queue_views.assignment_hand_back, name="assignment-hand-back"),
+    path("assignments/<int:assignment_id>/reroute/", queue_views.assignment_reroute, name="assignment-reroute"),
     path("changes/<int:change_id>/claim/", queue_views.change_claim, name="change-claim"),
     path("changes/<int:change_id>/", changes.change_detail, name="change-detail"),
     path("changes/<int:change_id>/review/", changes.change_review, name="change-review"),
