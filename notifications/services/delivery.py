@@ -25,7 +25,7 @@ def message_deliver(*, message_id: int) -> str:
     """Send one due message (closing it to new notifications first); a failure schedules a retry or fails it."""
     with transaction.atomic():
         message = (
-            OutboundMessage.objects.select_for_update(skip_locked=True)
+            OutboundMessage.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient__team")
             .filter(pk=message_id, status__in=[OutboundMessage.Status.PENDING, OutboundMessage.Status.SENDING])
             .first()
