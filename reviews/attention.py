@@ -92,8 +92,12 @@ def _next(turn: Turn, move: Move) -> Turn:
                 attention = frozenset()
             elif move.review_state == "needs_sign_off" and (not attention or attention <= author):
                 attention = reviewers
-            elif move.review_state == "changes_requested" and not attention:
-                attention = author
+            elif move.review_state == "changes_requested" and (
+                not attention or (move.event == Event.ATTESTED and attention <= author)
+            ):
+                # A senior's request stands until they lift it, but a new revision (attested, if it must be) is
+                # theirs to look at.
+                attention = reviewers or author
         case Event.AUTHOR_REPLIED:
             if who <= author and move.review_state not in AUTHOR_STATES and move.review_state not in DONE_STATES:
                 attention = (attention - author) | reviewers
@@ -130,7 +134,7 @@ STATE_REASONS = {
     "gates_failed": "gates are failing",
     "awaiting_attestation": "self-review to attest",
     "needs_sign_off": "ready for review",
-    "changes_requested": "changes requested",
+    "changes_requested": "a new revision answers the request for changes",
 }
 
 

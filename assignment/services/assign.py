@@ -47,6 +47,8 @@ def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
     again = _ask_again(change, frozenset(declined))
     if again:
         return again[0]
+    if change.review_state != Change.ReviewState.NEEDS_SIGN_OFF:
+        return None  # a request for changes still stands: only its seniors look again, nobody new is picked
     owners = owner_ids(change) if change.requires_owner else set()
     # With no owner on record for the sensitive paths, any senior may sign off; the reason says so.
     owner_required = change.requires_owner and bool(owners)
@@ -91,7 +93,9 @@ def _ask_again(change: Change, declined: frozenset[int]) -> list[Assignment]:
     """The seniors who already reviewed the change review its new revision: they know it, and a request for
     changes is theirs to lift. They heard "your turn" from the attention set, so no new "assigned" notice."""
     returning = (
-        AttentionEntry.objects.filter(change=change, role=AttentionEntry.Role.REVIEWER, engineer__is_away=False)
+        AttentionEntry.objects.filter(
+            change=change, role=AttentionEntry.Role.REVIEWER, in_turn=True, engineer__is_away=False
+        )
         .exclude(engineer_id__in=declined)
         .exclude(engineer_id=change.author_id)
         # A senior who gave a verdict on this very revision has done their part of it.
@@ -128,7 +132,9 @@ def _paths_phrase(paths: list[str]) -> str:
 
 
 def change_assign_if_waiting(*, change: Change) -> Assignment | None:
-    """Assign an open change that waits for a sign-off; the receiver of policy's `change_evaluated`."""
-    if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
+    """Assign an open change that waits for a sign-off, or ask its seniors again for a revision answering their
+    request for changes; the receiver of policy's `change_evaluated`."""
+    waits = (Change.ReviewState.NEEDS_SIGN_OFF, Change.ReviewState.CHANGES_REQUESTED)
+    if change.state == Change.State.OPEN and change.review_state in waits:
         return change_assign(change=change)
     return None

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from assignment.services.assign import change_assign
+from assignment.services.assign import change_assign_if_waiting
 from notifications.services.events import tell_verdict
 from notifications.services.turns import turn_record
 from policy import gates
@@ -48,8 +48,7 @@ def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Atte
                 turn_record(
                     change=change, move=Move(Event.ATTESTED, actor=engineer.pk, review_state=change.review_state)
                 )
-                if change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
-                    change_assign(change=change)
+                change_assign_if_waiting(change=change)
     return attestation
 
 
@@ -368,5 +367,4 @@ def _refresh_after_gates(change: Change) -> None:
     change.save(update_fields=["gates_state", "review_state", "policy_missing", "updated_at"])
     if change.state == Change.State.OPEN:
         turn_record(change=change, move=Move(Event.EVALUATED, review_state=change.review_state))
-    if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
-        change_assign(change=change)
+    change_assign_if_waiting(change=change)
