@@ -100,7 +100,7 @@ def _converse(change: Change, senior: Engineer, mirror_path: str, *, approve: bo
         if resolve or approve:
             comment_resolve(thread=thread, engineer=senior)
     change.refresh_from_db()
-    if approve and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
+    if approve and change.review_state in (Change.ReviewState.NEEDS_SIGN_OFF, Change.ReviewState.CHANGES_REQUESTED):
         for file in change.files.all():
             file_view_mark(change_file=file, reviewer=senior, viewed=True)
         review_submit(

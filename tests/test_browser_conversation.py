@@ -62,9 +62,9 @@ def push_revision(scenario: Scenario, work_repo) -> Change:
 def test_request_changes_reply_new_revision_and_the_seniors_turn_again(
     live_server,
     browser,
-    review_change: Scenario,
+    review_change: Scenario,  # noqa: F811 - the imported fixture
     work_repo,
-    settings,  # noqa: F811 - the imported fixture
+    settings,
 ):
     settings.PORTAL_BASE_URL = live_server.url
     change = review_change.change
