@@ -97,7 +97,7 @@ def _chat_reachable(people) -> set[int]:
 def _queue(notification: Notification, engineer: Engineer, channel: str, mode: str) -> None:
     """Add the notification to the message still collecting for this person and channel, or start one."""
     message = _collecting(engineer, channel, mode)
-    MessageItem.objects.get_or_create(notification=notification, channel=channel, defaults={"message": message})
+    MessageItem.objects.create(notification=notification, channel=channel, message=message)  # a new notification
     if mode == OutboundMessage.Mode.INSTANT and not getattr(message, "_announced", False):
         wait = max(0, int((message.due_at - timezone.now()).total_seconds()))
         if wait <= settings.PORTAL_NOTIFY_BURST_SECONDS + 5:  # held for quiet hours: the beat's dispatch sends it
