@@ -19,6 +19,7 @@ urlpatterns = [
     path("me/token/", profile.profile_token, name="profile-token"),
     path("me/tokens/<int:token_id>/revoke/", profile.profile_token_revoke, name="profile-token-revoke"),
     path("assignments/<int:assignment_id>/hand-back/", queue_views.assignment_hand_back, name="assignment-hand-back"),
+    path("assignments/<int:assignment_id>/reroute/", queue_views.assignment_reroute, name="assignment-reroute"),
     path("changes/<int:change_id>/claim/", queue_views.change_claim, name="change-claim"),
     path("changes/<int:change_id>/", changes.change_detail, name="change-detail"),
     path("changes/<int:change_id>/review/", changes.change_review, name="change-review"),

@@ -13,6 +13,7 @@ from intake.hostevents import HostChange, HostEvent, PayloadError, parse_github,
 from intake.services.installations import installation_apply, installation_learn
 from intake.services.repositories import change_new_revision, enqueue_diffs
 from intake.signals import host_review_dismissed, host_review_received
+from notifications.services.turns import turn_closed
 from portal.enqueue import enqueue
 from reviews.audit import AlreadyRecorded, ServiceError, audit_record
 from reviews.models import Change, Delivery, Engineer, Repository, Review, Service
@@ -267,6 +268,8 @@ def _apply_newer(change: Change, host: HostChange, *, author_found: bool) -> Non
     change.merge_sha = host.merge_sha or change.merge_sha
     change.host_updated_at = host.updated_at or change.host_updated_at
     change.save()
+    if change.state != Change.State.OPEN:
+        turn_closed(change=change)
     if host.head_sha != change.head_sha and host.new_commits and host.state == Change.State.OPEN:
         change_new_revision(change=change, head_sha=host.head_sha, base_sha=host.base_sha or change.base_sha)
     elif change.diff_state == Change.DiffState.PENDING:

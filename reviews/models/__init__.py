@@ -3,6 +3,16 @@
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
 from reviews.models.hostsync import HostConnection, HostInstallation, HostSyncState
+from reviews.models.notifications import (
+    AttentionEntry,
+    Channel,
+    ChatWebhook,
+    MessageItem,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    OutboundMessage,
+)
 from reviews.models.org import Engineer, Repository, Service, Team
 from reviews.models.policy import GateOverride, GateResult, PolicyVersion, RiskModel
 from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment
@@ -36,4 +46,12 @@ __all__ = [
     "HostInstallation",
     "HostConnection",
     "HostSyncState",
+    "AttentionEntry",
+    "Channel",
+    "ChatWebhook",
+    "MessageItem",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "OutboundMessage",
 ]
