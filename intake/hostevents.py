@@ -12,6 +12,9 @@ from intake.gitrun import is_safe_ref, is_sha
 MAX_TEXT = 20000
 
 
+MAX_REVIEW_BODY = 20_000  # characters of a review's text kept; an AI bot's summary rarely needs more
+
+
 class PayloadError(ValueError):
     """The payload does not have the shape the host documents."""
 
@@ -63,6 +66,7 @@ class HostEvent:
     host_review_id: str = ""
     review_sha: str = ""  # the revision the reviewer saw, when the host says
     reviewed_at: datetime | None = None  # when the reviewer submitted it, when the host says
+    review_body: str = ""  # what the reviewer wrote with the review (kept for AI review bots' findings)
     ref: str = ""
     after: str = ""
     commits: tuple[HostCommit, ...] = field(default_factory=tuple)
@@ -227,6 +231,7 @@ def parse_github(event: str, payload: Any) -> HostEvent:
             review_sha=_optional_sha(review.get("commit_id")),
             reviewed_at=parse_time(review.get("submitted_at")),
             host_review_id=_host_id(review, "id", "review"),
+            review_body=_str(review, "body", "review", required=False, limit=MAX_REVIEW_BODY),
         )
     if event == "push":
         ref = _str(payload, "ref", "payload", limit=300)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from reviews import diffview
 from reviews.models import (
+    AiFinding,
     Assignment,
     Attestation,
     Change,
@@ -74,6 +75,7 @@ def change_detail(change_id: int) -> Change | None:
             "gate_results",
             Prefetch("gate_overrides", queryset=GateOverride.objects.select_related("senior")),
             Prefetch("revisions", queryset=Revision.objects.defer("raw_diff").order_by("number")),
+            Prefetch("ai_findings", queryset=AiFinding.objects.select_related("resolved_by")),
         )
         .select_related("policy_version")
         .filter(pk=change_id)

@@ -1,5 +1,6 @@
 """Schema of changes, their diffs, policy decisions, assignments and sign-offs."""
 
+from reviews.models.ai import AiFinding, AiVocabularyEntry
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
 from reviews.models.org import Engineer, Repository, Service, Team
@@ -30,4 +31,6 @@ __all__ = [
     "LedgerHead",
     "LedgerAlert",
     "WhatIfRun",
+    "AiVocabularyEntry",
+    "AiFinding",
 ]
