@@ -26,7 +26,7 @@ PATCH = "@@ -1,2 +1,2 @@\n def charge():\n-    return gateway.charge()\n+    ret
 # Session, user, engineer and the two navigation counts, then the page's own selector queries:
 # assignments and recent verdicts for the queue; the change and its four prefetches for the change page.
 QUEUE_MAX_QUERIES = 11
-CHANGE_PAGE_MAX_QUERIES = 15
+CHANGE_PAGE_MAX_QUERIES = 16  # one more since the AI reviewers' findings are prefetched
 
 _ids = itertools.count(1)
 
