@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 
 from intake.ai_detection import DEFAULT_VOCABULARY
@@ -34,7 +37,11 @@ def bot_review(
 
 
 def test_the_seeded_table_is_the_built_in_vocabulary(db):
-    # The data migration seeded every default; the selector reads them back as detection's own defaults.
+    # The data migration seeds every default (run again here: a transactional test elsewhere may have flushed it);
+    # the selector reads them back as detection's own defaults.
+    AiVocabularyEntry.objects.all().delete()
+    importlib.import_module("reviews.migrations.0013_seed_ai_vocabulary").seed(django_apps, None)
+
     assert AiVocabularyEntry.objects.filter(kind="agent_account", value="copilot-swe-agent[bot]").exists()
     seeded = ai_vocabulary()
     for name in ("domains", "address_globs", "tool_names", "tool_keys", "agent_accounts", "ai_reviewers"):
