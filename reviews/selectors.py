@@ -12,6 +12,7 @@ from django.utils import timezone
 from reviews import diffview
 from reviews.conversation.selectors import your_turn
 from reviews.models import (
+    AiFinding,
     Assignment,
     AttentionEntry,
     Attestation,
@@ -77,6 +78,7 @@ def change_detail(change_id: int) -> Change | None:
             Prefetch("gate_overrides", queryset=GateOverride.objects.select_related("senior")),
             Prefetch("revisions", queryset=Revision.objects.defer("raw_diff").order_by("number")),
             Prefetch("attention", queryset=AttentionEntry.objects.select_related("engineer").order_by("since")),
+            Prefetch("ai_findings", queryset=AiFinding.objects.select_related("resolved_by")),
         )
         .select_related("policy_version", "host_sync")
         .filter(pk=change_id)

@@ -28,6 +28,11 @@ urlpatterns = [
     path("changes/<int:change_id>/attest/", changes.change_attest, name="change-attest"),
     path("changes/<int:change_id>/declare-ai/", changes.change_declare_ai, name="change-declare-ai"),
     path("changes/<int:change_id>/override-gate/", changes.change_override_gate, name="change-override-gate"),
+    path(
+        "changes/<int:change_id>/ai-findings/<int:finding_id>/resolve/",
+        changes.change_resolve_ai_finding,
+        name="change-resolve-ai-finding",
+    ),
     path("changes/<int:change_id>/files/", diff.file_detail, name="file-detail"),
     path("changes/<int:change_id>/files/context/", diff.file_context, name="file-context"),
     path("changes/<int:change_id>/files/viewed/", diff.file_viewed, name="file-viewed"),

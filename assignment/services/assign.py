@@ -1,4 +1,4 @@
-"""Assigning a change to the senior the engine scores best, with the reasons recorded."""
+"""Assigning a change to the senior the picker prefers, with the reasons recorded."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> Assignment | None:
-    """Assign the senior the engine scores best on load, expertise and knowledge spread; reasons recorded."""
+    """Assign the senior the picker prefers (load band, knowledge spread, expertise); reasons recorded."""
     with transaction.atomic():
         return _assign(change, exclude)
 
@@ -83,7 +83,12 @@ def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
         actor=None,
         action="change.assigned",
         target=change,
-        payload={"reviewer_id": pick.engineer_id, "score": pick.score, "reasons": reasons},
+        payload={
+            "reviewer_id": pick.engineer_id,
+            "expertise": pick.expertise,
+            "load_minutes": pick.balance_minutes,
+            "reasons": reasons,
+        },
     )
     host_sync_mark(change_id=change.pk, reason="assigned")
     turn_record(change=change, move=Move(Event.ASSIGNED, subject=pick.engineer_id))

@@ -1,5 +1,6 @@
 """Schema of changes, their diffs, policy decisions, assignments and sign-offs."""
 
+from reviews.models.ai import AiFinding, AiVocabularyEntry
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
 from reviews.models.hostsync import HostConnection, HostInstallation, HostSyncState
@@ -54,4 +55,6 @@ __all__ = [
     "NotificationKind",
     "NotificationPreference",
     "OutboundMessage",
+    "AiVocabularyEntry",
+    "AiFinding",
 ]

@@ -1,4 +1,4 @@
-"""The change page and what people do on it: verdicts, attestation, declarations, gate overrides."""
+"""The change page and what people do on it: verdicts, attestation, declarations, gate overrides, AI findings."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from reviews.people import current_engineer, engineer_by_name
 from reviews.rubberstamp import Floor, floor_seconds
 from reviews.services import authors as author_services
 from reviews.services import signoff as signoff_services
+from reviews.services.findings import ai_finding_resolve
 from reviews.services.signoff import NeedsConfirmation, files_viewed, gate_override, review_submit
 from reviews.views.comments import thread_context
 from reviews.views.common import change_or_404
@@ -50,6 +51,7 @@ def _change_page(
         "can_sign_off": signoff_services.can_sign_off(engineer, change),
         "can_override": engineer is not None and engineer.is_senior and change.author_id != engineer.pk,
         "is_author": engineer is not None and change.author_id == engineer.pk,
+        "can_resolve_findings": engineer is not None and (engineer.is_senior or change.author_id == engineer.pk),
         "current_attested": any(a.head_sha == change.head_sha for a in change.attestations.all()),
         "review_form": ReviewForm(
             initial={"head_sha": change.head_sha, "page_token": token, "comment": kept.get("comment", "")}
@@ -228,3 +230,28 @@ def change_signoff_summary(request: HttpRequest, change_id: int) -> HttpResponse
         "blocking": blocking_threads(change),
     }
     return render(request, "reviews/_signoff_summary.html", context)
+
+
+@login_required
+@require_POST
+def change_resolve_ai_finding(request: HttpRequest, change_id: int, finding_id: int) -> HttpResponse:
+    """A senior or the author marks what an AI review bot said as dealt with."""
+    change = change_or_404(change_id)
+    engineer = current_engineer(request)
+    finding = next((f for f in change.ai_findings.all() if f.pk == finding_id), None)
+    if finding is None:
+        return HttpResponse("No such finding on this change.", status=404, content_type="text/plain")
+    if engineer is None:
+        return HttpResponseForbidden("Only a senior or the change's author can resolve an AI reviewer's finding.")
+    note = request.POST.get("note", "")
+    if len(note) > 500:
+        return HttpResponse("The note may be at most 500 characters.", status=400, content_type="text/plain")
+    try:
+        ai_finding_resolve(finding=finding, engineer=engineer, note=note)
+    except NotAllowed as exc:
+        return HttpResponseForbidden(str(exc))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Finding of {finding.account} resolved.")
+    return redirect("reviews:change-detail", change_id=change.pk)

@@ -26,7 +26,7 @@ PATCH = "@@ -1,2 +1,2 @@\n def charge():\n-    return gateway.charge()\n+    ret
 # Session, user, engineer and the two navigation counts, then the page's own selector queries:
 # assignments and recent verdicts for the queue; the change and its four prefetches for the change page.
 QUEUE_MAX_QUERIES = 12  # + the senior's latest verdicts, for "new since your review"
-CHANGE_PAGE_MAX_QUERIES = 17  # + whose turn it is, and the viewer's latest verdict (since-your-review)
+CHANGE_PAGE_MAX_QUERIES = 18  # + whose turn it is, the viewer's latest verdict (since-your-review), AI findings
 
 _ids = itertools.count(1)
 
