@@ -26,6 +26,7 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     Value,
@@ -34,6 +35,7 @@ from django.db.models.functions import Coalesce
 
 from assignment.history import FileTouch, ReplayChange, Senior
 from assignment.picking import (
+    BALANCE_DAYS,
     HALF_LIFE_DAYS,
     RECENT_DAYS,
     Candidate,
@@ -108,12 +110,23 @@ def _is_away(engineer: Engineer, now: datetime) -> bool:
     return engineer.is_away and not (engineer.away_until and engineer.away_until < now.date())
 
 
+def _reviewed_seconds(since: datetime) -> QuerySet:
+    """Seconds a senior (the outer row) spent on verdicts since `since`, as a correlated subquery."""
+    return (
+        Review.objects.filter(reviewer=OuterRef("pk"), created_at__gte=since)
+        .values("reviewer")
+        .annotate(seconds=Sum("seconds_spent"))
+        .values("seconds")
+    )
+
+
 def assignment_candidates(
     change: Change, *, senior_level: int, now: datetime, owner_ids: Collection[int] = frozenset()
 ) -> tuple[list[Candidate], int]:
     """Every senior as an engine candidate for the change, and the number of touched files. Five queries.
 
-    Load: estimated minutes of active assignments, and minutes spent on verdicts in the last 7 days. Expertise
+    Load: estimated minutes of active assignments, and minutes spent on verdicts in the last 7 days (against the
+    weekly capacity) and in the last BALANCE_DAYS days (for the load band). Expertise
     and knowledge: the repository's merged changes and verdicts other than this change's, up to `now`.
     """
     touched: dict[str, str] = {}  # path in history -> path of this change (old names of renamed files too)
@@ -127,12 +140,8 @@ def assignment_candidates(
     directories = {directory_of(p) for p in paths} - {""}
     recent = now - timedelta(days=RECENT_DAYS)
 
-    reviewed_7d = (
-        Review.objects.filter(reviewer=OuterRef("pk"), created_at__gte=now - timedelta(days=LOAD_DAYS))
-        .values("reviewer")
-        .annotate(seconds=Sum("seconds_spent"))
-        .values("seconds")
-    )
+    reviewed_7d = _reviewed_seconds(now - timedelta(days=LOAD_DAYS))
+    reviewed_balance = _reviewed_seconds(now - timedelta(days=BALANCE_DAYS))
     # Per-senior subqueries on (reviewer, state): a join of every assignment ever made, grouped, grew with all
     # history (and ran the 7-day subquery once per joined row).
     active = (
@@ -146,6 +155,7 @@ def assignment_candidates(
             ),
             open_count=Coalesce(Subquery(active.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0),
             reviewed_seconds_7d=Coalesce(Subquery(reviewed_7d, output_field=IntegerField()), 0),
+            reviewed_seconds_balance=Coalesce(Subquery(reviewed_balance, output_field=IntegerField()), 0),
         )
         .order_by("pk")
     )
@@ -201,6 +211,7 @@ def assignment_candidates(
                 capacity_minutes=senior.weekly_capacity_minutes,
                 open_minutes=senior.open_minutes,
                 reviewed_minutes_7d=math.ceil(senior.reviewed_seconds_7d / 60),
+                reviewed_minutes_balance=math.ceil(senior.reviewed_seconds_balance / 60),
                 open_count=senior.open_count,
                 max_open=senior.max_open_assignments,
                 owns_paths=senior.pk in owner_ids,

@@ -10,9 +10,11 @@ A change may ask for no sign-off (it is then authored only: its author's knowled
 and it is not among the `changes`), for more than one (each from another senior, picked one after the other),
 or for one from a set of owners. `expertise` then counts a change when any of its reviewers knew a touched file.
 
-The balanced strategy sees load as the engine does in the portal: the estimated minutes still in the senior's
-queue (open) plus those they finished in the last 7 days. When every senior is over capacity the engine gives no
-pick; the change then waits for the least loaded senior, as it would in the portal.
+The balanced strategy is the portal's picker (assignment.picking.pick_reviewer) and sees load as the portal
+does: the estimated minutes still in the senior's queue (open) plus those they finished in the last 7 days
+against the weekly capacity, and in the last BALANCE_DAYS days for the load band. When every senior is over
+capacity the picker gives no pick; the change then waits for the least loaded senior, as it would in the
+portal.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from datetime import UTC, datetime
 from assignment.history import ReplayChange, ReplayReview, Senior
 from assignment.metrics import Metrics, gini, percentile_nearest_rank
 from assignment.picking import (
-    DEFAULT_WEIGHTS,
+    BALANCE_DAYS,
+    DEFAULT_RULE,
     HALF_LIFE_DAYS,
     Candidate,
-    Weights,
+    Rule,
     directory_of,
     expertise_score,
     pick_reviewer,
@@ -39,7 +42,7 @@ from assignment.picking import (
 
 STRATEGIES = ("balanced", "round_robin", "load_balance", "expertise", "random")
 ACTIVE_DAYS = 90
-LOAD_WINDOW_DAYS = 7
+LOAD_WINDOW_DAYS = 7  # against the weekly capacity, as in the portal
 REQUEST_WINDOW_DAYS = 30  # GitHub's load balancing counts review requests over 30 days
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -75,13 +78,14 @@ class _Queue:
     requests: deque[float] = field(default_factory=deque)
     total_minutes: int = 0
 
-    def load(self, day: float) -> tuple[int, int, int]:
-        """Open minutes, minutes finished in the last 7 days, open count."""
-        while self.work and self.work[0][0] <= day - LOAD_WINDOW_DAYS:
+    def load(self, day: float) -> tuple[int, int, int, int]:
+        """Open minutes, minutes finished in the last 7 and in the last BALANCE_DAYS days, open count."""
+        while self.work and self.work[0][0] <= day - max(LOAD_WINDOW_DAYS, BALANCE_DAYS):
             self.work.popleft()
         open_minutes = sum(m for done, m in self.work if done > day)
-        finished = sum(m for done, m in self.work if done <= day)
-        return open_minutes, finished, sum(1 for done, _ in self.work if done > day)
+        week = sum(m for done, m in self.work if day - LOAD_WINDOW_DAYS < done <= day)
+        balance = sum(m for done, m in self.work if day - BALANCE_DAYS < done <= day)
+        return open_minutes, week, balance, sum(1 for done, _ in self.work if done > day)
 
     def recent_requests(self, day: float) -> int:
         while self.requests and self.requests[0] <= day - REQUEST_WINDOW_DAYS:
@@ -163,7 +167,7 @@ def _candidates(state: _Replay, change: ReplayChange, day: float, level: int) ->
     active = state.active_knowers(paths, day)
     result = []
     for i, senior in enumerate(state.seniors):
-        open_minutes, finished, open_count = state.queues[i].load(day)
+        open_minutes, week, balance, open_count = state.queues[i].load(day)
         file_weight = {
             p: state.file_weight[(senior.key, p)].at(day) for p in paths if (senior.key, p) in state.file_weight
         }
@@ -180,7 +184,8 @@ def _candidates(state: _Replay, change: ReplayChange, day: float, level: int) ->
                 is_away=False,
                 capacity_minutes=senior.capacity_minutes,
                 open_minutes=open_minutes,
-                reviewed_minutes_7d=finished,
+                reviewed_minutes_7d=week,
+                reviewed_minutes_balance=balance,
                 open_count=open_count,
                 max_open=senior.max_open,
                 expertise=expertise_score(paths, file_weight, directory_weight),
@@ -199,7 +204,7 @@ def _pick(
     *,
     rng: random.Random,
     turn: list[int],
-    weights: Weights,
+    rule: Rule,
     exclude: Sequence[int] = (),
 ) -> int | None:
     """Index of the senior the strategy picks for the change; None when only the author (and `exclude`) is left."""
@@ -238,7 +243,7 @@ def _pick(
             author_id=author,
             senior_level=0,
             touched_files=len(change.files),
-            weights=weights,
+            rule=rule,
         )
         if pick is not None:
             return pick.engineer_id
@@ -253,7 +258,7 @@ def simulate(
     *,
     strategy: str,
     history: Sequence[ReplayChange] = (),
-    weights: Weights = DEFAULT_WEIGHTS,
+    rule: Rule = DEFAULT_RULE,
     seed: int = 0,
     end: datetime | None = None,
 ) -> Metrics:
@@ -298,7 +303,7 @@ def simulate(
             picks.append(None)
             continue
         # The pick sees what was known before the change: its author's work on it is not yet knowledge to spread.
-        chosen = _pick(strategy, state, change, day, rng=rng, turn=turn, weights=weights)
+        chosen = _pick(strategy, state, change, day, rng=rng, turn=turn, rule=rule)
         state.author(change, day)
         if chosen is None:
             picks.append(None)
@@ -308,7 +313,7 @@ def simulate(
         # Further sign-offs go to other seniors, picked one after another with what the first ones took on.
         taken = [chosen]
         for _ in range(change.sign_offs - 1):
-            more = _pick(strategy, state, change, day, rng=rng, turn=turn, weights=weights, exclude=taken)
+            more = _pick(strategy, state, change, day, rng=rng, turn=turn, rule=rule, exclude=taken)
             if more is None:
                 break
             taken.append(more)

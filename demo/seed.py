@@ -14,10 +14,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 from django.utils.text import slugify
 
 from demo.commits import fast_import_commit
+from demo.conversations import deliver_seeded_notifications, seed_conversations
 from demo.history import RepoPlan, plan_repository
 from demo.organisation import PEOPLE, REPOSITORIES, SEED, TEAMS, Person, deploy_time, history_span
 from demo.outages import seed_incidents
@@ -332,6 +334,13 @@ def seed_risk_model() -> None:
 
 def seed_demo() -> dict[str, int]:
     """Create or complete the whole demo organisation; safe to run again."""
+    # The seed's own notifications are delivered to memory (recorded as sent, not printed by the thousand);
+    # what happens once the portal runs goes to the configured backend (the console in `make run`).
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        return _seed_demo()
+
+
+def _seed_demo() -> dict[str, int]:
     if connection.vendor == "sqlite":
         # Seeding commits thousands of small transactions; waiting for each to reach the disk is most of the
         # time on SQLite. A crash mid-seed only loses demo data that the next run writes again.
@@ -344,9 +353,13 @@ def seed_demo() -> dict[str, int]:
         stats["reviews"] += seed_history_reviews(repository, engineers)
         stats["deployments"] += seed_deployments(repository)
         seed_open_work(repository, engineers)
+        stats["conversations"] = stats.get("conversations", 0) + seed_conversations(
+            repository, engineers, str(Path(settings.DATA_DIR) / "demo-repos" / f"{name}.git")
+        )
         reviewer = next(e for e in engineers.values() if e.is_incident_reviewer and _repo_of(e) == name)
         stats["incidents"] += seed_incidents(repository, reviewer, _anchor())
     seed_risk_model()
+    stats["notifications"] = deliver_seeded_notifications()
     stats["changes"] = Change.objects.count()
     stats["open"] = Change.objects.filter(state=Change.State.OPEN).count()
     return stats

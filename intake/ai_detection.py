@@ -5,7 +5,7 @@ message: squash merges keep the branch commits' trailers in a middle paragraph);
 `Generated-by:` or `Made-with:` line that names a known tool (the Linux kernel's `Assisted-by: AGENT:MODEL`);
 a "Generated with <tool link>" line; an AI tool as author or committer. A person may be called Claude, so a
 name alone in `Co-authored-by:` never counts. Every list is a `Vocabulary`: the built-in one below, extended by
-an admin's entries (reviews.models.AiVocabularyEntry, read by intake.services.vocabulary).
+the admin's entries (reviews.models.AiVocabularyEntry, read by intake.selectors.ai_vocabulary).
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from reviews.models import Delivery
+from intake.ai_detection import DEFAULT_VOCABULARY, Vocabulary
+from reviews.models import AiVocabularyEntry, Delivery
 
 
 def deliveries(*, status: str = "", limit: int = 200) -> QuerySet[Delivery]:
@@ -13,3 +14,29 @@ def deliveries(*, status: str = "", limit: int = 200) -> QuerySet[Delivery]:
     if status:
         queryset = queryset.filter(status=status)
     return queryset[:limit]
+
+
+_VOCABULARY_FIELDS = {
+    AiVocabularyEntry.Kind.DOMAIN: "domains",
+    AiVocabularyEntry.Kind.ADDRESS: "address_globs",
+    AiVocabularyEntry.Kind.TOOL: "tool_names",
+    AiVocabularyEntry.Kind.TRAILER_KEY: "tool_keys",
+    AiVocabularyEntry.Kind.AGENT_ACCOUNT: "agent_accounts",
+    AiVocabularyEntry.Kind.AI_REVIEWER: "ai_reviewers",
+}
+
+
+def ai_vocabulary() -> Vocabulary:
+    """What AI detection knows, as the admin keeps it (one query): the active entries of each kind.
+
+    The table is seeded with the built-in vocabulary; a table left empty (before the seed, or wiped) means the
+    built-in vocabulary, so detection never silently knows nothing.
+    """
+    rows = list(AiVocabularyEntry.objects.values_list("kind", "value", "is_active"))
+    if not rows:
+        return DEFAULT_VOCABULARY
+    values: dict[str, list[str]] = {name: [] for name in _VOCABULARY_FIELDS.values()}
+    for kind, value, active in rows:
+        if active and kind in _VOCABULARY_FIELDS:
+            values[_VOCABULARY_FIELDS[kind]].append(value.strip().lower())
+    return Vocabulary(**{name: tuple(dict.fromkeys(v)) for name, v in values.items()})

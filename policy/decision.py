@@ -2,7 +2,8 @@
 
 A policy is settings plus rules. A rule applies when all its conditions hold; the requirements of every
 applying rule combine (most sign-offs, any owner, attestation or gates). An exemption rule that applies
-removes every requirement, except on AI-assisted changes: those are never exempted, and the reasons say so.
+removes every requirement, except on AI-assisted or agent-opened changes: those are never exempted, and the
+reasons say so.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class ChangeFacts:
     repository: str
     services: tuple[str, ...]
     sensitive_globs: tuple[str, ...]
+    agent_opened: bool = False  # opened by an AI agent's own account
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ def _matches(
     """
     if when.ai_assisted is not None and bool(facts.ai_assisted) is not when.ai_assisted:
         return None
+    if when.agent_opened is not None and bool(facts.agent_opened) is not when.agent_opened:
+        return None
     if when.author_level_at_most is not None and not (
         facts.author_level is None or facts.author_level <= when.author_level_at_most
     ):
@@ -128,6 +132,8 @@ def _describe_change(when: Conditions, facts: ChangeFacts, sensitive: tuple[str,
     if when == Conditions():
         return "every change"
     parts = [{True: "AI-assisted change", False: "change without AI assistance", None: "change"}[when.ai_assisted]]
+    if when.agent_opened is not None:
+        parts.append("opened by an AI agent's own account" if when.agent_opened else "opened by a person")
     if when.author_level_at_most is not None:
         level = facts.author_level
         parts.append("by an author of unknown level (counted as junior)" if level is None else f"by an L{level} author")
@@ -182,7 +188,8 @@ def decide(facts: ChangeFacts, policy: Policy) -> Decision:
         if (hit := _matches(rule.when, facts, sensitive, every_path=rule.exempt)) is not None
     ]
     exemptions = [rule for rule, _ in matched if rule.exempt]
-    if exemptions and not facts.ai_assisted:
+    never_exempt = "AI-assisted" if facts.ai_assisted else "opened by an AI agent" if facts.agent_opened else ""
+    if exemptions and not never_exempt:
         reasons = [
             f"{rule.name}: {_describe_change(rule.when, facts, sensitive, hit)} is exempt from sign-off"
             for rule, hit in matched
@@ -207,7 +214,7 @@ def decide(facts: ChangeFacts, policy: Policy) -> Decision:
     owner_hits: set[str] = set()
     for rule, hit in matched:
         if rule.exempt:
-            reasons.append(f"exemption '{rule.name}' does not apply: the change is AI-assisted")
+            reasons.append(f"exemption '{rule.name}' does not apply: the change is {never_exempt}")
             continue
         applied.append(rule.name)
         require = rule.require

@@ -4,7 +4,8 @@ Its evaluation against a change lives in policy.decision.
 
 A policy is settings plus rules. A rule applies when all its conditions hold; the requirements of every
 applying rule combine (most sign-offs, any owner, attestation or gates). An exemption rule that applies
-removes every requirement, except on AI-assisted changes: those are never exempted, and the reasons say so.
+removes every requirement, except on AI-assisted or agent-opened changes: those are never exempted, and the
+reasons say so.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Conditions:
     """When a rule applies: every condition given (not None) must hold; none given means every change."""
 
     ai_assisted: bool | None = None
+    agent_opened: bool | None = None  # opened by an AI agent's own account (not a person's AI-assisted change)
     author_level_at_most: int | None = None
     author_is_bot: bool | None = None
     paths: tuple[str, ...] | None = None
@@ -127,6 +129,13 @@ DEFAULT_POLICY_DATA: dict[str, Any] = {
             "description": "Changes by bots need no sign-off, unless AI-assisted.",
             "when": {"author_is_bot": True},
             "exempt": True,
+        },
+        {
+            "name": "agent-opened",
+            "description": "Pull requests opened by an AI agent's own account (Copilot's coding agent, Devin, ...): "
+            "two human seniors sign off. Reviews by AI review bots are findings, never sign-offs.",
+            "when": {"agent_opened": True},
+            "require": {"sign_offs": 2},
         },
     ],
 }
@@ -214,6 +223,7 @@ _SETTINGS_PARSERS: dict[str, Callable[[Any, str], Any]] = {
 
 _CONDITION_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "ai_assisted": _bool,
+    "agent_opened": _bool,
     "author_level_at_most": _int_from(MIN_LEVEL, MAX_LEVEL),
     "author_is_bot": _bool,
     "paths": _names,
@@ -268,6 +278,10 @@ def _parse_rule(value: Any, where: str, earlier: dict[str, int]) -> Rule:
         if when.ai_assisted is True:
             raise PolicyError(
                 f"{where}.when.ai_assisted cannot be true on an exemption: AI-assisted changes are never exempted"
+            )
+        if when.agent_opened is True:
+            raise PolicyError(
+                f"{where}.when.agent_opened cannot be true on an exemption: agent-opened changes are never exempted"
             )
     return Rule(name=name, when=when, require=require, exempt=exempt, description=description)
 

@@ -68,6 +68,18 @@ def not_in_flight(name: str, ids: list[int]) -> list[int]:
     return [i for key, i in keys.items() if not holders.get(key, key in sent)]
 
 
+def enqueue_later(name: str, countdown: int, *args: Any) -> None:
+    """Like `enqueue`, run no sooner than `countdown` seconds from now (a short wait: long ones belong to beat)."""
+
+    def send() -> None:
+        try:
+            task_named(name).apply_async(args=args, countdown=countdown)
+        except Exception:  # noqa: BLE001 - the stored state is the source of truth; the beat's dispatch resends
+            log.warning("could not enqueue %s%r; the beat will send it", name, args, exc_info=True)
+
+    transaction.on_commit(send)
+
+
 def enqueue(name: str, *args: Any) -> None:
     """Send a task by name once the current transaction commits; if the broker is down, log it (the sweeper resends)."""
     transaction.on_commit(lambda: send_task(name, *args))

@@ -7,9 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from csp.constants import NONE, SELF
 
+from portal.beat import beat_schedule
 from portal.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "incidents",
     "insights",
     "demo",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -263,34 +264,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # held by a worker whose heartbeat expired is sent again by the next sweep (portal.worker_liveness).
 PORTAL_WORKER_HEARTBEAT_SECONDS = env_int("PORTAL_WORKER_HEARTBEAT_SECONDS", 10, minimum=1)
 PORTAL_WORKER_HEARTBEAT_TTL = env_int("PORTAL_WORKER_HEARTBEAT_TTL", 30, minimum=PORTAL_WORKER_HEARTBEAT_SECONDS + 1)
-CELERY_BEAT_SCHEDULE = {
-    # Every minute: with the heartbeat's 30 s, a killed worker's tasks are sent again within about 90 s.
-    "reviews.sweep_unprocessed": {"task": "reviews.sweep_unprocessed", "schedule": crontab(minute="*")},
-    "reviews.reroute_stale": {"task": "reviews.reroute_stale", "schedule": crontab(minute="*/10")},
-    "reviews.poll_repositories": {
-        "task": "reviews.poll_repositories",
-        "schedule": env_int("PORTAL_POLL_SECONDS", 300, minimum=10),
-    },
-}
-# The dashboards' knowledge rollups, every night (and on demand: manage.py rebuild_insights).
-CELERY_BEAT_SCHEDULE["insights.rebuild_knowledge"] = {
-    "task": "insights.rebuild_knowledge",
-    "schedule": crontab(hour=2, minute=30),
-}
-CELERY_BEAT_SCHEDULE["insights.refresh_facts"] = {"task": "insights.refresh_facts", "schedule": crontab(minute="*/5")}
-# The audit ledger: its head written outside the database every hour, and the whole chain checked every hour.
-CELERY_BEAT_SCHEDULE["hostsync.sweep"] = {"task": "hostsync.sweep", "schedule": 30.0}
-CELERY_BEAT_SCHEDULE["hostsync.reconcile"] = {
-    "task": "hostsync.reconcile",
-    "schedule": crontab(minute=f"*/{env_int('PORTAL_HOST_RECONCILE_MINUTES', 30, minimum=1)}"),
-}
-CELERY_BEAT_SCHEDULE["reviews.anchor_ledger"] = {"task": "reviews.anchor_ledger", "schedule": crontab(minute=5)}
-CELERY_BEAT_SCHEDULE["reviews.verify_ledger"] = {"task": "reviews.verify_ledger", "schedule": crontab(minute=35)}
-# The suspect ranking's weights refitted on the confirmed incident links, every Sunday night (and: refit_suspects).
-CELERY_BEAT_SCHEDULE["incidents.suspect_model_refit"] = {
-    "task": "incidents.suspect_model_refit",
-    "schedule": crontab(day_of_week=0, hour=3, minute=15),
-}
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    poll_seconds=env_int("PORTAL_POLL_SECONDS", 300, minimum=10),
+    reconcile_minutes=env_int("PORTAL_HOST_RECONCILE_MINUTES", 30, minimum=1),
+)
 
 # Portal knobs.
 PORTAL_GIT_TIMEOUT_SECONDS = env_int("PORTAL_GIT_TIMEOUT_SECONDS", 120, minimum=1)
@@ -310,7 +287,7 @@ PORTAL_PAGERDUTY_WEBHOOK_SECRET = env_secret("PORTAL_PAGERDUTY_WEBHOOK_SECRET")
 # Where a repository records no deployments, its changes count as deployed when they merged (suspect ranking).
 # Writing the sign-off back to the git host (hostsync/): a GitHub App writes check runs (only Apps may); a repository
 # with only an API token gets commit statuses. PORTAL_BASE_URL makes the links back to change pages.
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://localhost:8000").rstrip("/")
+PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 PORTAL_GITHUB_APP_ID = env_str("PORTAL_GITHUB_APP_ID")
 PORTAL_GITHUB_APP_PRIVATE_KEY = env_secret("PORTAL_GITHUB_APP_PRIVATE_KEY")
 PORTAL_HOST_WRITES = env_bool("PORTAL_HOST_WRITES", True)
@@ -339,8 +316,10 @@ PORTAL_EXTRA_GATES = env_list("PORTAL_EXTRA_GATES", [])
 # worker held is not, whatever the lease; so the lease only covers a message lost before any worker took it,
 # and matches the visibility timeout by default.
 PORTAL_TASK_LEASE_SECONDS = env_int("PORTAL_TASK_LEASE_SECONDS", _visibility_timeout, minimum=60)
-# Review deadline after assignment; past it, the beat job re-routes the change.
+# Review deadline after assignment; at it the team's manager is told (with a one-click re-route), and past it by
+# the grace hours the beat job re-routes the change on its own.
 PORTAL_REVIEW_DUE_HOURS = env_int("PORTAL_REVIEW_DUE_HOURS", 24, minimum=1)
+PORTAL_REVIEW_REROUTE_GRACE_HOURS = env_int("PORTAL_REVIEW_REROUTE_GRACE_HOURS", 1, minimum=0)
 # Rubber-stamp floor: a sign-off faster than this for its size, or with files not viewed, asks for confirmation.
 PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES = env_int("PORTAL_REVIEW_FLOOR_SECONDS_PER_10_LINES", 1, minimum=0)
 PORTAL_REVIEW_FLOOR_MIN_SECONDS = env_int("PORTAL_REVIEW_FLOOR_MIN_SECONDS", 20, minimum=0)
@@ -398,3 +377,15 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "countersign@localhost")
+
+# Notifications (notifications/): links in e-mail and chat use PORTAL_BASE_URL (above); how long a burst of events
+# for one person is collected into one message (in-process demo: sent at once); how long before a review's due
+# time its senior is reminded; delivery retries (doubling from the base, at most the cap) before a message is
+# marked failed for admins to see; chat webhooks over plain HTTP only when allowed (tests, a local relay).
+PORTAL_NOTIFY_BURST_SECONDS = env_int("PORTAL_NOTIFY_BURST_SECONDS", 0 if CELERY_TASK_ALWAYS_EAGER else 60, minimum=0)
+PORTAL_NOTIFY_DUE_SOON_HOURS = env_int("PORTAL_NOTIFY_DUE_SOON_HOURS", 4, minimum=1)
+PORTAL_NOTIFY_MAX_ATTEMPTS = env_int("PORTAL_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+PORTAL_NOTIFY_RETRY_BASE_SECONDS = env_int("PORTAL_NOTIFY_RETRY_BASE_SECONDS", 60, minimum=1)
+PORTAL_NOTIFY_RETRY_CAP_SECONDS = env_int("PORTAL_NOTIFY_RETRY_CAP_SECONDS", 3600, minimum=1)
+PORTAL_CHAT_ALLOW_HTTP = env_bool("PORTAL_CHAT_ALLOW_HTTP", False)
+PORTAL_CHAT_TIMEOUT_SECONDS = env_int("PORTAL_CHAT_TIMEOUT_SECONDS", 10, minimum=1)

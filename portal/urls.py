@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/v1/deployments/", incidents_api.Deployments.as_view(), name="api-deployments"),
     path("incidents/", include("incidents.urls")),
     path("host/", include("hostsync.urls")),
+    path("inbox/", include("notifications.urls")),
     path("", include("reviews.urls")),
     path("dashboards/", include("insights.urls")),
 ]

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from reviews.models import (
+    AiFinding,
+    AiVocabularyEntry,
     Assignment,
     Attestation,
     AuditEvent,
@@ -148,3 +150,23 @@ class DeliveryAdmin(ReadOnlyAdmin):
 class RevisionAdmin(ReadOnlyAdmin):
     list_display = ("change", "number", "head_sha", "raw_size", "truncated", "created_at")
     exclude = ("raw_diff",)
+
+
+@admin.register(AiVocabularyEntry)
+class AiVocabularyEntryAdmin(admin.ModelAdmin):
+    """Agent accounts, AI review bots, AI tool names and addresses: what AI detection and intake recognise."""
+
+    list_display = ("value", "kind", "is_active", "note", "created_at")
+    list_filter = ("kind", "is_active")
+    search_fields = ("value", "note")
+    list_editable = ("is_active",)
+
+
+@admin.register(AiFinding)
+class AiFindingAdmin(admin.ModelAdmin):
+    """Findings of AI review bots; people resolve them on the change page."""
+
+    list_display = ("change", "account", "verdict", "received_at", "resolved_at", "resolved_by")
+    list_filter = ("account", "verdict")
+    raw_id_fields = ("change", "resolved_by")
+    readonly_fields = ("change", "account", "verdict", "body", "host_review_id", "head_sha", "received_at")

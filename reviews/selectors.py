@@ -10,8 +10,11 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from reviews import diffview
+from reviews.conversation.selectors import your_turn
 from reviews.models import (
+    AiFinding,
     Assignment,
+    AttentionEntry,
     Attestation,
     Change,
     ChangeFile,
@@ -74,6 +77,8 @@ def change_detail(change_id: int) -> Change | None:
             "gate_results",
             Prefetch("gate_overrides", queryset=GateOverride.objects.select_related("senior")),
             Prefetch("revisions", queryset=Revision.objects.defer("raw_diff").order_by("number")),
+            Prefetch("attention", queryset=AttentionEntry.objects.select_related("engineer").order_by("since")),
+            Prefetch("ai_findings", queryset=AiFinding.objects.select_related("resolved_by")),
         )
         .select_related("policy_version", "host_sync")
         .filter(pk=change_id)
@@ -110,14 +115,9 @@ def _queue_base() -> QuerySet[Assignment]:
 
 
 def queue_filtered(engineer: Engineer, filters: dict[str, str]) -> QuerySet[Assignment]:
-    """The reviewer's active assignments on changes waiting for their sign-off, filtered and sorted."""
-    queryset = _queue_base().filter(
-        reviewer=engineer,
-        state=Assignment.State.ACTIVE,
-        change__state=Change.State.OPEN,
-        change__review_state=Change.ReviewState.NEEDS_SIGN_OFF,
-    )
-    return apply_queue_filters(queryset, filters)
+    """The reviewer's active assignments on open changes whose move is theirs, filtered and sorted."""
+    queryset = _queue_base().filter(reviewer=engineer, state=Assignment.State.ACTIVE, change__state=Change.State.OPEN)
+    return apply_queue_filters(your_turn(queryset, engineer), filters)
 
 
 def apply_queue_filters(queryset: QuerySet[Assignment], filters: dict[str, str]) -> QuerySet[Assignment]:
@@ -141,25 +141,6 @@ def apply_queue_filters(queryset: QuerySet[Assignment], filters: dict[str, str])
     if filters.get("age", "").isdigit():
         queryset = queryset.filter(created_at__lte=timezone.now() - timedelta(days=int(filters["age"])))
     return queryset.order_by(*QUEUE_SORTS.get(filters.get("sort", ""), QUEUE_SORTS["waiting"]))
-
-
-def waiting_for_author(engineer: Engineer, limit: int = 50) -> QuerySet[Assignment]:
-    """Changes assigned to the reviewer that are the author's turn (changes requested, gates, attestation)."""
-    return (
-        _queue_base()
-        .filter(
-            reviewer=engineer,
-            state=Assignment.State.ACTIVE,
-            change__state=Change.State.OPEN,
-            change__review_state__in=[
-                Change.ReviewState.CHANGES_REQUESTED,
-                Change.ReviewState.GATES_FAILED,
-                Change.ReviewState.AWAITING_ATTESTATION,
-                Change.ReviewState.PENDING_POLICY,
-            ],
-        )
-        .order_by("created_at")[:limit]
-    )
 
 
 def queue_choices() -> dict[str, list[str]]:

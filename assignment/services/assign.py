@@ -1,4 +1,4 @@
-"""Assigning a change to the senior the engine scores best, with the reasons recorded."""
+"""Assigning a change to the senior the picker prefers, with the reasons recorded."""
 
 from __future__ import annotations
 
@@ -11,17 +11,20 @@ from django.utils import timezone
 
 from assignment.expertise import assignment_candidates
 from assignment.picking import pick_reviewer
+from notifications.services.events import tell_assigned
+from notifications.services.turns import turn_record
 from policy.services.evaluation import owner_ids
+from reviews.attention import Event, Move
 from reviews.audit import audit_record
 from reviews.hostoutbox import host_sync_mark
 from reviews.ledger.chain import GENESIS_HASH
-from reviews.models import Assignment, Change, Engineer, LedgerHead
+from reviews.models import Assignment, AttentionEntry, Change, Engineer, LedgerHead
 
 log = logging.getLogger(__name__)
 
 
 def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> Assignment | None:
-    """Assign the senior the engine scores best on load, expertise and knowledge spread; reasons recorded."""
+    """Assign the senior the picker prefers (load band, knowledge spread, expertise); reasons recorded."""
     with transaction.atomic():
         return _assign(change, exclude)
 
@@ -42,6 +45,11 @@ def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
     declined |= set(exclude)
     if change.last_pusher_email:
         declined |= set(Engineer.objects.filter(email__iexact=change.last_pusher_email).values_list("pk", flat=True))
+    again = _ask_again(change, frozenset(declined))
+    if again:
+        return again[0]
+    if change.review_state != Change.ReviewState.NEEDS_SIGN_OFF:
+        return None  # a request for changes still stands: only its seniors look again, nobody new is picked
     owners = owner_ids(change) if change.requires_owner else set()
     # With no owner on record for the sensitive paths, any senior may sign off; the reason says so.
     owner_required = change.requires_owner and bool(owners)
@@ -75,10 +83,53 @@ def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
         actor=None,
         action="change.assigned",
         target=change,
-        payload={"reviewer_id": pick.engineer_id, "score": pick.score, "reasons": reasons},
+        payload={
+            "reviewer_id": pick.engineer_id,
+            "expertise": pick.expertise,
+            "load_minutes": pick.balance_minutes,
+            "reasons": reasons,
+        },
     )
     host_sync_mark(change_id=change.pk, reason="assigned")
+    turn_record(change=change, move=Move(Event.ASSIGNED, subject=pick.engineer_id))
+    tell_assigned(assignment)
     return assignment
+
+
+def _ask_again(change: Change, declined: frozenset[int]) -> list[Assignment]:
+    """The seniors who already reviewed the change review its new revision: they know it, and a request for
+    changes is theirs to lift. They heard "your turn" from the attention set, so no new "assigned" notice."""
+    returning = (
+        AttentionEntry.objects.filter(
+            change=change, role=AttentionEntry.Role.REVIEWER, in_turn=True, engineer__is_away=False
+        )
+        .exclude(engineer_id__in=declined)
+        .exclude(engineer_id=change.author_id)
+        # A senior who gave a verdict on this very revision has done their part of it.
+        .exclude(engineer__reviews__change=change, engineer__reviews__head_sha=change.head_sha)
+        .values_list("engineer_id", flat=True)
+    )
+    created = []
+    for reviewer_id in returning:
+        reason = "asked again: reviewed an earlier revision of this change"
+        created.append(
+            Assignment.objects.create(
+                change=change,
+                reviewer_id=reviewer_id,
+                reason=reason,
+                reasons=[reason],
+                estimated_minutes=change.review_minutes,
+                due_at=timezone.now() + timedelta(hours=settings.PORTAL_REVIEW_DUE_HOURS),
+            )
+        )
+        audit_record(
+            actor=None,
+            action="change.assigned",
+            target=change,
+            payload={"reviewer_id": reviewer_id, "reasons": [reason]},
+        )
+        turn_record(change=change, move=Move(Event.ASSIGNED, subject=reviewer_id))
+    return created
 
 
 def _paths_phrase(paths: list[str]) -> str:
@@ -88,7 +139,9 @@ def _paths_phrase(paths: list[str]) -> str:
 
 
 def change_assign_if_waiting(*, change: Change) -> Assignment | None:
-    """Assign an open change that waits for a sign-off; the receiver of policy's `change_evaluated`."""
-    if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
+    """Assign an open change that waits for a sign-off, or ask its seniors again for a revision answering their
+    request for changes; the receiver of policy's `change_evaluated`."""
+    waits = (Change.ReviewState.NEEDS_SIGN_OFF, Change.ReviewState.CHANGES_REQUESTED)
+    if change.state == Change.State.OPEN and change.review_state in waits:
         return change_assign(change=change)
     return None

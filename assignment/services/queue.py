@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from assignment.services.assign import change_assign
+from notifications.services.events import tell_rerouted
+from notifications.services.turns import turn_record
 from policy.signoff_rules import UNKNOWN_AUTHOR
+from reviews.attention import Event, Move
 from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.hostoutbox import host_sync_mark
 from reviews.models import Assignment, Change, Engineer
@@ -49,6 +53,7 @@ def assignment_hand_back(*, assignment: Assignment, engineer: Engineer, reason: 
         audit_record(
             actor=engineer.user, action="assignment.handed_back", target=change, payload={"reason": reason[:500]}
         )
+        turn_record(change=change, move=Move(Event.REVIEWER_REMOVED, subject=engineer.pk))
         return _reroute(
             change, exclude=frozenset({engineer.pk}), why=f"re-routed: {engineer.display_name} handed it back"
         )
@@ -70,6 +75,7 @@ def assignment_claim(*, change: Change, engineer: Engineer) -> Assignment:
             old.state = Assignment.State.CANCELLED
             old.completed_at = now
             old.save(update_fields=["state", "completed_at"])
+            turn_record(change=change, move=Move(Event.REVIEWER_REMOVED, subject=old.reviewer_id))
         assignment, created = Assignment.objects.get_or_create(
             change=change,
             reviewer=engineer,
@@ -84,6 +90,7 @@ def assignment_claim(*, change: Change, engineer: Engineer) -> Assignment:
         assignment.claimed_at = now
         assignment.save(update_fields=["claimed_at"])
         host_sync_mark(change_id=change.pk, reason="claimed")
+        turn_record(change=change, move=Move(Event.ASSIGNED, subject=engineer.pk))
         audit_record(
             actor=engineer.user,
             action="assignment.claimed",
@@ -108,8 +115,11 @@ def engineer_set_away(*, engineer: Engineer, away: bool, actor: Any, until: date
 
 
 def reroute_stale() -> int:
-    """Re-route active assignments past their deadline or held by someone away; returns how many moved."""
-    stale = Assignment.objects.filter(due_at__lt=timezone.now()) | Assignment.objects.filter(reviewer__is_away=True)
+    """Re-route active assignments past their deadline and its grace, or held by someone away; returns how many."""
+    # At the deadline the team's manager hears of it (notifications' scan) and may re-route it by hand; past the
+    # grace period it moves on its own.
+    cutoff = timezone.now() - timedelta(hours=settings.PORTAL_REVIEW_REROUTE_GRACE_HOURS)
+    stale = Assignment.objects.filter(due_at__lt=cutoff) | Assignment.objects.filter(reviewer__is_away=True)
     return sum(1 for _ in _reroute_assignments(stale, None))
 
 
@@ -144,9 +154,25 @@ def _reroute_assignments(queryset, why: str | None):
                 target=change,
                 payload={"from": assignment.reviewer_id, "why": reason},
             )
+            turn_record(change=change, move=Move(Event.REVIEWER_REMOVED, subject=assignment.reviewer_id))
+            tell_rerouted(assignment, reason)
             _reroute(
                 change,
                 exclude=frozenset({assignment.reviewer_id}),
                 why=f"re-routed: {assignment.reviewer.display_name} {reason}",
             )
             yield assignment, reason
+
+
+def assignment_reroute(*, assignment: Assignment, actor: Engineer) -> Assignment | None:
+    """A manager (or an admin) moves a review to another senior at once: the one click of an overdue notice."""
+    if not (actor.is_manager or actor.user.is_staff):
+        raise NotAllowed("only a manager or an admin can re-route a review")
+    if assignment.state != Assignment.State.ACTIVE:
+        raise ServiceError("this review was already done or moved")
+    moved = list(
+        _reroute_assignments(Assignment.objects.filter(pk=assignment.pk), f"was re-routed by {actor.display_name}")
+    )
+    if not moved:
+        raise ServiceError("this review was already done or moved")
+    return Assignment.objects.filter(change_id=assignment.change_id, state=Assignment.State.ACTIVE).first()

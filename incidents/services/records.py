@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import Incident, IncidentChangeLink, TimelineEntry
+from notifications.services.events import tell_incident
 from portal.enqueue import enqueue
 from reviews.audit import ServiceError, audit_record
 from reviews.models import Change, Engineer, Repository, Service
@@ -241,7 +243,29 @@ def incident_link_change(
             target=incident,
             payload={"change_id": change.pk, "from": previous, "to": state, "reason": reason[:500]},
         )
+        if state != previous and state in (IncidentChangeLink.State.SUSPECTED, IncidentChangeLink.State.CONFIRMED):
+            _tell_link(incident, change, state, reason)
     return link
+
+
+def _tell_link(incident: Incident, change: Change, state: str, reason: str) -> None:
+    """The change's author and signers hear that it is suspected of, or confirmed as causing, the incident."""
+    evidence = [f"Why: {reason.strip()[:400]}"] if reason.strip() else []
+    evidence.append(f"Severity {incident.get_severity_display()}, started {incident.started_at:%a %d %b %H:%M} UTC")
+    services = ", ".join(s.name for s in incident.services.all()[:5])
+    if services:
+        evidence.append(f"Affected services: {services}")
+    if change.merged_at:
+        evidence.append(f"Your change merged {change.merged_at:%a %d %b %H:%M} UTC")
+    kind = "suspect" if state == IncidentChangeLink.State.SUSPECTED else "confirmed"
+    tell_incident(
+        kind=kind,
+        key=f"incident:{kind}:{incident.pk}:{change.pk}",
+        change=change,
+        incident_title=incident.title,
+        incident_url=reverse("incidents:incident-detail", args=[incident.pk]),
+        evidence=evidence,
+    )
 
 
 def timeline_add(

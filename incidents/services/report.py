@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from incidents.models import WeeklyReport
@@ -18,6 +19,7 @@ from incidents.report import reporting
 from incidents.report.sections import report_sections
 from incidents.report.weeks import parse_iso_week, previous_week_of, week_bounds
 from incidents.services.records import is_incident_reviewer
+from notifications.services.events import tell_report
 from portal.enqueue import enqueue
 from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Engineer
@@ -298,6 +300,13 @@ def weekly_report_finalise(*, actor: Any, report: WeeklyReport) -> WeeklyReport:
             action="weekly_report.finalised",
             target=report,
             payload={"week": report.week, "revision": report.revision, "snapshot_of": report.built_at.isoformat()},
+        )
+        tell_report(
+            key=f"report:{report.pk}",
+            title=f"Weekly report {report.week} published",
+            url=reverse("incidents:report-detail", args=[report.pk]),
+            summary=f"The operations report of {report.week} (revision {report.revision}) is final.",
+            recipients=Engineer.objects.filter(Q(is_manager=True) | Q(is_incident_reviewer=True)),
         )
         if settings.PORTAL_REPORT_RECIPIENTS:
             enqueue("incidents.weekly_report_email", report.pk)  # draws the PDF it attaches

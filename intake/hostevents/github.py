@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from intake.hostevents.shapes import (
+    MAX_REVIEW_BODY,
     MAX_TEXT,
     HostChange,
     HostCommit,
@@ -161,6 +162,7 @@ def parse_github(event: str, payload: Any) -> HostEvent:
             review_sha=_optional_sha(review.get("commit_id")),
             reviewed_at=parse_time(review.get("submitted_at")),
             host_review_id=_host_id(review, "id", "review"),
+            review_body=_str(review, "body", "review", required=False, limit=MAX_REVIEW_BODY),
         )
     if event == "push":
         ref = _str(payload, "ref", "payload", limit=300)

@@ -10,6 +10,7 @@ from typing import Any
 from intake.gitrun import is_safe_ref, is_sha
 
 MAX_TEXT = 20000
+MAX_REVIEW_BODY = 20_000  # characters of a review's text kept; an AI bot's summary rarely needs more
 
 
 class PayloadError(ValueError):
@@ -63,6 +64,7 @@ class HostEvent:
     host_review_id: str = ""
     review_sha: str = ""  # the revision the reviewer saw, when the host says
     reviewed_at: datetime | None = None  # when the reviewer submitted it, when the host says
+    review_body: str = ""  # what the reviewer wrote with the review (kept for AI review bots' findings)
     ref: str = ""
     after: str = ""
     commits: tuple[HostCommit, ...] = field(default_factory=tuple)

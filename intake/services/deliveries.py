@@ -9,10 +9,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from intake.ai_detection import is_ai_reviewer
 from intake.hostevents import HostChange, HostEvent, PayloadError, parse_github, parse_gitlab
+from intake.selectors import ai_vocabulary
+from intake.services.aiaccounts import ai_finding_record, change_fill_opener
 from intake.services.installations import installation_apply, installation_learn
 from intake.services.repositories import change_new_revision, enqueue_diffs
 from intake.signals import host_review_dismissed, host_review_received
+from notifications.services.turns import turn_closed
 from portal.enqueue import enqueue
 from reviews.audit import AlreadyRecorded, ServiceError, audit_record
 from reviews.models import Change, Delivery, Engineer, Repository, Review, Service
@@ -236,6 +240,7 @@ def _change_create(*, repository: Repository, provider: str, host: HostChange, e
         host_updated_at=host.updated_at,
     )
     _fill_author(change, provider, host.author_login, host.author_host_id)
+    change_fill_opener(change, host.author_login)
     try:
         with transaction.atomic():
             change.save(force_insert=True)
@@ -266,7 +271,11 @@ def _apply_newer(change: Change, host: HostChange, *, author_found: bool) -> Non
     change.merged_at = (host.merged_at or change.merged_at or now) if host.state == Change.State.MERGED else None
     change.merge_sha = host.merge_sha or change.merge_sha
     change.host_updated_at = host.updated_at or change.host_updated_at
+    if change_fill_opener(change, host.author_login):
+        _reevaluate_later(change)  # an agent-opened change has a policy condition of its own
     change.save()
+    if change.state != Change.State.OPEN:
+        turn_closed(change=change)
     if host.head_sha != change.head_sha and host.new_commits and host.state == Change.State.OPEN:
         change_new_revision(change=change, head_sha=host.head_sha, base_sha=host.base_sha or change.base_sha)
     elif change.diff_state == Change.DiffState.PENDING:
@@ -290,8 +299,17 @@ def _drop_duplicate_commit_change(change: Change) -> None:
 
 
 def _apply_review(change: Change, provider: str, parsed: HostEvent) -> tuple[str, str]:
-    reviewer = _engineer_for_login(provider, parsed.reviewer_login)
     now = timezone.now()
+    if is_ai_reviewer(parsed.reviewer_login, ai_vocabulary()):
+        # Before any engineer lookup: an AI bot's review is a finding even if someone mapped its login to a person.
+        at = min(parsed.reviewed_at, now) if parsed.reviewed_at else now
+        finding, created = ai_finding_record(change=change, parsed=parsed, at=at)
+        if parsed.review_state == "dismissed":
+            return Delivery.Status.PROCESSED, "AI reviewer's finding resolved" if finding else "no such AI finding"
+        return Delivery.Status.PROCESSED, "AI reviewer: recorded as a finding, never a sign-off" + (
+            "" if created else " (already recorded)"
+        )
+    reviewer = _engineer_for_login(provider, parsed.reviewer_login)
     if parsed.review_state == "dismissed":
         # GitHub names one review; a GitLab unapproval names the approver's approvals, so nothing stands in for it.
         placeholder = reviewer if provider == Delivery.Provider.GITHUB else None

@@ -19,6 +19,7 @@ from intake.diffparse import cut_at_file_boundary, is_generated_path, parse_diff
 from intake.gitrepo import Mirror
 from intake.gitrun import GitError
 from intake.mirrors import repository_mirror
+from intake.selectors import ai_vocabulary
 from intake.signals import diff_stored
 from reviews.models import Change, ChangeFile, Repository, Revision
 
@@ -183,6 +184,8 @@ def change_pull_diff(*, change_id: int) -> Change | None:
         [email for c in pulled.commits for email in (c["author_email"], c["committer_email"])],
         branch=change.source_branch,
         labels=change.labels or (),
+        opener=change.opener_login,
+        vocabulary=ai_vocabulary(),
     )
     with transaction.atomic():
         locked = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)
@@ -203,6 +206,7 @@ def change_pull_diff(*, change_id: int) -> Change | None:
         locked.last_pusher_email = (pulled.commits[-1]["committer_email"] if pulled.commits else "")[:320]
         locked.ai_confidence = detection.confidence
         locked.ai_evidence = list(detection.evidence)
+        locked.agent_opened = detection.agent_opened
         locked.diff_state = Change.DiffState.DONE
         locked.diff_sha = head
         locked.diff_error = "\n".join(notes)

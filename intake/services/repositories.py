@@ -15,7 +15,9 @@ from intake.branches import DEFAULT_SKIP_BRANCHES, is_candidate_branch
 from intake.gitrepo import Mirror
 from intake.gitrun import GitError, check_url, is_safe_ref
 from intake.mirrors import repository_mirror
+from notifications.services.turns import turn_closed, turn_record
 from portal.enqueue import enqueue
+from reviews.attention import Event, Move
 from reviews.audit import ServiceError, audit_record
 from reviews.hostoutbox import host_sync_mark
 from reviews.models import Change, Engineer, Repository
@@ -212,6 +214,7 @@ def _close_branch_change(change: Change, *, state: str, commit: dict | None) -> 
         change.merged_at = _parse_time(commit["committed_at"])
     change.save(update_fields=["state", "merge_sha", "merged_at", "updated_at"])
     change.assignments.filter(state="active").update(state="cancelled", completed_at=timezone.now())
+    turn_closed(change=change)
     audit_record(
         actor=None,
         action=f"change.{state}",
@@ -242,5 +245,6 @@ def change_new_revision(*, change: Change, head_sha: str, base_sha: str) -> Chan
         audit_record(
             actor=None, action="change.new_revision", target=change, payload={"from": previous, "to": head_sha}
         )
+        turn_record(change=change, move=Move(Event.NEW_REVISION, review_state=change.review_state))
         enqueue_diffs([change.pk])
     return change

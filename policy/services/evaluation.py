@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from django.conf import settings
 
+from notifications.services.turns import turn_record
 from policy import gates, risk
 from policy.codeowners_file import parse_codeowners
 from policy.decision import Decision, decide, sensitive_matches
@@ -19,6 +20,7 @@ from policy.services.owners import owners_of
 from policy.services.policies import ai_flags, policy_current, policy_facts, policy_of, policy_paths
 from policy.signals import change_evaluated
 from policy.signoff_rules import ReviewFact, RevisionFact, SignOffStatus, signoff_status
+from reviews.attention import Event, Move
 from reviews.hostoutbox import host_sync_mark
 from reviews.models import Change, ChangeFile, GateOverride, GateResult, PolicyVersion, Review, ReviewComment, Revision
 
@@ -35,8 +37,14 @@ def change_evaluate_diff(*, change: Change, files: list[ChangeFile], codeowners:
     _apply_policy(change, files, version)
     change.save()
     host_sync_mark(change_id=change.pk, reason="evaluated")
+    _turn_after_evaluation(change)
     change_evaluated.send(sender=Change, change=change)
     return change
+
+
+def _turn_after_evaluation(change: Change) -> None:
+    if change.state == Change.State.OPEN:
+        turn_record(change=change, move=Move(Event.EVALUATED, review_state=change.review_state))
 
 
 def gate_plugins() -> tuple[gates.Gate, ...]:
@@ -252,5 +260,6 @@ def change_reevaluate(*, change: Change) -> Change:
     _apply_policy(change, files, change.policy_version or policy_current())
     change.save()
     host_sync_mark(change_id=change.pk, reason="re-evaluated")
+    _turn_after_evaluation(change)
     change_evaluated.send(sender=Change, change=change)
     return change

@@ -127,6 +127,7 @@ def policy_facts(
         repository=change.repository.name,
         services=tuple(s.name for s in services if any(p.startswith(tuple(s.path_prefixes or ())) for p in paths)),
         sensitive_globs=tuple(change.repository.sensitive_paths or ()),
+        agent_opened=change.agent_opened,
     )
 
 

@@ -1,8 +1,19 @@
 """Schema of changes, their diffs, policy decisions, assignments and sign-offs."""
 
+from reviews.models.ai import AiFinding, AiVocabularyEntry
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
 from reviews.models.hostsync import HostConnection, HostInstallation, HostSyncState
+from reviews.models.notifications import (
+    AttentionEntry,
+    Channel,
+    ChatWebhook,
+    MessageItem,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    OutboundMessage,
+)
 from reviews.models.org import Engineer, Repository, Service, Team
 from reviews.models.policy import GateOverride, GateResult, PolicyVersion, RiskModel
 from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment
@@ -36,4 +47,14 @@ __all__ = [
     "HostInstallation",
     "HostConnection",
     "HostSyncState",
+    "AttentionEntry",
+    "Channel",
+    "ChatWebhook",
+    "MessageItem",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "OutboundMessage",
+    "AiVocabularyEntry",
+    "AiFinding",
 ]

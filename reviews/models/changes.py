@@ -63,6 +63,10 @@ class Change(models.Model):
     ai_assisted = models.BooleanField(default=False)
     ai_confidence = models.FloatField(default=0.0)
     ai_evidence = models.JSONField(default=list, blank=True)
+    opener_login = models.CharField(max_length=100, blank=True, help_text="The host account that opened it.")
+    agent_opened = models.BooleanField(
+        default=False, help_text="Opened by an AI agent's own account, not by a person (AI-assisted or not)."
+    )
 
     risk_score = models.FloatField(default=0.0)
     risk_reasons = models.JSONField(default=list, blank=True)

@@ -39,11 +39,18 @@ class Engineer(models.Model):
     gitlab_user_id = models.PositiveIntegerField(
         null=True, blank=True, unique=True, help_text="GitLab user id: merge request hooks name authors by it."
     )
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="IANA zone for quiet hours and the digest; blank: the portal's."
+    )
+    quiet_start = models.TimeField(null=True, blank=True, help_text="No e-mail or chat from this local time…")
+    quiet_end = models.TimeField(null=True, blank=True, help_text="…until this local time (held, then sent).")
+    digest_hour = models.PositiveSmallIntegerField(default=8, help_text="Local hour the daily digest is sent.")
 
     class Meta:
         ordering = ["display_name"]
         constraints = [
             models.CheckConstraint(condition=Q(level__gte=3) & Q(level__lte=8), name="engineer_level_l3_to_l8"),
+            models.CheckConstraint(condition=Q(digest_hour__lte=23), name="engineer_digest_hour_valid"),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.services.turns import turn_record
 from policy.services.evaluation import review_state_of
+from reviews.attention import Event, Move
 from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Change, ChangeFile, Engineer, ReviewComment
 
@@ -76,6 +78,7 @@ def comment_add(
         _audit(author, "comment.added", change, comment, thread=comment)
         if author.is_senior:
             _refresh_review_state(change)
+        _turn_after_comment(change, author, comment)
     return comment
 
 
@@ -98,7 +101,16 @@ def comment_reply(*, thread: ReviewComment, author: Engineer, body: str) -> Revi
             body=text,
         )
         _audit(author, "comment.added", change, reply, thread=root)
+        _turn_after_comment(change, author, reply)
     return reply
+
+
+def _turn_after_comment(change: Change, author: Engineer, comment: ReviewComment) -> None:
+    """An author's answer gives the seniors the move; a waiting senior's answer gives it back to the author."""
+    if change.state != Change.State.OPEN:
+        return
+    event = Event.AUTHOR_REPLIED if author.pk == change.author_id else Event.REVIEWER_REPLIED
+    turn_record(change=change, move=Move(event, actor=author.pk, review_state=change.review_state), ref=str(comment.pk))
 
 
 def comment_resolve(*, thread: ReviewComment, engineer: Engineer) -> ReviewComment:
@@ -169,3 +181,4 @@ def _refresh_review_state(change: Change) -> None:
         return  # merged history is not awaited; a pending diff gets its state when policy runs
     change.review_state = review_state_of(change)
     change.save(update_fields=["review_state", "policy_missing", "updated_at"])
+    turn_record(change=change, move=Move(Event.EVALUATED, review_state=change.review_state))

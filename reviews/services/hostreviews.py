@@ -8,7 +8,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from assignment.services.assign import change_assign
+from notifications.services.turns import turn_record
 from policy.services.evaluation import review_state_of
+from reviews.attention import Event, Move
 from reviews.audit import audit_record
 from reviews.hostoutbox import host_sync_mark
 from reviews.models import Change, Engineer, Review
@@ -55,6 +57,8 @@ def review_dismiss_host(
             change.review_state = review_state_of(change)
             change.save(update_fields=["review_state", "policy_missing", "updated_at"])
             host_sync_mark(change_id=change.pk, reason="host review dismissed")
+            if change.state == Change.State.OPEN:
+                turn_record(change=change, move=Move(Event.EVALUATED, review_state=change.review_state))
             if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
                 change_assign(change=change)
     return dismissed

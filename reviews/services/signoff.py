@@ -9,7 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from assignment.services.assign import change_assign
+from assignment.services.assign import change_assign_if_waiting
+from notifications.services.events import tell_verdict
+from notifications.services.turns import turn_record
 from policy import gates
 from policy.services.evaluation import (
     change_reevaluate,
@@ -22,6 +24,7 @@ from policy.services.evaluation import (
 from policy.services.policies import policy_current, policy_of
 from policy.signoff_rules import UNKNOWN_AUTHOR
 from reviews import rubberstamp
+from reviews.attention import Event, Move
 from reviews.audit import AlreadyRecorded, NotAllowed, ServiceError, audit_record
 from reviews.hostoutbox import host_sync_mark
 from reviews.models import Assignment, Attestation, Change, Engineer, FileView, GateOverride, GateResult, Review
@@ -44,8 +47,10 @@ def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Atte
                 change.review_state = review_state_of(change)
                 change.save(update_fields=["review_state", "policy_missing", "updated_at"])
                 host_sync_mark(change_id=change.pk, reason="attested")
-                if change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
-                    change_assign(change=change)
+                turn_record(
+                    change=change, move=Move(Event.ATTESTED, actor=engineer.pk, review_state=change.review_state)
+                )
+                change_assign_if_waiting(change=change)
     return attestation
 
 
@@ -205,6 +210,19 @@ def _record_review(
     change.review_state = review_state_of(change)
     change.save(update_fields=["review_state", "policy_missing", "updated_at"])
     host_sync_mark(change_id=change.pk, reason="verdict")
+    if change.state == Change.State.OPEN:
+        complete = change.review_state in (Change.ReviewState.APPROVED, Change.ReviewState.NOT_REQUIRED)
+        event = {
+            Review.Verdict.APPROVE: Event.APPROVED,
+            Review.Verdict.REQUEST_CHANGES: Event.CHANGES_REQUESTED,
+        }.get(verdict, Event.COMMENTED)
+        turn_record(
+            change=change,
+            move=Move(event, actor=reviewer.pk, review_state=change.review_state, complete=complete),
+            ref=str(review.pk),
+        )
+        if source != Review.Source.HISTORY:
+            tell_verdict(review, complete=complete)
     return review
 
 
@@ -351,5 +369,6 @@ def _refresh_after_gates(change: Change) -> None:
     change.review_state = review_state_of(change)
     change.save(update_fields=["gates_state", "review_state", "policy_missing", "updated_at"])
     host_sync_mark(change_id=change.pk, reason="gates")
-    if change.state == Change.State.OPEN and change.review_state == Change.ReviewState.NEEDS_SIGN_OFF:
-        change_assign(change=change)
+    if change.state == Change.State.OPEN:
+        turn_record(change=change, move=Move(Event.EVALUATED, review_state=change.review_state))
+    change_assign_if_waiting(change=change)

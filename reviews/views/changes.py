@@ -1,4 +1,4 @@
-"""The change page and what people do on it: verdicts, attestation, declarations, gate overrides."""
+"""The change page and what people do on it: verdicts, attestation, declarations, gate overrides, AI findings."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from reviews.people import current_engineer, engineer_by_name
 from reviews.rubberstamp import Floor, floor_seconds
 from reviews.services import authors as author_services
 from reviews.services import signoff as signoff_services
+from reviews.services.findings import ai_finding_resolve
 from reviews.services.signoff import NeedsConfirmation, files_viewed, gate_override, review_submit
 from reviews.views.comments import thread_context
 from reviews.views.common import change_or_404
+from reviews.views.conversation import blocking_threads, conversation_context
 from reviews.views.diff import files_context
 
 _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
@@ -31,24 +33,39 @@ _TOKEN_SALT = "reviews.change-page"  # noqa: S105 - a signing salt, not a secret
 @login_required
 @require_GET
 def change_detail(request: HttpRequest, change_id: int) -> HttpResponse:
-    """A change with its policy decision, risk, AI evidence, files and diff."""
-    change = change_or_404(change_id)
+    """A change with its policy decision, risk, AI evidence, whose turn it is, its conversation, files and diff."""
+    return _change_page(request, change_or_404(change_id))
+
+
+def _change_page(
+    request: HttpRequest, change: Change, *, kept: dict | None = None, error: str = "", status: int = 200
+) -> HttpResponse:
+    """The change page; `kept` holds what the reviewer typed and their active time when a verdict was refused."""
     engineer = current_engineer(request)
-    token = signing.dumps({"c": change.pk, "sha": change.head_sha, "t": time.time()}, salt=_TOKEN_SALT)
+    kept = kept or {}
+    # A refused verdict keeps its timer: the token's start moves back by the time already counted.
+    started = time.time() - kept.get("active_seconds", 0)
+    token = signing.dumps({"c": change.pk, "sha": change.head_sha, "t": started}, salt=_TOKEN_SALT)
     context = {
         "change": change,
         "can_sign_off": signoff_services.can_sign_off(engineer, change),
         "can_override": engineer is not None and engineer.is_senior and change.author_id != engineer.pk,
         "is_author": engineer is not None and change.author_id == engineer.pk,
+        "can_resolve_findings": engineer is not None and (engineer.is_senior or change.author_id == engineer.pk),
         "current_attested": any(a.head_sha == change.head_sha for a in change.attestations.all()),
-        "review_form": ReviewForm(initial={"head_sha": change.head_sha, "page_token": token}),
+        "review_form": ReviewForm(
+            initial={"head_sha": change.head_sha, "page_token": token, "comment": kept.get("comment", "")}
+        ),
+        "active_seconds": kept.get("active_seconds", 0),
+        "review_error": error,
         "attest_form": AttestForm(),
         "author_form": AuthorForm() if request.user.is_staff and change.author_id is None else None,
         "host_approvals_count": _host_approvals_count(change),
         **thread_context(change, engineer),  # threads_by_line, open_threads, outdated_threads, ...
     }
+    context.update(conversation_context(change, engineer, context["comment_threads"]))
     context.update(files_context(request, change, engineer, context["threads_by_line"]))
-    return render(request, "reviews/change_detail.html", context)
+    return render(request, "reviews/change_detail.html", context, status=status)
 
 
 def _host_approvals_count(change: Change) -> bool:
@@ -97,8 +114,9 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
     except NotAllowed as exc:
         return HttpResponseForbidden(str(exc))
     except ServiceError as exc:
-        messages.error(request, str(exc))
-        return redirect("reviews:change-detail", change_id=change.pk)
+        # Refused (a blocking thread, a newer revision): the page comes back with the comment and the timer kept.
+        kept = {"comment": form.cleaned_data["comment"], "active_seconds": seconds}
+        return _change_page(request, change_or_404(change.pk), kept=kept, error=str(exc), status=409)
     messages.success(request, f"Recorded: {form.cleaned_data['verdict'].replace('_', ' ')} on {change.short_sha}.")
     return redirect("reviews:queue")
 
@@ -209,5 +227,31 @@ def change_signoff_summary(request: HttpRequest, change_id: int) -> HttpResponse
         ),
         "revision_number": next((r.number for r in change.revisions.all() if r.head_sha == change.head_sha), 1),
         "missing": [m for m in change.policy_missing if "sign-off" not in m],
+        "blocking": blocking_threads(change),
     }
     return render(request, "reviews/_signoff_summary.html", context)
+
+
+@login_required
+@require_POST
+def change_resolve_ai_finding(request: HttpRequest, change_id: int, finding_id: int) -> HttpResponse:
+    """A senior or the author marks what an AI review bot said as dealt with."""
+    change = change_or_404(change_id)
+    engineer = current_engineer(request)
+    finding = next((f for f in change.ai_findings.all() if f.pk == finding_id), None)
+    if finding is None:
+        return HttpResponse("No such finding on this change.", status=404, content_type="text/plain")
+    if engineer is None:
+        return HttpResponseForbidden("Only a senior or the change's author can resolve an AI reviewer's finding.")
+    note = request.POST.get("note", "")
+    if len(note) > 500:
+        return HttpResponse("The note may be at most 500 characters.", status=400, content_type="text/plain")
+    try:
+        ai_finding_resolve(finding=finding, engineer=engineer, note=note)
+    except NotAllowed as exc:
+        return HttpResponseForbidden(str(exc))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Finding of {finding.account} resolved.")
+    return redirect("reviews:change-detail", change_id=change.pk)

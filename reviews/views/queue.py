@@ -8,13 +8,14 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assignment.services import queue as queue_services
 from assignment.services.queue import assignment_claim, engineer_set_away
 from portal.htmx import is_fragment
 from reviews import selectors
-from reviews.audit import ServiceError
+from reviews.audit import NotAllowed, ServiceError
+from reviews.conversation.selectors import since_reviews, waiting_on_others
 from reviews.forms import HandBackForm, QueueFilterForm
 from reviews.models import Assignment
 from reviews.people import current_engineer
@@ -35,11 +36,15 @@ def queue(request: HttpRequest) -> HttpResponse:
         rows = selectors.queue_filtered(engineer, filters)
         page = Paginator(rows, PAGE_SIZE).get_page(filters.get("page"))
         now = context["now"]
+        assignments = list(page.object_list)
+        since = since_reviews(engineer, [a.change for a in assignments])
+        for a in assignments:
+            a.since_revision = since.get(a.change_id)
         context.update(
             page=page,
-            assignments=list(page.object_list),
-            overdue=[a for a in page.object_list if a.due_at and a.due_at < now],
-            waiting=list(selectors.waiting_for_author(engineer)),
+            assignments=assignments,
+            overdue=[a for a in assignments if a.due_at and a.due_at < now],
+            waiting=waiting_on_others(engineer),
             recent=list(selectors.recently_signed_by(engineer)),
             query=_query_without_page(request),
         )
@@ -138,3 +143,27 @@ def my_changes(request: HttpRequest) -> HttpResponse:
     engineer = current_engineer(request)
     changes = list(selectors.changes_by_author(engineer)) if engineer else []
     return render(request, "reviews/change_mine.html", {"changes": changes})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assignment_reroute(request: HttpRequest, assignment_id: int) -> HttpResponse:
+    """The one click of an overdue notice: a manager moves a review to another senior (GET asks first)."""
+    engineer = current_engineer(request)
+    assignment = Assignment.objects.filter(pk=assignment_id).select_related("change__repository", "reviewer").first()
+    if assignment is None:
+        raise Http404("No such assignment.")
+    if engineer is None or not (engineer.is_manager or request.user.is_staff):
+        return HttpResponseForbidden("Only a manager or an admin can re-route a review.")
+    if request.method == "GET":
+        return render(request, "reviews/assignment_reroute.html", {"assignment": assignment})
+    try:
+        new = queue_services.assignment_reroute(assignment=assignment, actor=engineer)
+    except NotAllowed as exc:
+        return HttpResponseForbidden(str(exc))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        where = f"to {new.reviewer.display_name}" if new else "but no other senior is free: it waits unassigned"
+        messages.success(request, f"“{assignment.change.title}” re-routed {where}.")
+    return redirect("reviews:change-detail", change_id=assignment.change_id)

@@ -70,7 +70,7 @@ def org(db, make_engineer, repository):
     return repository, junior, seniors
 
 
-def test_load_is_open_estimated_minutes_and_minutes_reviewed_in_the_last_seven_days(org):
+def test_load_is_open_estimated_minutes_and_minutes_reviewed_in_the_last_seven_and_365_days(org):
     repository, junior, (s1, s2, _) = org
     other = change(repository, junior, NOW - timedelta(days=1), {"a.py": 1}, state="open")
     another = change(repository, junior, NOW - timedelta(days=1), {"b.py": 1}, state="open")
@@ -78,7 +78,8 @@ def test_load_is_open_estimated_minutes_and_minutes_reviewed_in_the_last_seven_d
     Assignment.objects.create(change=another, reviewer=s1, reason="x", estimated_minutes=15)
     Assignment.objects.create(change=another, reviewer=s2, reason="x", estimated_minutes=99, state="done")
     review(other, s2, NOW - timedelta(days=2), seconds=610)
-    review(other, s2, NOW - timedelta(days=8), seconds=6000)  # more than 7 days ago
+    review(other, s2, NOW - timedelta(days=8), seconds=6000)  # more than 7 days ago: the band's year only
+    review(other, s2, NOW - timedelta(days=366), seconds=60000)  # more than a year ago: nowhere
     target = change(repository, junior, NOW, {"a.py": 3}, state="open")
 
     candidates = by_id(assignment_candidates(target, senior_level=6, now=NOW)[0])
@@ -87,6 +88,8 @@ def test_load_is_open_estimated_minutes_and_minutes_reviewed_in_the_last_seven_d
     assert candidates[s1.pk].reviewed_minutes_7d == 0
     assert (candidates[s2.pk].open_minutes, candidates[s2.pk].open_count) == (0, 0)
     assert candidates[s2.pk].reviewed_minutes_7d == 11  # 610 seconds, rounded up
+    assert (candidates[s1.pk].reviewed_minutes_balance, candidates[s2.pk].reviewed_minutes_balance) == (0, 111)
+    assert candidates[s2.pk].balance_minutes == 111
     assert candidates[s1.pk].max_open == 8 and candidates[s1.pk].capacity_minutes == 240
 
 

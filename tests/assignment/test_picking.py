@@ -1,4 +1,4 @@
-"""Choosing a reviewer (assignment.picking): eligibility, each term, their combination, reasons, expertise."""
+"""Choosing a reviewer (assignment.picking): eligibility, the load band, the order inside it, reasons, expertise."""
 
 from __future__ import annotations
 
@@ -10,19 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assignment.picking import (
-    DEFAULT_WEIGHTS,
+    BALANCE_DAYS,
     Candidate,
-    Weights,
+    Rule,
     decay,
     directory_of,
     expertise_score,
     is_eligible,
+    load_band,
     pick_reviewer,
+    preference,
     reasons_for,
-    reference_minutes,
-    score,
     spreads_count,
-    terms,
 )
 
 
@@ -100,48 +99,66 @@ def test_an_owner_is_picked_over_a_lighter_expert_when_an_owner_is_required():
     assert picked([owner, expert], touched_files=2) == 2  # owners are not preferred when none is required
 
 
-# --- the terms -----------------------------------------------------------------------------------------------------
+# --- the load band ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("overrides", "touched", "reference", "expected"),
+    ("overrides", "balance"),
     [
-        ({}, 2, 240, {"load": 1.0, "queue": 0.0, "expertise": 0.0, "spread": 0.0}),
-        ({"open_minutes": 60}, 2, 240, {"load": 0.75, "queue": -0.25, "expertise": 0.0, "spread": 0.0}),
-        ({"reviewed_minutes_7d": 120}, 2, 240, {"load": 0.5, "queue": 0.0, "expertise": 0.0, "spread": 0.0}),
-        # The common scale: 120 minutes are 120 minutes whatever the senior's own capacity.
-        (
-            {"open_minutes": 120, "capacity_minutes": 600},
-            2,
-            240,
-            {"load": 0.5, "queue": -0.5, "expertise": 0.0, "spread": 0.0},
-        ),
-        ({"expertise": 0.4}, 2, 240, {"load": 1.0, "queue": 0.0, "expertise": 0.4, "spread": 0.0}),
-        ({"expertise": 7.0}, 2, 240, {"load": 1.0, "queue": 0.0, "expertise": 1.0, "spread": 0.0}),
-        ({"expertise": math.nan}, 2, 240, {"load": 1.0, "queue": 0.0, "expertise": 0.0, "spread": 0.0}),
-        ({"spreads_files": 1}, 4, 240, {"load": 1.0, "queue": 0.0, "expertise": 0.0, "spread": 0.25}),
-        ({"spreads_files": 9}, 4, 240, {"load": 1.0, "queue": 0.0, "expertise": 0.0, "spread": 1.0}),
-        ({"spreads_files": 1}, 0, 240, {"load": 1.0, "queue": 0.0, "expertise": 0.0, "spread": 0.0}),
-        ({"open_minutes": 10}, 1, 0, {"load": -9.0, "queue": -10.0, "expertise": 0.0, "spread": 0.0}),
+        ({}, 0),
+        ({"open_minutes": 60}, 60),
+        ({"reviewed_minutes_balance": 300}, 300),
+        ({"open_minutes": 20, "reviewed_minutes_7d": 40, "reviewed_minutes_balance": 500}, 520),
+        # The week is part of the longer window; a caller that gives only the week still counts it.
+        ({"reviewed_minutes_7d": 40}, 40),
     ],
 )
-def test_each_term(overrides, touched, reference, expected):
-    assert terms(candidate(1, **overrides), touched_files=touched, reference=reference) == pytest.approx(expected)
+def test_the_load_the_band_compares(overrides, balance):
+    assert candidate(1, **overrides).balance_minutes == balance
 
 
-def test_score_is_the_weighed_sum_of_the_terms():
-    c = candidate(1, open_minutes=60, reviewed_minutes_7d=60, expertise=0.5, spreads_files=1)
-    weights = Weights(load=2.0, expertise=3.0, spread=5.0, queue=7.0)
+@pytest.mark.parametrize(
+    ("loads", "band_minutes", "in_band"),
+    [
+        ([0, 10, 30, 31, 500], 30, [1, 2, 3]),
+        ([100, 130, 131], 30, [1, 2]),
+        ([50, 50, 80], 0, [1, 2]),
+        ([7], 30, [1]),
+        ([], 30, []),
+    ],
+)
+def test_the_band_holds_the_seniors_within_its_width_of_the_lightest(loads, band_minutes, in_band):
+    candidates = [candidate(i + 1, reviewed_minutes_balance=m) for i, m in enumerate(loads)]
 
-    # load 1 - 120/240, queue -60/240, expertise 0.5, spread 1/2
-    assert score(c, touched_files=2, reference=240, weights=weights) == pytest.approx(
-        2.0 * 0.5 + 7.0 * -0.25 + 3.0 * 0.5 + 5.0 * 0.5
-    )
+    assert [c.engineer_id for c in load_band(candidates, band_minutes=band_minutes)] == in_band
 
 
-@pytest.mark.parametrize(("capacities", "reference"), [([240], 240), ([240, 600, 120], 240), ([100, 300], 200)])
-def test_the_load_scale_is_the_median_capacity_of_the_eligible(capacities, reference):
-    assert reference_minutes([candidate(i, capacity_minutes=c) for i, c in enumerate(capacities)]) == reference
+@pytest.mark.parametrize(
+    ("first", "second", "rule", "winner", "why"),
+    [
+        # Load is a hard band: no expertise outbids 31 minutes more of the year's review.
+        ({"expertise": 1.0, "files_known": 3, "reviewed_minutes_balance": 31}, {}, Rule(), 2, "busy expert"),
+        ({"expertise": 1.0, "files_known": 3, "open_minutes": 31}, {}, Rule(), 2, "open work is load"),
+        ({"expertise": 1.0, "files_known": 3, "reviewed_minutes_balance": 30}, {}, Rule(), 1, "within the band"),
+        ({"expertise": 1.0, "files_known": 3, "reviewed_minutes_balance": 10}, {}, Rule(band_minutes=0), 2, "no band"),
+        # Inside the band: spread first, then knowing a file, then the expertise score.
+        ({"expertise": 0.9, "files_known": 2}, {"spreads_files": 1}, Rule(), 2, "spread before expertise"),
+        ({"expertise": 0.9, "files_known": 2}, {"spreads_files": 1}, Rule(spread=False), 1, "spread switched off"),
+        ({"spreads_files": 2}, {"spreads_files": 1, "files_known": 1}, Rule(), 1, "more spread first"),
+        ({"files_known": 1, "expertise": 0.1}, {"expertise": 0.6}, Rule(), 1, "a known file before the score"),
+        ({"expertise": 0.2}, {"expertise": 0.7}, Rule(), 2, "then the score"),
+        ({"expertise": math.nan}, {"expertise": 0.1}, Rule(), 2, "a broken score counts nothing"),
+        # Then the lighter load, the lower share of capacity, the lower id.
+        ({"reviewed_minutes_balance": 20}, {"reviewed_minutes_balance": 10}, Rule(), 2, "lighter"),
+        ({"open_minutes": 30}, {"open_minutes": 30, "capacity_minutes": 600}, Rule(), 2, "lower share"),
+        ({}, {}, Rule(), 1, "lower id"),
+    ],
+)
+def test_the_order_of_the_rule(first, second, rule, winner, why):
+    candidates = [candidate(1, **first), candidate(2, **second)]
+
+    assert picked(candidates, touched_files=4, rule=rule) == winner, why
+    assert picked(list(reversed(candidates)), touched_files=4, rule=rule) == winner, "whatever the order given"
 
 
 def test_a_larger_capacity_is_a_ceiling_not_a_quota():
@@ -159,73 +176,25 @@ def test_the_larger_capacity_takes_the_overflow_when_the_others_are_full():
     assert picked([big, full]) == 1
 
 
-def test_open_work_weighs_more_than_work_done_this_week():
-    queued = candidate(1, open_minutes=60)
-    busy_but_free_now = candidate(2, reviewed_minutes_7d=100)
+def test_the_band_starts_from_the_lightest_eligible_senior_not_from_someone_away():
+    away = candidate(1, is_away=True)
+    expert = candidate(2, reviewed_minutes_balance=200, expertise=1.0, files_known=2)
+    novice = candidate(3, reviewed_minutes_balance=220)
 
-    assert picked([queued, busy_but_free_now]) == 2
-
-
-def test_expertise_decides_between_seniors_with_the_same_load():
-    assert picked([candidate(1, expertise=0.2), candidate(2, expertise=0.7)], touched_files=1) == 2
+    assert picked([away, expert, novice], touched_files=2) == 2
 
 
-def test_a_busy_expert_loses_to_an_idle_colleague_who_knows_the_code_a_little():
-    busy_expert = candidate(1, expertise=1.0, open_minutes=90)
-    idle = candidate(2, expertise=0.3)
-
-    assert picked([busy_expert, idle], touched_files=1) == 2
-
-
-def test_an_expert_with_a_little_more_load_still_wins():
-    expert = candidate(1, expertise=0.9, reviewed_minutes_7d=30)
-    novice = candidate(2, expertise=0.0)
-
-    assert picked([expert, novice], touched_files=1) == 1
+@pytest.mark.parametrize("bad", [-1, 100_001, 1.5, math.nan])
+def test_the_band_width_must_be_whole_minutes_within_reason(bad):
+    with pytest.raises(ValueError, match="band_minutes"):
+        Rule(band_minutes=bad)
 
 
-def test_spreading_knowledge_decides_between_equally_capable_seniors():
-    knows_it = candidate(1, expertise=0.5)
-    would_learn = candidate(2, expertise=0.5, spreads_files=2)
-
-    assert picked([knows_it, would_learn], touched_files=2) == 2
-
-
-def test_without_an_expertise_weight_the_least_loaded_wins():
-    expert = candidate(1, expertise=1.0, reviewed_minutes_7d=20)
-    idle = candidate(2)
-
-    assert picked([expert, idle], touched_files=1) == 1
-    assert picked([expert, idle], touched_files=1, weights=Weights(expertise=0.0)) == 2
-
-
-@pytest.mark.parametrize(
-    ("candidates", "winner"),
-    [
-        # Same score: the lower share of their own capacity wins, then the lower id, whatever the order given.
-        ([candidate(1, open_minutes=30), candidate(2, open_minutes=30, capacity_minutes=600)], 2),
-        ([candidate(5, open_minutes=30), candidate(3, open_minutes=30), candidate(4, open_minutes=30)], 3),
-        ([candidate(3), candidate(5)], 3),
-    ],
-)
-def test_ties_go_to_the_lower_share_of_capacity_then_the_lower_id(candidates, winner):
-    assert picked(candidates) == winner
-
-
-@pytest.mark.parametrize("bad", [-0.1, math.nan, math.inf])
-@pytest.mark.parametrize("name", ["load", "expertise", "spread", "queue"])
-def test_weights_must_be_finite_and_not_negative(name, bad):
-    with pytest.raises(ValueError, match=name):
-        Weights(**{name: bad})
-
-
-def test_pick_carries_its_score():
-    pick = pick_reviewer([candidate(1, expertise=0.5)], author_id=None, touched_files=1)
+def test_the_pick_carries_expertise_and_load():
+    pick = pick_reviewer([candidate(1, expertise=0.5, reviewed_minutes_balance=40)], author_id=None, touched_files=1)
 
     assert pick is not None
-    assert pick.score == pytest.approx(
-        score(candidate(1, expertise=0.5), touched_files=1, reference=240, weights=DEFAULT_WEIGHTS)
-    )
+    assert (pick.engineer_id, pick.expertise, pick.balance_minutes) == (1, 0.5, 40)
 
 
 # --- reasons -------------------------------------------------------------------------------------------------------
@@ -291,9 +260,60 @@ def test_the_pick_gives_the_reasons_of_the_one_picked():
     assert pick.reasons == (
         "owner of payments/**",
         "42% of weekly capacity used",
+        f"least loaded over {BALANCE_DAYS} days (101 min of review)",
         "reviewed 6 of these files in the last 90 days",
         "spreads knowledge of 3 files known by one person besides the author",
     )
+
+
+LOADED = f"least loaded over {BALANCE_DAYS} days (20 min of review)"
+
+
+@pytest.mark.parametrize(
+    ("me", "others", "reasons"),
+    [
+        ({}, [], (LOADED, "new to these files")),
+        ({}, [{"reviewed_minutes_balance": 100}], (LOADED, "new to these files")),  # alone in the band
+        (
+            {"spreads_files": 1},
+            [{"reviewed_minutes_balance": 0}],
+            (
+                f"within 20 min of the least loaded over {BALANCE_DAYS} days (20 min of review)",
+                "new to these files",
+                "spreads knowledge of a file known by one person besides the author",
+                "chosen among 2 seniors of similar load: spreads knowledge",
+            ),
+        ),
+        (
+            {"files_known": 1},
+            [{"reviewed_minutes_balance": 25}],
+            (
+                LOADED,
+                "has worked on 1 of these 2 files before",
+                "chosen among 2 seniors of similar load: knows the files",
+            ),
+        ),
+        (
+            {"expertise": 0.3},
+            [{"reviewed_minutes_balance": 25, "expertise": 0.1}],
+            (LOADED, "has worked in these directories", "chosen among 2 seniors of similar load: knows the files best"),
+        ),
+        (
+            {},
+            [{"reviewed_minutes_balance": 25}],
+            (LOADED, "new to these files", "chosen among 2 seniors of similar load: lightest load"),
+        ),
+    ],
+)
+def test_the_reasons_say_where_the_pick_stands_in_the_band_and_what_decided(me, others, reasons):
+    candidates = [candidate(1, reviewed_minutes_7d=0, reviewed_minutes_balance=20, **me)]
+    candidates += [candidate(i + 2, **o) for i, o in enumerate(others)]
+
+    pick = pick_reviewer(candidates, author_id=None, touched_files=2)
+
+    assert pick is not None
+    assert pick.engineer_id == 1
+    assert pick.reasons == ("0% of weekly capacity used", *reasons)
 
 
 # --- expertise and knowledge ---------------------------------------------------------------------------------------
@@ -375,6 +395,7 @@ candidates_strategy = st.lists(
         capacity_minutes=st.integers(min_value=0, max_value=2400),
         open_minutes=st.integers(min_value=0, max_value=3000),
         reviewed_minutes_7d=st.integers(min_value=0, max_value=3000),
+        reviewed_minutes_balance=st.integers(min_value=0, max_value=30000),
         open_count=st.integers(min_value=0, max_value=12),
         max_open=st.none() | st.integers(min_value=0, max_value=10),
         owns_paths=st.booleans(),
@@ -385,13 +406,7 @@ candidates_strategy = st.lists(
     max_size=12,
     unique_by=lambda c: c.engineer_id,
 )
-weights_strategy = st.builds(
-    Weights,
-    load=st.floats(min_value=0, max_value=10),
-    expertise=st.floats(min_value=0, max_value=10),
-    spread=st.floats(min_value=0, max_value=10),
-    queue=st.floats(min_value=0, max_value=10),
-)
+rules_strategy = st.builds(Rule, band_minutes=st.integers(min_value=0, max_value=600), spread=st.booleans())
 
 
 @settings(max_examples=300)
@@ -402,10 +417,10 @@ weights_strategy = st.builds(
     senior_level=st.integers(min_value=3, max_value=8),
     owner_required=st.booleans(),
     touched_files=st.integers(min_value=0, max_value=20),
-    weights=weights_strategy,
+    rule=rules_strategy,
 )
-def test_the_pick_is_an_eligible_candidate_with_the_best_score(
-    candidates, author_id, exclude_ids, senior_level, owner_required, touched_files, weights
+def test_the_pick_is_the_preferred_eligible_candidate_in_the_band(
+    candidates, author_id, exclude_ids, senior_level, owner_required, touched_files, rule
 ):
     rules = {
         "author_id": author_id,
@@ -415,21 +430,21 @@ def test_the_pick_is_an_eligible_candidate_with_the_best_score(
     }
     eligible = [c for c in candidates if is_eligible(c, **rules)]
 
-    pick = pick_reviewer(candidates, **rules, touched_files=touched_files, weights=weights)
+    pick = pick_reviewer(candidates, **rules, touched_files=touched_files, rule=rule)
 
     if not eligible:
         assert pick is None
         return
     assert pick is not None
-    chosen = [c for c in eligible if c.engineer_id == pick.engineer_id]
-    assert chosen, "the pick must be one of the eligible candidates"
+    chosen = next(c for c in eligible if c.engineer_id == pick.engineer_id)
     assert pick.engineer_id != author_id
     assert pick.engineer_id not in exclude_ids
-    assert all(c.used_minutes < c.capacity_minutes for c in chosen), "never a senior at or over capacity"
-    assert all(c.max_open is None or c.open_count < c.max_open for c in chosen), "never a senior at their cap"
-    reference = reference_minutes(eligible)
-    best = max(score(c, touched_files=touched_files, reference=reference, weights=weights) for c in eligible)
-    assert pick.score == pytest.approx(best, rel=1e-5, abs=1e-5)
+    assert chosen.used_minutes < chosen.capacity_minutes, "never a senior at or over capacity"
+    assert chosen.max_open is None or chosen.open_count < chosen.max_open, "never a senior at their cap"
+    lightest = min(c.balance_minutes for c in eligible)
+    assert chosen.balance_minutes <= lightest + rule.band_minutes, "always in the load band"
+    band = [c for c in eligible if c.balance_minutes <= lightest + rule.band_minutes]
+    assert preference(chosen, rule=rule) == min(preference(c, rule=rule) for c in band)
     assert pick.reasons
 
 

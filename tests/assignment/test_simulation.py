@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from assignment.history import FileTouch, ReplayChange, Senior, split_history, top_authors
 from assignment.metrics import gini, percentile_nearest_rank
-from assignment.picking import Weights
+from assignment.picking import Rule
 from assignment.simulation import STRATEGIES, simulate
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
@@ -52,9 +52,10 @@ CHANGES = [
 # expertise (blame): b (more lines overall than c, none in pay.py), b (40 lines of cart.py), a (105 lines of
 #   the two files), a (nobody wrote new.py or legacy.py; a has the most lines overall). Two of four knew a file;
 #   c never reviews. b waits 24 - 1 = 23 hours for the second change, a 26 - 3 = 23 hours for the last.
-# balanced: b (idle like c, but has worked in src/, and like c would learn pay.py, which only a knows), a (idle,
-#   the most work in src/), a (30 open minutes cost less than the expertise gained: reviewed cart.py, wrote
-#   pay.py; it waits 13 - 2 = 11 hours), c (idle: a and b have open work; nobody knows new.py or legacy.py).
+# balanced: b (idle like c, both would learn pay.py, which only a knows; b has worked in src/), a (b's 60 open
+#   minutes put b out of the 30-minute load band; a and c would both learn cart.py; a has worked in src/), a (a's
+#   30 minutes are within the band of c's 0; nothing left to spread; a knows pay.py; it waits 13 - 2 = 11 hours),
+#   c (the only one in the band: a has 90 minutes, b 60).
 KNOWN = {
     "round_robin": {"expertise": 0.25, "workload_gini": 2 / 9, "p90_queue_hours": 21.0, "minutes": (60, 90, 30)},
     "load_balance": {"expertise": 0.0, "workload_gini": 2 / 9, "p90_queue_hours": 21.0, "minutes": (30, 90, 60)},
@@ -142,7 +143,7 @@ SPREAD_SENIORS = [Senior(k, capacity_minutes=420) for k in "pqr"]
 def test_spreading_knowledge_keeps_a_file_alive_when_its_author_leaves():
     balanced = simulate(SPREAD_CHANGES, SPREAD_SENIORS, strategy="balanced", history=SPREAD_HISTORY)
     no_spread = simulate(
-        SPREAD_CHANGES, SPREAD_SENIORS, strategy="balanced", history=SPREAD_HISTORY, weights=Weights(spread=0.0)
+        SPREAD_CHANGES, SPREAD_SENIORS, strategy="balanced", history=SPREAD_HISTORY, rule=Rule(spread=False)
     )
     blame = simulate(SPREAD_CHANGES, SPREAD_SENIORS, strategy="expertise", history=SPREAD_HISTORY)
 
@@ -190,9 +191,10 @@ def test_balanced_still_assigns_when_everyone_is_over_capacity():
 
 def test_balanced_respects_the_cap_on_open_assignments_while_someone_is_under_it():
     seniors = [Senior("a", max_open=1), Senior("b", max_open=1)]
-    # a knows x.py, so a would take both; a is at the cap with the first still open.
-    history = [ReplayChange(days(-1), "a", (F("x.py", 50, "added"),))]
-    changes = [ReplayChange(hours(0), "j", (F("x.py", 5),), 60), ReplayChange(hours(1), "j", (F("x.py", 5),), 5)]
+    # a knows x.py (as does c: nothing to spread), and 5 minutes keep a in the load band, so a would take both;
+    # a is at the cap with the first still open.
+    history = [ReplayChange(days(-1), "a", (F("x.py", 50, "added"),)), ReplayChange(days(-1), "c", (F("x.py", 5),))]
+    changes = [ReplayChange(hours(0), "j", (F("x.py", 5),), 5), ReplayChange(hours(1), "j", (F("x.py", 5),), 5)]
 
     assert simulate(changes, seniors, strategy="balanced", history=history).picks == ("a", "b")
 

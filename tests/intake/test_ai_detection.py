@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intake.ai_detection import DEFAULT_VOCABULARY, detect_ai, is_ai_email, is_ai_reviewer, trailers
+from intake.ai_detection import (
+    DEFAULT_VOCABULARY,
+    Vocabulary,
+    detect_ai,
+    is_agent_account,
+    is_ai_email,
+    is_ai_reviewer,
+    trailers,
+)
 
 
 def message(*trailer_lines: str, subject: str = "Fix login redirect", body: str = "Explain why.") -> str:
@@ -422,3 +430,37 @@ def test_trailers_never_raises_and_keys_are_lower_case(text):
     for key, value in trailers(text):
         assert key == key.lower()
         assert value == value.strip()
+
+
+ACME = DEFAULT_VOCABULARY.extended(agent_accounts=["Acme-Agent[bot]"], ai_reviewers=["acme-review[bot]"])
+ONLY_ACME = Vocabulary(agent_accounts=("acme-agent[bot]",), ai_reviewers=())
+
+
+@pytest.mark.parametrize(
+    ("login", "vocabulary", "agent", "reviewer"),
+    [
+        ("copilot-swe-agent[bot]", DEFAULT_VOCABULARY, True, False),
+        ("198982749+Copilot-SWE-Agent[bot]@users.noreply.github.com", DEFAULT_VOCABULARY, True, False),
+        ("devin-ai-integration[bot]", DEFAULT_VOCABULARY, True, False),
+        ("cursor[bot]", DEFAULT_VOCABULARY, True, True),  # Cursor's bot both opens and reviews
+        ("coderabbitai[bot]", DEFAULT_VOCABULARY, False, True),
+        ("copilot-pull-request-reviewer[bot]", DEFAULT_VOCABULARY, False, True),
+        ("ada-lovelace", DEFAULT_VOCABULARY, False, False),
+        ("dependabot[bot]", DEFAULT_VOCABULARY, False, False),
+        ("acme-agent[bot]", DEFAULT_VOCABULARY, False, False),
+        ("acme-agent[bot]", ACME, True, False),  # an admin's entry, compared in lower case
+        ("acme-review[bot]", ACME, False, True),
+        ("copilot-swe-agent[bot]", ONLY_ACME, False, False),  # a retired default is no longer known
+        ("", ACME, False, False),
+    ],
+)
+def test_accounts_are_recognised_from_the_vocabulary_given(login, vocabulary, agent, reviewer):
+    assert is_agent_account(login, vocabulary) is agent
+    assert is_ai_reviewer(login, vocabulary) is reviewer
+    assert detect_ai(["Fix"], opener=login, vocabulary=vocabulary).agent_opened is agent
+
+
+def test_a_persons_ai_assisted_change_is_not_agent_opened():
+    detection = detect_ai(["Fix\n\nCo-authored-by: Claude <noreply@anthropic.com>"], opener="ada-lovelace")
+
+    assert (detection.assisted, detection.agent_opened) == (True, False)

@@ -115,6 +115,7 @@ GITHUB_CASES = [
             review_sha=HEAD1,
             reviewed_at=at(10, 20),
             host_review_id="1487395120",
+            review_body="Bounded and jittered, good.",
         ),
     ),
     (
@@ -130,6 +131,7 @@ GITHUB_CASES = [
             review_sha=HEAD1,
             reviewed_at=at(10, 20),
             host_review_id="1487395121",
+            review_body="Cap the retries at three.",
         ),
     ),
     (

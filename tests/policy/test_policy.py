@@ -25,7 +25,7 @@ from policy.document import (
 )
 
 DEFAULT = parse_policy(DEFAULT_POLICY_DATA)
-AI_RULE, SENSITIVE_RULE, SIZE_RULE, GATES_RULE, BOTS_RULE = (r.name for r in DEFAULT.rules)
+AI_RULE, SENSITIVE_RULE, SIZE_RULE, GATES_RULE, BOTS_RULE, AGENT_RULE = (r.name for r in DEFAULT.rules)
 
 
 def facts(**overrides: Any) -> ChangeFacts:
@@ -123,8 +123,8 @@ def default_with(change: dict[str, Any], *, rule: int | None = None) -> dict[str
         (default_with({"when": []}, rule=3), "rules[3].when must be an object"),
         (
             default_with({"when": {"author_level": 5}}, rule=0),
-            "rules[0].when has unknown key 'author_level' (known: ai_assisted, author_level_at_most, author_is_bot, "
-            "paths, sensitive, size_above, risk_above, repositories, services)",
+            "rules[0].when has unknown key 'author_level' (known: ai_assisted, agent_opened, author_level_at_most, "
+            "author_is_bot, paths, sensitive, size_above, risk_above, repositories, services)",
         ),
         (default_with({"when": {"ai_assisted": "true"}}, rule=0), "rules[0].when.ai_assisted must be true or false"),
         (
@@ -305,13 +305,15 @@ def test_default_policy_data_is_the_brief_default_policy():
         (SIZE_RULE, Conditions(size_above=1000), Requirements(gates_passed=True), False),
         (GATES_RULE, Conditions(), Requirements(gates_passed=True), False),
         (BOTS_RULE, Conditions(author_is_bot=True), Requirements(), True),
+        (AGENT_RULE, Conditions(agent_opened=True), Requirements(sign_offs=2), False),
     ]
-    assert (AI_RULE, SENSITIVE_RULE, SIZE_RULE, GATES_RULE, BOTS_RULE) == (
+    assert (AI_RULE, SENSITIVE_RULE, SIZE_RULE, GATES_RULE, BOTS_RULE, AGENT_RULE) == (
         "ai-assisted-junior-or-mid",
         "sensitive-paths",
         "size-limit",
         "gates",
         "bots",
+        "agent-opened",
     )
 
 
@@ -385,6 +387,25 @@ def test_parsing_does_not_change_the_data_it_was_given():
             (1, True, True, True, False),
             (AI_RULE, SENSITIVE_RULE, GATES_RULE),
         ),
+        # Opened by an agent's own account: two human seniors, whatever else; the bots exemption never applies.
+        ({"agent_opened": True}, (2, False, False, True, False), (GATES_RULE, AGENT_RULE)),
+        (
+            {"agent_opened": True, "author_is_bot": True, "author_level": None},
+            (2, False, False, True, False),
+            (GATES_RULE, AGENT_RULE),
+        ),
+        (
+            {"agent_opened": True, "author_is_bot": True, "ai_assisted": True, "author_level": None},
+            (2, False, True, True, False),
+            (AI_RULE, GATES_RULE, AGENT_RULE),
+        ),
+        (
+            {"agent_opened": True, "paths": ("payments/a.py",)},
+            (2, True, False, True, False),
+            (SENSITIVE_RULE, GATES_RULE, AGENT_RULE),
+        ),
+        # A person's AI-assisted change is not agent-opened.
+        ({"ai_assisted": True, "author_level": 7}, (0, False, False, True, False), (GATES_RULE,)),
     ],
 )
 def test_default_policy_decides_what_a_change_needs(overrides, needs, matched):
@@ -969,3 +990,38 @@ def test_ai_assisted_change_needs_what_it_would_need_without_any_exemption(data,
         without_them.requires_gates,
         without_them.owner_paths,
     )
+
+
+@pytest.mark.parametrize(
+    ("when", "agent_opened", "applies", "phrase"),
+    [
+        ({"agent_opened": True}, True, True, "opened by an AI agent's own account"),
+        ({"agent_opened": True}, False, False, ""),
+        ({"agent_opened": False}, False, True, "opened by a person"),
+        ({"agent_opened": False}, True, False, ""),
+        ({}, True, True, "every change"),
+    ],
+)
+def test_the_agent_opened_condition(when, agent_opened, applies, phrase):
+    rules = policy({"name": "r", "when": when, "require": {"sign_offs": 2}})
+
+    decision = decide(facts(agent_opened=agent_opened), rules)
+
+    assert (decision.matched_rules == ("r",)) is applies
+    if applies:
+        assert decision.required_sign_offs == 2
+        assert phrase in decision.reasons[0]
+
+
+def test_an_exemption_never_applies_to_an_agent_opened_change():
+    rules = policy({"name": "bots", "when": {"author_is_bot": True}, "exempt": True})
+
+    decision = decide(facts(author_is_bot=True, agent_opened=True), rules)
+
+    assert decision.matched_rules == ()
+    assert decision.reasons[0] == "exemption 'bots' does not apply: the change is opened by an AI agent"
+
+
+def test_an_exemption_of_agent_opened_changes_is_refused():
+    with pytest.raises(PolicyError, match=r"rules\[0\]\.when\.agent_opened cannot be true on an exemption"):
+        policy({"name": "agents", "when": {"agent_opened": True}, "exempt": True})

@@ -470,8 +470,8 @@ DOCS_EXEMPT = {
 def test_a_docs_exemption_exempts_a_change_without_ai_but_never_an_ai_assisted_one(db, people, work_repo):
     policy_publish(data=DOCS_EXEMPT, actor=None, note="docs need no sign-off")
     work_repo.commit({"README.md": "The shop.\n"}, "Initial import", author="Sen <sen@example.com>")
-    _branch(work_repo, "docs/human", {"docs/guide.md": "How to shop.\n"}, "Write the guide")
-    _branch(work_repo, "docs/ai", {"docs/faq.md": "Questions.\n"}, "Write the FAQ" + AI_TRAILER)
+    _branch(work_repo, "guide/human", {"docs/guide.md": "How to shop.\n"}, "Write the guide")
+    _branch(work_repo, "guide/ai", {"docs/faq.md": "Questions.\n"}, "Write the FAQ" + AI_TRAILER)
     _branch(work_repo, "feature/code", {"app/code.py": "C = 1\n"}, "Write code")
     _import_all(work_repo)
 
@@ -493,7 +493,7 @@ def test_a_docs_exemption_exempts_a_change_without_ai_but_never_an_ai_assisted_o
 def test_declaring_ai_assistance_takes_the_exemption_away(db, people, work_repo):
     policy_publish(data=DOCS_EXEMPT, actor=None, note="docs need no sign-off")
     work_repo.commit({"README.md": "The shop.\n"}, "Initial import", author="Sen <sen@example.com>")
-    _branch(work_repo, "docs/human", {"docs/guide.md": "How to shop.\n"}, "Write the guide")
+    _branch(work_repo, "guide/human", {"docs/guide.md": "How to shop.\n"}, "Write the guide")
     _import_all(work_repo)
     change = _open("Write the guide")
 
@@ -509,7 +509,7 @@ def test_declaring_ai_assistance_takes_the_exemption_away(db, people, work_repo)
 def test_a_docs_exemption_does_not_cover_code_changed_alongside_the_docs(db, people, work_repo):
     policy_publish(data=DOCS_EXEMPT, actor=None, note="docs need no sign-off")
     work_repo.commit({"README.md": "The shop.\n"}, "Initial import", author="Sen <sen@example.com>")
-    _branch(work_repo, "docs/mixed", {"docs/guide.md": "How to pay.\n", "payments/x.py": "X = 2\n"}, "Guide and fix")
+    _branch(work_repo, "guide/mixed", {"docs/guide.md": "How to pay.\n", "payments/x.py": "X = 2\n"}, "Guide and fix")
     _import_all(work_repo, sensitive=("payments/**",))
 
     change = _open("Guide and fix")

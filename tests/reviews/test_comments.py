@@ -500,10 +500,12 @@ def test_approval_through_the_page_is_refused_with_the_reason_then_allowed_after
     thread = ReviewComment.objects.get()
     data = {"verdict": "approve", "head_sha": HEAD, "page_token": page_token(client, change), "active_seconds": "0"}
 
-    refused = client.post(f"/changes/{change.pk}/review/", data, follow=True)
+    refused = client.post(f"/changes/{change.pk}/review/", {**data, "comment": "Looks right to me"})
 
-    assert refused.redirect_chain == [(f"/changes/{change.pk}/", 302)]
+    # The page comes back at once, with the reason, the typed comment and the review time kept.
+    assert refused.status_code == 409
     assert "1 unresolved thread opened by a senior: resolve it first" in refused.content.decode()
+    assert "Looks right to me</textarea>" in refused.content.decode()
     assert not Review.objects.exists()
 
     assert client.post(url(change, "resolve", thread)).status_code == 302

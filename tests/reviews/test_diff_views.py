@@ -422,8 +422,8 @@ def count_queries(client, url: str, **headers) -> int:
 
 
 # Session, user, engineer, the two navigation counts; the change and its prefetches (files, reviews, assignments,
-# attestations, gates, overrides, revisions), comment threads, the viewer's viewed files.
-CHANGE_PAGE_MAX_QUERIES = 15
+# attestations, gates, overrides, revisions, AI findings), comment threads, the viewer's viewed files.
+CHANGE_PAGE_MAX_QUERIES = 18  # + whose turn it is, the viewer's latest verdict (since-your-review), AI findings
 # Session, user, engineer, the two navigation counts; the change, its one file, gates, overrides, revisions,
 # comment threads, the viewer's viewed mark.
 FILE_FRAGMENT_MAX_QUERIES = 12

@@ -1,0 +1,1 @@
+"""The writes of notifications: turns, notifying, delivery, preferences and the beat's scans."""
