@@ -14,10 +14,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection
+from django.db.models import Sum
 from django.test import override_settings
 from django.utils import timezone
 from django.utils.text import slugify
 
+from assignment.services.queue import assignment_claim
 from demo.commits import fast_import_commit
 from demo.conversations import deliver_seeded_notifications, seed_conversations
 from demo.history import RepoPlan, plan_repository
@@ -318,6 +320,37 @@ def seed_open_work(repository: Repository, engineers: dict[str, Engineer]) -> No
             )
 
 
+def seed_over_capacity(engineers: dict[str, Engineer]) -> None:
+    """Ines, whose incidents leave her little review time, claims waiting work past her weekly capacity.
+
+    The balanced picker never assigns past a capacity, so the demo's "over capacity" senior is one who took work on
+    herself (claims are not capped): what a manager's seniors dashboard is there to catch.
+    """
+    ines = engineers.get("ines")
+    if ines is None:
+        return
+
+    def load() -> float:
+        open_minutes = ines.assignments.filter(state="active").aggregate(m=Sum("estimated_minutes"))["m"] or 0
+        week = timezone.now() - timedelta(days=7)
+        seconds = ines.reviews.filter(created_at__gte=week).aggregate(s=Sum("seconds_spent"))["s"] or 0
+        return open_minutes + seconds / 60
+
+    waiting = (
+        Change.objects.filter(state=Change.State.OPEN, review_state=Change.ReviewState.NEEDS_SIGN_OFF)
+        .exclude(author=ines)
+        .exclude(assignments__reviewer=ines)
+        .order_by("pk")
+    )
+    for change in waiting[:5]:
+        if load() >= ines.weekly_capacity_minutes:
+            return
+        try:
+            assignment_claim(change=change, engineer=ines)
+        except ServiceError:
+            continue
+
+
 def seed_risk_model() -> None:
     """Fit the risk model on the demo's history once, and score the open changes with it."""
     if RiskModel.objects.exists():
@@ -359,6 +392,7 @@ def _seed_demo() -> dict[str, int]:
         reviewer = next(e for e in engineers.values() if e.is_incident_reviewer and _repo_of(e) == name)
         stats["incidents"] += seed_incidents(repository, reviewer, _anchor())
     seed_risk_model()
+    seed_over_capacity(engineers)
     stats["notifications"] = deliver_seeded_notifications()
     stats["changes"] = Change.objects.count()
     stats["open"] = Change.objects.filter(state=Change.State.OPEN).count()

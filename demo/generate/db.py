@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.apps import apps
 from django.db import connection
 
 MARKER = "countersign generate_org"
@@ -61,13 +62,31 @@ def bulk_session() -> None:
         cursor.execute("SET synchronous_commit = off")
 
 
+def _model_defaults(table: str, columns: Sequence[str]) -> tuple[list[str], tuple[Any, ...]]:
+    """Columns of the table's model that the generator does not write and that cannot be NULL, with the model's
+    default: a field added later (Django keeps defaults in Python, not in the database) never breaks the COPY."""
+    model = next((m for m in apps.get_models() if m._meta.db_table == table), None)
+    if model is None:
+        return [], ()
+    names, values = [], []
+    for field in model._meta.concrete_fields:
+        writable = field.has_default() or (field.empty_strings_allowed and not field.is_relation)  # "" for text
+        if field.column in columns or field.null or field.primary_key or not writable:
+            continue
+        names.append(field.column)
+        values.append(field.get_db_prep_save(field.get_default(), connection))
+    return names, tuple(values)
+
+
 def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """COPY rows into a table (psycopg 3's copy protocol); returns how many."""
     raw = connection.connection  # the psycopg connection under Django's wrapper
+    extra_columns, extra_values = _model_defaults(table, columns)
     count = 0
-    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    header = ", ".join([*columns, *extra_columns])
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({header}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(row)
+            copy.write_row((*row, *extra_values) if extra_columns else row)
             count += 1
     return count
 

@@ -116,6 +116,10 @@ def test_pages_answer_in_the_same_number_of_queries_at_two_sizes(client, setting
         client.force_login(users.get(username=ORG_ADMIN))
         dashboards = [_queries(client, f"/dashboards/{p}?start=2026-03-01&end=2026-06-01") for p in ("", "quality/")]
         counts.append((queue, *pages, *dashboards))
-    assert counts[0] == counts[1]
+    # Pages and dashboards: the same count at both sizes. The queue: Django skips a section's prefetch query when the
+    # section is empty (e.g. nothing recently signed off in the smaller organisation), so it may be one lower there,
+    # never higher at the larger size.
+    assert counts[0][1:] == counts[1][1:]
+    assert counts[1][0] - 1 <= counts[0][0] <= counts[1][0]
     assert Change.objects.get(external_id="bench-300").lines_changed == 300
     assert Change.objects.get(external_id="bench-5000").lines_changed == 5000
