@@ -55,6 +55,9 @@ def test_an_empty_table_means_the_built_in_vocabulary(db):
 
 
 def test_the_admin_adds_and_retires_entries(db):
+    # From the seeded defaults (a transactional test elsewhere may have flushed the migration's rows).
+    AiVocabularyEntry.objects.all().delete()
+    importlib.import_module("reviews.migrations.0018_seed_ai_vocabulary").seed(django_apps, None)
     AiVocabularyEntry.objects.create(kind="ai_reviewer", value="  Acme-Review[bot] ")
     AiVocabularyEntry.objects.filter(kind="agent_account", value="cursor[bot]").update(is_active=False)
 
