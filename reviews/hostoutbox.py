@@ -19,11 +19,11 @@ _UPSERT = """
 INSERT INTO reviews_hostsyncstate
     (change_id, repository_id, generation, sent_generation, marked_at, reason, attempts, head_sha, sent_state,
      sent_title, sent_fingerprint, check_run_sha, annotations_fingerprint, comment_fingerprint, last_error)
-SELECT c.id, c.repository_id, 1, 0, now(), %s, 0, '', '', '', '', '', '', '', ''
+SELECT c.id, c.repository_id, 1, 0, CURRENT_TIMESTAMP, %s, 0, '', '', '', '', '', '', '', ''
 FROM reviews_change c JOIN reviews_repository r ON r.id = c.repository_id
 WHERE c.id = %s AND c.number IS NOT NULL AND r.provider IN ('github', 'gitlab')
 ON CONFLICT (change_id) DO UPDATE
-SET generation = reviews_hostsyncstate.generation + 1, marked_at = now(), reason = EXCLUDED.reason,
+SET generation = reviews_hostsyncstate.generation + 1, marked_at = CURRENT_TIMESTAMP, reason = EXCLUDED.reason,
     next_attempt_at = NULL, attempts = 0
 RETURNING change_id
 """
