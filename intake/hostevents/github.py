@@ -8,9 +8,7 @@ from intake.hostevents.shapes import (
     MAX_REVIEW_BODY,
     MAX_TEXT,
     HostChange,
-    HostCommit,
     HostEvent,
-    PayloadError,
     _host_id,
     _int,
     _labels,
@@ -20,6 +18,7 @@ from intake.hostevents.shapes import (
     _sha,
     _str,
     parse_time,
+    push_commits,
 )
 
 # --- GitHub -----------------------------------------------------------------
@@ -169,20 +168,7 @@ def parse_github(event: str, payload: Any) -> HostEvent:
         if not ref.startswith("refs/heads/"):
             return HostEvent(kind="ignored", action="push", repository=repository, note="not a branch push")
         after = _str(payload, "after", "payload", limit=40)
-        commits = payload.get("commits") or []
-        if not isinstance(commits, list):
-            raise PayloadError("commits must be a list")
-        parsed = []
-        for item in commits[:2000]:
-            item = _obj(item, "commits[]")
-            author = _obj(item.get("author") or {}, "commits[].author")
-            parsed.append(
-                HostCommit(
-                    sha=_sha(item, "id", "commits[]"),
-                    message=_str(item, "message", "commits[]", limit=MAX_TEXT),
-                    author_email=_str(author, "email", "commits[].author", required=False, limit=320),
-                )
-            )
+        parsed = push_commits(payload)
         return HostEvent(
             kind="push", action="push", repository=repository, ref=_ref(ref, "ref"), after=after, commits=tuple(parsed)
         )

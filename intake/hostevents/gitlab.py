@@ -8,7 +8,6 @@ from intake.gitrun import is_sha
 from intake.hostevents.shapes import (
     MAX_TEXT,
     HostChange,
-    HostCommit,
     HostEvent,
     PayloadError,
     _host_id,
@@ -21,6 +20,7 @@ from intake.hostevents.shapes import (
     _sha,
     _str,
     parse_time,
+    push_commits,
 )
 
 # --- GitLab -----------------------------------------------------------------
@@ -100,20 +100,7 @@ def parse_gitlab(event: str, payload: Any) -> HostEvent:
         ref = _str(payload, "ref", "payload", limit=300)
         if not ref.startswith("refs/heads/"):
             return HostEvent(kind="ignored", action="push", repository=repository, note="not a branch push")
-        commits = payload.get("commits") or []
-        if not isinstance(commits, list):
-            raise PayloadError("commits must be a list")
-        parsed = []
-        for item in commits[:2000]:
-            item = _obj(item, "commits[]")
-            author = _obj(item.get("author") or {}, "commits[].author")
-            parsed.append(
-                HostCommit(
-                    sha=_sha(item, "id", "commits[]"),
-                    message=_str(item, "message", "commits[]", limit=MAX_TEXT),
-                    author_email=_str(author, "email", "commits[].author", required=False, limit=320),
-                )
-            )
+        parsed = push_commits(payload)
         return HostEvent(
             kind="push",
             action="push",

@@ -157,3 +157,22 @@ def _labels(items: Any, key: str) -> tuple[str, ...]:
     if not isinstance(items, list):
         return ()
     return tuple(str(i.get(key))[:100] for i in items[:100] if isinstance(i, dict) and isinstance(i.get(key), str))
+
+
+def push_commits(payload: dict) -> list[HostCommit]:
+    """The commits of a push event (GitHub and GitLab name the same fields), at most 2,000."""
+    commits = payload.get("commits") or []
+    if not isinstance(commits, list):
+        raise PayloadError("commits must be a list")
+    parsed = []
+    for item in commits[:2000]:
+        item = _obj(item, "commits[]")
+        author = _obj(item.get("author") or {}, "commits[].author")
+        parsed.append(
+            HostCommit(
+                sha=_sha(item, "id", "commits[]"),
+                message=_str(item, "message", "commits[]", limit=MAX_TEXT),
+                author_email=_str(author, "email", "commits[].author", required=False, limit=320),
+            )
+        )
+    return parsed
