@@ -10,6 +10,7 @@ on the organisation's confirmed links (`manage.py refit_suspects`).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -34,40 +35,76 @@ DEFAULT_KNOBS = Knobs()
 AUTHOR_REVERTS_DAYS = 90
 
 
-def _deployment(candidate: Candidate, names: set[str], deploys: Sequence[Deploy], start: datetime) -> dict:
-    """Its nearest recorded deployment to an affected service before the start, or its first one after."""
-    mine = [d for d in deploys if candidate.change_id in d.change_ids and d.service in names]
-    before = [d for d in mine if d.deployed_at <= start]
-    if before:
-        nearest = max(before, key=lambda d: d.deployed_at)
-        # Each later deployment of that service had as good a chance to be the trigger.
-        later = {
-            d.deployed_at
-            for d in deploys
-            if d.service == nearest.service and nearest.deployed_at < d.deployed_at <= start
-        }
-        return {
-            "deployed_at": nearest.deployed_at,
-            "deployed_to": nearest.service,
-            "later_deploys": len(later),
-            "batch": max(0, len(nearest.change_ids) - 1),
-        }
-    if mine:
-        return {"deployed_after": min(d.deployed_at for d in mine)}
-    return {}
+class _Deployments:
+    """Recorded deployments indexed by change and by service, so each candidate is looked up, not scanned."""
+
+    def __init__(self, names: set[str], deploys: Sequence[Deploy], start: datetime) -> None:
+        self.by_change: dict[int, list[Deploy]] = defaultdict(list)
+        times: dict[str, set[datetime]] = defaultdict(set)
+        for d in deploys:
+            if d.service not in names:
+                continue
+            for change_id in d.change_ids:
+                self.by_change[change_id].append(d)
+            if d.deployed_at <= start:
+                times[d.service].add(d.deployed_at)
+        self.times = {service: sorted(ts) for service, ts in times.items()}
+        self.start = start
+
+    def of(self, candidate: Candidate) -> dict:
+        """Its nearest recorded deployment to an affected service before the start, or its first one after."""
+        mine = self.by_change.get(candidate.change_id, ())
+        before = [d for d in mine if d.deployed_at <= self.start]
+        if before:
+            nearest = max(before, key=lambda d: d.deployed_at)
+            # Each later deployment of that service had as good a chance to be the trigger.
+            times = self.times.get(nearest.service, [])
+            later = len(times) - bisect_right(times, nearest.deployed_at)
+            return {
+                "deployed_at": nearest.deployed_at,
+                "deployed_to": nearest.service,
+                "later_deploys": later,
+                "batch": max(0, len(nearest.change_ids) - 1),
+            }
+        if mine:
+            return {"deployed_after": min(d.deployed_at for d in mine)}
+        return {}
 
 
-def _stated(candidate: Candidate, incident: IncidentScope, notes: Sequence[CommitNote]) -> dict[str, str]:
+class _Notes:
+    """Commit notes read once: what each names as reverted or fixed, indexed by the first 7 hex of the name."""
+
+    def __init__(self, notes: Sequence[CommitNote]) -> None:
+        self.notes = sorted(notes, key=lambda n: n.at)
+        self.refs: list[list[tuple[str, str]]] = [parse_references(n.message) for n in self.notes]
+        self.by_prefix: dict[str, set[int]] = defaultdict(set)
+        for i, refs in enumerate(self.refs):
+            for _, sha in refs:
+                self.by_prefix[sha[:7]].add(i)
+        self.hotfixes = [i for i, n in enumerate(self.notes) if is_hotfix(n)]
+
+    def naming(self, shas: Sequence[str]) -> set[int]:
+        """Indexes of the notes that name one of these commits."""
+        found: set[int] = set()
+        for sha in shas:
+            found |= self.by_prefix.get(sha[:7].lower(), set())
+        return found
+
+
+def _stated(candidate: Candidate, incident: IncidentScope, notes: _Notes) -> dict[str, str]:
     """Later commits that revert it, say they fix it or hotfix its files; the fix commit when it reverts it."""
     stated: dict[str, str] = {}
     start = incident.started_at
-    for note in sorted(notes, key=lambda n: n.at):
+    paths = set(candidate.paths)
+    hotfixes = {i for i in notes.hotfixes if notes.notes[i].at >= start and paths.intersection(notes.notes[i].paths)}
+    for i in sorted(notes.naming(candidate.shas) | hotfixes):
+        note = notes.notes[i]
         if note.sha in candidate.shas:
             continue
         is_fix = bool(incident.fix_sha) and matches_sha(incident.fix_sha, [note.sha])
         label = f"{note.sha[:10]} (\u201c{note.title[:80]}\u201d)"
         when = f"{ago((note.at - start).total_seconds())} {'after' if note.at >= start else 'before'} the start"
-        refs = [kind for kind, sha in parse_references(note.message) if matches_sha(sha, candidate.shas)]
+        refs = [kind for kind, sha in notes.refs[i] if matches_sha(sha, candidate.shas)]
         if "revert" in refs:
             if is_fix:
                 stated.setdefault("reverted_after", f"the fix {label} reverts it")
@@ -78,8 +115,8 @@ def _stated(candidate: Candidate, incident: IncidentScope, notes: Sequence[Commi
         elif "fix" in refs:
             key = "fixed_after" if note.at >= start or is_fix else "fixed_before"
             stated.setdefault(key, f"{label} says it fixes this change, {when}")
-        elif note.at >= start and is_hotfix(note) and set(note.paths) & set(candidate.paths):
-            shared = sorted(set(note.paths) & set(candidate.paths))
+        elif i in hotfixes:
+            shared = sorted(paths & set(note.paths))
             stated.setdefault(
                 "hotfix_after", f"hotfix {label} {when} changes {', '.join(shared[:2])}, which it touched"
             )
@@ -107,16 +144,20 @@ def _review(candidate: Candidate, knobs: Knobs, before: datetime) -> dict[str, s
     return {"careful_review": detail}
 
 
-def _author_reverts(pool: Sequence[Candidate], notes: Sequence[CommitNote], start: datetime) -> dict[str, int]:
+def _author_reverts(pool: Sequence[Candidate], notes: _Notes, start: datetime) -> dict[str, int]:
     """Per author, their changes reverted in the 90 days before the start."""
+    by_prefix: dict[str, list[Candidate]] = defaultdict(list)
+    for c in pool:
+        for sha in c.shas:
+            by_prefix[sha[:7].lower()].append(c)
     counts: dict[str, int] = defaultdict(int)
-    for note in notes:
+    for note, refs in zip(notes.notes, notes.refs, strict=True):
         if not start - timedelta(days=AUTHOR_REVERTS_DAYS) <= note.at <= start:
             continue
-        for kind, sha in parse_references(note.message):
+        for kind, sha in refs:
             if kind != "revert":
                 continue
-            target = next((c for c in pool if matches_sha(sha, c.shas)), None)
+            target = next((c for c in by_prefix.get(sha[:7], ()) if matches_sha(sha, c.shas)), None)
             if target is not None and target.author:
                 counts[target.author] += 1
     return dict(counts)
@@ -145,6 +186,8 @@ def model_inputs(
     names = {s.name for s in incident.services}
     environments = {e.lower() for e in knobs.environments}
     recorded = [d for d in deploys if not d.implied and d.environment.lower() in environments and d.service in names]
+    indexed = _Notes(notes)
+    deployments = _Deployments(names, recorded, start)
     folders = tuple(p for s in incident.services for p in (s.prefixes or ("",))) or ("",)
     blamed: dict[int, int] = {}
     files: dict[int, tuple[str, ...]] = {}
@@ -156,7 +199,7 @@ def model_inputs(
         folders=folders,
         blamed=blamed,
         blamed_total=blame.total if blame else 0,
-        author_reverts=_author_reverts(list(pool.values()), notes, start),
+        author_reverts=_author_reverts(list(pool.values()), indexed, start),
         named=incident.paths,
         fix=blame.fix_sha if blame else "",
         blamed_files=files,
@@ -166,7 +209,7 @@ def model_inputs(
     )
     suspects = []
     for c in pool.values():
-        stated = {**_stated(c, incident, notes), **_review(c, knobs, start)}
+        stated = {**_stated(c, incident, indexed), **_review(c, knobs, start)}
         own = [sha for kind, sha in parse_references(c.message) if kind == "revert"]
         suspects.append(
             Suspectable(
@@ -183,7 +226,7 @@ def model_inputs(
                 gate_warnings=c.gate_warnings,
                 gate_overrides=c.gate_overrides,
                 stated=stated,
-                **_deployment(c, names, recorded, start),
+                **deployments.of(c),
             )
         )
     return model_incident, suspects, pool

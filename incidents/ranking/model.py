@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -187,20 +188,18 @@ def _hours(later: datetime, earlier: datetime) -> float:
 
 def features(incident: Incident, pool: Sequence[Suspectable]) -> list[dict[str, float]]:
     """The feature values of every candidate, in the pool's order."""
-    newer = sorted((c.at for c in pool), reverse=True)
+    merged = sorted(c.at for c in pool)
     # Later changes to the affected paths' code push a change down; a later change to their tests or docs only
     # cannot have replaced what ran in production.
-    in_folder_times = sorted(
-        (c.at for c in pool if any(under(p, incident.folders) and is_code(p) for p in c.paths)), reverse=True
-    )
+    in_folder_times = sorted(c.at for c in pool if any(under(p, incident.folders) and is_code(p) for p in c.paths))
     rows = []
     for c in pool:
         code = [p for p in c.paths if is_code(p)]
         judged = code or list(c.paths)
         inside = [p for p in judged if under(p, incident.folders)]
         touches = bool(inside)
-        later = sum(1 for t in newer if t > c.at)
-        later_in = sum(1 for t in in_folder_times if t > c.at) if touches else len(in_folder_times)
+        later = len(merged) - bisect_right(merged, c.at)
+        later_in = len(in_folder_times) - bisect_right(in_folder_times, c.at) if touches else len(in_folder_times)
         blamed = incident.blamed.get(c.key, 0)
         deployed_at, later_deploys, implied = c.deployed_at, c.later_deploys, False
         if deployed_at is None and touches and incident.implied_deploys and not incident.deploys_recorded:
