@@ -244,7 +244,7 @@ def rank_suspects(
 ) -> list[Suspect]:
     """The candidates, best suspect first, each with every contribution to its score in words; at most `limit`."""
     model_incident, suspects, pool = model_inputs(incident, candidates, deploys, notes, blame, knobs)
-    ranked = rank(model_incident, suspects, weights)
+    ranked = rank(model_incident, suspects, weights, explain=max(0, limit))
     return [
         Suspect(pool[r.key], r.score, tuple(Evidence(name, words, weight) for name, weight, words in r.reasons))
         for r in ranked[: max(0, limit)]

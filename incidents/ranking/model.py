@@ -332,22 +332,30 @@ def _words(name: str, value: float, row: Mapping[str, float], c: Suspectable, in
 
 
 def rank(
-    incident: Incident, pool: Sequence[Suspectable], weights: Mapping[str, float] = DEFAULT_WEIGHTS
+    incident: Incident,
+    pool: Sequence[Suspectable],
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    explain: int | None = None,
 ) -> list[Ranked]:
-    """Candidates best first (ties: the later merge first), each with every contribution explained."""
+    """Candidates best first (ties: the later merge first), each with every contribution explained (only the
+    first `explain` of them when given: the words cost more than the scores)."""
     rows = features(incident, pool)
-    ranked = []
+    scored = []
     for c, row in zip(pool, rows, strict=True):
         parts = [(n, weights.get(n, 0.0) * row[n]) for n in FEATURES]
-        score = sum(v for _, v in parts)
-        reasons = tuple(
-            (n, round(v, 3), _words(n, row[n], row, c, incident))
-            for n, v in sorted(parts, key=lambda p: -abs(p[1]))
-            if abs(v) >= 0.0005
-        )
-        ranked.append((score, c.at, c.key, reasons))
-    ranked.sort(key=lambda r: (-r[0], -r[1].timestamp(), r[2]))
-    return [Ranked(key, round(score, 3), reasons) for score, _, key, reasons in ranked]
+        scored.append((sum(v for _, v in parts), c.at, c.key, parts, c, row))
+    scored.sort(key=lambda r: (-r[0], -r[1].timestamp(), r[2]))
+    ranked = []
+    for place, (score, _, key, parts, c, row) in enumerate(scored):
+        reasons: tuple[tuple[str, float, str], ...] = ()
+        if explain is None or place < explain:
+            reasons = tuple(
+                (n, round(v, 3), _words(n, row[n], row, c, incident))
+                for n, v in sorted(parts, key=lambda p: -abs(p[1]))
+                if abs(v) >= 0.0005
+            )
+        ranked.append(Ranked(key, round(score, 3), reasons))
+    return ranked
 
 
 def fit(

@@ -1,6 +1,6 @@
 """Read queries of the incidents app."""
 
-from incidents.selectors.facts import SuspectFacts, candidate_queryset, suspect_facts, to_candidate, to_note
+from incidents.selectors.facts import SuspectFacts, candidates_of, suspect_facts, to_note
 from incidents.selectors.pages import (
     action_items,
     engineers_for_choice,
@@ -18,7 +18,7 @@ from incidents.selectors.pages import (
 __all__ = [
     "SuspectFacts",
     "action_items",
-    "candidate_queryset",
+    "candidates_of",
     "engineers_for_choice",
     "find_change",
     "fix_trace",
@@ -29,7 +29,6 @@ __all__ = [
     "link_states",
     "suspect_facts",
     "suspect_model",
-    "to_candidate",
     "to_note",
     "why_chains",
 ]

@@ -7,11 +7,12 @@ that revert or fix others, and the SZZ trace of a fix, in a fixed number of quer
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q
+from django.db.models.functions import Left
 
 from incidents.models import FixTrace, Incident
 from incidents.suspect_facts import (
@@ -41,66 +42,90 @@ class SuspectFacts:
     notes: list[CommitNote]
     blame: Blame | None = None
     trace: FixTrace | None = None
-    changes: dict[int, Change] = field(default_factory=dict)
 
 
-def candidate_queryset(queryset: QuerySet[Change]) -> QuerySet[Change]:
-    """Changes with what a Candidate needs: files, gates, overrides, approvals and the author."""
-    return queryset.select_related("author", "repository").prefetch_related(
-        Prefetch("files", queryset=ChangeFile.objects.only("id", "change_id", "path")),
-        Prefetch(
-            "gate_results", queryset=GateResult.objects.only("id", "change_id", "head_sha", "name", "status", "message")
-        ),
-        Prefetch("gate_overrides", queryset=GateOverride.objects.select_related("senior")),
-        Prefetch(
-            "reviews",
-            queryset=Review.objects.filter(verdict=Review.Verdict.APPROVE).select_related("reviewer"),
-            to_attr="approving_reviews",
-        ),
+_CHANGE_FIELDS = (
+    "pk",
+    "head_sha",
+    "merge_sha",
+    "title",
+    "author__display_name",
+    "author_name",
+    "merged_at",
+    "lines_added",
+    "lines_removed",
+    "risk_score",
+    "risk_reasons",
+    "diff_state",
+    "ai_assisted",
+    "ai_evidence",
+    "required_sign_offs",
+)
+
+
+def candidates_of(ids: Iterable[int], *, paths: Mapping[int, tuple[str, ...]] | None = None) -> list[Candidate]:
+    """The changes as Candidates, read as plain rows in five queries whatever their number (files, gates at the
+    change's head, overrides and approvals); `paths` given for a change stands in for its stored files."""
+    ids = list(ids)
+    rows = list(Change.objects.filter(pk__in=ids).values(*_CHANGE_FIELDS, description_head=Left("description", 4000)))
+    files: dict[int, list[str]] = defaultdict(list)
+    for change_id, path in ChangeFile.objects.filter(change_id__in=ids).values_list("change_id", "path"):
+        files[change_id].append(path)
+    heads = {r["pk"]: r["head_sha"] for r in rows}
+    overrides: dict[int, dict[str, str]] = defaultdict(dict)
+    for change_id, head, gate, senior, reason in GateOverride.objects.filter(change_id__in=ids).values_list(
+        "change_id", "head_sha", "gate_name", "senior__display_name", "reason"
+    ):
+        if head == heads.get(change_id):
+            overrides[change_id][gate] = f"{gate} by {senior}: {reason[:120]}"
+    warnings: dict[int, list[str]] = defaultdict(list)
+    overridden: dict[int, list[str]] = defaultdict(list)
+    gates = (
+        GateResult.objects.filter(change_id__in=ids)
+        .exclude(status=GateResult.Status.PASS)
+        .order_by("name")
+        .values_list("change_id", "head_sha", "name", "message")
     )
-
-
-def to_candidate(
-    change: Change, *, paths: tuple[str, ...] | None = None, reviews_before: datetime | None = None
-) -> Candidate:
-    """A prefetched change as a Candidate; sign-offs after `reviews_before` are not known yet."""
-    overrides = {o.gate_name: o for o in change.gate_overrides.all() if o.head_sha == change.head_sha}
-    warnings, overridden = [], []
-    for gate in sorted(change.gate_results.all(), key=lambda g: g.name):
-        if gate.head_sha != change.head_sha or gate.status == GateResult.Status.PASS:
+    for change_id, head, name, message in gates:
+        if head != heads.get(change_id):
             continue
-        if gate.name in overrides:
-            o = overrides[gate.name]
-            overridden.append(f"{gate.name} by {o.senior.display_name}: {o.reason[:120]}")
+        if name in overrides[change_id]:
+            overridden[change_id].append(overrides[change_id][name])
         else:
-            warnings.append(f"{gate.name}: {gate.message[:120]}" if gate.message else gate.name)
-    reviews = [
-        r for r in getattr(change, "approving_reviews", []) if reviews_before is None or r.created_at <= reviews_before
-    ]
-    author = change.author.display_name if change.author else change.author_name
-    return Candidate(
-        change_id=change.pk,
-        sha=change.head_sha,
-        merge_sha=change.merge_sha,
-        title=change.title,
-        author=author,
-        merged_at=change.merged_at,
-        paths=paths if paths is not None else tuple(f.path for f in change.files.all()),
-        lines_changed=change.lines_added + change.lines_removed,
-        risk_score=change.risk_score if change.diff_state == Change.DiffState.DONE else None,
-        risk_reasons=tuple(
-            str(r[1]) for r in (change.risk_reasons or []) if isinstance(r, list | tuple) and len(r) == 2
-        ),
-        gate_warnings=tuple(warnings),
-        gate_overrides=tuple(overridden),
-        ai_assisted=change.ai_assisted,
-        ai_evidence=tuple(str(e) for e in (change.ai_evidence or [])[:2]),
-        required_sign_offs=change.required_sign_offs,
-        sign_offs=tuple(
-            SignOff(r.reviewer.display_name, r.seconds_spent, r.rubber_stamp, r.created_at) for r in reviews
-        ),
-        message=change.description[:4000],
+            warnings[change_id].append(f"{name}: {message[:120]}" if message else name)
+    sign_offs: dict[int, list[SignOff]] = defaultdict(list)
+    approvals = (
+        Review.objects.filter(change_id__in=ids, verdict=Review.Verdict.APPROVE)
+        .order_by("created_at", "pk")
+        .values_list("change_id", "reviewer__display_name", "seconds_spent", "rubber_stamp", "created_at")
     )
+    for change_id, reviewer, seconds, stamp, at in approvals:
+        sign_offs[change_id].append(SignOff(reviewer, seconds, stamp, at))
+    given = paths or {}
+    return [
+        Candidate(
+            change_id=r["pk"],
+            sha=r["head_sha"],
+            merge_sha=r["merge_sha"],
+            title=r["title"],
+            author=r["author__display_name"] or r["author_name"],
+            merged_at=r["merged_at"],
+            paths=given[r["pk"]] if r["pk"] in given else tuple(sorted(files[r["pk"]])),
+            lines_changed=r["lines_added"] + r["lines_removed"],
+            risk_score=r["risk_score"] if r["diff_state"] == Change.DiffState.DONE else None,
+            risk_reasons=tuple(
+                str(x[1]) for x in (r["risk_reasons"] or []) if isinstance(x, list | tuple) and len(x) == 2
+            ),
+            gate_warnings=tuple(warnings[r["pk"]]),
+            gate_overrides=tuple(overridden[r["pk"]]),
+            ai_assisted=r["ai_assisted"],
+            ai_evidence=tuple(str(e) for e in (r["ai_evidence"] or [])[:2]),
+            required_sign_offs=r["required_sign_offs"],
+            sign_offs=tuple(sign_offs[r["pk"]]),
+            message=r["description_head"] or "",
+        )
+        for r in rows
+    ]
 
 
 def to_note(change: Change, paths: tuple[str, ...] | None = None) -> CommitNote:
@@ -174,8 +199,7 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> Suspect
             .filter(Q(head_sha__in=blamed_shas) | Q(merge_sha__in=blamed_shas))
             .values_list("pk", flat=True)
         )
-    changes = {c.pk: c for c in candidate_queryset(Change.objects.filter(pk__in=ids))}
-    candidates = [to_candidate(c) for c in changes.values()]
+    candidates = candidates_of(ids)
 
     recorded = Deployment.objects.filter(service__in=services).exists() if services else False
 
@@ -201,4 +225,4 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> Suspect
         fix_sha=(trace.resolved_sha if trace and trace.resolved_sha else incident.fix_sha),
         deploys_recorded=recorded,
     )
-    return SuspectFacts(scope, candidates, deploys, notes, blame, trace, changes)
+    return SuspectFacts(scope, candidates, deploys, notes, blame, trace)

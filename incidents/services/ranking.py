@@ -174,6 +174,5 @@ def incident_suspects(*, incident: Incident, limit: int = 50, now: datetime | No
         facts.scope, facts.candidates, facts.deploys, facts.notes, facts.blame, knobs, limit, weights=weights
     )
     states = selectors.link_states(incident)
-    return [
-        RankedSuspect(s, facts.changes[s.candidate.change_id], states.get(s.candidate.change_id, "")) for s in ranked
-    ]
+    changes = Change.objects.select_related("author", "repository").in_bulk([s.candidate.change_id for s in ranked])
+    return [RankedSuspect(s, changes[s.candidate.change_id], states.get(s.candidate.change_id, "")) for s in ranked]

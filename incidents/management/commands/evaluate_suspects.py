@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Prefetch
 
 from incidents import selectors
 from incidents.evaluation import MODE_LABELS, MODES, Report, evaluate, top_level_services
@@ -14,7 +15,7 @@ from incidents.services import ranking_knobs, trace_fix
 from incidents.suspect_facts import Blame, Candidate, Deploy
 from intake.gitrun import GitError
 from intake.mirrors import repository_mirror
-from reviews.models import Change, Deployment, Repository
+from reviews.models import Change, ChangeFile, Deployment, Repository
 
 
 class Command(BaseCommand):
@@ -46,21 +47,21 @@ class Command(BaseCommand):
     def _evaluate(self, repository: Repository, lead: timedelta) -> Report:
         mirror = repository_mirror(repository)
         changes = list(
-            selectors.candidate_queryset(Change.objects.filter(repository=repository, state=Change.State.MERGED))
+            Change.objects.filter(repository=repository, state=Change.State.MERGED).prefetch_related(
+                Prefetch("files", queryset=ChangeFile.objects.only("id", "change_id", "path"))
+            )
         )
         missing = [c for c in changes if not c.files.all()]
         if missing and not mirror.exists():
             mirror.fetch(repository.clone_url)
-        candidates = []
-        for change in changes:
-            paths = None
-            if not change.files.all():
-                # The diff worker has not read this change yet: the commit's own file list stands in.
-                try:
-                    paths = tuple(mirror.show_commit_files(change.head_sha))
-                except GitError:
-                    paths = ()
-            candidates.append(selectors.to_candidate(change, paths=paths))
+        paths: dict[int, tuple[str, ...]] = {}
+        for change in missing:
+            # The diff worker has not read this change yet: the commit's own file list stands in.
+            try:
+                paths[change.pk] = tuple(mirror.show_commit_files(change.head_sha))
+            except GitError:
+                paths[change.pk] = ()
+        candidates = selectors.candidates_of([c.pk for c in changes], paths=paths)
         notes = [selectors.to_note(c) for c in changes]
         configured = list(repository.services.all())
         services = selectors.facts.service_scopes(configured) or top_level_services(
