@@ -7,6 +7,12 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from hypothesis import settings as hypothesis_settings
+
+# No wall-clock limit per example: the suite runs on shared 2-core machines, where a pure function's example can
+# take longer than hypothesis's default 200 ms without anything being wrong (timings belong to `make bench`).
+hypothesis_settings.register_profile("countersign", deadline=None)
+hypothesis_settings.load_profile("countersign")
 
 HOW_TO_START = {
     "PostgreSQL": "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",

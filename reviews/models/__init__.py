@@ -16,7 +16,7 @@ from reviews.models.notifications import (
 )
 from reviews.models.org import Engineer, Repository, Service, Team
 from reviews.models.policy import GateOverride, GateResult, PolicyVersion, RiskModel
-from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment
+from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment, ReviewerWeek
 from reviews.models.tokens import ApiToken
 from reviews.models.whatif import WhatIfRun
 
@@ -37,6 +37,7 @@ __all__ = [
     "Assignment",
     "Review",
     "ReviewComment",
+    "ReviewerWeek",
     "FileView",
     "Deployment",
     "AuditEvent",

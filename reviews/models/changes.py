@@ -170,6 +170,10 @@ class ChangeFile(models.Model):
     class Meta:
         ordering = ["path"]
         constraints = [models.UniqueConstraint(fields=["change", "path"], name="changefile_unique_path")]
+        indexes = [
+            # Who worked on these files or their directories (assignment.expertise): `path = …` and `path LIKE 'dir/%'`.
+            models.Index(fields=["path"], opclasses=["varchar_pattern_ops"], name="changefile_path_prefix_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.path

@@ -98,6 +98,10 @@ class Review(models.Model):
             models.Index(fields=["change", "head_sha"], name="review_change_head_idx"),
             # A reviewer's latest verdicts (the queue's "recently signed off by me") without reading them all.
             models.Index(fields=["reviewer", "-created_at"], name="review_reviewer_time_idx"),
+            # A senior's review minutes over the load band's year, summed from the index alone.
+            models.Index(
+                fields=["reviewer", "created_at"], include=["seconds_spent"], name="review_reviewer_seconds_idx"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -159,3 +163,14 @@ class FileView(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reviewer} viewed {self.path}"
+
+
+class ReviewerWeek(models.Model):
+    """Seconds a reviewer spent on verdicts in one week (Monday, UTC), kept by a PostgreSQL trigger on reviews."""
+
+    reviewer_id = models.BigIntegerField()  # no foreign key: the trigger may write while a reviewer is deleted
+    week = models.DateField()
+    seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["reviewer_id", "week"], name="reviewerweek_unique")]
