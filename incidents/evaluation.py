@@ -1,19 +1,21 @@
 """Measure the suspect ranking on a history: every revert is an incident whose cause is known (pure).
 
-For each revert the incident starts shortly before the revert and affects the services of the reverted
+For each revert the incident starts a fixed lead before the revert and affects the services of the reverted
 files. The ranking sees only what was known at the start: changes merged, deployments made, sign-offs given
-and commits written before it; the revert and everything after it are hidden. It is scored on how often the
-reverted change comes first, and in the first five, next to the baseline that blames the latest change
-deployed to an affected service. With a fix commit (the revert itself), the ranking also gets the SZZ trace
-of the fix; a third mode hides the fix's message so that only its blamed lines speak.
+and commits written before it; the revert, its message and its diff are hidden, so nothing names the answer. A
+reverted change merged after the start cannot be a suspect: it is counted out of reach, with the reason, not
+dropped. The ranking is scored on how often the reverted change comes first and in the first five (with 95 %
+Wilson intervals), next to the baseline that blames the latest change deployed to an affected service. The
+fix-known measurement, on fixes that are not reverts, is `evaluate_history --szz`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from incidents.history.stats import wilson
 from incidents.suspect_facts import (
     Blame,
     Candidate,
@@ -29,12 +31,10 @@ from incidents.suspect_facts import (
 from incidents.suspects import latest_deployed, rank_suspects
 
 DEFAULT_KNOBS = Knobs()
-MODES = ("without_fix", "with_fix", "fix_blame_only")
+MODES = ("without_fix",)
 MODE_LABELS = {
     "baseline": "baseline: latest change deployed to the affected service",
-    "without_fix": "ranking, no fix commit",
-    "with_fix": "ranking, the revert as fix commit",
-    "fix_blame_only": "ranking, the revert as fix commit, its message hidden (SZZ only)",
+    "without_fix": "ranking, no fix known",
 }
 
 
@@ -68,6 +68,7 @@ class Report:
     repository: str
     outcomes: list[Outcome] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    out_of_reach: list[str] = field(default_factory=list)  # reverted changes merged after the incident's start
 
     def hits(self, mode: str, k: int) -> int:
         if mode == "baseline":
@@ -86,6 +87,8 @@ class Report:
                 "top5": self.hits(mode, 5),
                 "top1_percent": self.rate(mode, 1),
                 "top5_percent": self.rate(mode, 5),
+                "top1_ci95": [round(x, 3) for x in wilson(self.hits(mode, 1), len(self.outcomes))],
+                "top5_ci95": [round(x, 3) for x in wilson(self.hits(mode, 5), len(self.outcomes))],
                 "label": MODE_LABELS[mode],
             }
             for mode in ("baseline", *MODES)
@@ -94,6 +97,7 @@ class Report:
             "repository": self.repository,
             "incidents": len(self.outcomes),
             "skipped": self.skipped,
+            "out_of_reach": self.out_of_reach,
             **summary,
             "cases": [
                 {
@@ -172,9 +176,8 @@ def select_candidates(
 
 
 def start_for(case: RevertCase, lead: timedelta) -> datetime:
-    """Shortly before the revert, but after the reverted change merged."""
-    gap = case.revert.at - case.target.merged_at
-    return case.revert.at - min(lead, gap / 2)
+    """A fixed lead before the revert, whenever the reverted change merged (an earlier start would use the answer)."""
+    return case.revert.at - lead
 
 
 def evaluate_case(
@@ -184,39 +187,29 @@ def evaluate_case(
     deploys: Sequence[Deploy],
     notes: Sequence[CommitNote],
     services: Sequence[ServiceScope],
-    blame: Blame | None,
     knobs: Knobs = DEFAULT_KNOBS,
     lead: timedelta = timedelta(minutes=30),
 ) -> Outcome:
-    """Rank one revert's incident in every mode, seeing only the history before its start."""
+    """Rank one revert's incident, seeing only the history before its start (never the revert)."""
     start = start_for(case, lead)
-    affected = services_of(case.revert.paths or case.target.paths, services)
+    affected = services_of(case.target.paths, services)
     scope = IncidentScope(started_at=start, services=affected)
     seen_deploys = [d for d in deploys if d.deployed_at <= start]
     seen_notes = [n for n in notes if n.at <= start and n.sha != case.revert.sha]
-    ranks: dict[str, int | None] = {}
-    chosen: list[Candidate] = []
-    for mode in MODES:
-        mode_blame = blame if mode != "without_fix" else None
-        mode_scope = scope if mode == "without_fix" else replace(scope, fix_sha=case.revert.sha)
-        mode_notes = seen_notes + ([case.revert] if mode == "with_fix" else [])
-        pool = select_candidates(mode_scope, candidates, seen_deploys, mode_blame, knobs)
-        if mode == "without_fix":
-            chosen = pool
-        ranked = rank_suspects(mode_scope, pool, seen_deploys, mode_notes, mode_blame, knobs, limit=len(pool) or 1)
-        ids = [s.candidate.change_id for s in ranked]
-        ranks[mode] = ids.index(case.target.change_id) + 1 if case.target.change_id in ids else None
-    baseline = latest_deployed(scope, chosen, seen_deploys)
+    pool = select_candidates(scope, candidates, seen_deploys, None, knobs)
+    ranked = rank_suspects(scope, pool, seen_deploys, seen_notes, None, knobs, limit=len(pool) or 1)
+    ids = [s.candidate.change_id for s in ranked]
+    rank = ids.index(case.target.change_id) + 1 if case.target.change_id in ids else None
     return Outcome(
         revert_sha=case.revert.sha,
         target_id=case.target.change_id,
         target_title=case.target.title,
         started_at=start,
         services=tuple(s.name for s in affected),
-        candidates=len(chosen),
-        baseline_id=baseline,
-        ranks=ranks,
-        baseline_top5=latest_deployed_five(scope, chosen, seen_deploys),
+        candidates=len(pool),
+        baseline_id=latest_deployed(scope, pool, seen_deploys),
+        ranks={"without_fix": rank},
+        baseline_top5=latest_deployed_five(scope, pool, seen_deploys),
     )
 
 
@@ -249,24 +242,21 @@ def evaluate(
     deploys: Sequence[Deploy],
     notes: Sequence[CommitNote],
     services: Sequence[ServiceScope],
-    blame_for: Callable[[str], Blame | None],
     knobs: Knobs = DEFAULT_KNOBS,
     lead: timedelta = timedelta(minutes=30),
 ) -> Report:
-    """Evaluate the ranking on every revert of a history."""
+    """Evaluate the ranking on every revert of a history; culprits merged after the start are out of reach."""
     cases, skipped = find_reverts(notes, candidates)
     report = Report(repository=repository, skipped=skipped)
     for case in cases:
+        if case.target.merged_at > start_for(case, lead):
+            report.out_of_reach.append(
+                f"{case.revert.sha[:10]}: reverted change merged less than {lead} before the revert"
+            )
+            continue
         report.outcomes.append(
             evaluate_case(
-                case,
-                candidates=candidates,
-                deploys=deploys,
-                notes=notes,
-                services=services,
-                blame=blame_for(case.revert.sha),
-                knobs=knobs,
-                lead=lead,
+                case, candidates=candidates, deploys=deploys, notes=notes, services=services, knobs=knobs, lead=lead
             )
         )
     return report

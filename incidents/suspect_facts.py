@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from incidents.ranking.labels import FEATURE_LABELS
 from reviews.rubberstamp import Floor
 
 # "This reverts commit <sha>." is what `git revert` writes.
@@ -131,6 +132,11 @@ class Evidence:
     kind: str  # the model's feature (incidents.ranking.model.FEATURES)
     detail: str
     weight: float
+
+    @property
+    def label(self) -> str:
+        """The feature's name as people read it."""
+        return FEATURE_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,9 @@ def suspect_body(row: services.RankedSuspect) -> dict[str, Any]:
             "ai_assisted": change.ai_assisted,
         },
         "score": suspect.score,
-        "evidence": [{"kind": e.kind, "detail": e.detail, "weight": e.weight} for e in suspect.evidence],
+        "evidence": [
+            {"kind": e.kind, "label": e.label, "detail": e.detail, "weight": e.weight} for e in suspect.evidence
+        ],
         "link": row.link_state or None,
     }
 

@@ -254,10 +254,9 @@ def test_suspect_ranking_keeps_every_demo_culprit_in_its_first_five(seeded):
     # Every demo outage has a later, harmless deployment after its culprit, a shape made for the old size and risk
     # priors that lost to "the latest change" on real histories; with default weights the ranking leads with
     # recency (refit_suspects learns the organisation's own shape from confirmed links), so here it must keep
-    # every culprit in its first five, and find it first once the fix is known.
+    # every culprit in its first five. Each incident starts a fixed 30 minutes before its revert and never sees it.
     assert rate("without_fix", "top1") >= rate("baseline", "top1")
     assert rate("without_fix", "top5") >= 90
-    assert rate("with_fix", "top1") >= 95
 
 
 @pytest.mark.django_db

@@ -74,13 +74,29 @@ def test_reverts_of_unknown_or_later_commits_are_skipped_with_a_reason():
     assert skipped == [f"{sha(3)[:10]}: reverts {sha(99)[:10]}, which is not a merged change here"]
 
 
-def test_the_incident_starts_shortly_before_the_revert_but_after_the_reverted_change():
+def test_the_incident_starts_a_fixed_lead_before_the_revert_whenever_the_reverted_change_merged():
     bad = cand(1, 0)
     late = RevertCase(note_of(cand(2, 10)), bad)
-    quick = RevertCase(note_of(cand(3, 0.5)), bad)
+    quick = RevertCase(note_of(cand(3, 0.25)), bad)
 
     assert start_for(late, timedelta(minutes=30)) == T0 + timedelta(hours=9, minutes=30)
-    assert start_for(quick, timedelta(minutes=30)) == T0 + timedelta(minutes=15)
+    # Starting between the two (as if one knew when the culprit merged) would hand the answer over.
+    assert start_for(quick, timedelta(minutes=30)) == T0 - timedelta(minutes=15)
+
+
+def test_a_culprit_merged_after_the_start_is_out_of_reach_and_counted_not_dropped():
+    from incidents.evaluation import evaluate
+
+    bad = cand(1, 0)
+    revert, revert_note = revert_of(2, bad, 0.25)
+
+    report = evaluate(
+        "acme/shop", candidates=[bad, revert], deploys=[], notes=[note_of(bad), revert_note], services=[APP]
+    )
+
+    assert report.outcomes == []
+    assert report.out_of_reach == [f"{revert.sha[:10]}: reverted change merged less than 0:30:00 before the revert"]
+    assert report.as_dict()["out_of_reach"] == report.out_of_reach
 
 
 def test_candidates_are_what_the_portal_would_gather_before_the_start():
@@ -116,7 +132,6 @@ def test_the_ranking_never_sees_the_revert_or_what_came_after_the_start():
         deploys=deploys,
         notes=notes,
         services=[APP, WEB],
-        blame=Blame(revert.sha, {bad.sha: 3}, 3),
         knobs=Knobs(),
         lead=timedelta(hours=2),
     )
@@ -125,7 +140,7 @@ def test_the_ranking_never_sees_the_revert_or_what_came_after_the_start():
     assert outcome.services == ("app",)
     assert outcome.candidates == 2
     assert outcome.baseline_id == 1  # the latest change deployed to app before the start
-    assert outcome.ranks == {"without_fix": 1, "with_fix": 1, "fix_blame_only": 1}
+    assert outcome.ranks == {"without_fix": 1}
 
 
 def test_the_report_counts_hits_per_mode_and_for_the_baseline():
@@ -135,20 +150,20 @@ def test_the_report_counts_hits_per_mode_and_for_the_baseline():
     report = Report(
         "acme/shop",
         [
-            outcome(1, 1, {"without_fix": 1, "with_fix": 1, "fix_blame_only": 1}, (1,)),
-            outcome(2, 9, {"without_fix": 4, "with_fix": 1, "fix_blame_only": 2}, (9, 2)),
-            outcome(3, None, {"without_fix": None, "with_fix": 6, "fix_blame_only": None}),
+            outcome(1, 1, {"without_fix": 1}, (1,)),
+            outcome(2, 9, {"without_fix": 4}, (9, 2)),
+            outcome(3, None, {"without_fix": None}),
         ],
     )
 
     assert (report.hits("baseline", 1), report.hits("baseline", 5)) == (1, 2)
     assert (report.hits("without_fix", 1), report.hits("without_fix", 5)) == (1, 2)
-    assert (report.hits("with_fix", 1), report.hits("with_fix", 5)) == (2, 2)
-    assert report.rate("fix_blame_only", 5) == pytest.approx(66.7)
+    assert report.rate("without_fix", 5) == pytest.approx(66.7)
     data = report.as_dict()
     assert data["incidents"] == 3
     assert data["baseline"]["top1_percent"] == pytest.approx(33.3)
-    assert data["cases"][1]["ranks"] == {"without_fix": 4, "with_fix": 1, "fix_blame_only": 2}
+    assert data["cases"][1]["ranks"] == {"without_fix": 4}
+    assert data["without_fix"]["top1_ci95"] == [0.061, 0.792]  # Wilson, 1 of 3
 
 
 # --- the command on a repository imported as it is ---------------------------------------------------------------
@@ -197,10 +212,10 @@ def test_evaluate_suspects_measures_an_imported_history_as_json(imported, reposi
     assert len(report["skipped"]) == 1
     [case] = report["cases"]
     assert case["services"] == ["app"]
-    assert case["ranks"] == {"without_fix": 1, "with_fix": 1, "fix_blame_only": 1}
-    for mode in ("baseline", "without_fix", "with_fix", "fix_blame_only"):
-        assert set(report[mode]) == {"top1", "top5", "top1_percent", "top5_percent", "label"}
-    assert report["with_fix"]["top1_percent"] == 100.0
+    assert case["ranks"] == {"without_fix": 1}
+    for mode in ("baseline", "without_fix"):
+        assert set(report[mode]) == {"top1", "top5", "top1_percent", "top5_percent", "top1_ci95", "top5_ci95", "label"}
+    assert report["out_of_reach"] == []
 
 
 def test_evaluate_suspects_prints_a_table_next_to_the_baseline(imported, repository):
@@ -211,7 +226,7 @@ def test_evaluate_suspects_prints_a_table_next_to_the_baseline(imported, reposit
     text = out.getvalue()
     assert text.startswith("acme/shop: 1 revert(s) treated as incidents")
     assert "baseline: latest change deployed to the affected service" in text
-    assert "ranking, the revert as fix commit" in text
+    assert "ranking, no fix known" in text
     assert "Make the tax rate configurable" in text
 
 

@@ -125,3 +125,11 @@ def test_a_confirmed_change_outside_the_candidates_is_passed_over(repository, ch
     result, _ = services.suspect_model_refit(store=False)
 
     assert (result.links, result.passed_over) == (0, 1)
+
+
+def test_every_feature_has_a_label_people_can_read():
+    from incidents.ranking.labels import FEATURE_LABELS
+    from incidents.ranking.model import FEATURES
+
+    assert set(FEATURE_LABELS) == set(FEATURES)
+    assert all(label and "_" not in label for label in FEATURE_LABELS.values())

@@ -11,8 +11,8 @@ from django.db.models import Prefetch
 
 from incidents import selectors
 from incidents.evaluation import MODE_LABELS, MODES, Report, evaluate, top_level_services
-from incidents.services import ranking_knobs, trace_fix
-from incidents.suspect_facts import Blame, Candidate, Deploy
+from incidents.services import ranking_knobs
+from incidents.suspect_facts import Candidate, Deploy
 from intake.gitrun import GitError
 from intake.mirrors import repository_mirror
 from reviews.models import Change, ChangeFile, Deployment, Repository
@@ -20,9 +20,11 @@ from reviews.models import Change, ChangeFile, Deployment, Repository
 
 class Command(BaseCommand):
     help = (
-        "Treat every revert in a repository's history as an incident, rank its suspects seeing only the history "
-        "before it, and report how often the reverted change ranks first and in the top five, without and with "
-        "the revert as the fix commit, next to the baseline 'latest change deployed to the affected service'."
+        "Treat every revert in the portal's records of a repository as an incident starting a fixed lead before "
+        "the revert, rank its suspects seeing only the history before the start (never the revert), and report "
+        "how often the reverted change ranks first and in the top five, with 95 %% intervals, next to the "
+        "baseline 'latest change deployed to the affected service'; culprits merged after the start are counted "
+        "out of reach. For imported public histories and the fix-known mode, see evaluate_history."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -68,28 +70,12 @@ class Command(BaseCommand):
             {p for c in candidates for p in c.paths}
         )
         deploys = self._deploys(repository, candidates, services, bool(configured))
-        traces: dict[str, Blame | None] = {}
-
-        def blame_for(sha: str) -> Blame | None:
-            if sha not in traces:
-                try:
-                    fix = trace_fix(mirror, sha)
-                except GitError as exc:
-                    self.stderr.write(f"could not trace {sha[:10]}: {exc}")
-                    traces[sha] = None
-                else:
-                    traces[sha] = Blame(fix.sha, fix.trace.lines, fix.trace.total, fix.trace.files)
-            return traces[sha]
-
-        if not mirror.exists():
-            mirror.fetch(repository.clone_url)
         return evaluate(
             repository.name,
             candidates=candidates,
             deploys=deploys,
             notes=notes,
             services=services,
-            blame_for=blame_for,
             knobs=ranking_knobs(),
             lead=lead,
         )
@@ -115,6 +101,8 @@ def _json_dumps(data: dict) -> str:
 def _text(report: Report) -> str:
     n = len(report.outcomes)
     lines = [f"{report.repository}: {n} revert(s) treated as incidents"]
+    if report.out_of_reach:
+        lines.append(f"out of reach {len(report.out_of_reach)}: " + "; ".join(report.out_of_reach[:5]))
     if report.skipped:
         lines.append(f"skipped {len(report.skipped)}: " + "; ".join(report.skipped[:5]))
     if not n:
@@ -126,7 +114,7 @@ def _text(report: Report) -> str:
         top5 = f"{report.hits(mode, 5)}/{n} {report.rate(mode, 5):5.1f}%"
         lines.append(f"{MODE_LABELS[mode]:70} {top1:>14} {top5:>14}")
     lines.append("")
-    lines.append("per revert: rank without fix / with fix / SZZ only, baseline hit, candidates, title")
+    lines.append("per revert: rank, baseline hit, candidates, title")
     for o in report.outcomes:
         ranks = " / ".join(str(o.ranks.get(m) or "-") for m in MODES)
         hit = "yes" if o.baseline_id == o.target_id else "no"
