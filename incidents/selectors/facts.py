@@ -204,7 +204,7 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> Suspect
     recorded = Deployment.objects.filter(service__in=services).exists() if services else False
 
     notes_qs = Change.objects.filter(
-        repository_id__in=repository_ids, state=Change.State.MERGED, merged_at__gte=window
+        repository_id__in=repository_ids, state=Change.State.MERGED, merged_at__gte=window, merged_at__lte=now
     ).filter(Q(description__iregex=REFERENCE_REGEX) | Q(title__iregex=REFERENCE_REGEX))
     # Up to 2,000 notes: their paths in one query of plain rows (a prefetch builds a queryset per change).
     note_changes = list(
@@ -218,7 +218,7 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> Suspect
     ):
         note_paths[change_id].append(path)
     notes = [to_note(c, tuple(note_paths[c.pk])) for c in note_changes]
-    if trace is not None and trace.state == FixTrace.State.DONE and trace.fix_at:
+    if trace is not None and trace.state == FixTrace.State.DONE and trace.fix_at and trace.fix_at <= now:
         notes.append(CommitNote(trace.resolved_sha, trace.fix_title, trace.fix_message, trace.fix_at, tuple(), None))
     scope = replace(
         scope,

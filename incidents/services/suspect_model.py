@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,20 +30,25 @@ class Refit:
 
 def suspect_model_refit(*, store: bool = True) -> tuple[Refit, SuspectModel | None]:
     """Fit the ranking's weights on every confirmed link (one per confirmed change of an incident), with the
-    candidates the portal ranks for that incident today; fewer than MIN_LINKS_TO_FIT links keep the defaults."""
+    candidates and facts the portal had while the cause was being looked for (as of the incident's mitigation,
+    else its resolution, else the confirmation; never later deployments, reverts or fixes); fewer than
+    MIN_LINKS_TO_FIT links keep the defaults."""
     knobs = ranking_knobs()
     now = timezone.now()
     confirmed: dict[int, set[int]] = {}
-    for incident_id, change_id in IncidentChangeLink.objects.filter(
+    confirmed_at: dict[int, datetime] = {}
+    for incident_id, change_id, at in IncidentChangeLink.objects.filter(
         state=IncidentChangeLink.State.CONFIRMED
-    ).values_list("incident_id", "change_id"):
+    ).values_list("incident_id", "change_id", "updated_at"):
         confirmed.setdefault(incident_id, set()).add(change_id)
+        confirmed_at[incident_id] = min(at, confirmed_at.get(incident_id, at))
     incidents = (
         Incident.objects.filter(pk__in=confirmed).prefetch_related("services").order_by("-started_at")[:MAX_INCIDENTS]
     )
     links, passed_over = [], 0
     for incident in incidents:
-        facts = selectors.suspect_facts(incident, knobs=knobs, now=now)
+        as_of = min(now, incident.mitigated_at or incident.resolved_at or confirmed_at[incident.pk])
+        facts = selectors.suspect_facts(incident, knobs=knobs, now=max(as_of, incident.started_at))
         model_incident, suspects, _ = model_inputs(
             facts.scope, facts.candidates, facts.deploys, facts.notes, facts.blame, knobs
         )

@@ -133,3 +133,19 @@ def test_every_feature_has_a_label_people_can_read():
 
     assert set(FEATURE_LABELS) == set(FEATURES)
     assert all(label and "_" not in label for label in FEATURE_LABELS.values())
+
+
+def test_the_refit_sees_each_incident_as_of_its_mitigation_never_a_later_revert(repository, checkout, make_engineer):
+    actor = make_engineer(6).user
+    confirmed_incidents(repository, checkout, actor, MIN_LINKS_TO_FIT + 2, culprit_is_old=True)
+    for n, recorded in enumerate(Incident.objects.order_by("pk")):
+        Incident.objects.filter(pk=recorded.pk).update(mitigated_at=recorded.started_at + timedelta(hours=1))
+        culprit = recorded.links.get(state="confirmed").change
+        # Reverted two days after the mitigation: the investigators never saw it, so the refit must not either.
+        revert = merged(repository, 900 + n, recorded.started_at + timedelta(days=2), path=f"checkout/o{n}.py")
+        Change.objects.filter(pk=revert.pk).update(description=f"This reverts commit {culprit.head_sha}.")
+
+    result, _ = services.suspect_model_refit(store=False)
+
+    assert result.fitted
+    assert result.weights["reverted_after"] == pytest.approx(DEFAULT_WEIGHTS["reverted_after"])
