@@ -3,9 +3,10 @@
 What counts: an address or link of an AI tool in any trailer-like line of any commit (anywhere in the
 message: squash merges keep the branch commits' trailers in a middle paragraph); an `Assisted-by:`,
 `Generated-by:` or `Made-with:` line that names a known tool (the Linux kernel's `Assisted-by: AGENT:MODEL`);
-a "Generated with <tool link>" line; an AI tool as author or committer. A person may be called Claude, so a
-name alone in `Co-authored-by:` never counts. Every list is a `Vocabulary`: the built-in one below, extended by
-the admin's entries (reviews.models.AiVocabularyEntry, read by intake.selectors.ai_vocabulary).
+a "Generated with <tool link>" line; a sentence crediting an unambiguous tool name or an LLM with part of the
+work ("partially achieved using an LLM-based agent"); an AI tool as author or committer. A person may be called
+Claude, so a name alone in `Co-authored-by:` never counts. Every list is a `Vocabulary`: the built-in one below,
+extended by the admin's entries (reviews.models.AiVocabularyEntry, read by intake.selectors.ai_vocabulary).
 """
 
 from __future__ import annotations
@@ -106,6 +107,23 @@ _URL_RE = re.compile(r"https?://[^\s<>()\[\]]{1,300}")
 # The kernel's documented form, AGENT:MODEL [TOOL]...: a colon-joined pair names a tool whatever its name.
 _AGENT_MODEL_RE = re.compile(r"^[A-Za-z][\w.-]{0,60}:[\w.-]{1,80}(\s+\[[^\]]{1,60}\])*\s*$")
 _GENERATED_RE = re.compile(r"(?i)\b(generated|created|written|made|co-authored)\s+(with|by|using)\b")
+# Tools named in running prose. Only names that are not also ordinary words or code terms ("cursor", "amp",
+# "grok", "jules" and "devin" are, so a prose credit to them needs a trailer or an address instead).
+PROSE_TOOLS = (
+    r"(?:claude(?: code)?|chatgpt|gpt-?[345][\w.-]*|gemini(?: cli| code assist)?|(?:github )?copilot|"
+    r"openai codex|deepseek|qwen|windsurf|an? (?:llm|ai)(?:[- ]based)?(?: coding)?(?: agent| assistant| tool| model)?|"
+    r"(?:an? )?llm(?:[- ]based)?(?: coding)? (?:agent|assistant|tool)|ai (?:coding )?(?:agent|assistant))"
+)
+# A sentence that credits such a tool with part of the work: "partially achieved using an LLM-based agent",
+# "written with help from Claude", "thanks to Gemini for one of the test cases", "I used ChatGPT to draft". A tool
+# that is the subject of the change ("this helps the LLM self-correct", "instructions for Gemini CLI") is not.
+_PROSE_CREDIT_RE = re.compile(
+    rf"(?i)\b(?:(?:written|generated|produced|achieved|done|drafted|created|implemented|refactored|ported|"
+    rf"converted|authored|assisted|prepared)\s+(?:\w+\s+){{0,2}}?(?:with|by|using|via)\s+(?:the\s+)?(?:help\s+of\s+)?"
+    rf"{PROSE_TOOLS}|with\s+(?:the\s+)?help\s+(?:of|from)\s+{PROSE_TOOLS}|thanks\s+to\s+{PROSE_TOOLS}\s+for|"
+    rf"(?:i|we)\s+(?:used|asked)\s+{PROSE_TOOLS}\s+to\s+(?:write|generate|draft|implement|refactor|port|convert|"
+    rf"produce|create|fix|rewrite))\b"
+)
 
 
 @dataclass(frozen=True)
@@ -239,6 +257,10 @@ def detect_ai(
             ):
                 evidence.append(f"message: {line.strip()[:120]}")
                 score = max(score, 0.95)
+        credit = _PROSE_CREDIT_RE.search(" ".join(message.split()[0:4000]))
+        if credit:
+            evidence.append(f"message credits a tool: {credit.group(0)[:120]}")
+            score = max(score, 0.8)
     for identity in identities:
         if is_ai_email(identity, vocabulary):
             evidence.append(f"AI identity as author or committer: {identity[:120]}")

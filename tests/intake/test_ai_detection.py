@@ -464,3 +464,42 @@ def test_a_persons_ai_assisted_change_is_not_agent_opened():
     detection = detect_ai(["Fix\n\nCo-authored-by: Claude <noreply@anthropic.com>"], opener="ada-lovelace")
 
     assert (detection.assisted, detection.agent_opened) == (True, False)
+
+
+# --- a sentence crediting a tool (real messages of public repositories) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "This renaming was partially achieved using an LLM-based agent.\nBut then I got bored of waiting for it.",
+        "the target node. Use a simpler algorithm.\n\nThanks to Gemini for one of the test cases.",
+        "Most of the boilerplate was written with help from Claude Code, then reviewed by hand.",
+        "I used ChatGPT to draft the regular expression and checked it against the corpus.",
+        "The port to the new API was done with the help of GitHub Copilot.",
+        "Tests generated using an AI assistant and trimmed.",
+    ],
+)
+def test_a_sentence_crediting_a_tool_with_part_of_the_work_counts(body):
+    result = detect_ai([message(subject="gopls/internal/cmd: rename conn to cli", body=body)])
+
+    assert result.assisted, body
+    assert any(e.startswith("message credits a tool") for e in result.evidence)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Attach instructions for setting up gopls mcp server for two common\nmcp client like Gemini CLI and Claude Code.",
+        "The diagnostics tool returns the error for the given file. This helps LLM\nto self-correct the code change it made.",
+        "Update 'go_outline' to just accept an array of package paths. This is how\nGemini wanted to use it.",
+        "Note that the source cited in diagnostic messages (I had Gemini enter an edit loop because it couldn't find it).",
+        "Rewrite findDeclInfo using Cursor: the inspector's cursor is faster.",
+        "Attaching target function signature and expecting the LLM can understand the target function's signature.",
+        "Identified by Gemini.",
+        "Implemented using a cursor over the token stream; thanks to Devin for the review.",
+        "Support models served by an OpenAI-compatible endpoint (ChatGPT, Gemini, Claude) in the plugin.",
+    ],
+)
+def test_a_tool_that_is_only_the_subject_of_the_change_does_not_count(body):
+    assert not detect_ai([message(subject="gopls/internal/mcp: add diagnostics tool", body=body)]).assisted, body
