@@ -48,3 +48,21 @@ def test_the_api_still_rate_limits_while_redis_answers(client, token, monkeypatc
     statuses = [_get_checks(client, token).status_code for _ in range(3)]
 
     assert statuses == [404, 404, 429]
+
+
+def test_each_token_has_its_own_budget_and_a_429_says_when_to_come_back(client, django_user_model, monkeypatch):
+    cache.clear()
+    monkeypatch.setattr(FailOpenUserRateThrottle, "rate", "2/minute", raising=False)
+    user = django_user_model.objects.create_user(username="deploy-bot", password="pw-for-tests-only")
+    busy = api_token_create(user=user, actor=user, name="ci")[1]
+    other = api_token_create(user=user, actor=user, name="deploys")[1]
+
+    answers = [_get_checks(client, busy) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [404, 404, 429]
+    limited = answers[-1]
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert limited["Content-Type"].startswith("application/json")
+    assert "throttled" in limited.json()["detail"].lower() or "limit" in limited.json()["detail"].lower()
+    # The same owner's other token still has its whole budget.
+    assert [_get_checks(client, other).status_code for _ in range(2)] == [404, 404]
