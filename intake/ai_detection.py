@@ -46,6 +46,13 @@ AI_EMAIL_GLOBS = (
     "*google-labs-jules[bot]@users.noreply.github.com",
     "*openhands*@users.noreply.github.com",
     "*sweep-ai[bot]@users.noreply.github.com",
+    # Bots that write code or documentation with a model and sign it as co-author (seen in public histories).
+    "*codeflash-ai[bot]@users.noreply.github.com",
+    "*hyperlint-ai[bot]@users.noreply.github.com",
+    "*coderabbitai[bot]@users.noreply.github.com",
+    "*sourcery-ai[bot]@users.noreply.github.com",
+    "*ellipsis-dev[bot]@users.noreply.github.com",
+    "*amazon-q-developer[bot]@users.noreply.github.com",
 )
 # Tool names an Assisted-by / Generated-by / Made-with line may give instead of an address.
 AI_TOOL_NAMES = (

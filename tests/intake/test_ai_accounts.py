@@ -41,6 +41,7 @@ def test_the_seeded_table_is_the_built_in_vocabulary(db):
     # the selector reads them back as detection's own defaults.
     AiVocabularyEntry.objects.all().delete()
     importlib.import_module("reviews.migrations.0018_seed_ai_vocabulary").seed(django_apps, None)
+    importlib.import_module("reviews.migrations.0020_more_ai_addresses").seed(django_apps, None)
 
     assert AiVocabularyEntry.objects.filter(kind="agent_account", value="copilot-swe-agent[bot]").exists()
     seeded = ai_vocabulary()

@@ -34,6 +34,8 @@ def message(*trailer_lines: str, subject: str = "Fix login redirect", body: str 
         "198982749+Copilot@users.noreply.github.com",
         "copilot@users.noreply.github.com",
         "copilot@github.com",
+        "148906541+codeflash-ai[bot]@users.noreply.github.com",
+        "154288675+hyperlint-ai[bot]@users.noreply.github.com",
         "cursoragent@cursor.com",
         "codex@openai.com",
         "aider@aider.chat",
