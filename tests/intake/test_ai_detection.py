@@ -492,10 +492,13 @@ def test_a_sentence_crediting_a_tool_with_part_of_the_work_counts(body):
 @pytest.mark.parametrize(
     "body",
     [
-        "Attach instructions for setting up gopls mcp server for two common\nmcp client like Gemini CLI and Claude Code.",
-        "The diagnostics tool returns the error for the given file. This helps LLM\nto self-correct the code change it made.",
+        "Attach instructions for setting up gopls mcp server for two common\n"
+        "mcp client like Gemini CLI and Claude Code.",
+        "The diagnostics tool returns the error for the given file. This helps LLM\n"
+        "to self-correct the code change it made.",
         "Update 'go_outline' to just accept an array of package paths. This is how\nGemini wanted to use it.",
-        "Note that the source cited in diagnostic messages (I had Gemini enter an edit loop because it couldn't find it).",
+        "Note that the source cited in diagnostic messages (I had Gemini enter an edit loop because it couldn't "
+        "find it).",
         "Rewrite findDeclInfo using Cursor: the inspector's cursor is faster.",
         "Attaching target function signature and expecting the LLM can understand the target function's signature.",
         "Identified by Gemini.",
