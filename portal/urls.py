@@ -7,9 +7,11 @@ from django.urls import include, path
 from incidents.api import views as incidents_api
 from incidents.inbound import webhooks as incident_webhooks
 from intake import webhooks
+from sso import views as sso_views
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
+    path("accounts/sso/", include("sso.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("webhooks/github/", webhooks.github, name="webhook-github"),
