@@ -219,6 +219,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChangeStateEnum": "reviews.models.Change.State",
         "AssignmentStateEnum": "reviews.models.Assignment.State",
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "WeeklyReportStatusEnum": "incidents.models.WeeklyReport.Status",
     },
 }
 
