@@ -7,6 +7,7 @@ given explicitly. Group claims map to teams, levels and roles through PORTAL_OID
 from __future__ import annotations
 
 from portal.env import EnvError, env_bool, env_int, env_secret, env_str
+from sso.groups import GroupMapError, parse_group_map
 
 PORTAL_OIDC_ISSUER = env_str("PORTAL_OIDC_ISSUER").rstrip("/")
 PORTAL_OIDC_ENABLED = bool(PORTAL_OIDC_ISSUER)
@@ -47,6 +48,10 @@ PORTAL_OIDC_GROUPS_CLAIM = env_str("PORTAL_OIDC_GROUPS_CLAIM", "groups")
 PORTAL_OIDC_USERNAME_CLAIM = env_str("PORTAL_OIDC_USERNAME_CLAIM", "preferred_username")
 # "group=kind:value" entries, comma-separated; kinds team, level, role (manager, incident_reviewer, staff, admin).
 PORTAL_OIDC_GROUP_MAP = env_str("PORTAL_OIDC_GROUP_MAP")
+try:
+    parse_group_map(PORTAL_OIDC_GROUP_MAP)
+except GroupMapError as exc:
+    raise EnvError(f"PORTAL_OIDC_GROUP_MAP: {exc}") from None
 PORTAL_OIDC_DEFAULT_LEVEL = env_int("PORTAL_OIDC_DEFAULT_LEVEL", 3, minimum=3)
 OIDC_AUTHENTICATE_CLASS = "sso.views.SsoStart"
 OIDC_CALLBACK_CLASS = "sso.views.SsoCallback"
