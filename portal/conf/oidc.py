@@ -71,3 +71,7 @@ def authentication_backends() -> list[str]:
     if PORTAL_PASSWORD_LOGIN:
         backends.append("django.contrib.auth.backends.ModelBackend")
     return backends
+
+
+# The provider throttles its own logins; a refused callback is not a password guess (portal.login_guard).
+AXES_WHITELIST_CALLABLE = "portal.login_guard.is_sso_callback"

@@ -231,3 +231,12 @@ def test_password_login_off_shows_only_sso_and_refuses_password_posts(sso, setti
 def test_both_logins_offered_by_default(sso):
     content = Client().get("/accounts/login/").content
     assert b"Sign in with SSO" in content and b'name="password"' in content
+
+
+@pytest.mark.login_lockout
+def test_failed_sso_logins_do_not_lock_out_the_next_person(sso, settings):
+    for n in range(settings.AXES_FAILURE_LIMIT + 1):
+        sso_login(Client(), sso, Person(sub=f"idp-x{n}", email=f"x{n}@example.com"), forge="wrong_nonce")
+    client = Client()
+    sso_login(client, sso, Person(sub="idp-ok", email="ok@example.com"))
+    assert logged_in_as(client) is not None
