@@ -30,7 +30,7 @@ urlpatterns = [
     path("api/v1/incidents/<int:incident_id>/links/", incidents_api.IncidentLinks.as_view(), name="api-incident-links"),
     path("api/v1/deployments/", incidents_api.Deployments.as_view(), name="api-deployments"),
     # Anything else under /api/v1/ is a JSON 404, not the HTML one.
-    re_path(r"^api/v1/", api_not_found),
+    re_path(r"^api/v1(?:/|$)", api_not_found),
     path("incidents/", include("incidents.urls")),
     path("host/", include("hostsync.urls")),
     path("inbox/", include("notifications.urls")),

@@ -56,9 +56,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 def api_not_found(request: HttpRequest) -> JsonResponse:
     """An address under /api/v1/ that names no endpoint: the API's error shape, whatever the method."""
     message = "No such API endpoint."
-    if not request.path.endswith("/"):
+    if not request.path_info.endswith("/"):
         try:
-            match = resolve(request.path + "/")
+            match = resolve(request.path_info + "/")
         except Resolver404:
             match = None
         if match is not None and match.func is not api_not_found:

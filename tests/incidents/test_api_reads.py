@@ -183,6 +183,7 @@ def test_unknown_dashboard_and_unknown_api_paths_are_json_404s(client, people):
         ("get", "/api/v1/nope/"),
         ("post", "/api/v1/incidents/abc/"),
         ("delete", "/api/v1/v2/changes/"),
+        ("get", "/api/v1"),
     ]:
         response = getattr(client, method)(url, headers=headers)
         assert response.status_code == 404, url
