@@ -8,7 +8,7 @@ import pytest
 from incidents import services
 from incidents.models import WeeklyReport
 from reviews.services.accounts import api_token_create
-from tests.incidents.report_data import WEEK, seed_week
+from tests.incidents.report_data import WEEK, make_incident, seed_week
 
 
 @pytest.fixture
@@ -195,3 +195,14 @@ def test_unknown_dashboard_and_unknown_api_paths_are_json_404s(client, people):
 def test_anonymous_callers_are_refused(client, week):
     for url in ("/api/v1/incidents/", "/api/v1/weekly-reports/", "/api/v1/dashboards/pipeline/"):
         assert client.get(url).status_code in (401, 403)
+
+
+def test_list_queries_do_not_grow_with_the_rows(client, week, people, django_assert_max_num_queries):
+    headers = token(people["manager"])
+    client.get("/api/v1/incidents/", headers=headers)  # token's last use written once
+    with django_assert_max_num_queries(6) as few:
+        client.get("/api/v1/incidents/", headers=headers)
+    for n in range(6):
+        make_incident(f"Extra {n}", hours=n).services.add(week.service)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(client.get("/api/v1/incidents/", headers=headers).json()["results"]) == 9
