@@ -5,20 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reviews', '0019_history_read_indexes'),
+        ("reviews", "0019_history_read_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='engineer',
-            name='sso_subject',
-            field=models.CharField(blank=True, help_text="The identity provider's `sub` for this person (set at SSO login).", max_length=255),
+            model_name="engineer",
+            name="sso_subject",
+            field=models.CharField(
+                blank=True,
+                help_text="The identity provider's `sub` for this person (set at SSO login).",
+                max_length=255,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='engineer',
-            constraint=models.UniqueConstraint(condition=models.Q(('sso_subject', ''), _negated=True), fields=('sso_subject',), name='engineer_sso_subject_unique'),
+            model_name="engineer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("sso_subject", ""), _negated=True),
+                fields=("sso_subject",),
+                name="engineer_sso_subject_unique",
+            ),
         ),
     ]
