@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 
 def forwarded_client(remote_addr: str, forwarded_for: str, trusted_proxies: int) -> str:
@@ -37,3 +38,11 @@ def lockout_response(request: HttpRequest, original_response: Any = None, creden
         "cooloff_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     }
     return render(request, "registration/locked_out.html", context, status=429)
+
+
+def is_sso_callback(request: HttpRequest | None, credentials: Any = None) -> bool:
+    """SSO callbacks are not password guesses: axes neither counts nor locks them out (AXES_WHITELIST_CALLABLE).
+
+    Without this, a few refused callbacks (no username) would lock every SSO login from that address out.
+    """
+    return request is not None and request.path == reverse("oidc_authentication_callback")

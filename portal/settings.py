@@ -10,6 +10,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from portal.beat import beat_schedule
+from portal.conf.oidc import *  # noqa: F403 - single sign-on: mozilla-django-oidc's OIDC_* and PORTAL_OIDC_*
+from portal.conf.oidc import authentication_backends
 from portal.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -122,7 +124,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # address, that pair is refused for PORTAL_LOGIN_COOLOFF_MINUTES (or until an admin deletes the access attempt,
 # or `manage.py axes_reset`). Username and address together: by username alone anyone could lock out anyone;
 # by address alone one person behind an office NAT or a misconfigured proxy would lock out everyone.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = authentication_backends()
 AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -217,6 +219,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ChangeStateEnum": "reviews.models.Change.State",
         "AssignmentStateEnum": "reviews.models.Assignment.State",
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "WeeklyReportStatusEnum": "incidents.models.WeeklyReport.Status",
     },
 }
 

@@ -2,14 +2,17 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from incidents.api import views as incidents_api
 from incidents.inbound import webhooks as incident_webhooks
 from intake import webhooks
+from reviews.api.errors import api_not_found
+from sso import views as sso_views
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
+    path("accounts/sso/", include("sso.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("webhooks/github/", webhooks.github, name="webhook-github"),
@@ -17,7 +20,8 @@ urlpatterns = [
     path("webhooks/pagerduty/", incident_webhooks.pagerduty, name="webhook-pagerduty"),
     path("api/v1/", include("reviews.api.urls")),
     path("api/v1/", include("reviews.api.schema")),
-    path("api/v1/incidents/", incidents_api.IncidentCreate.as_view(), name="api-incidents"),
+    path("api/v1/", include("incidents.api.urls")),
+    path("api/v1/", include("insights.api")),
     path(
         "api/v1/incidents/<int:incident_id>/suspects/",
         incidents_api.IncidentSuspects.as_view(),
@@ -25,6 +29,8 @@ urlpatterns = [
     ),
     path("api/v1/incidents/<int:incident_id>/links/", incidents_api.IncidentLinks.as_view(), name="api-incident-links"),
     path("api/v1/deployments/", incidents_api.Deployments.as_view(), name="api-deployments"),
+    # Anything else under /api/v1/ is a JSON 404, not the HTML one.
+    re_path(r"^api/v1(?:/|$)", api_not_found),
     path("incidents/", include("incidents.urls")),
     path("host/", include("hostsync.urls")),
     path("inbox/", include("notifications.urls")),

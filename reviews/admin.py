@@ -40,7 +40,7 @@ class EngineerAdmin(admin.ModelAdmin):
         "is_incident_reviewer",
     )
     list_filter = ("level", "team", "is_away", "is_manager", "is_incident_reviewer")
-    search_fields = ("display_name", "email", "user__username", "github_login", "gitlab_username")
+    search_fields = ("display_name", "email", "user__username", "github_login", "gitlab_username", "sso_subject")
     raw_id_fields = ("user",)
 
 

@@ -87,3 +87,26 @@ DEPLOYMENT_EXAMPLE = OpenApiExample(
     value={"service": "checkout", "environment": "production", "sha": SHA},
     request_only=True,
 )
+SUSPECTS_EXAMPLE = OpenApiExample(
+    "Ranked suspects",
+    value={
+        "results": [
+            {
+                "change": {
+                    "id": 123,
+                    "repository": "acme/shop",
+                    "sha": SHA,
+                    "title": "Retry payment calls",
+                    "author": "ann",
+                    "merged_at": "2026-11-03T09:00:00Z",
+                    "ai_assisted": True,
+                },
+                "score": 0.91,
+                "evidence": [{"kind": "fix_blame", "detail": "the fix edits lines it added", "weight": 0.6}],
+                "link": None,
+            }
+        ],
+        "fix_trace": {"state": "done", "error": None, "lines": 4},
+    },
+    response_only=True,
+)

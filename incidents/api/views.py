@@ -146,7 +146,9 @@ def suspect_body(row: services.RankedSuspect) -> dict[str, Any]:
 class IncidentSuspects(_View):
     """GET the ranked suspects of an incident, best first, at most 50."""
 
-    @extend_schema(responses={200: api_docs.SUSPECTS, **docs.errors(401, 403, 404)})
+    @extend_schema(
+        responses={200: api_docs.SUSPECTS, **docs.errors(401, 403, 404)}, examples=[api_docs.SUSPECTS_EXAMPLE]
+    )
     def get(self, request: Request, incident_id: int) -> Response:
         incident = _incident(incident_id)
         rows = services.incident_suspects(incident=incident, limit=MAX_SUSPECTS)

@@ -128,3 +128,29 @@ def action_items(incident: Incident) -> list[ActionItem]:
 def why_chains(incident: Incident) -> list[WhyChain]:
     """An incident's "5 whys" chains in order."""
     return list(WhyChain.objects.filter(incident=incident).order_by("position", "id"))
+
+
+def incidents_filtered(
+    *,
+    status: str | None = None,
+    severity: str | None = None,
+    service: str | None = None,
+    repository: str | None = None,
+    started_after: datetime | None = None,
+    started_before: datetime | None = None,
+) -> QuerySet[Incident]:
+    """Incidents matching every filter given, with their services and repository (the API's list)."""
+    queryset = Incident.objects.select_related("repository").prefetch_related("services")
+    if status:
+        queryset = queryset.filter(status=status)
+    if severity:
+        queryset = queryset.filter(severity=severity)
+    if service:
+        queryset = queryset.filter(services__name=service)
+    if repository:
+        queryset = queryset.filter(repository__name=repository)
+    if started_after is not None:
+        queryset = queryset.filter(started_at__gte=started_after)
+    if started_before is not None:
+        queryset = queryset.filter(started_at__lt=started_before)
+    return queryset

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reviews.api import docs, selectors
+from reviews.api import docs, examples, selectors
 from reviews.api.errors import error_body
 from reviews.api.etags import conditional_response
 from reviews.api.permissions import ScopedAccess
@@ -72,7 +72,10 @@ class ChangeDetail(APIView):
     permission_classes = [ScopedAccess]
     serializer_class = ChangeDetailSerializer
 
-    @extend_schema(responses={200: ChangeDetailSerializer, 304: None, **docs.errors(401, 403, 404)})
+    @extend_schema(
+        responses={200: ChangeDetailSerializer, 304: None, **docs.errors(401, 403, 404)},
+        examples=[examples.CHANGE_DETAIL_EXAMPLE],
+    )
     def get(self, request: Request, change_id: int) -> Response:
         change = selectors.change(change_id)
         if change is None:

@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reviews.api import docs
+from reviews.api import docs, examples
 from reviews.api.permissions import ScopedAccess
 from reviews.models import Change, GateResult
 from reviews.services.signoff import gate_record_external
@@ -40,7 +40,9 @@ class ChangeChecks(APIView):
             raise Http404("No such change.")
         return change
 
-    @extend_schema(responses={200: docs.CHECK_RESULTS, **docs.errors(401, 403, 404)})
+    @extend_schema(
+        responses={200: docs.CHECK_RESULTS, **docs.errors(401, 403, 404)}, examples=[examples.CHECKS_EXAMPLE]
+    )
     def get(self, request: Request, change_id: int) -> Response:
         change = self._change(change_id)
         results = GateResult.objects.filter(change=change, head_sha=change.head_sha).order_by("name")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -49,3 +51,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         detail = getattr(exc, "detail", response.data)
         response.data = error_body(" ".join(_flatten(detail)))
     return response
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """An address under /api/v1/ that names no endpoint: the API's error shape, whatever the method."""
+    message = "No such API endpoint."
+    if not request.path_info.endswith("/"):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            message += f" Did you mean {request.path}/ (with the slash)?"
+    return JsonResponse(error_body(message), status=404)

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignment.services.queue import engineer_set_away
-from reviews.api import docs, selectors
+from reviews.api import docs, examples, selectors
 from reviews.api.changes import Cursor
 from reviews.api.etags import conditional_response
 from reviews.api.permissions import ScopedAccess
@@ -40,7 +40,12 @@ class EngineerPagination(Cursor):
     ordering = "id"
 
 
-@extend_schema_view(get=extend_schema(responses={200: EngineerSerializer(many=True), **docs.errors(401, 403)}))
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: EngineerSerializer(many=True), **docs.errors(401, 403)},
+        examples=[examples.ENGINEER_LIST_EXAMPLE],
+    )
+)
 class EngineerList(ListAPIView):
     """Engineers with level, team, capacity and availability."""
 
@@ -58,7 +63,10 @@ class EngineerDetail(APIView):
     permission_classes = [ScopedAccess]
     serializer_class = EngineerSerializer
 
-    @extend_schema(responses={200: EngineerSerializer, 304: None, **docs.errors(401, 403, 404)})
+    @extend_schema(
+        responses={200: EngineerSerializer, 304: None, **docs.errors(401, 403, 404)},
+        examples=[examples.ENGINEER_EXAMPLE],
+    )
     def get(self, request: Request, engineer_id: int) -> Response:
         return conditional_response(request, EngineerSerializer(_engineer_or_404(engineer_id)).data)
 
@@ -91,7 +99,12 @@ class EngineerAway(APIView):
         return Response({**body, "rerouted": moved})
 
 
-@extend_schema_view(get=extend_schema(responses={200: QueueItemSerializer(many=True), **docs.errors(401, 403, 404)}))
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: QueueItemSerializer(many=True), **docs.errors(401, 403, 404)},
+        examples=[examples.QUEUE_EXAMPLE],
+    )
+)
 class EngineerQueue(ListAPIView):
     """The active assignments of a reviewer: for themselves, their team's seniors and managers, or an admin."""
 

@@ -45,10 +45,16 @@ class Engineer(models.Model):
     quiet_start = models.TimeField(null=True, blank=True, help_text="No e-mail or chat from this local time…")
     quiet_end = models.TimeField(null=True, blank=True, help_text="…until this local time (held, then sent).")
     digest_hour = models.PositiveSmallIntegerField(default=8, help_text="Local hour the daily digest is sent.")
+    sso_subject = models.CharField(
+        max_length=255, blank=True, help_text="The identity provider's `sub` for this person (set at SSO login)."
+    )
 
     class Meta:
         ordering = ["display_name"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["sso_subject"], condition=~Q(sso_subject=""), name="engineer_sso_subject_unique"
+            ),
             models.CheckConstraint(condition=Q(level__gte=3) & Q(level__lte=8), name="engineer_level_l3_to_l8"),
             models.CheckConstraint(condition=Q(digest_hour__lte=23), name="engineer_digest_hour_valid"),
         ]
