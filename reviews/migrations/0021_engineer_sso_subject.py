@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0019_history_read_indexes"),
+        ("reviews", "0020_more_ai_addresses"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
