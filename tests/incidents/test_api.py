@@ -259,7 +259,8 @@ def test_suspects_follow_the_contract_best_first_with_evidence(client, shop, rev
     assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
     evidence = {e["kind"]: e for e in results[0]["evidence"]}
     assert evidence["deployed"]["detail"] == "deployed to checkout-api 1 h 30 min before the start"
-    assert set(results[0]["evidence"][0]) == {"kind", "detail", "weight"}
+    assert set(results[0]["evidence"][0]) == {"kind", "label", "detail", "weight"}
+    assert evidence["deployed"]["label"] == "Deployed"
     assert shop.fix not in {r["change"]["sha"] for r in results}  # merged after the start
     assert results[0]["link"] is None
 
