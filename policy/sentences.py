@@ -104,11 +104,13 @@ def settings_sentences(settings: Settings) -> list[str]:
         f"The size limit is {settings.size_limit:,} changed lines.",
         f"A change counts as AI-assisted when its author declares it or detection is at least "
         f"{settings.ai_threshold:.0%} confident.",
-        "A new revision dismisses earlier sign-offs." if settings.dismiss_on_new_revision else
-        "A new revision keeps earlier sign-offs.",
+        "A new revision dismisses earlier sign-offs."
+        if settings.dismiss_on_new_revision
+        else "A new revision keeps earlier sign-offs.",
         "A rebase keeps approvals." if settings.keep_approval_on_rebase else "A rebase dismisses approvals.",
-        "Approvals given on the git host count as sign-offs." if settings.host_approvals_count else
-        "Approvals given on the git host do not count as sign-offs.",
+        "Approvals given on the git host count as sign-offs."
+        if settings.host_approvals_count
+        else "Approvals given on the git host do not count as sign-offs.",
     ]
 
 
