@@ -23,6 +23,7 @@ class RulePreview:
     name: str
     sentence: str
     exempt: bool
+    asks_senior: bool
     changes: int
     senior_hours: float
 
@@ -43,6 +44,10 @@ class PolicyPreview:
     @property
     def hours_delta(self) -> float:
         return round(self.senior_hours - self.senior_hours_now, 1)
+
+    @property
+    def hours_saved(self) -> float:
+        return -self.hours_delta
 
 
 def _own_sign_offs(rule: Rule) -> int:
@@ -79,6 +84,7 @@ def policy_preview(draft: Policy, current: Policy, *, end: datetime, days: int =
             name=rule.name,
             sentence=rule_sentence(rule),
             exempt=rule.exempt,
+            asks_senior=own[rule.name] > 0,
             changes=caught[rule.name],
             senior_hours=round(minutes_of_rule[rule.name] / 60, 1),
         )

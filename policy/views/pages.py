@@ -30,7 +30,7 @@ def policy_detail(request: HttpRequest) -> HttpResponse:
         "current": current,
         "rules": worded_rules(policy),
         "settings": settings_sentences(policy.settings),
-        "versions": selectors.policy_versions(),
+        "versions": list(selectors.policy_versions()),
         "drafts": list(selectors.policy_drafts()) if request.user.is_staff else [],
     }
     return render(request, "policy/policy_detail.html", context)
@@ -80,6 +80,6 @@ def policy_compare(request: HttpRequest) -> HttpResponse:
         "before": before,
         "after": after,
         "diff": policy_diff(policy_of(before), policy_of(after)),
-        "versions": selectors.policy_versions(),
+        "versions": list(selectors.policy_versions()),
     }
     return render(request, "policy/policy_compare.html", context)
