@@ -126,8 +126,7 @@ class RuleForm(forms.Form):
         field = match.group(2) if match else None
         text = message.removeprefix(place).strip()
         if field in self.fields:
-            if not text.startswith(("must", "may", "cannot", "is ", "has ")):
-                text = message
+            text = text or message
             text = text[0].upper() + text[1:]
             if match and match.group(3) is not None:
                 text = f"Line {int(match.group(3)) + 1}: {text}"

@@ -90,6 +90,9 @@ def draft_rule(request: HttpRequest, draft_id: int, number: int | None = None) -
                 prefix = f"rules[{index if index is not None else len(rules)}]"
                 if exc.place.startswith(prefix):
                     form.add_policy_error(exc.place, str(exc))
+                elif exc.place.endswith(".name") and "must be unique" in str(exc):
+                    # The validator flags the later of two rules; here the rule being edited is the one to rename.
+                    form.add_error("name", "Must be unique: another rule of the draft already has this name.")
                 else:
                     form.add_error(None, str(exc))
             except ServiceError as exc:
