@@ -124,7 +124,7 @@ def test_the_form_opens_on_the_latest_draft_against_the_policy_in_force(as_manag
     response = as_manager.post("/whatif/", valid_post(policy="draft", proposed=""))
 
     assert f'<option value="draft" selected>The latest draft (draft {draft.pk})</option>' in page
-    assert f"Opens on <a href=\"/policy/drafts/{draft.pk}/\">draft {draft.pk}</a>" in page
+    assert f'Opens on <a href="/policy/drafts/{draft.pk}/">draft {draft.pk}</a>' in page
     run = WhatIfRun.objects.get()
     assert response.status_code == 302 and run.policy_version is None
     assert run.proposed_policy == draft.data and run.params["current_version"] == 1
