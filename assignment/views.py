@@ -16,9 +16,11 @@ from assignment.services.preview import policy_preview
 from assignment.services.whatif import WhatIfParams, whatif_run_request
 from policy.document import parse_policy
 from policy.selectors import policy_draft, policy_latest_draft
+from policy.sentences import rule_sentence
 from policy.services.policies import policy_current, policy_of
 from portal.htmx import is_fragment
 from reviews.audit import ServiceError
+from reviews.models import WhatIfRun
 from reviews.people import current_engineer
 
 FORBIDDEN = "The what-if is for managers."
@@ -92,6 +94,15 @@ def whatif(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/whatif_form.html", context, status=status)
 
 
+def _rule_rows(run: WhatIfRun) -> list[dict[str, object]]:
+    """The rules that asked for a senior under the run's chosen policy, each with its sentence and changes."""
+    if run.status != WhatIfRun.Status.DONE or not run.result:
+        return []
+    rules = policy_of(run.policy_version) if run.policy_version_id else parse_policy(run.proposed_policy)
+    sentences = {rule.name: rule_sentence(rule) for rule in rules.rules}
+    return [{**row, "sentence": sentences.get(row["rule"], "")} for row in run.result["chosen"]["rules"]]
+
+
 @login_required
 @require_GET
 def whatif_run(request: HttpRequest, run_id: int) -> HttpResponse:
@@ -107,6 +118,7 @@ def whatif_run(request: HttpRequest, run_id: int) -> HttpResponse:
         context = {"run": run}
     else:
         context = {"run": run, "runs": list(selectors.whatif_runs_recent())}
+    context["rule_rows"] = _rule_rows(run)
     return render(request, template, context)
 
 

@@ -230,6 +230,7 @@ def test_the_full_page_shows_the_result_the_charts_tables_and_recent_runs(as_man
     page = as_manager.get(f"/whatif/{run.pk}/").content.decode()
 
     assert "<html" in page and 'id="whatif-result"' in page
+    assert "Changes touching a sensitive path need 1 senior sign-off by a code owner." in page  # rules as sentences
     for text in (
         "Need a senior",
         "Senior hours",
