@@ -61,10 +61,11 @@ class WhatIfForm(forms.Form):
         repositories: list[tuple[int, str]],
         current: int,
         draft: tuple[int, object] | None = None,
+        draft_same: bool = False,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.current, self.draft = current, draft
+        self.current, self.draft, self.draft_same = current, draft, draft_same
         drafts = [(self.DRAFT, f"The latest draft (draft {draft[0]})")] if draft else []
         versions_shown = [(str(n), f"v{n} (in force)" if n == current else f"v{n}") for n in versions]
         self.fields["policy"].choices = drafts + versions_shown + [(self.PROPOSED, "A proposed policy")]
@@ -80,6 +81,11 @@ class WhatIfForm(forms.Form):
                 "an older version or a proposed policy.",
             )
         if data.get("policy") == self.DRAFT and self.draft is not None:
+            if self.draft_same:
+                self.add_error(
+                    "policy",
+                    f"Draft {self.draft[0]} has the same rules as v{self.current}, the policy in force: edit it first.",
+                )
             data["proposed_data"] = self.draft[1]
         if data.get("policy") == self.PROPOSED:
             text = (data.get("proposed") or "").strip()

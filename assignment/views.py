@@ -44,8 +44,10 @@ def _form(request: HttpRequest, data=None) -> tuple[WhatIfForm, dict]:
     # The what-if opens on the latest draft against the policy in force, never on the policy in force against itself;
     # with no draft the page asks for one and starts on a proposed policy.
     draft = policy_latest_draft()
-    initial = {"policy": WhatIfForm.DRAFT if draft else WhatIfForm.PROPOSED}
-    choices["draft"] = draft
+    # A draft not edited yet is the policy in force again: the page asks for an edit, as it asks for a draft.
+    same = draft is not None and parse_policy(draft.data) == policy_of(policy_current())
+    initial = {"policy": WhatIfForm.DRAFT if draft and not same else WhatIfForm.PROPOSED}
+    choices["draft"], choices["draft_same"] = draft, same
     # A link such as the policy page's "What would this version cost?" preselects a version.
     for key in ("policy", "strategy", "weeks", "repository", "seniors", "top"):
         if key in request.GET:
@@ -57,6 +59,7 @@ def _form(request: HttpRequest, data=None) -> tuple[WhatIfForm, dict]:
         repositories=choices["repositories"],
         current=current,
         draft=(draft.pk, draft.data) if draft else None,
+        draft_same=same,
     )
     choices["current_version"] = current
     return form, choices

@@ -130,6 +130,21 @@ def test_the_form_opens_on_the_latest_draft_against_the_policy_in_force(as_manag
     assert run.proposed_policy == draft.data and run.params["current_version"] == 1
 
 
+def test_a_draft_not_edited_yet_is_not_compared_and_the_page_asks_for_an_edit(as_manager, django_user_model):
+    admin = django_user_model.objects.create_user(username="root", password=PASSWORD, is_staff=True)
+    draft = policy_draft_create(actor=admin)
+
+    page = as_manager.get("/whatif/").content.decode()
+    response = as_manager.post("/whatif/", valid_post(policy="draft", proposed=""))
+
+    assert '<option value="proposed" selected>A proposed policy</option>' in page
+    assert f"draft {draft.pk}</a>, has the same rules as v1, the policy in force: edit it (an admin can)" in page
+    assert response.status_code == 400
+    refusal = f"Draft {draft.pk} has the same rules as v1, the policy in force: edit it first."
+    assert refusal in response.content.decode()
+    assert not WhatIfRun.objects.exists()
+
+
 def test_the_policy_in_force_against_itself_is_refused(as_manager):
     response = as_manager.post("/whatif/", valid_post(policy=str(policy_current().number)))
 
