@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from django import forms
 
-from policy.document import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MIN_LEVEL, Rule
+from policy.document import MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MIN_LEVEL, Rule, parse_policy, policy_to_data
 from portal import strictjson
 
 MAX_RAW_CHARS = 200_000
@@ -163,7 +163,8 @@ def load_raw(text: str, syntax: str) -> Any:
 
 
 def dump_raw(data: Any, syntax: str) -> str:
-    """Policy data as the text the raw editor shows."""
+    """Policy data as the text the raw editor shows, keys in the schema's order (the database keeps its own)."""
+    data = policy_to_data(parse_policy(data))
     if syntax == "json":
         return json.dumps(data, indent=2, ensure_ascii=False)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
