@@ -292,15 +292,19 @@ def test_the_preview_counts_each_rules_changes_and_senior_hours_over_30_days(mak
     assert preview.hours_delta == round(preview.senior_hours - expected_now, 1) > 0
 
 
-def test_the_preview_page_shows_each_rule_as_a_sentence(as_admin, make_engineer, admin, draft):
-    build(make_engineer, end=timezone.now())
+@pytest.mark.parametrize("extra_changes", [0, 30])
+def test_the_preview_page_shows_each_rule_as_a_sentence_in_a_fixed_number_of_queries(
+    as_admin, make_engineer, admin, draft, django_assert_max_num_queries, extra_changes
+):
+    build(make_engineer, end=timezone.now(), extra_changes=extra_changes)
     policy_draft_save(draft=draft, data=EVERY_CHANGE, actor=admin)
 
-    response = as_admin.get(f"/policy/drafts/{draft.pk}/preview/")
+    with django_assert_max_num_queries(10):
+        response = as_admin.get(f"/policy/drafts/{draft.pk}/preview/")
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "All changes need 1 senior sign-off." in page and "The 4 changes opened from" in page
+    assert "All changes need 1 senior sign-off." in page and f"The {4 + extra_changes} changes opened from" in page
     assert "The draft asks" in page
 
 
