@@ -47,6 +47,7 @@ def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     policy = policy_of(version)
     context = {
         "version": version,
+        "is_current": version.pk == policy_current().pk,
         "previous": previous,
         "rules": worded_rules(policy),
         "settings": settings_sentences(policy.settings),
