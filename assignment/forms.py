@@ -11,6 +11,7 @@ class WhatIfForm(forms.Form):
     """A manager's what-if: a policy (a stored version or a proposal), a strategy, the period, the seniors."""
 
     PROPOSED = "proposed"
+    DRAFT = "draft"
 
     policy = forms.ChoiceField(label="Policy")
     proposed = forms.CharField(
@@ -53,13 +54,39 @@ class WhatIfForm(forms.Form):
         error_messages={"min_value": "K must be from 2 to 50.", "max_value": "K must be from 2 to 50."},
     )
 
-    def __init__(self, *args, versions: list[int], repositories: list[tuple[int, str]], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        versions: list[int],
+        repositories: list[tuple[int, str]],
+        current: int,
+        draft: tuple[int, object] | None = None,
+        draft_same: bool = False,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["policy"].choices = [(str(n), f"v{n}") for n in versions] + [(self.PROPOSED, "A proposed policy")]
+        self.current, self.draft, self.draft_same = current, draft, draft_same
+        drafts = [(self.DRAFT, f"The latest draft (draft {draft[0]})")] if draft else []
+        versions_shown = [(str(n), f"v{n} (in force)" if n == current else f"v{n}") for n in versions]
+        self.fields["policy"].choices = drafts + versions_shown + [(self.PROPOSED, "A proposed policy")]
         self.fields["repository"].choices = [("", "All repositories")] + [(str(pk), name) for pk, name in repositories]
 
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("policy") == str(self.current):
+            # Compared with itself every difference is 0: a what-if answers nothing that way.
+            self.add_error(
+                "policy",
+                f"v{self.current} is the policy in force, and the what-if compares with it: choose the latest draft, "
+                "an older version or a proposed policy.",
+            )
+        if data.get("policy") == self.DRAFT and self.draft is not None:
+            if self.draft_same:
+                self.add_error(
+                    "policy",
+                    f"Draft {self.draft[0]} has the same rules as v{self.current}, the policy in force: edit it first.",
+                )
+            data["proposed_data"] = self.draft[1]
         if data.get("policy") == self.PROPOSED:
             text = (data.get("proposed") or "").strip()
             if not text:

@@ -29,6 +29,11 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 class PolicyError(ValueError):
     """A policy document that does not follow the schema; the message names the place, as in `rules[2].when`."""
 
+    @property
+    def place(self) -> str:
+        """Where the fault is, as the message starts: `rules[2].when.paths[0]`, `settings.size_limit`, `policy`."""
+        return str(self).split(" ", 1)[0]
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -212,6 +217,50 @@ def _names(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+# CODEOWNERS-style path patterns: `*` within a directory, `**` as a whole segment for any depth, a trailing `/` for
+# everything below. What CODEOWNERS does not support (negation, character classes, escapes) is refused rather than
+# read literally, so a pattern never silently matches nothing.
+_GLOB_REFUSED = (
+    ("!", "negation (!) is not supported"),
+    ("[", "character classes ([...]) are not supported"),
+    ("]", "character classes ([...]) are not supported"),
+    ("{", "brace expansion ({a,b}) is not supported"),
+    ("}", "brace expansion ({a,b}) is not supported"),
+    ("\\", "backslashes are not supported: write paths with /"),
+)
+_GLOB_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def glob_fault(pattern: str) -> str:
+    """Why a CODEOWNERS-style path pattern is refused, or "" when it is a valid one."""
+    if _GLOB_SPACE.search(pattern):
+        return "must not contain spaces or control characters"
+    if pattern.startswith("#"):
+        return "must not start with # (a comment in CODEOWNERS)"
+    for char, why in _GLOB_REFUSED:
+        if char in pattern:
+            return why
+    segments = pattern.strip("/").split("/")
+    if pattern.strip("/") == "":
+        return "must name a path, not only /"
+    if "" in segments:
+        return "must not contain an empty segment (//)"
+    if any(seg in (".", "..") for seg in segments):
+        return "must not contain . or .. segments"
+    if any("**" in seg and seg != "**" for seg in segments):
+        return "may use ** only as a whole segment, as in src/**/test.py"
+    return ""
+
+
+def _globs(value: Any, where: str) -> tuple[str, ...]:
+    patterns = _names(value, where)
+    for i, pattern in enumerate(patterns):
+        fault = glob_fault(pattern)
+        if fault:
+            raise PolicyError(f"{where}[{i}] {fault} (got {_key(pattern)})")
+    return patterns
+
+
 _SETTINGS_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "senior_level": _int_from(MIN_LEVEL, MAX_LEVEL),
     "size_limit": _int_from(1, None),
@@ -226,7 +275,7 @@ _CONDITION_PARSERS: dict[str, Callable[[Any, str], Any]] = {
     "agent_opened": _bool,
     "author_level_at_most": _int_from(MIN_LEVEL, MAX_LEVEL),
     "author_is_bot": _bool,
-    "paths": _names,
+    "paths": _globs,
     "sensitive": _bool,
     "size_above": _int_from(1, None),
     "risk_above": _fraction(allow_zero=True),

@@ -2,7 +2,8 @@ from django.urls import path
 
 from assignment import views as assignment_views
 from intake import views as intake_views
-from policy import views as policy_views
+from policy.views import editor as policy_editor
+from policy.views import pages as policy_views
 from reviews.views import changes, comments, diff, profile
 from reviews.views import queue as queue_views
 
@@ -47,6 +48,19 @@ urlpatterns = [
     path("deliveries/", intake_views.delivery_list, name="delivery-list"),
     path("policy/", policy_views.policy_detail, name="policy-detail"),
     path("policy/v<int:number>/", policy_views.policy_version, name="policy-version"),
+    path("policy/compare/", policy_views.policy_compare, name="policy-compare"),
+    path("policy/drafts/new/", policy_editor.draft_create, name="policy-draft-create"),
+    path("policy/drafts/<int:draft_id>/", policy_editor.draft_detail, name="policy-draft"),
+    path("policy/drafts/<int:draft_id>/rules/new/", policy_editor.draft_rule, name="policy-draft-rule-new"),
+    path("policy/drafts/<int:draft_id>/rules/<int:number>/", policy_editor.draft_rule, name="policy-draft-rule"),
+    path(
+        "policy/drafts/<int:draft_id>/rules/<int:number>/delete/",
+        policy_editor.draft_rule_delete,
+        name="policy-draft-rule-delete",
+    ),
+    path("policy/drafts/<int:draft_id>/raw/", policy_editor.draft_raw, name="policy-draft-raw"),
+    path("policy/drafts/<int:draft_id>/publish/", policy_editor.draft_publish, name="policy-draft-publish"),
+    path("policy/drafts/<int:draft_id>/preview/", assignment_views.policy_draft_preview, name="policy-draft-preview"),
     path("whatif/", assignment_views.whatif, name="whatif"),
     path("whatif/<int:run_id>/", assignment_views.whatif_run, name="whatif-run"),
 ]

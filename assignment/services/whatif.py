@@ -180,6 +180,25 @@ def whatif_run_execute(*, run_id: int) -> WhatIfRun | None:
     return run
 
 
+def decision_window(
+    *, start: datetime, end: datetime, repository: Repository | None = None, merged_only: bool = True
+) -> tuple[list[Change], dict[int, list[ChangeFile]], dict[int, list[Service]]]:
+    """The changes opened in [start, end] with their files and their repositories' services, in three queries."""
+    window = Change.objects.filter(opened_at__gte=start, opened_at__lte=end)
+    if merged_only:
+        window = window.filter(state=Change.State.MERGED)
+    if repository is not None:
+        window = window.filter(repository=repository)
+    changes = list(window.select_related("author", "repository"))
+    files: dict[int, list[ChangeFile]] = defaultdict(list)
+    for f in ChangeFile.objects.filter(change__in=window).only("change_id", "path", "old_path"):
+        files[f.change_id].append(f)
+    services: dict[int, list[Service]] = defaultdict(list)
+    for service in Service.objects.all():
+        services[service.repository_id].append(service)
+    return changes, files, services
+
+
 @dataclass(frozen=True)
 class _Decided:
     """What one policy asks of each replayed change, by change id: sign-offs and the owners among whom to pick."""
@@ -264,16 +283,7 @@ def replay_whatif(
     for pk, level, team in Engineer.objects.values_list("pk", "level", "team__name"):
         levels[person_key(pk, "")] = level
         teams[person_key(pk, "")] = team or NO_TEAM
-    window = Change.objects.filter(state=Change.State.MERGED, opened_at__gte=start, opened_at__lte=end)
-    if repository is not None:
-        window = window.filter(repository=repository)
-    changes = list(window.select_related("author", "repository"))
-    files: dict[int, list[ChangeFile]] = defaultdict(list)
-    for f in ChangeFile.objects.filter(change__in=window).only("change_id", "path", "old_path"):
-        files[f.change_id].append(f)
-    services: dict[int, list[Service]] = defaultdict(list)
-    for service in Service.objects.all():
-        services[service.repository_id].append(service)
+    changes, files, services = decision_window(start=start, end=end, repository=repository)
     owners = owner_index()
     read = time.perf_counter()
     progress(30)

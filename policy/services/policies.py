@@ -34,8 +34,10 @@ def policy_current() -> PolicyVersion:
     return version
 
 
-def policy_publish(*, data: Any, actor: Any, note: str = "", source: str = "portal") -> PolicyVersion:
-    """Validate and publish a new version; it applies to revisions arriving from now on."""
+def policy_publish(
+    *, data: Any, actor: Any, note: str = "", source: str = "portal", draft: int | None = None
+) -> PolicyVersion:
+    """Validate and publish a new version; it applies to revisions arriving from now on. The note is the reason."""
     if "\x00" in note or "\x00" in source:  # PostgreSQL text cannot hold U+0000
         raise ServiceError("the note must not contain U+0000 (a NUL character)")
     try:
@@ -58,7 +60,13 @@ def policy_publish(*, data: Any, actor: Any, note: str = "", source: str = "port
             actor=actor,
             action="policy.published",
             target=version,
-            payload={"before": previous.data if previous else None, "after": normalised, "source": source},
+            payload={
+                "before": previous.data if previous else None,
+                "after": normalised,
+                "source": source,
+                "reason": note[:500],
+                "draft": draft,
+            },
         )
     return version
 

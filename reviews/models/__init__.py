@@ -15,7 +15,7 @@ from reviews.models.notifications import (
     OutboundMessage,
 )
 from reviews.models.org import Engineer, Repository, Service, Team
-from reviews.models.policy import GateOverride, GateResult, PolicyVersion, RiskModel
+from reviews.models.policy import GateOverride, GateResult, PolicyDraft, PolicyVersion, RiskModel
 from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment, ReviewerWeek
 from reviews.models.tokens import ApiToken
 from reviews.models.whatif import WhatIfRun
@@ -28,6 +28,7 @@ __all__ = [
     "Change",
     "ChangeFile",
     "Revision",
+    "PolicyDraft",
     "PolicyVersion",
     "GateResult",
     "GateOverride",

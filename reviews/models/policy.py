@@ -26,6 +26,34 @@ class PolicyVersion(models.Model):
         return f"policy v{self.number}"
 
 
+class PolicyDraft(models.Model):
+    """An admin's unpublished edit of the policy: whole policy data, validated on every save, published once."""
+
+    data = models.JSONField()
+    based_on = models.ForeignKey(
+        PolicyVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="drafts", help_text="Edited from."
+    )
+    published_as = models.OneToOneField(
+        PolicyVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="from_draft"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["-updated_at"], name="policydraft_updated_idx")]
+
+    def __str__(self) -> str:
+        return f"policy draft {self.pk}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_as_id is not None
+
+
 class GateResult(models.Model):
     """The outcome of one automated gate on one revision."""
 

@@ -9,12 +9,14 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from assignment.services.whatif import WhatIfParams, whatif_run_execute, whatif_run_request
+from policy.selectors import policy_latest_draft
+from policy.services.drafts import policy_draft_create, policy_draft_save
 from policy.services.policies import policy_current, policy_publish
 from reviews.models import WhatIfRun
 from tests.assignment.whatif_history import EVERY_CHANGE, build
 
 PASSWORD = "pw-for-tests-only"  # what the make_engineer fixture sets
-RUN_PAGE_MAX_QUERIES = 9
+RUN_PAGE_MAX_QUERIES = 10  # the form also reads the latest policy draft
 
 
 @pytest.fixture
@@ -34,14 +36,15 @@ def queued_run() -> WhatIfRun:
 
 
 def valid_post(**overrides) -> dict:
+    # The policy in force is what a run compares with, so the form's own choice is another policy.
     return {
-        "policy": str(policy_current().number),
+        "policy": "proposed",
         "strategy": "balanced",
         "weeks": "8",
         "repository": "",
         "seniors": "org",
         "top": "",
-        "proposed": "",
+        "proposed": json.dumps(EVERY_CHANGE),
         **overrides,
     }
 
@@ -95,18 +98,59 @@ def test_an_unknown_run_is_404(as_manager):
 # --- the form ----------------------------------------------------------------------------------------------------
 
 
-def test_the_form_offers_every_stored_version_the_one_in_force_first_chosen(as_manager, make_engineer):
+def test_with_no_draft_the_form_asks_for_one_and_never_starts_on_the_policy_in_force(as_manager, make_engineer):
     make_engineer(6, username="senior1", weekly_capacity_minutes=300)
     policy_current()
     policy_publish(data=EVERY_CHANGE, actor=None, note="a senior for everything")
 
     page = as_manager.get("/whatif/").content.decode()
 
-    assert '<option value="2" selected>v2</option>' in page and '<option value="1">v1</option>' in page
-    assert '<option value="proposed">A proposed policy</option>' in page
+    assert '<option value="2">v2 (in force)</option>' in page and '<option value="1">v1</option>' in page
+    assert '<option value="proposed" selected>A proposed policy</option>' in page
+    assert "There is no policy draft to compare with v2" in page and "Ask an admin to start a draft" in page
     assert 'name="weeks" value="8"' in page
     assert "5.0 h" in page  # the senior's capacity a week, in the team table
     assert "No what-if has been run yet." in page
+
+
+def test_the_form_opens_on_the_latest_draft_against_the_policy_in_force(as_manager, django_user_model):
+    admin = django_user_model.objects.create_user(username="root", password=PASSWORD, is_staff=True)
+    older = policy_draft_create(actor=admin)
+    draft = policy_draft_create(actor=admin)
+    policy_draft_save(draft=draft, data=EVERY_CHANGE, actor=admin)
+    assert policy_latest_draft() == draft != older
+
+    page = as_manager.get("/whatif/").content.decode()
+    response = as_manager.post("/whatif/", valid_post(policy="draft", proposed=""))
+
+    assert f'<option value="draft" selected>The latest draft (draft {draft.pk})</option>' in page
+    assert f'Opens on <a href="/policy/drafts/{draft.pk}/">draft {draft.pk}</a>' in page
+    run = WhatIfRun.objects.get()
+    assert response.status_code == 302 and run.policy_version is None
+    assert run.proposed_policy == draft.data and run.params["current_version"] == 1
+
+
+def test_a_draft_not_edited_yet_is_not_compared_and_the_page_asks_for_an_edit(as_manager, django_user_model):
+    admin = django_user_model.objects.create_user(username="root", password=PASSWORD, is_staff=True)
+    draft = policy_draft_create(actor=admin)
+
+    page = as_manager.get("/whatif/").content.decode()
+    response = as_manager.post("/whatif/", valid_post(policy="draft", proposed=""))
+
+    assert '<option value="proposed" selected>A proposed policy</option>' in page
+    assert f"draft {draft.pk}</a>, has the same rules as v1, the policy in force: edit it (an admin can)" in page
+    assert response.status_code == 400
+    refusal = f"Draft {draft.pk} has the same rules as v1, the policy in force: edit it first."
+    assert refusal in response.content.decode()
+    assert not WhatIfRun.objects.exists()
+
+
+def test_the_policy_in_force_against_itself_is_refused(as_manager):
+    response = as_manager.post("/whatif/", valid_post(policy=str(policy_current().number)))
+
+    assert response.status_code == 400
+    assert "v1 is the policy in force, and the what-if compares with it" in response.content.decode()
+    assert not WhatIfRun.objects.exists()
 
 
 def test_a_link_from_the_policy_page_preselects_a_version(as_manager):
@@ -115,7 +159,8 @@ def test_a_link_from_the_policy_page_preselects_a_version(as_manager):
 
     assert '<option value="1" selected>v1</option>' in as_manager.get("/whatif/?policy=1").content.decode()
     policy_page = as_manager.get("/policy/").content.decode()
-    assert 'href="/whatif/?policy=2"' in policy_page and "What would this version cost?" in policy_page
+    assert 'href="/whatif/?policy=1"' in policy_page and 'href="/whatif/?policy=2"' not in policy_page
+    assert "What would this version cost?" in as_manager.get("/policy/v1/").content.decode()
 
 
 def test_a_valid_form_queues_a_run_and_shows_its_page(as_manager, manager):
@@ -200,6 +245,7 @@ def test_the_full_page_shows_the_result_the_charts_tables_and_recent_runs(as_man
     page = as_manager.get(f"/whatif/{run.pk}/").content.decode()
 
     assert "<html" in page and 'id="whatif-result"' in page
+    assert "Changes touching a sensitive path need 1 senior sign-off by a code owner." in page  # rules as sentences
     for text in (
         "Need a senior",
         "Senior hours",

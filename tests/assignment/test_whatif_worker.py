@@ -9,9 +9,10 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from assignment import tasks
+from policy.services.policies import policy_current, policy_publish
 from reviews.models import WhatIfRun
 from reviews.tasks import sweep_unprocessed
-from tests.assignment.whatif_history import build
+from tests.assignment.whatif_history import EVERY_CHANGE, build
 from tests.test_flow import _wait_for, celery_worker  # noqa: F401 - the worker fixture
 
 pytestmark = pytest.mark.worker
@@ -27,6 +28,8 @@ def test_a_managers_what_if_runs_on_the_worker_and_running_it_twice_changes_noth
     build(make_engineer, end=timezone.now())
     make_engineer(5, username="manny", is_manager=True)
     client.login(username="manny", password=PASSWORD)
+    policy_current()
+    policy_publish(data=EVERY_CHANGE, actor=None)  # v1 (the default) is replayed against v2 in force
 
     response = client.post(
         "/whatif/",

@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from intake.services.diffs import change_pull_diff
 from intake.services.repositories import repository_import, repository_register
 from policy.document import DEFAULT_POLICY_DATA
+from policy.services.drafts import policy_draft_create, policy_draft_save
 from policy.services.policies import policy_current, policy_publish
 from reviews.models import Assignment, Attestation, AuditEvent, Change, PolicyVersion, Revision, Team
 from reviews.services.signoff import change_attest, change_declare_ai, review_submit
@@ -306,30 +307,30 @@ def test_any_logged_in_user_reads_the_policy_but_only_admins_see_the_editor(clie
     page = response.content.decode()
     for rule in DEFAULT_POLICY_DATA["rules"]:
         assert rule["name"] in page
-    assert "Publish a new version" not in page
+    assert "AI-assisted changes by L3–L5 authors need 1 senior sign-off and the author&#x27;s attestation." in page
+    assert "Conditions(" not in page
+    assert "Edit the policy" not in page
     assert response.context["current"].number == 1
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(client, db):
     assert client.get("/policy/").status_code == 302
-    assert client.post("/policy/", {"data": "{}"}).status_code == 302
+    assert client.post("/policy/drafts/new/").status_code == 302
 
 
-def test_only_admins_may_publish_a_policy(client, db, people):
+def test_only_admins_may_start_a_draft(client, db, people):
     client.force_login(people["staff"].user)
 
-    response = client.post("/policy/", {"data": json.dumps(_edited(size_above=800))})
+    response = client.post("/policy/drafts/new/")
 
     assert response.status_code == 403
-    assert list(PolicyVersion.objects.values_list("number", flat=True)) == [1]
-    assert not AuditEvent.objects.filter(action="policy.published").exists()
+    assert list(PolicyVersion.objects.values_list("number", flat=True)) == []
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("{not json", "The policy is not valid JSON"),
-        ("", "The policy is not valid JSON"),
         ("[" * 100_000, "The policy is not valid JSON"),
         (json.dumps(_edited(size_above=700)).replace('"size_above": 700', '"size_above": NaN'), "NaN is not a"),
         (json.dumps(_edited(size_above=700)).replace('"size_above": 700', '"size_above": 1e400'), "out of range"),
@@ -338,22 +339,20 @@ def test_only_admins_may_publish_a_policy(client, db, people):
         (json.dumps(_edited(size_above=-1)), "rules[2].when.size_above must be a positive integer"),
         (json.dumps({"settings": {}}), "policy.rules is required"),
         (json.dumps([1, 2]), "policy must be an object"),
-        (json.dumps(DEFAULT_POLICY_DATA), "no change: this is already version 1"),
     ],
-    ids=[
-        *("syntax", "empty", "deep", "nan", "overflow", "nul", "surrogate"),
-        *("schema", "no-rules", "not-an-object", "unchanged"),
-    ],
+    ids=[*("syntax", "deep", "nan", "overflow", "nul", "surrogate"), *("schema", "no-rules", "not-an-object")],
 )
-def test_an_invalid_policy_is_refused_with_a_message_and_nothing_published(client, db, admin_user, text, message):
+def test_an_invalid_raw_policy_is_refused_with_a_message_and_the_draft_kept(client, db, admin_user, text, message):
     client.force_login(admin_user)
+    draft = policy_draft_create(actor=admin_user)
 
-    response = client.post("/policy/", {"data": text})
+    response = client.post(f"/policy/drafts/{draft.pk}/raw/", {"syntax": "json", "text": text})
 
     assert response.status_code == 400
     assert message in response.content.decode()
-    assert response.context["text"] == text
-    assert list(PolicyVersion.objects.values_list("number", flat=True)) == [1]
+    assert response.context["form"].data["text"] == text
+    draft.refresh_from_db()
+    assert draft.data == PolicyVersion.objects.get(number=1).data
 
 
 def test_publishing_a_policy_is_audited_and_applies_to_revisions_that_arrive_afterwards(
@@ -365,8 +364,10 @@ def test_publishing_a_policy_is_audited_and_applies_to_revisions_that_arrive_aft
     repository = _import_all(work_repo)
     assert set(Change.objects.values_list("policy_version__number", flat=True)) == {1}
     client.force_login(admin_user)
+    draft = policy_draft_create(actor=admin_user)
+    policy_draft_save(draft=draft, data=_edited(size_above=800), actor=admin_user)
 
-    response = client.post("/policy/", {"data": json.dumps(_edited(size_above=800)), "note": "smaller changes"})
+    response = client.post(f"/policy/drafts/{draft.pk}/publish/", {"reason": "smaller changes"})
 
     assert response.status_code == 302
     version = policy_current()
@@ -381,6 +382,7 @@ def test_publishing_a_policy_is_audited_and_applies_to_revisions_that_arrive_aft
     assert (event.actor, event.target_id) == (admin_user, str(version.pk))
     assert event.payload["before"] == PolicyVersion.objects.get(number=1).data
     assert event.payload["after"] == version.data
+    assert (event.payload["reason"], event.payload["draft"]) == ("smaller changes", draft.pk)
 
     _push(work_repo, "feature/a", {"app/a.py": "A = 2\n"}, "Tune a")
     _reimport(repository)
@@ -400,11 +402,17 @@ def test_a_policy_version_page_shows_what_changed(client, db, people):
     first = client.get("/policy/v1/")
 
     assert second.status_code == 200
-    assert '-        "size_above": 1000' in second.context["diff"]
-    assert '+        "size_above": 800' in second.context["diff"]
-    assert "size_above&quot;: 800" in second.content.decode()
+    changed = second.context["diff"].changed
+    assert [(c.name, c.before, c.after) for c in changed] == [
+        (
+            "size-limit",
+            "Changes of more than 1,000 changed lines need passing automated gates.",
+            "Changes of more than 800 changed lines need passing automated gates.",
+        )
+    ]
+    assert "Changes of more than 800 changed lines need passing automated gates." in second.content.decode()
     assert first.status_code == 200
-    assert first.context["diff"][:2] == ["--- (none)", "+++ v1"]
+    assert len(first.context["diff"].added) == len(DEFAULT_POLICY_DATA["rules"])
     assert client.get("/policy/v3/").status_code == 404
 
 

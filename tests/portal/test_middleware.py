@@ -41,11 +41,14 @@ def test_a_nul_in_a_header_is_a_bad_request(client, db):
     assert "a header contains a NUL character" in response.content.decode()
 
 
-def test_a_nul_in_a_policy_note_is_refused_with_a_message_and_nothing_is_published(admin_client):
-    response = admin_client.post("/policy/", {"data": '{"rules": []}', "note": "note\x00"})
+def test_a_nul_in_a_policy_reason_is_refused_with_a_message_and_nothing_is_published(admin_client):
+    draft = admin_client.post("/policy/drafts/new/")
+    draft_url = draft.headers["Location"]
+
+    response = admin_client.post(f"{draft_url}publish/", {"reason": "note\x00"})
 
     assert response.status_code == 400
-    assert "the note must not contain U+0000" in response.content.decode()
+    assert "Null characters are not allowed" in response.content.decode()
     assert not PolicyVersion.objects.filter(number__gt=1).exists()
 
 
