@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reviews", "0019_history_read_indexes"),
+        ("reviews", "0021_engineer_sso_subject"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
