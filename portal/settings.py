@@ -10,6 +10,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from portal.beat import beat_schedule
+from portal.conf.navigation import CSRF_FAILURE_VIEW, development_secret_key  # noqa: F401 - a setting
 from portal.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -19,8 +20,9 @@ SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG and not env_bool("PORTAL_HELP_ONLY", False):
         raise EnvError("SECRET_KEY is required when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)")
-    # Only for local development with DEBUG on; never used in a deployment.
-    SECRET_KEY = "countersign-insecure-development-key"  # noqa: S105 - DEBUG-only fallback
+    # Only for local development with DEBUG on: a random key kept in the data directory (var/), so that
+    # restarting `make run` does not log everyone out; never used in a deployment.
+    SECRET_KEY = development_secret_key(Path(env_str("PORTAL_DATA_DIR", str(BASE_DIR / "var"))))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A view's bare-text 403 or 404 becomes the styled error page (navigation.errors); API and webhooks keep JSON.
+    "navigation.errors.StyledErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -132,7 +136,7 @@ AXES_CLIENT_IP_CALLABLE = "portal.login_guard.client_ip"
 # How many reverse proxies in front of the portal append to X-Forwarded-For (0: use the socket's address).
 PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0, minimum=0)
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "reviews:queue"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"

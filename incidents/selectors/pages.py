@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from incidents.models import (
     ActionItem,
@@ -128,3 +128,25 @@ def action_items(incident: Incident) -> list[ActionItem]:
 def why_chains(incident: Incident) -> list[WhyChain]:
     """An incident's "5 whys" chains in order."""
     return list(WhyChain.objects.filter(incident=incident).order_by("position", "id"))
+
+
+def incidents_filtered(filters: dict) -> QuerySet[Incident]:
+    """Incidents matching the list's filters (cleaned IncidentFilterForm data), newest first, with their services."""
+    rows = Incident.objects.prefetch_related("services").order_by("-started_at", "-pk")
+    if filters.get("q"):
+        words = filters["q"]
+        match = Q(title__icontains=words) | Q(summary__icontains=words)
+        digits = words.upper().removeprefix("INC-").removeprefix("INC")
+        if digits.isdigit() and len(digits) < 10:
+            match |= Q(pk=int(digits))
+        rows = rows.filter(match)
+    if filters.get("severity"):
+        rows = rows.filter(severity=filters["severity"])
+    if filters.get("service"):
+        rows = rows.filter(services=filters["service"])
+    if filters.get("state"):
+        rows = rows.filter(status=filters["state"])
+    if filters.get("week"):
+        start, end = filters["week"]
+        rows = rows.filter(started_at__gte=start, started_at__lt=end)
+    return rows
