@@ -71,8 +71,12 @@ def handler404(request: HttpRequest, exception: BaseException | None = None) -> 
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
-    """An unhandled exception (with DEBUG off)."""
-    return error_page(request, 500, DEFAULT_MESSAGES[500])
+    """An unhandled exception (with DEBUG off); a bare page if even the styled one cannot be drawn."""
+    try:
+        return error_page(request, 500, DEFAULT_MESSAGES[500])
+    except Exception:  # noqa: BLE001 - the error page must not fail in its turn
+        logger.exception("The 500 page could not be rendered")
+        return HttpResponse(f"<!doctype html><title>Error 500</title><p>{DEFAULT_MESSAGES[500]}</p>", status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
