@@ -75,7 +75,7 @@ def _why(change: Change, query: Query) -> str:
         return f"head {change.head_sha[:12]}"
     if query.sha_prefix and change.merge_sha.startswith(query.sha_prefix):
         return f"merged as {change.merge_sha[:12]}"
-    return "title"
+    return "title matches"
 
 
 def _authors(query: Query) -> list[Hit]:

@@ -43,4 +43,4 @@ def search(request: HttpRequest) -> HttpResponse:
     hits = selectors.search(query, request.user)
     if len(hits) == 1 and request.GET.get("list") != "1":
         return redirect(hits[0].url)
-    return render(request, "navigation/search_results.html", {"query": query, "hits": hits})
+    return render(request, "navigation/search_results.html", {"query": query, "hits": hits, "search_text": query.text})
