@@ -54,7 +54,7 @@ def _anchor() -> datetime:
 
 
 def seed_people(password: str) -> dict[str, Engineer]:
-    """Teams, engineers and the admin; passwords reset to the demo password."""
+    """Teams, engineers and the admin; new accounts get the demo password, existing ones keep theirs."""
     users = get_user_model()
     # One hash for everyone: the demo password is shared and published anyway, and hashing it 31 times is slow.
     hashed = make_password(password)
@@ -62,11 +62,11 @@ def seed_people(password: str) -> dict[str, Engineer]:
     teams = {name: Team.objects.get_or_create(name=name, defaults={"slug": slugify(name)})[0] for name in TEAMS}
     engineers = {}
     for person in PEOPLE:
+        # Existing accounts keep their password (and so their sessions): reseeding logs nobody out.
         user, _ = users.objects.get_or_create(
-            username=person.username, defaults={"first_name": person.name.split()[0], "email": person.email}
+            username=person.username,
+            defaults={"first_name": person.name.split()[0], "email": person.email, "password": hashed},
         )
-        user.password = hashed
-        user.save(update_fields=["password"])
         engineer, _ = Engineer.objects.update_or_create(
             user=user,
             defaults={
@@ -83,10 +83,11 @@ def seed_people(password: str) -> dict[str, Engineer]:
             },
         )
         engineers[person.username] = engineer
-    admin, _ = users.objects.get_or_create(username="admin", defaults={"email": "admin@countersign.example"})
+    admin, _ = users.objects.get_or_create(
+        username="admin", defaults={"email": "admin@countersign.example", "password": hashed}
+    )
     admin.is_staff = admin.is_superuser = True
-    admin.password = hashed
-    admin.save()
+    admin.save(update_fields=["is_staff", "is_superuser"])
     return engineers
 
 

@@ -20,7 +20,10 @@ class IncidentForm(forms.Form):
 
     title = forms.CharField(max_length=300)
     severity = forms.ChoiceField(choices=Incident.Severity.choices)
-    services = forms.ModelMultipleChoiceField(queryset=Service.objects.order_by("name"), required=False)
+    # A filterable checkbox list (templates/incidents/_incident_fields.html): organisations have dozens of services.
+    services = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.order_by("name"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     started_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs=_DATETIME))
     detected_at = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs=_DATETIME))
     mitigated_at = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs=_DATETIME))

@@ -22,7 +22,7 @@ from incidents import selectors
 from incidents.forms import NarrativeForm, WeekForm
 from incidents.models import WeeklyReport
 from incidents.report.export import FORMATS, PdfUnavailable, export, report_context, report_filename
-from incidents.report.weeks import iso_week_of, parse_iso_week, week_bounds
+from incidents.report.weeks import parse_iso_week, previous_week_of, week_bounds
 from incidents.selectors import report as report_selectors
 from incidents.services import report as report_services
 from portal.htmx import is_fragment
@@ -80,7 +80,8 @@ def weekly_report(request: HttpRequest) -> HttpResponse:
     if refused := _refuse_reader(request):
         return refused
     zone = report_services.report_zone()
-    form = WeekForm(request.GET or {"week": iso_week_of(timezone.localtime(timezone=zone).date())})
+    # Without a week asked for, the last finished one: the week the ops meeting discusses.
+    form = WeekForm(request.GET or {"week": previous_week_of(timezone.localtime(timezone=zone).date())})
     context: dict[str, Any] = {"form": form, "incidents": [], "can_edit": _can_edit(request)}
     if not form.is_valid():
         return render(request, PAGE, context, status=400)

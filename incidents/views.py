@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -28,6 +29,7 @@ from incidents.forms import (
     TimelineForm,
     WhyChainForm,
 )
+from incidents.list_filters import IncidentFilterForm
 from incidents.models import COE_FIELDS, ActionItem, Incident, WhyChain
 from portal.htmx import is_fragment
 from reviews.audit import ServiceError
@@ -35,6 +37,7 @@ from reviews.models import Change
 from reviews.people import engineer_for_user
 
 PAGE = "incidents/incident_detail.html"
+LIST_PAGE_SIZE = 25
 
 
 def _is_incident_reviewer(request: HttpRequest) -> bool:
@@ -111,12 +114,25 @@ def _refuse(request: HttpRequest, what: str) -> HttpResponse | None:
 @login_required
 @require_GET
 def incident_list(request: HttpRequest) -> HttpResponse:
-    """Recent incidents."""
-    return render(
-        request,
-        "incidents/incident_list.html",
-        {"incidents": selectors.incident_list(), "can_record": _is_incident_reviewer(request)},
+    """Incidents filtered by severity, service, state, week and words, 25 to a page; the filters stay in the address."""
+    form = IncidentFilterForm(request.GET)
+    valid = form.is_valid()
+    filters = {k: v for k, v in form.cleaned_data.items() if v} if valid else {}
+    week = filters.get("week") or (None, None)
+    rows = selectors.incidents_filtered(
+        q=filters.get("q"),
+        severity=filters.get("severity"),
+        service=filters.get("service"),
+        status=filters.get("state"),
+        started_after=week[0],
+        started_before=week[1],
     )
+    page = Paginator(rows, LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {"form": form, "page": page, "incidents": page.object_list, "filtered": bool(filters), "query": params}
+    context["can_record"] = _is_incident_reviewer(request)
+    return render(request, "incidents/incident_list.html", context, status=200 if valid else 400)
 
 
 def _incident_fields(data: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +159,9 @@ def incident_create(request: HttpRequest) -> HttpResponse:
     """Record an incident by hand (incident reviewers only)."""
     if refused := _refuse(request, "record incidents"):
         return refused
-    form = IncidentForm(request.POST or None)
+    # A new incident starts minor and now: most are, and the reviewer corrects the rest.
+    started = timezone.localtime().replace(second=0, microsecond=0)
+    form = IncidentForm(request.POST or None, initial={"severity": Incident.Severity.SEV3, "started_at": started})
     if request.method == "POST" and form.is_valid():
         try:
             incident = services.incident_create(

@@ -10,6 +10,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from portal.beat import beat_schedule
+from portal.conf.mail import *  # noqa: F403 - outgoing mail and notifications: EMAIL_* and PORTAL_NOTIFY_*
+from portal.conf.navigation import CSRF_FAILURE_VIEW, development_secret_key  # noqa: F401 - a setting
 from portal.conf.oidc import *  # noqa: F403 - single sign-on: mozilla-django-oidc's OIDC_* and PORTAL_OIDC_*
 from portal.conf.oidc import authentication_backends
 from portal.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
@@ -21,8 +23,9 @@ SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG and not env_bool("PORTAL_HELP_ONLY", False):
         raise EnvError("SECRET_KEY is required when DEBUG is off (set SECRET_KEY or SECRET_KEY_FILE)")
-    # Only for local development with DEBUG on; never used in a deployment.
-    SECRET_KEY = "countersign-insecure-development-key"  # noqa: S105 - DEBUG-only fallback
+    # Only for local development with DEBUG on: a random key kept in the data directory (var/), so that
+    # restarting `make run` does not log everyone out; never used in a deployment.
+    SECRET_KEY = development_secret_key(Path(env_str("PORTAL_DATA_DIR", str(BASE_DIR / "var"))))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A view's bare-text 403 or 404 becomes the styled error page (navigation.errors); API and webhooks keep JSON.
+    "navigation.errors.StyledErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -134,7 +139,7 @@ AXES_CLIENT_IP_CALLABLE = "portal.login_guard.client_ip"
 # How many reverse proxies in front of the portal append to X-Forwarded-For (0: use the socket's address).
 PORTAL_TRUSTED_PROXY_COUNT = env_int("PORTAL_TRUSTED_PROXY_COUNT", 0, minimum=0)
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "reviews:queue"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
@@ -372,26 +377,3 @@ except (ValueError, LookupError) as exc:  # ZoneInfoNotFoundError is a KeyError
         "PORTAL_REPORT_TIME_ZONE must name an IANA zone, PORTAL_REPORT_WEEKDAY be 1 to 7 and PORTAL_REPORT_HOUR "
         f"0 to 23: {exc}"
     ) from None
-
-# Outgoing mail (the finalised weekly report); printed to the console unless a backend is configured.
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "countersign@localhost")
-
-# Notifications (notifications/): links in e-mail and chat use PORTAL_BASE_URL (above); how long a burst of events
-# for one person is collected into one message (in-process demo: sent at once); how long before a review's due
-# time its senior is reminded; delivery retries (doubling from the base, at most the cap) before a message is
-# marked failed for admins to see; chat webhooks over plain HTTP only when allowed (tests, a local relay).
-PORTAL_NOTIFY_BURST_SECONDS = env_int("PORTAL_NOTIFY_BURST_SECONDS", 0 if CELERY_TASK_ALWAYS_EAGER else 60, minimum=0)
-PORTAL_NOTIFY_DUE_SOON_HOURS = env_int("PORTAL_NOTIFY_DUE_SOON_HOURS", 4, minimum=1)
-PORTAL_NOTIFY_MAX_ATTEMPTS = env_int("PORTAL_NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
-PORTAL_NOTIFY_RETRY_BASE_SECONDS = env_int("PORTAL_NOTIFY_RETRY_BASE_SECONDS", 60, minimum=1)
-PORTAL_NOTIFY_RETRY_CAP_SECONDS = env_int("PORTAL_NOTIFY_RETRY_CAP_SECONDS", 3600, minimum=1)
-PORTAL_CHAT_ALLOW_HTTP = env_bool("PORTAL_CHAT_ALLOW_HTTP", False)
-PORTAL_CHAT_TIMEOUT_SECONDS = env_int("PORTAL_CHAT_TIMEOUT_SECONDS", 10, minimum=1)

@@ -7,11 +7,20 @@ from django.urls import include, path, re_path
 from incidents.api import views as incidents_api
 from incidents.inbound import webhooks as incident_webhooks
 from intake import webhooks
+from navigation import errors
+from navigation import views as navigation_views
+from navigation.login import LoginForm
 from reviews.api.errors import api_not_found
 from sso import views as sso_views
 
+handler403 = errors.handler403
+handler404 = errors.handler404
+handler500 = errors.handler500
+
 urlpatterns = [
-    path("accounts/login/", sso_views.LoginView.as_view(), name="login"),
+    # `/` is where each person's work is (navigation.views.home): a senior's queue, everyone else a redirect.
+    path("", navigation_views.home, name="home"),
+    path("accounts/login/", sso_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/sso/", include("sso.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
@@ -34,6 +43,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("host/", include("hostsync.urls")),
     path("inbox/", include("notifications.urls")),
+    path("", include("navigation.urls")),
     path("", include("reviews.urls")),
     path("dashboards/", include("insights.urls")),
 ]

@@ -29,3 +29,77 @@ def current_engineer(request: HttpRequest) -> Engineer | None:
     engineer = getattr(request, "_engineer", None) or engineer_for_user(request.user)
     request._engineer = engineer
     return engineer
+
+
+# What a person may open. The navigation, the landing page, the search and the views ask these same questions,
+# so a link is shown exactly when following it will not be refused.
+
+
+def _engineer_of(user) -> Engineer | None:
+    """The user's engineer profile, looked up once per user object (a request's user lives for the request)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    if not hasattr(user, "_countersign_engineer"):
+        user._countersign_engineer = engineer_for_user(user)
+    return user._countersign_engineer
+
+
+def is_admin(user) -> bool:
+    """Staff and superusers administer the portal."""
+    return bool(getattr(user, "is_authenticated", False) and (user.is_staff or user.is_superuser))
+
+
+def can_review(user) -> bool:
+    """Seniors (L6 and up by default) have a review queue."""
+    engineer = _engineer_of(user)
+    return engineer is not None and engineer.is_senior
+
+
+def can_author(user) -> bool:
+    """Every engineer has changes of their own."""
+    return _engineer_of(user) is not None
+
+
+def can_read_dashboards(user) -> bool:
+    """Managers and admins read every dashboard."""
+    engineer = _engineer_of(user)
+    return is_admin(user) or bool(engineer and engineer.is_manager)
+
+
+def can_read_quality(user) -> bool:
+    """The quality dashboard is open to incident reviewers as well."""
+    engineer = _engineer_of(user)
+    return can_read_dashboards(user) or bool(engineer and engineer.is_incident_reviewer)
+
+
+def can_record_incidents(user) -> bool:
+    """Superusers and incident reviewers record incidents and decide their causes."""
+    engineer = _engineer_of(user)
+    return bool(getattr(user, "is_superuser", False)) or bool(engineer and engineer.is_incident_reviewer)
+
+
+def can_read_reports(user) -> bool:
+    """Incident reviewers, staff and managers read the weekly report."""
+    engineer = _engineer_of(user)
+    return is_admin(user) or can_record_incidents(user) or bool(engineer and engineer.is_manager)
+
+
+def can_use_whatif(user) -> bool:
+    """Managers and admins run what-ifs."""
+    return can_read_dashboards(user)
+
+
+def home_name(user) -> str:
+    """The URL name of the page where this person's work is: where `/` and the login lead."""
+    engineer = _engineer_of(user)
+    if is_admin(user):
+        return "navigation:overview"
+    if engineer is None:
+        return "reviews:policy-detail"
+    if engineer.is_manager:
+        return "insights:dashboard"
+    if engineer.is_incident_reviewer:
+        return "incidents:incident-list"
+    if engineer.is_senior:
+        return "reviews:queue"
+    return "reviews:change-mine"

@@ -12,7 +12,7 @@ from reviews.views import queue as queue_views
 app_name = "reviews"
 
 urlpatterns = [
-    path("", queue_views.queue, name="queue"),
+    path("queue/", queue_views.queue, name="queue"),
     path("changes/mine/", queue_views.my_changes, name="change-mine"),
     path("team/", queue_views.team_queue, name="team-queue"),
     path("me/away/", queue_views.engineer_away, name="engineer-away"),

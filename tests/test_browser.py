@@ -60,7 +60,8 @@ def log_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(base_url + "/")
+    # Each role lands on its own start page (a senior on the queue at "/", an author on "My changes").
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def test_senior_approves_an_assigned_change_from_the_queue(live_server, page: Page, attested_change: Scenario):
@@ -85,7 +86,7 @@ def test_senior_approves_an_assigned_change_from_the_queue(live_server, page: Pa
 
     page.get_by_role("button", name="Approve").click()
     page.get_by_role("dialog").get_by_role("button", name="Sign off").click()
-    expect(page).to_have_url(live_server.url + "/")
+    expect(page).to_have_url(live_server.url + "/queue/")
     expect(page.get_by_role("status")).to_contain_text(f"Recorded: approve on {change.short_sha}.")
 
     review = Review.objects.get(change=change)

@@ -126,7 +126,11 @@ def test_request_changes_reply_new_revision_and_the_seniors_turn_again(
     # The same pages on a phone: nothing scrolls sideways.
     context, page = open_page(browser, PHONE_WIDTH, 844)
     log_in(page, live_server.url, "maya")
-    for url, name in (("/", "queue-390"), (f"/changes/{change.pk}/", "change-timeline-390"), ("/inbox/", "inbox-390")):
+    for url, name in (
+        ("/queue/", "queue-390"),
+        (f"/changes/{change.pk}/", "change-timeline-390"),
+        ("/inbox/", "inbox-390"),
+    ):
         page.goto(live_server.url + url)
         page.wait_for_load_state()
         width = page.evaluate("() => document.documentElement.scrollWidth")

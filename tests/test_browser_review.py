@@ -216,7 +216,7 @@ def test_senior_filters_reviews_with_the_keyboard_comments_and_signs_off(
     expect(dialog).to_contain_text(change.head_sha)
     expect(dialog).to_contain_text(f"1 of {len(FILES)}")
     dialog.get_by_role("button", name="Sign off").click()
-    expect(page).to_have_url(live_server.url + "/")
+    expect(page).to_have_url(live_server.url + "/queue/")
     expect(page.get_by_role("status")).to_contain_text(f"Recorded: approve on {change.short_sha}.")
 
     review = Review.objects.get(change=change)
@@ -273,7 +273,7 @@ def test_a_too_fast_approval_is_confirmed_and_recorded_as_a_rubber_stamp(
     assert not Review.objects.filter(change=change).exists()
 
     page.get_by_role("button", name="Sign off anyway").click()
-    expect(page).to_have_url(live_server.url + "/")
+    expect(page).to_have_url(live_server.url + "/queue/")
     expect(page.get_by_role("status")).to_contain_text(f"Recorded: approve on {change.short_sha}.")
     review = Review.objects.get(change=change)
     assert review.verdict == Review.Verdict.APPROVE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from incidents.models import (
     ActionItem,
@@ -15,7 +15,7 @@ from incidents.models import (
     TimelineEntry,
     WhyChain,
 )
-from reviews.models import Change, Engineer, GateOverride, GateResult, Review
+from reviews.models import Change, Engineer, GateOverride, GateResult, Review, Service
 
 
 def _links_with_review_record() -> Prefetch:
@@ -132,25 +132,35 @@ def why_chains(incident: Incident) -> list[WhyChain]:
 
 def incidents_filtered(
     *,
+    q: str | None = None,
     status: str | None = None,
     severity: str | None = None,
-    service: str | None = None,
+    service: Service | str | None = None,
     repository: str | None = None,
     started_after: datetime | None = None,
     started_before: datetime | None = None,
 ) -> QuerySet[Incident]:
-    """Incidents matching every filter given, with their services and repository (the API's list)."""
-    queryset = Incident.objects.select_related("repository").prefetch_related("services")
+    """Incidents matching every filter given (words or INC-n, state, severity, a service or its name, repository,
+    start), newest first, with their services and repository (the incidents list and the API)."""
+    rows = Incident.objects.select_related("repository").prefetch_related("services").order_by("-started_at", "-pk")
+    if q:
+        match = Q(title__icontains=q) | Q(summary__icontains=q)
+        digits = q.upper().removeprefix("INC-").removeprefix("INC")
+        if digits.isdigit() and len(digits) < 10:
+            match |= Q(pk=int(digits))
+        rows = rows.filter(match)
     if status:
-        queryset = queryset.filter(status=status)
+        rows = rows.filter(status=status)
     if severity:
-        queryset = queryset.filter(severity=severity)
-    if service:
-        queryset = queryset.filter(services__name=service)
+        rows = rows.filter(severity=severity)
+    if isinstance(service, str) and service:
+        rows = rows.filter(services__name=service)
+    elif service is not None and not isinstance(service, str):
+        rows = rows.filter(services=service)
     if repository:
-        queryset = queryset.filter(repository__name=repository)
+        rows = rows.filter(repository__name=repository)
     if started_after is not None:
-        queryset = queryset.filter(started_at__gte=started_after)
+        rows = rows.filter(started_at__gte=started_after)
     if started_before is not None:
-        queryset = queryset.filter(started_at__lt=started_before)
-    return queryset
+        rows = rows.filter(started_at__lt=started_before)
+    return rows

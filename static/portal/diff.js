@@ -65,12 +65,6 @@
     window.location.assign(url.toString());
   }
 
-  function toggleShortcuts() {
-    var dialog = document.getElementById("diff-shortcuts");
-    if (!dialog) return;
-    if (dialog.open) dialog.close(); else dialog.showModal();
-  }
-
   function setFolded(file, folded) {
     file.classList.toggle("collapsed", folded);
     var button = file.querySelector(".diff-file-head .fold");
@@ -119,7 +113,6 @@
       setFolded(file, !file.classList.contains("collapsed"));
       return;
     }
-    if (event.target.closest(".shortcuts-open")) toggleShortcuts();
     // Jumping to a file from the tree unfolds it.
     var link = event.target.closest(".file-tree a[href^='#']");
     if (link) {
@@ -139,8 +132,9 @@
     var tag = (target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable) return;
     if (!document.querySelector("[data-diff-view]")) return;
-    var dialog = document.getElementById("diff-shortcuts");
-    if (dialog && dialog.open && event.key !== "?") return;
+    // "?" and the shared list are static/portal/shortcuts.js's; no diff key while the list is open.
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && dialog.open) return;
     var actions = {
       j: function () { goToFile(1); },
       k: function () { goToFile(-1); },
@@ -152,7 +146,6 @@
         var approve = document.getElementById("approve-button");
         if (approve) { approve.scrollIntoView({ block: "center" }); approve.focus(); approve.click(); }
       },
-      "?": toggleShortcuts,
     };
     var action = actions[event.key];
     if (action) { event.preventDefault(); action(); }

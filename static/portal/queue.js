@@ -15,6 +15,8 @@
     var tag = (event.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || event.metaKey || event.ctrlKey || event.altKey) return;
     if (!document.querySelector("#queue-table")) return;
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && dialog.open) return;
     if (event.key === "j") { select(current + 1); event.preventDefault(); }
     else if (event.key === "k") { select(current - 1); event.preventDefault(); }
     else if ((event.key === "o" || event.key === "Enter") && current >= 0) {

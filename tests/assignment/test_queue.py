@@ -53,8 +53,8 @@ def test_queue_sections_and_htmx_fragment(client, org):
     assign(theirs, senior)
     client.force_login(senior.user)
 
-    page = client.get("/").content.decode()
-    fragment = client.get("/", HTTP_HX_REQUEST="true").content.decode()
+    page = client.get("/queue/").content.decode()
+    fragment = client.get("/queue/", HTTP_HX_REQUEST="true").content.decode()
 
     assert "Mine to review" in page and "overdue by" in page
     assert "Waiting for the author" in page and "Their turn" in page
@@ -80,7 +80,7 @@ def test_queue_filters_come_from_the_url(client, org, query, expected):
         assign(make_change(repository, author, title=title, risk_score=risk, ai_assisted=ai), senior)
     client.force_login(senior.user)
 
-    response = client.get("/" + query, HTTP_HX_REQUEST="true")
+    response = client.get("/queue/" + query, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
     shown = {t for t in ("small", "risky", "ai") if f">{t}</a>" in response.content.decode()}

@@ -77,7 +77,7 @@ def test_only_managers_and_admins_may_use_the_what_if(client, make_engineer, rol
     before = WhatIfRun.objects.count()
     assert client.post("/whatif/", valid_post(weeks="3")).status_code == (302 if status == 200 else 403)
     assert WhatIfRun.objects.count() == before + (status == 200)
-    nav = client.get("/").content.decode()
+    nav = client.get("/policy/").content.decode()
     assert ('href="/whatif/"' in nav) is (status == 200)
 
 

@@ -111,7 +111,7 @@ def test_pages_answer_in_the_same_number_of_queries_at_two_sizes(client, setting
         assert 1 <= waiting.count() <= 25  # the benchmark's senior has a queue at both sizes (25 at 10,000+)
         client.force_login(users.get(username=BENCH_SENIOR))
         showcase = {c.external_id: c.pk for c in Change.objects.filter(external_id__startswith="bench-")}
-        queue = _queries(client, "/")
+        queue = _queries(client, "/queue/")
         pages = [_queries(client, f"/changes/{showcase[key]}/") for key in ("bench-300", "bench-5000")]
         client.force_login(users.get(username=ORG_ADMIN))
         dashboards = [_queries(client, f"/dashboards/{p}?start=2026-03-01&end=2026-06-01") for p in ("", "quality/")]

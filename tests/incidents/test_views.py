@@ -332,15 +332,17 @@ def test_weekly_report_says_when_a_linked_change_had_no_sign_off(client, reposit
     assert "AI-assisted" not in body
 
 
-def test_weekly_report_defaults_to_the_current_week(client, make_engineer):
+def test_weekly_report_opens_on_the_last_finished_week(client, make_engineer):
     make_incident("Checkout returns 502", started_at=datetime(2026, 11, 17, 10, 0, tzinfo=UTC))
-    with time_machine.travel(datetime(2026, 11, 19, 12, 0, tzinfo=UTC), tick=False):
+    make_incident("This week's outage", started_at=datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    with time_machine.travel(datetime(2026, 11, 26, 12, 0, tzinfo=UTC), tick=False):
         client.force_login(make_engineer(5, is_manager=True).user)
         response = client.get("/incidents/reports/weekly/")
 
     assert response.status_code == 200
-    assert "2026-W47" in response.content.decode()
+    assert 'value="2026-W47"' in response.content.decode()
     assert "Checkout returns 502" in response.content.decode()
+    assert "This week's outage" not in response.content.decode()
 
 
 @pytest.mark.parametrize("week", ["garbage", "2026-W60", "2026-W00", "2026W47", "2026-W4", "0000-W01", "9999-W52"])

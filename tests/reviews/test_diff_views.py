@@ -244,7 +244,7 @@ def test_change_page_renders_the_first_files_and_leaves_the_rest_to_load_as_they
     assert body.count('hx-trigger="revealed"') == 8 - INLINE_FILES
     assert f'<a href="/changes/{change.pk}/files/?path=pkg%2Fmod_07.py&amp;view=split">' in body
     assert f'hx-get="/changes/{change.pk}/files/?path=pkg%2Fmod_07.py&amp;view=split"' in body
-    assert 'id="diff-shortcuts"' in body and "portal/diff.js" in body
+    assert 'id="shortcuts"' in body and "portal/diff.js" in body
 
 
 # --- Viewed -------------------------------------------------------------------------------------

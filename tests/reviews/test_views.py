@@ -139,7 +139,7 @@ def test_queue_page_lists_the_changes_assigned_to_the_senior(client, repository,
     assign(make_change(repository, author, title="Someone else's review"), other_senior)
     client.force_login(senior.user)
 
-    response = client.get("/")
+    response = client.get("/queue/")
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -158,7 +158,7 @@ def test_queue_page_leaves_out_finished_assignments_and_closed_changes(client, r
     assign(make_change(repository, author, title="Closed meanwhile", state=Change.State.CLOSED), senior)
     client.force_login(senior.user)
 
-    body = client.get("/").content.decode()
+    body = client.get("/queue/").content.decode()
 
     assert "Already reviewed" not in body
     assert "Closed meanwhile" not in body
@@ -170,7 +170,7 @@ def test_queue_htmx_request_gets_only_the_queue_table_fragment(client, repositor
     assign(make_change(repository, make_engineer(4), title="Retry payment calls"), senior)
     client.force_login(senior.user)
 
-    response = client.get("/", headers={"HX-Request": "true"})
+    response = client.get("/queue/", headers={"HX-Request": "true"})
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -185,7 +185,7 @@ def test_boosted_queue_navigation_gets_the_full_page(client, repository, make_en
     assign(make_change(repository, make_engineer(4)), senior)
     client.force_login(senior.user)
 
-    response = client.get("/", headers={"HX-Request": "true", "HX-Boosted": "true"})
+    response = client.get("/queue/", headers={"HX-Request": "true", "HX-Boosted": "true"})
 
     body = response.content.decode()
     assert "<html" in body
@@ -196,7 +196,7 @@ def test_queue_page_for_a_user_without_an_engineer_profile_is_empty(client, db):
     user = get_user_model().objects.create_user(username="visitor", password="pw-for-tests-only")
     client.force_login(user)
 
-    response = client.get("/")
+    response = client.get("/queue/")
 
     assert response.status_code == 200
     assert "Nothing waits for you" in response.content.decode()
@@ -220,11 +220,11 @@ def test_queue_page_query_count_does_not_grow_with_assignments(
                 seconds_spent=300,
                 created_at=timezone.now(),
             )
-        return count_queries(client, "/"), count_queries(client, "/", **{"HX-Request": "true"})
+        return count_queries(client, "/queue/"), count_queries(client, "/queue/", **{"HX-Request": "true"})
 
     assert queue_with(2) == queue_with(12)
     with django_assert_max_num_queries(QUEUE_MAX_QUERIES):
-        client.get("/")
+        client.get("/queue/")
 
 
 # --- the change page ----------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_recent_verdicts_in_the_queue_show_a_host_approvals_time_as_unknown(clie
     host_approval(make_change(repository, make_engineer(4)), senior)
     client.force_login(senior.user)
 
-    body = client.get("/").content.decode()
+    body = client.get("/queue/").content.decode()
 
     assert "unknown (on the host)" in body and '<td class="num">0 s</td>' not in body
 
@@ -421,7 +421,7 @@ def test_senior_sign_off_records_the_approval_with_the_active_time_on_the_page(c
         response = client.post(f"/changes/{change.pk}/review/", review_post(change, token, active_seconds="75"))
 
     assert response.status_code == 302
-    assert response.url == "/"
+    assert response.url == "/queue/"
     review = Review.objects.get()
     assert (review.change, review.reviewer, review.verdict) == (change, senior, Review.Verdict.APPROVE)
     assert review.head_sha == HEAD
@@ -600,7 +600,7 @@ def test_imported_ai_assisted_branch_goes_from_attestation_to_sign_off(client, w
     client.force_login(author.user)
     client.post(f"/changes/{change.pk}/attest/", {"confirm": "on"})
     client.force_login(senior.user)
-    queue = client.get("/", headers={"HX-Request": "true"}).content.decode()
+    queue = client.get("/queue/", headers={"HX-Request": "true"}).content.decode()
     assert "Retry payment calls" in queue
     with time_machine.travel(SERVED_AT, tick=False) as clock:
         client.force_login(senior.user)
