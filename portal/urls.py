@@ -7,8 +7,13 @@ from django.urls import include, path
 from incidents.api import views as incidents_api
 from incidents.inbound import webhooks as incident_webhooks
 from intake import webhooks
+from portal.ops import views as ops
 
 urlpatterns = [
+    # Answered by portal.ops.middleware ahead of the other middleware; listed here to be named and reversed.
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics_view, name="metrics"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
