@@ -112,3 +112,17 @@ def test_the_probes_are_not_redirected_to_https(client, settings):
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert client.get("/accounts/login/").status_code == 301  # everything else still is
+
+
+@pytest.mark.django_db
+def test_with_tasks_in_process_broker_worker_and_beat_are_not_expected(client, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the embedded demo: no Redis, tasks run in the web process
+    settings.PORTAL_READY_REQUIRED = ("database", "broker", "worker", "beat")
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    checks = response.json()["checks"]
+    assert {name: c["detail"] for name, c in checks.items() if name != "database"} == {
+        "broker": "no broker: tasks run in-process",
+        "worker": "no workers: tasks run in-process",
+        "beat": "no beat: tasks run in-process",
+    }

@@ -150,3 +150,16 @@ def test_several_processes_add_up_in_the_multiprocess_directory(tmp_path):
     assert samples[("countersign_task_failures_total", (("task", "reviews.change_pull_diff"),))] == 2.0
     key = ("countersign_task_duration_seconds_count", (("state", "SUCCESS"), ("task", "reviews.change_pull_diff")))
     assert samples[key] == 2.0
+
+
+def test_a_webhook_accepted_by_the_view_counts_as_accepted(rf):
+    from django.http import JsonResponse
+
+    from portal.ops import metrics
+    from portal.ops.middleware import WebhookMetricsMiddleware
+
+    accepted = metrics.WEBHOOKS.labels("gitlab", "accepted")
+    before = accepted._value.get()
+    WebhookMetricsMiddleware(lambda request: JsonResponse({}, status=202))(rf.post("/webhooks/gitlab/"))
+    WebhookMetricsMiddleware(lambda request: JsonResponse({}, status=202))(rf.post("/webhooks/unknown/"))
+    assert accepted._value.get() == before + 1
