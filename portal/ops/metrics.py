@@ -24,6 +24,12 @@ TASK_SECONDS = Histogram(
     ["task", "state"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
 )
+TASK_WAIT = Histogram(
+    "countersign_task_queue_wait_seconds",
+    "Time a Celery task waited from being sent to starting (tasks sent with a countdown or ETA left out), by task.",
+    ["task"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600),
+)
 TASK_FAILURES = Counter("countersign_task_failures_total", "Celery task runs that raised, by task.", ["task"])
 TASK_RETRIES = Counter("countersign_task_retries_total", "Celery task runs that asked to be retried.", ["task"])
 WEBHOOKS = Counter(

@@ -47,8 +47,11 @@ def _mark_beat(**_: Any) -> None:
 @before_task_publish.connect
 def _stamp(headers: dict[str, Any] | None = None, **_: Any) -> None:
     rid = request_id.get()
-    if rid and headers is not None:
-        headers.setdefault("request_id", rid)  # the worker's log lines of this task name the request that sent it
+    if headers is not None:
+        if rid:
+            headers.setdefault("request_id", rid)  # the worker's log lines of this task name the request that sent it
+        if not headers.get("eta"):
+            headers.setdefault("sent_at", time.time())  # for the queue wait (a wall clock: hosts keep NTP time)
     if _in_beat:
         try:
             cache.set(BEAT_LAST_KEY, time.time(), timeout=None)
@@ -57,9 +60,12 @@ def _stamp(headers: dict[str, Any] | None = None, **_: Any) -> None:
 
 
 @task_prerun.connect
-def _task_started(task_id: str | None = None, **_: Any) -> None:
+def _task_started(task_id: str | None = None, task: Any = None, **_: Any) -> None:
     if task_id:
         _started[task_id] = time.monotonic()
+    sent_at = getattr(getattr(task, "request", None), "sent_at", None)
+    if isinstance(sent_at, int | float) and task is not None:
+        metrics.TASK_WAIT.labels(task.name).observe(max(0.0, time.time() - sent_at))
 
 
 @task_postrun.connect

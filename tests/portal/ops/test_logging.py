@@ -14,6 +14,7 @@ from pythonjsonlogger.json import JsonFormatter
 
 from portal.celery import app as celery_app
 from portal.conf.logging import LOGGING
+from portal.ops import metrics
 from portal.ops.context import ContextFilter, accept_or_make, request_id
 from portal.ops.requestid import RequestIdMiddleware
 from portal.ops.tasksignals import _stamp
@@ -116,6 +117,10 @@ def test_a_plain_text_line_names_the_request_only_when_there_is_one():
         request_id.reset(token)
 
 
+def _wait_count(task: str) -> float:
+    return sum(bucket.get() for bucket in metrics.TASK_WAIT.labels(task)._buckets)
+
+
 @celery_app.task(name="ops.test_log_probe")
 def _log_probe() -> str:
     logging.getLogger("portal.test.probe").warning("probing")
@@ -149,6 +154,7 @@ def test_a_worker_log_line_names_the_task_and_the_request_that_sent_it():
     finally:
         probe_logger.removeHandler(handler)
     assert len(lines) == 1
+    assert _wait_count("ops.test_log_probe") == 1  # its time in the queue was measured too
     assert {k: lines[0][k] for k in ("message", "request_id", "task_id", "task_name")} == {
         "message": "probing",
         "request_id": "req-abcdef123456",  # the request that sent it, carried in the message's headers
@@ -157,17 +163,18 @@ def test_a_worker_log_line_names_the_task_and_the_request_that_sent_it():
     }
 
 
-def test_the_request_id_travels_in_the_task_message_headers():
+def test_the_request_id_and_the_sending_time_travel_in_the_task_message_headers():
     headers: dict = {}
     token = request_id.set("req-abcdef123456")
     try:
         _stamp(headers=headers)
     finally:
         request_id.reset(token)
-    assert headers == {"request_id": "req-abcdef123456"}
-    headers = {}
-    _stamp(headers=headers)  # sent outside a request (beat, a task): nothing added
-    assert headers == {}
+    assert headers["request_id"] == "req-abcdef123456"
+    assert abs(headers["sent_at"] - time.time()) < 5
+    headers = {"eta": "2026-12-03T10:00:00+00:00"}
+    _stamp(headers=headers)  # sent outside a request, to run later: neither id nor a queue wait to measure
+    assert headers == {"eta": "2026-12-03T10:00:00+00:00"}
 
 
 def test_a_bad_log_format_is_refused(monkeypatch):
