@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # Demo mode for `make run`: embedded SQLite and in-process tasks unless the caller sets them.
 RUN_ENV := DEBUG=true PORTAL_SECURE_COOKIES=false
 
-.PHONY: install install-dev run run-full test lint audit bench clean
+.PHONY: install install-dev run run-full test lint audit bench backup restore clean
 
 $(VENV)/.installed: requirements/base.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,17 @@ audit: install-dev
 # Prints throughput and latency figures with ratios; needs PostgreSQL and Redis (see README).
 bench: install-dev
 	$(PY) bench/run.py
+
+# pg_dump -Fc of DATABASE_URL into var/backups/ (or BACKUP=file); `make restore BACKUP=file` loads one into an empty
+# DATABASE_URL (RESTORE_ARGS=--clean to replace a non-empty one), then verify: `manage.py verify_ledger`.
+backup: install
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL (the PostgreSQL database to back up)"; exit 2; }
+	$(PY) scripts/pgbackup.py backup $(if $(BACKUP),--out "$(BACKUP)")
+
+restore: install
+	@test -n "$$DATABASE_URL" || { echo "Set DATABASE_URL (the database to restore into)"; exit 2; }
+	@test -n "$(BACKUP)" || { echo "Set BACKUP=path/to/file.dump"; exit 2; }
+	$(PY) scripts/pgbackup.py restore "$(BACKUP)" $(RESTORE_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

@@ -58,8 +58,6 @@ def bench_host_writes(env: dict) -> dict:
             "worker",
             "--pool=solo",
             "--concurrency=1",
-            "-Q",
-            "celery",
             "--loglevel=WARNING",
             "--without-heartbeat",
             "--without-gossip",

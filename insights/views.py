@@ -26,6 +26,7 @@ from insights.selectors.scope import Scope
 from insights.tables import TABLES
 from portal.enqueue import enqueue
 from portal.htmx import is_fragment
+from portal.ops.dbrouter import reads_from_replica
 from reviews.models import Engineer
 from reviews.people import current_engineer
 
@@ -86,6 +87,7 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], *, sta
 
 @login_required
 @require_GET
+@reads_from_replica
 def dashboard(request: HttpRequest, section: str = "pipeline") -> HttpResponse:
     """One dashboard, filtered by team, repository and period; `?format=csv&table=NAME` downloads a table."""
     if not _may_see(request, section):
@@ -133,6 +135,7 @@ def form_query(request: HttpRequest) -> str:
 
 @login_required
 @require_GET
+@reads_from_replica
 def change_list(request: HttpRequest) -> HttpResponse:
     """The changes behind a number, paginated; `?format=csv` downloads them all."""
     form = DrillForm(request.GET)
@@ -195,6 +198,7 @@ def change_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def sole_list(request: HttpRequest) -> HttpResponse:
     """Files or directories only one active person knows, from the newest snapshot; paginated, or CSV."""
     if not _is_manager(request):

@@ -14,3 +14,6 @@ app.autodiscover_tasks()
 
 # Heartbeats and held-task notes, so the sweeper notices a killed worker (see portal.worker_liveness).
 from portal import worker_liveness  # noqa: E402, F401
+
+# Task metrics, request ids carried into tasks, beat's last send, and logging left to settings.LOGGING.
+from portal.ops import tasksignals  # noqa: E402, F401

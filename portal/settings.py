@@ -10,10 +10,14 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from portal.beat import beat_schedule
+from portal.conf.logging import LOGGING, PORTAL_LOG_FORMAT  # noqa: F401
 from portal.conf.mail import *  # noqa: F403 - outgoing mail and notifications: EMAIL_* and PORTAL_NOTIFY_*
 from portal.conf.navigation import CSRF_FAILURE_VIEW, development_secret_key  # noqa: F401 - a setting
 from portal.conf.oidc import *  # noqa: F403 - single sign-on: mozilla-django-oidc's OIDC_* and PORTAL_OIDC_*
 from portal.conf.oidc import authentication_backends
+from portal.conf.ops import *  # noqa: F403 - readiness, metrics and the dashboards' read replica
+from portal.conf.ops import replica_database
+from portal.conf.queues import CELERY_TASK_DEFAULT_QUEUE, CELERY_TASK_QUEUES, CELERY_TASK_ROUTES  # noqa: F401
 from portal.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,9 +59,14 @@ INSTALLED_APPS = [
     "insights",
     "demo",
     "notifications",
+    "portal.ops",
 ]
 
 MIDDLEWARE = [
+    # First: the request id covers every log line; the load balancer's probes and /metrics skip everything else.
+    "portal.ops.requestid.RequestIdMiddleware",
+    "portal.ops.middleware.OpsEndpointsMiddleware",
+    "portal.ops.middleware.WebhookMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before sessions and the admin: a NUL in the address, the query string or a header is a 400, not a 500.
     "portal.middleware.RefuseNulMiddleware",
@@ -111,6 +120,7 @@ DATABASES = {
         conn_max_age=env_int("PORTAL_DB_CONN_MAX_AGE", 60, minimum=0),
     )
 }
+DATABASES.update(replica_database(DATABASES["default"]))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The embedded SQLite default keeps covering indexes as plain ones (their INCLUDE columns are PostgreSQL's).
 SILENCED_SYSTEM_CHECKS = ["models.W040"] if DATABASES["default"]["ENGINE"].endswith("sqlite3") else []
@@ -345,19 +355,6 @@ PORTAL_LEDGER_ANCHOR_DIR = Path(env_str("PORTAL_LEDGER_ANCHOR_DIR", str(DATA_DIR
 PORTAL_LEDGER_ANCHOR_KEY = env_secret("PORTAL_LEDGER_ANCHOR_KEY")
 PORTAL_LEDGER_ANCHOR_RECIPIENTS = env_list("PORTAL_LEDGER_ANCHOR_RECIPIENTS", [])
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("PORTAL_LOG_LEVEL", "INFO")},
-    # Per-task success lines drown out everything else when tasks run in-process.
-    # WeasyPrint logs each step of every PDF (and of its own stylesheets when first imported) at INFO.
-    "loggers": {
-        "celery.app.trace": {"level": "WARNING"},
-        "httpx": {"level": "WARNING"},
-        "weasyprint.progress": {"level": "WARNING"},
-    },
-}
 
 # The weekly operations report: beat drafts last week's report at this weekday (1 is Monday) and hour in the
 # organisation's time zone, which may differ from the portal's; a finalised report is e-mailed to the list.

@@ -10,6 +10,7 @@ from intake import webhooks
 from navigation import errors
 from navigation import views as navigation_views
 from navigation.login import LoginForm
+from portal.ops import views as ops
 from reviews.api.errors import api_not_found
 from sso import views as sso_views
 
@@ -18,6 +19,10 @@ handler404 = errors.handler404
 handler500 = errors.handler500
 
 urlpatterns = [
+    # Answered by portal.ops.middleware ahead of the other middleware; listed here to be named and reversed.
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics_view, name="metrics"),
     # `/` is where each person's work is (navigation.views.home): a senior's queue, everyone else a redirect.
     path("", navigation_views.home, name="home"),
     path("accounts/login/", sso_views.LoginView.as_view(authentication_form=LoginForm), name="login"),

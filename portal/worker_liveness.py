@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from typing import Any
 
@@ -44,9 +45,13 @@ def alive_key(instance: str) -> str:
     return "alive:" + instance
 
 
+# When any worker last wrote its heartbeat (a Unix time), for the readiness check (portal.ops.health).
+LATEST_KEY = "alive-latest"
+
+
 def beat_once(instance: str = INSTANCE) -> None:
     """Write one heartbeat, valid for PORTAL_WORKER_HEARTBEAT_TTL seconds."""
-    cache.set(alive_key(instance), 1, timeout=settings.PORTAL_WORKER_HEARTBEAT_TTL)
+    cache.set_many({alive_key(instance): 1, LATEST_KEY: time.time()}, timeout=settings.PORTAL_WORKER_HEARTBEAT_TTL)
 
 
 def _beat_forever() -> None:

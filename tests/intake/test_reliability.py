@@ -31,6 +31,7 @@ from django.utils import timezone
 from intake.services.repositories import repository_register
 from intake.tasks import change_pull_diff, repository_poll
 from portal.celery import app as celery_app
+from portal.conf.queues import QUEUE_NAMES
 from portal.enqueue import send_task
 from portal.worker_liveness import alive_key, held_key, sent_key
 from reviews.models import Change, ChangeFile, Delivery, Repository, Revision
@@ -64,10 +65,15 @@ def _wait_for(
     raise AssertionError(f"timed out waiting for {what() if callable(what) else what}")
 
 
+def _queued(broker: redis.Redis) -> int:
+    """Messages waiting on any of the portal's queues."""
+    return sum(broker.llen(queue) for queue in QUEUE_NAMES)
+
+
 def _idle(broker: redis.Redis) -> bool:
     """No message queued and none reserved; checked twice, since a message is briefly in neither place."""
     for _ in range(2):
-        if broker.llen("celery") or broker.hlen("unacked"):
+        if _queued(broker) or broker.hlen("unacked"):
             return False
         time.sleep(0.3)
     return True
@@ -183,7 +189,7 @@ def test_deliveries_are_accepted_while_the_broker_is_down_and_the_sweeper_finish
     assert {n: (c.head_sha, c.diff_state) for n, c in changes.items()} == {
         n: (head, Change.DiffState.PENDING) for n, head in heads.items()
     }
-    assert broker.llen("celery") == 0
+    assert _queued(broker) == 0
 
     with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, shutdown_timeout=30):
         sweep_unprocessed.delay(0)
@@ -257,7 +263,7 @@ def test_a_message_reserved_by_a_killed_worker_is_done_by_the_next_one(broker, w
         change.refresh_from_db()
         assert change.diff_state == Change.DiffState.PENDING
         assert not change.files.exists()
-        assert broker.hlen("unacked") == 1 and broker.llen("celery") == 0  # the message is held, not lost
+        assert broker.hlen("unacked") == 1 and _queued(broker) == 0  # the message is held, not lost
 
         # Once the visibility timeout has passed, the next worker to start puts the message back and runs it.
         (_, reserved_at), *_ = broker.zrange("unacked_index", 0, 0, withscores=True)
@@ -391,15 +397,15 @@ def test_the_sweeper_leaves_a_task_in_flight_alone_and_resends_it_after_its_leas
 
     change = _topic_change(work_repo)
     Change.objects.filter(pk=change.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
-    broker.delete("celery")
+    broker.delete(*QUEUE_NAMES)
 
     assert sweep_unprocessed(0) == 1  # sent, and noted as in flight
-    assert broker.llen("celery") == 1
+    assert _queued(broker) == 1
     # A git-host outage: the task waits to retry. Later sweeps do not pile up copies of it.
     assert sweep_unprocessed(0) == 0
     assert sweep_unprocessed(0) == 0
-    assert broker.llen("celery") == 1
+    assert _queued(broker) == 1
 
     cache.delete(f"sent:reviews.change_pull_diff:{change.pk}")  # the lease ran out: the message may be lost
     assert sweep_unprocessed(0) == 1
-    assert broker.llen("celery") == 2
+    assert _queued(broker) == 2

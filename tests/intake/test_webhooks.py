@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from intake import webhooks
 from intake.services.repositories import repository_register
+from portal.conf.queues import QUEUE_NAMES
 from reviews.models import AuditEvent, Change, Delivery, Review
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -85,9 +86,9 @@ def post_gitlab(client, event, payload=None, *, body=None, key=None, event_uuid=
 
 
 def queued() -> list[tuple[str, list]]:
-    """(task name, args) of every message waiting on the Redis broker's default queue."""
+    """(task name, args) of every message waiting on the Redis broker's queues."""
     broker = redis.Redis.from_url(django_settings.REDIS_URL)
-    messages = [json.loads(raw) for raw in broker.lrange("celery", 0, -1)]
+    messages = [json.loads(raw) for queue in QUEUE_NAMES for raw in broker.lrange(queue, 0, -1)]
     return [(m["headers"]["task"], json.loads(base64.b64decode(m["body"]))[0]) for m in messages]
 
 
