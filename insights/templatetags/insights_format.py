@@ -7,6 +7,8 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
+from insights.headline import headline_of
+
 register = template.Library()
 
 
@@ -50,3 +52,9 @@ def isotime(value: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(value)
     return timezone.localtime(moment) if timezone.is_aware(moment) else moment
+
+
+@register.simple_tag
+def pipeline_headline(p: dict | None) -> dict:
+    """The pipeline section's headline (stored with it, or read off its figures for older report snapshots)."""
+    return headline_of(p or {})
