@@ -137,13 +137,15 @@ class Chart:
 
     @classmethod
     def from_dict(cls, data: dict) -> Chart:
-        """The inverse of `as_dict`."""
+        """The inverse of `as_dict`; a snapshot's bar chart with reference lines (drawn before those were
+        lines only) comes back as a line chart."""
+        markers = tuple(Series.from_dict(s) for s in data.get("markers", []))
         return cls(
             title=str(data["title"]),
-            kind=data["kind"],
+            kind="line" if markers else data["kind"],
             x_labels=tuple(str(x) for x in data["x_labels"]),
             series=tuple(Series.from_dict(s) for s in data.get("series", [])),
-            markers=tuple(Series.from_dict(s) for s in data.get("markers", [])),
+            markers=markers,
             y_title=str(data.get("y_title", "")),
             unit=str(data.get("unit", "")),
         )

@@ -128,3 +128,10 @@ def test_a_reference_line_is_a_dashed_line_without_dots_not_a_bar() -> None:
 def test_intervals_must_match_values() -> None:
     with pytest.raises(ValueError, match="has 1 intervals for 2 values"):
         _chart(series=(Series("needed", (1.0, 2.0), ((0.5, 1.5),)),))
+
+
+def test_a_frozen_bar_chart_with_a_reference_line_comes_back_as_a_line_chart() -> None:
+    old = {**_chart().as_dict(), "kind": "bar"}  # as reports frozen before reference lines were lines stored it
+    chart = Chart.from_dict(old)
+    assert chart.kind == "line" and chart.markers[0].values == (40.0, 40.0)
+    assert 'class="rect' not in render_svg(chart)
