@@ -6,6 +6,7 @@ from typing import Any
 
 import nh3
 
+from incidents.report.reporting import sign_off_flag_label
 from portal.charts import Chart, format_value
 
 NARRATIVE = (("summary", "Summary"), ("highlights", "Highlights"), ("concerns", "Concerns"), ("decisions", "Decisions"))
@@ -206,7 +207,7 @@ def report_markdown(snapshot: dict[str, Any], narrative: dict[str, str], meta: d
                 f"{ch['risk_score']:.2f}",
                 signers or ("no sign-off" if ch["required_sign_offs"] else "not required"),
                 ch["seconds"],
-                "RUBBER STAMP" if ch["rubber_stamp"] else "",
+                sign_off_flag_label(ch),
             ]
         )
     header = ["Incident", "Change", "Author", "AI-assisted", "Gates", "Risk", "Signed off by", "Seconds", "Flag"]

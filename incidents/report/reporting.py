@@ -95,6 +95,24 @@ def sign_off_record(approvals: Sequence[dict]) -> dict[str, object]:
     }
 
 
+# The flag of a causing change's review record, worded once for the page, the Markdown and the PDF.
+SIGN_OFF_FLAGS = {"rubber_stamp": "Rubber stamp", "unsigned": "Unsigned", "": ""}
+
+
+def sign_off_flag(change: dict) -> str:
+    """'rubber_stamp' when a sign-off was a rubber stamp, 'unsigned' when a required sign-off is missing, else ''."""
+    if change.get("rubber_stamp"):
+        return "rubber_stamp"
+    if change.get("required_sign_offs") and not change.get("approvals"):
+        return "unsigned"
+    return ""
+
+
+def sign_off_flag_label(change: dict) -> str:
+    """The words for a causing change's flag ('Rubber stamp', 'Unsigned', or '' when there is nothing to flag)."""
+    return SIGN_OFF_FLAGS[sign_off_flag(change)]
+
+
 def severity_chart(counts: dict[str, int]) -> Chart:
     """Incidents of the week per severity."""
     return Chart(

@@ -147,7 +147,7 @@ def test_markdown_has_the_incident_the_causing_change_and_its_review_record():
     assert (
         "| Retry payment calls (acme/shop abcdef1234) | Ada (L4) | yes: Co-authored-by trailer | size: warn |" in text
     )
-    assert "Grace (31 s) | 31 | RUBBER STAMP |" in text
+    assert "Grace (31 s) | 31 | Rubber stamp |" in text
     assert "| AI |" in text and "0.2" in text  # an insights chart becomes its table
 
 
