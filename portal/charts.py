@@ -179,7 +179,10 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
         show_minor_x_labels=not many,
         x_labels_major_every=max(1, len(chart.x_labels) // 12) if many else None,
         truncate_label=-1,
-        y_title=chart.y_title or None,
+        truncate_legend=-1,
+        # A horizontal bar chart's value axis runs along the bottom, where pygal's title crowds out the legend;
+        # its ticks carry the unit ("2 h", "40%") instead.
+        y_title=(chart.y_title or None) if chart.kind != "hbar" else None,
         print_values=False,
         include_x_axis=True,
         margin=8,

@@ -124,9 +124,25 @@ def severity_chart(counts: dict[str, int]) -> Chart:
     )
 
 
+def incident_label(incident_id: int, title: str, length: int = 28) -> str:
+    """'#39 blank cart page in Safari', cut to a length a chart's axis has room for (the table has the rest)."""
+    text = f"#{incident_id} {title}"
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+# Both incident charts are drawn at this width, side by side at the same scale; the times chart grows in height
+# with the week's incidents so that its bars and labels keep their size.
+CHART_WIDTH = 560
+
+
+def times_chart_height(incidents: int) -> int:
+    """Pixels for the hours chart of that many incidents (three bars each)."""
+    return max(260, 110 + 66 * incidents)
+
+
 def times_chart(rows: Sequence[dict]) -> Chart:
     """Hours to detect, mitigate and resolve, per incident of the week."""
-    labels = tuple(f"#{r['id']} {r['title'][:40]}" for r in rows)
+    labels = tuple(incident_label(r["id"], r["title"]) for r in rows)
 
     def hours(value: float | None) -> float | None:
         return None if value is None else round(value / 60, 2)
