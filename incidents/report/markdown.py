@@ -70,6 +70,16 @@ def _hours(value: Any) -> str:
     return "–" if value is None else f"{float(value):.1f} h"
 
 
+def _rounds(rounds: dict[str, Any]) -> str:
+    """As the page words it: no zeros for rounds nobody needed."""
+    if not rounds.get("n"):
+        return "- Review rounds: no sign-off in the period"
+    two, more = rounds.get("two", 0), rounds.get("three_plus", 0)
+    if not two and not more:
+        return f"- Review rounds: mean {rounds.get('mean', '–')}; all {rounds['n']} signed off in one round"
+    return f"- Review rounds: mean {rounds.get('mean', '–')}; {two} took two, {more} three or more, of {rounds['n']}"
+
+
 def _pipeline(p: dict[str, Any]) -> list[str]:
     queue, first, sign_off, rounds = (p.get(k) or {} for k in ("queue", "first_review", "sign_off", "rounds"))
     lines = [
@@ -82,13 +92,15 @@ def _pipeline(p: dict[str, Any]) -> list[str]:
         f"({first.get('n', 0)} changes)",
         f"- Time to sign-off: p50 {_hours(sign_off.get('p50'))}, p90 {_hours(sign_off.get('p90'))} "
         f"({sign_off.get('n', 0)} changes)",
-        f"- Review rounds: mean {rounds.get('mean', '–')}; {rounds.get('two', 0)} took two, "
-        f"{rounds.get('three_plus', 0)} three or more",
+        _rounds(rounds),
     ]
+    headline = p.get("headline")
+    if isinstance(headline, dict) and headline.get("text"):
+        lines.insert(0, f"**{headline.get('title', '')}.** " + " ".join(headline.get("details") or []))
     for week in p.get("over_capacity") or []:
         lines.append(f"- Over capacity: {week if not isinstance(week, dict) else week.get('label', week)}")
     lines.append("")
-    for key in ("chart_flow", "chart_hours", "chart_queue"):
+    for key in ("chart_flow", "chart_hours", "chart_depth", "chart_wait", "chart_queue"):
         if is_chart(p.get(key)):
             lines += _chart(p[key])
     return lines

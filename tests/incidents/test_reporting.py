@@ -158,3 +158,29 @@ def test_markdown_narrative_loses_raw_html():
 
     assert "<script" not in text and "onerror" not in text and "<img" not in text
     assert "Fine" in text and "week" in text
+
+
+def _pipeline(**rounds: int) -> dict:
+    return {
+        "headline": {
+            "tone": "warn",
+            "title": "Sign-offs are not keeping up",
+            "details": ["The queue grew from 0 to 26: 103 needed sign-off, 67 signed off."],
+            "text": "…",
+        },
+        "rounds": {"mean": 1.0, "two": 0, "three_plus": 0, "n": 67, **rounds},
+        "queue": {},
+        "first_review": {},
+        "sign_off": {},
+    }
+
+
+def test_markdown_pipeline_leads_with_the_headline_and_says_rounds_as_the_page_does():
+    snapshot = {**SNAPSHOT, "insights": {"pipeline": _pipeline()}}
+    text = report_markdown(snapshot, {}, {})
+    assert "**Sign-offs are not keeping up.** The queue grew from 0 to 26" in text
+    assert "- Review rounds: mean 1.0; all 67 signed off in one round" in text
+    assert "0 took two" not in text
+
+    text = report_markdown({**SNAPSHOT, "insights": {"pipeline": _pipeline(two=2)}}, {}, {})
+    assert "2 took two, 0 three or more, of 67" in text
