@@ -46,6 +46,8 @@ def is_chart(value: Any) -> bool:
 
 def _chart(data: dict) -> list[str]:
     chart = Chart.from_dict(data)
+    if chart.is_empty:  # as on the page: one line, not a table of dashes
+        return [f"**{chart.title}**: no data for this period.", ""]
     header, rows = chart.table()
     return [f"**{chart.title}**", "", *_table([h or " " for h in header], rows)]
 

@@ -184,3 +184,11 @@ def test_markdown_pipeline_leads_with_the_headline_and_says_rounds_as_the_page_d
 
     text = report_markdown({**SNAPSHOT, "insights": {"pipeline": _pipeline(two=2)}}, {}, {})
     assert "2 took two, 0 three or more, of 67" in text
+
+
+def test_markdown_says_an_empty_chart_in_one_line():
+    empty = {"title": "CFR by size", "kind": "bar", "x_labels": ["small", "large"],
+             "series": [{"name": "AI", "values": [None, None]}]}  # fmt: skip
+    text = report_markdown({**SNAPSHOT, "insights": {"failure_trend": {"chart": empty}}}, {}, {})
+    assert "**CFR by size**: no data for this period." in text
+    assert "| small | – |" not in text
