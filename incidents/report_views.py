@@ -145,7 +145,11 @@ def report_draft(request: HttpRequest) -> HttpResponse:
         report = report_services.weekly_report_draft(actor=request.user, week=form.cleaned_data["week"])
     except ServiceError as exc:
         return render(request, PAGE, {"form": form, "incidents": [], "can_edit": True, "error": str(exc)}, status=400)
-    messages.success(request, f"Building the report of {report.week}, revision {report.revision}.")
+    # While the build runs, the page's progress card says so and goes once it is done; a flash message saying
+    # "building" would outlive the build (and be false at once where tasks run in-process), so none is left then.
+    report.refresh_from_db(fields=["build_state", "build_seconds"])
+    if not report.is_building:
+        messages.success(request, f"Built the report of {report.week}, revision {report.revision}.")
     return redirect("incidents:report-detail", report_id=report.pk)
 
 

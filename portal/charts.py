@@ -16,7 +16,7 @@ Kind = Literal["bar", "stacked_bar", "line", "hbar"]
 
 # Colour-blind-safe palette (Okabe-Ito), in the order series are added.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-_STYLE = Style(
+_STYLE_ARGS = dict(
     background="white",
     plot_background="white",
     foreground="#1f2937",
@@ -40,18 +40,46 @@ _STYLE = Style(
     opacity=".85",
     opacity_hover=".95",
 )
+# Error bars in the ink colour on bars (they cross the bar), in the series' colour on lines (several series share
+# an x position there, and each bar must say whose interval it is).
+_STYLE = Style(**_STYLE_ARGS)
+_LINE_STYLE = Style(**_STYLE_ARGS, ci_colors=PALETTE)
 # pygal adds an inline configuration script for its (CDN-hosted) tooltips; the portal serves no such script.
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
 _UUID = re.compile(r"chart-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _KINDS = {"bar": pygal.Bar, "stacked_bar": pygal.StackedBar, "line": pygal.Line, "hbar": pygal.HorizontalBar}
 
 
+Interval = tuple[float, float]
+
+
 @dataclass(frozen=True)
 class Series:
-    """One named run of values, aligned with the chart's x labels (None where there is no value)."""
+    """One named run of values, aligned with the chart's x labels (None where there is no value).
+
+    `intervals`, when given, holds each value's 95% confidence interval (low, high), drawn as error bars.
+    """
 
     name: str
     values: tuple[float | None, ...]
+    intervals: tuple[Interval | None, ...] | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"name": self.name, "values": list(self.values)}
+        if self.intervals is not None:
+            data["intervals"] = [list(i) if i is not None else None for i in self.intervals]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Series:
+        intervals = data.get("intervals")
+        return cls(
+            str(data["name"]),
+            tuple(data["values"]),
+            tuple((float(i[0]), float(i[1])) if i is not None else None for i in intervals)
+            if intervals is not None
+            else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -64,13 +92,18 @@ class Chart:
     series: tuple[Series, ...]
     y_title: str = ""
     unit: str = ""
-    # Horizontal reference lines drawn as extra series (e.g. capacity), by name.
+    # Reference lines (e.g. capacity), drawn dashed without dots: a limit reads as a line, not as a bar that
+    # dwarfs the figures beside it. Only line charts have them.
     markers: tuple[Series, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         for s in (*self.series, *self.markers):
             if len(s.values) != len(self.x_labels):
                 raise ValueError(f"series {s.name!r} has {len(s.values)} values for {len(self.x_labels)} labels")
+            if s.intervals is not None and len(s.intervals) != len(s.values):
+                raise ValueError(f"series {s.name!r} has {len(s.intervals)} intervals for {len(s.values)} values")
+        if self.markers and self.kind != "line":
+            raise ValueError(f"reference lines need a line chart, not {self.kind!r}")
 
     @property
     def is_empty(self) -> bool:
@@ -80,10 +113,15 @@ class Chart:
         """Header and rows of the table view: one row per x label, one column per series."""
         columns = (*self.series, *self.markers)
         header = ["", *(s.name for s in columns)]
-        rows = [
-            [label, *(format_value(s.values[i], self.unit) for s in columns)] for i, label in enumerate(self.x_labels)
-        ]
+        rows = [[label, *(self._cell(s, i) for s in columns)] for i, label in enumerate(self.x_labels)]
         return header, rows
+
+    def _cell(self, s: Series, i: int) -> str:
+        text = format_value(s.values[i], self.unit)
+        interval = s.intervals[i] if s.intervals is not None else None
+        if interval is None or s.values[i] is None:
+            return text
+        return f"{text} (95% CI {format_value(interval[0], self.unit)}–{format_value(interval[1], self.unit)})"
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready form, for frozen report snapshots."""
@@ -91,21 +129,23 @@ class Chart:
             "title": self.title,
             "kind": self.kind,
             "x_labels": list(self.x_labels),
-            "series": [{"name": s.name, "values": list(s.values)} for s in self.series],
-            "markers": [{"name": s.name, "values": list(s.values)} for s in self.markers],
+            "series": [s.as_dict() for s in self.series],
+            "markers": [s.as_dict() for s in self.markers],
             "y_title": self.y_title,
             "unit": self.unit,
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Chart:
-        """The inverse of `as_dict`."""
+        """The inverse of `as_dict`; a snapshot's bar chart with reference lines (drawn before those were
+        lines only) comes back as a line chart."""
+        markers = tuple(Series.from_dict(s) for s in data.get("markers", []))
         return cls(
             title=str(data["title"]),
-            kind=data["kind"],
+            kind="line" if markers else data["kind"],
             x_labels=tuple(str(x) for x in data["x_labels"]),
-            series=tuple(Series(str(s["name"]), tuple(s["values"])) for s in data.get("series", [])),
-            markers=tuple(Series(str(s["name"]), tuple(s["values"])) for s in data.get("markers", [])),
+            series=tuple(Series.from_dict(s) for s in data.get("series", [])),
+            markers=markers,
             y_title=str(data.get("y_title", "")),
             unit=str(data.get("unit", "")),
         )
@@ -127,7 +167,7 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
     cls = _KINDS[chart.kind]
     many = len(chart.x_labels) > 16
     drawing = cls(
-        style=_STYLE,
+        style=_LINE_STYLE if chart.kind == "line" else _STYLE,
         js=[],
         width=width,
         height=height,
@@ -139,7 +179,10 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
         show_minor_x_labels=not many,
         x_labels_major_every=max(1, len(chart.x_labels) // 12) if many else None,
         truncate_label=-1,
-        y_title=chart.y_title or None,
+        truncate_legend=-1,
+        # A horizontal bar chart's value axis runs along the bottom, where pygal's title crowds out the legend;
+        # its ticks carry the unit ("2 h", "40%") instead.
+        y_title=(chart.y_title or None) if chart.kind != "hbar" else None,
         print_values=False,
         include_x_axis=True,
         margin=8,
@@ -158,8 +201,12 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
         top = int(max(values))
         if top <= 10:  # counts: whole-number ticks, not 0.2, 0.4, ...
             drawing.y_labels = list(range(0, max(top, 1) + 1))
+    highs = [i[1] for s in chart.series if s.intervals for i in s.intervals if i is not None]
+    if highs and chart.kind != "stacked_bar":
+        # pygal scales to the values alone: an interval reaching above the highest value would be clipped.
+        drawing.range = (min(0.0, *values), max(*values, *highs))
     for s in chart.series:
-        drawing.add(s.name, list(s.values))
+        drawing.add(s.name, _points(s))
     for m in chart.markers:
         drawing.add(m.name, list(m.values), stroke_style={"width": 2, "dasharray": "6,4"}, show_dots=False)
     svg = drawing.render(is_unicode=True)
@@ -170,6 +217,16 @@ def render_svg(chart: Chart, *, width: int = 720, height: int = 300) -> str:
     svg = _UUID.sub(f"chart-{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}", svg)
     # Accessible name for screen readers; the table view carries the figures.
     return svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(chart.title)}" ', 1)
+
+
+def _points(s: Series) -> list[object]:
+    """A series' values for pygal, each with its interval as pygal's error bar ('ci') where it has one."""
+    if s.intervals is None:
+        return list(s.values)
+    return [
+        {"value": v, "ci": {"low": i[0], "high": i[1]}} if v is not None and i is not None else v
+        for v, i in zip(s.values, s.intervals, strict=True)
+    ]
 
 
 def _attr(text: str) -> str:

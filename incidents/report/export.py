@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from incidents.models import WeeklyReport
 from incidents.report.markdown import NARRATIVE, report_markdown
+from incidents.report.reporting import times_chart_height
 
 FORMATS = ("html", "md", "pdf")
 # WeasyPrint logs each rendering step at INFO; the portal's logs keep its warnings only. pygal names the
@@ -52,6 +53,7 @@ def report_context(report: WeeklyReport) -> dict[str, Any]:
         "report": report,
         "snapshot": snapshot,
         "incident_rows": rows,
+        "times_chart_height": times_chart_height(len(rows)),
         "action_tables": [
             ("Overdue at the end of the week", actions.get("overdue", [])),
             ("Opened this week", actions.get("opened", [])),

@@ -6,6 +6,7 @@ from typing import Any
 
 import nh3
 
+from incidents.report.reporting import sign_off_flag_label
 from portal.charts import Chart, format_value
 
 NARRATIVE = (("summary", "Summary"), ("highlights", "Highlights"), ("concerns", "Concerns"), ("decisions", "Decisions"))
@@ -45,6 +46,8 @@ def is_chart(value: Any) -> bool:
 
 def _chart(data: dict) -> list[str]:
     chart = Chart.from_dict(data)
+    if chart.is_empty:  # as on the page: one line, not a table of dashes
+        return [f"**{chart.title}**: no data for this period.", ""]
     header, rows = chart.table()
     return [f"**{chart.title}**", "", *_table([h or " " for h in header], rows)]
 
@@ -69,6 +72,16 @@ def _hours(value: Any) -> str:
     return "–" if value is None else f"{float(value):.1f} h"
 
 
+def _rounds(rounds: dict[str, Any]) -> str:
+    """As the page words it: no zeros for rounds nobody needed."""
+    if not rounds.get("n"):
+        return "- Review rounds: no sign-off in the period"
+    two, more = rounds.get("two", 0), rounds.get("three_plus", 0)
+    if not two and not more:
+        return f"- Review rounds: mean {rounds.get('mean', '–')}; all {rounds['n']} signed off in one round"
+    return f"- Review rounds: mean {rounds.get('mean', '–')}; {two} took two, {more} three or more, of {rounds['n']}"
+
+
 def _pipeline(p: dict[str, Any]) -> list[str]:
     queue, first, sign_off, rounds = (p.get(k) or {} for k in ("queue", "first_review", "sign_off", "rounds"))
     lines = [
@@ -81,13 +94,15 @@ def _pipeline(p: dict[str, Any]) -> list[str]:
         f"({first.get('n', 0)} changes)",
         f"- Time to sign-off: p50 {_hours(sign_off.get('p50'))}, p90 {_hours(sign_off.get('p90'))} "
         f"({sign_off.get('n', 0)} changes)",
-        f"- Review rounds: mean {rounds.get('mean', '–')}; {rounds.get('two', 0)} took two, "
-        f"{rounds.get('three_plus', 0)} three or more",
+        _rounds(rounds),
     ]
+    headline = p.get("headline")
+    if isinstance(headline, dict) and headline.get("text"):
+        lines.insert(0, f"**{headline.get('title', '')}.** " + " ".join(headline.get("details") or []))
     for week in p.get("over_capacity") or []:
         lines.append(f"- Over capacity: {week if not isinstance(week, dict) else week.get('label', week)}")
     lines.append("")
-    for key in ("chart_flow", "chart_hours", "chart_queue"):
+    for key in ("chart_flow", "chart_hours", "chart_depth", "chart_wait", "chart_queue"):
         if is_chart(p.get(key)):
             lines += _chart(p[key])
     return lines
@@ -206,7 +221,7 @@ def report_markdown(snapshot: dict[str, Any], narrative: dict[str, str], meta: d
                 f"{ch['risk_score']:.2f}",
                 signers or ("no sign-off" if ch["required_sign_offs"] else "not required"),
                 ch["seconds"],
-                "RUBBER STAMP" if ch["rubber_stamp"] else "",
+                sign_off_flag_label(ch),
             ]
         )
     header = ["Incident", "Change", "Author", "AI-assisted", "Gates", "Risk", "Signed off by", "Seconds", "Flag"]

@@ -95,6 +95,24 @@ def sign_off_record(approvals: Sequence[dict]) -> dict[str, object]:
     }
 
 
+# The flag of a causing change's review record, worded once for the page, the Markdown and the PDF.
+SIGN_OFF_FLAGS = {"rubber_stamp": "Rubber stamp", "unsigned": "Unsigned", "": ""}
+
+
+def sign_off_flag(change: dict) -> str:
+    """'rubber_stamp' when a sign-off was a rubber stamp, 'unsigned' when a required sign-off is missing, else ''."""
+    if change.get("rubber_stamp"):
+        return "rubber_stamp"
+    if change.get("required_sign_offs") and not change.get("approvals"):
+        return "unsigned"
+    return ""
+
+
+def sign_off_flag_label(change: dict) -> str:
+    """The words for a causing change's flag ('Rubber stamp', 'Unsigned', or '' when there is nothing to flag)."""
+    return SIGN_OFF_FLAGS[sign_off_flag(change)]
+
+
 def severity_chart(counts: dict[str, int]) -> Chart:
     """Incidents of the week per severity."""
     return Chart(
@@ -106,9 +124,25 @@ def severity_chart(counts: dict[str, int]) -> Chart:
     )
 
 
+def incident_label(incident_id: int, title: str, length: int = 28) -> str:
+    """'#39 blank cart page in Safari', cut to a length a chart's axis has room for (the table has the rest)."""
+    text = f"#{incident_id} {title}"
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
+# Both incident charts are drawn at this width, side by side at the same scale; the times chart grows in height
+# with the week's incidents so that its bars and labels keep their size.
+CHART_WIDTH = 560
+
+
+def times_chart_height(incidents: int) -> int:
+    """Pixels for the hours chart of that many incidents (three bars each)."""
+    return max(260, 110 + 66 * incidents)
+
+
 def times_chart(rows: Sequence[dict]) -> Chart:
     """Hours to detect, mitigate and resolve, per incident of the week."""
-    labels = tuple(f"#{r['id']} {r['title'][:40]}" for r in rows)
+    labels = tuple(incident_label(r["id"], r["title"]) for r in rows)
 
     def hours(value: float | None) -> float | None:
         return None if value is None else round(value / 60, 2)

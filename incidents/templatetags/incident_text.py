@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from incidents.report.reporting import SIGN_OFF_FLAGS
+from incidents.report.reporting import sign_off_flag as _sign_off_flag
 from incidents.richtext import render_markdown
 
 register = template.Library()
@@ -31,3 +33,15 @@ def minutes(value: float | None) -> str:
     if total < 60:
         return f"{total} min"
     return f"{total // 60} h {total % 60:02d} min"
+
+
+@register.filter
+def sign_off_flag(change: dict) -> str:
+    """A causing change's flag: 'rubber_stamp', 'unsigned' or '' (incidents.report.reporting.sign_off_flag)."""
+    return _sign_off_flag(change or {})
+
+
+@register.filter
+def flag_label(flag: str) -> str:
+    """The words for a flag, the same on the page, in the Markdown and in the PDF."""
+    return SIGN_OFF_FLAGS.get(flag, "")

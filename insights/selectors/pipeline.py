@@ -13,6 +13,9 @@ Definitions (stated on the page too):
   Verdicts dated before the change was opened (imported history: a commit's pull request is not known) are
   left out of the latencies, which n says.
 - review rounds: distinct revisions that got a verdict, over the changes first approved in the period.
+- the headline follows from the figures: weeks over capacity, the queue's growth from the start of the period to
+  its end, and the oldest wait against the review due time ({due_hours} h); estimated hours within capacity alone
+  never make it say that the pipeline keeps up.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, F, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
 
+from insights.headline import figures_from_section, pipeline_headline
 from insights.models import ChangeFact
 from insights.selectors import scope as sc
 from insights.selectors.sql import hour_percentiles
@@ -124,6 +129,7 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
     over = [w for w in weeks if w["over_minutes"] > 0]
     ends = [b for _, b in slices]
     depth = _queue_candidates(scope, scope.start, scope.end).aggregate(
+        start=Count("pk", filter=_queued_at(scope.start)),
         **{f"d{i}": Count("pk", filter=_queued_at(t)) for i, t in enumerate(ends)},
         **{f"o{i}": Min("opened_at", filter=_queued_at(t)) for i, t in enumerate(ends)},
     )
@@ -139,10 +145,12 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
     signed = sum(round_counts.values())
     oldest = depth[f"o{len(ends) - 1}"]
     labels = weekly_labels([w["label"] for w in weeks])
-    return {
-        "definitions": __doc__.split("Definitions (stated on the page too):", 1)[1].strip(),
+    due_hours = settings.PORTAL_REVIEW_DUE_HOURS
+    section: dict[str, Any] = {
+        "definitions": __doc__.split("Definitions (stated on the page too):", 1)[1].strip().format(due_hours=due_hours),
         "senior_count": capacity_week["n"],
         "weekly_capacity_minutes": weekly_capacity,
+        "due_hours": due_hours,
         "weeks": weeks,
         "over_capacity": [
             {"label": w["label"], "over_minutes": w["over_minutes"], "over_pct": w["over_pct"]} for w in over
@@ -155,6 +163,7 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
         "signoffs_url": sc.drill_url("signed_off", scope),
         "queue": {
             "depth": ages["n"],
+            "start_depth": depth["start"],
             "url": sc.drill_url("queued", scope),
             "p50_age_hours": ages["p50"],
             "p90_age_hours": ages["p90"],
@@ -175,9 +184,10 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
             "three_plus": round_counts[3],
             "mean": round(total_rounds / signed, 2) if signed else None,
         },
+        # Weekly series are lines; each chart has one unit on its axis (changes, hours, days).
         "chart_flow": Chart(
-            title="Changes needing sign-off: inflow and sign-offs",
-            kind="bar",
+            title="Changes needing sign-off per week: inflow and sign-offs",
+            kind="line",
             x_labels=labels,
             series=(
                 Series("inflow", tuple(float(w["inflow"]) for w in weeks)),
@@ -186,27 +196,38 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
             y_title="changes",
         ).as_dict(),
         "chart_hours": Chart(
-            title="Review hours: inflow against senior capacity",
-            kind="bar",
+            title="Review hours per week: estimated inflow against senior capacity",
+            kind="line",
             x_labels=labels,
             series=(Series("inflow (estimated)", tuple(round(w["inflow_minutes"] / 60, 1) for w in weeks)),),
             markers=(Series("capacity", tuple(round(w["capacity_minutes"] / 60, 1) for w in weeks)),),
             y_title="hours",
             unit="h",
         ).as_dict(),
-        "chart_queue": Chart(
-            title="Queue depth and oldest wait at the end of each week",
+        "chart_depth": Chart(
+            title="Changes in the queue at the end of each week",
+            kind="line",
+            x_labels=labels,
+            series=(Series("in the queue", tuple(float(depth[f"d{i}"]) for i in range(len(ends)))),),
+            y_title="changes",
+        ).as_dict(),
+        "chart_wait": Chart(
+            title="Oldest wait in the queue at the end of each week",
             kind="line",
             x_labels=labels,
             series=(
-                Series("in the queue", tuple(float(depth[f"d{i}"]) for i in range(len(ends)))),
                 Series(
-                    "oldest wait (days)",
+                    "oldest wait",
                     tuple(
-                        round((t - depth[f"o{i}"]).total_seconds() / 86400, 1) if depth[f"o{i}"] else None
+                        # An empty queue has nobody waiting: 0 days, not a gap in the line.
+                        round((t - depth[f"o{i}"]).total_seconds() / 86400, 1) if depth[f"o{i}"] else 0.0
                         for i, t in enumerate(ends)
                     ),
                 ),
             ),
+            y_title="days",
+            unit="d",
         ).as_dict(),
     }
+    section["headline"] = pipeline_headline(figures_from_section(section)).as_dict()
+    return section

@@ -165,9 +165,6 @@ def failure_trend(scope: sc.Scope, *, weeks: int = 13) -> dict[str, Any]:
             }
         )
 
-    def pct(r: dict[str, Any]) -> float | None:
-        return round(100 * r["value"], 1) if r["value"] is not None else None
-
     return {
         "min_n": MIN_N,
         "weeks": rows,
@@ -177,10 +174,10 @@ def failure_trend(scope: sc.Scope, *, weeks: int = 13) -> dict[str, Any]:
             kind="line",
             x_labels=weekly_labels([r["label"] for r in rows]),
             series=(
-                Series("AI-assisted", tuple(pct(r["ai"]) for r in rows)),
-                Series("other", tuple(pct(r["other"]) for r in rows)),
+                _rate_series("AI-assisted", [r["ai"] for r in rows]),
+                _rate_series("other", [r["other"] for r in rows]),
             ),
-            y_title="% of deployed changes",
+            y_title="% of deployed changes (95% CI)",
             unit="%",
         ).as_dict(),
     }
@@ -226,10 +223,10 @@ def quality_section(scope: sc.Scope) -> dict[str, Any]:
         kind="bar",
         x_labels=tuple(b["bucket"] for b in cfr["by_bucket"]),
         series=(
-            Series("AI-assisted", tuple(_pct(b["ai"]) for b in cfr["by_bucket"])),
-            Series("other", tuple(_pct(b["other"]) for b in cfr["by_bucket"])),
+            _rate_series("AI-assisted", [b["ai"] for b in cfr["by_bucket"]]),
+            _rate_series("other", [b["other"] for b in cfr["by_bucket"]]),
         ),
-        y_title="% of deployed changes",
+        y_title="% of deployed changes (95% CI)",
         unit="%",
     )
     return {
@@ -263,3 +260,12 @@ def quality_section(scope: sc.Scope) -> dict[str, Any]:
 
 def _pct(r: dict[str, Any]) -> float | None:
     return round(100 * r["value"], 1) if r["value"] is not None else None
+
+
+def _rate_series(name: str, rates: list[dict[str, Any]]) -> Series:
+    """Rates in percent with their 95% intervals (drawn as error bars); none where there is not enough data."""
+    return Series(
+        name,
+        tuple(_pct(r) for r in rates),
+        tuple((round(100 * r["low"], 1), round(100 * r["high"], 1)) if r["value"] is not None else None for r in rates),
+    )

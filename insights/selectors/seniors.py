@@ -67,6 +67,10 @@ def _pct(part: float, whole: float) -> int | None:
     return round(100 * part / whole) if whole else None
 
 
+def _share(part: float, whole: float) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
 def seniors_section(scope: sc.Scope, *, per_person: bool) -> dict[str, Any]:
     """Team totals always; per-senior rows only when `per_person` (the team's own manager, or staff)."""
     people = senior_rows(scope)
@@ -108,15 +112,16 @@ def seniors_section(scope: sc.Scope, *, per_person: bool) -> dict[str, Any]:
         "top10_share_pct": round(100 * top_share(spent, 0.1)) if sum(spent) else None,
         "gini": round(gini(spent), 2) if sum(spent) else None,
         "reviewed_url": sc.drill_url("reviewed", scope),
+        # Load and time spent as a share of each one's capacity: capacity drawn as a bar of its own dwarfed them.
         "chart": Chart(
-            title="Review load against capacity" + whom,
+            title="Review load as a share of capacity" + whom,
             kind="hbar",
             x_labels=tuple(str(r[label]) for r in charted),
             series=(
-                Series("load (estimated hours)", tuple(round(r["load_minutes"] / 60, 1) for r in charted)),
-                Series("time spent (hours)", tuple(round(r["spent_minutes"] / 60, 1) for r in charted)),
-                Series("capacity (hours)", tuple(round(r["capacity_minutes"] / 60, 1) for r in charted)),
+                Series("load (estimated)", tuple(_share(r["load_minutes"], r["capacity_minutes"]) for r in charted)),
+                Series("time spent", tuple(_share(r["spent_minutes"], r["capacity_minutes"]) for r in charted)),
             ),
-            unit="h",
+            y_title="% of capacity",
+            unit="%",
         ).as_dict(),
     }

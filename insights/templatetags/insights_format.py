@@ -7,6 +7,9 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
+from insights import thin
+from insights.headline import headline_of
+
 register = template.Library()
 
 
@@ -50,3 +53,21 @@ def isotime(value: str | None) -> datetime | None:
         return None
     moment = datetime.fromisoformat(value)
     return timezone.localtime(moment) if timezone.is_aware(moment) else moment
+
+
+@register.simple_tag
+def pipeline_headline(p: dict | None) -> dict:
+    """The pipeline section's headline (stored with it, or read off its figures for older report snapshots)."""
+    return headline_of(p or {})
+
+
+@register.simple_tag
+def cfr_split(cfr: dict | None) -> dict:
+    """Failure-rate rows with a rate, and the too-thin ones in words (insights.thin)."""
+    return thin.cfr_split(cfr or {})
+
+
+@register.simple_tag
+def trend_split(weeks: list | None) -> dict:
+    """Weeks with a failure rate, and how many had too few deployed changes (insights.thin)."""
+    return thin.trend_split(weeks or [])

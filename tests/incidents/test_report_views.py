@@ -385,3 +385,29 @@ def test_build_query_count_does_not_grow_with_incidents(week, django_assert_max_
         return len(ctx.captured_queries)
 
     assert build_queries(0) == build_queries(10)
+
+
+def test_a_build_done_before_the_page_shows_leaves_no_building_banner(client, week, users, monkeypatch):
+    # Where tasks run in-process, the build is over before the redirect is followed.
+    from incidents.services import report as report_services
+
+    monkeypatch.setattr(
+        report_services, "_enqueue_build", lambda r: report_services.weekly_report_build(report_id=r.pk)
+    )
+    client.force_login(users["reviewer"])
+
+    response = client.post("/incidents/reports/weekly/draft/", {"week": WEEK}, follow=True)
+
+    body = response.content.decode()
+    assert "Draft built in" in body and "Checkout charges the wrong tax" in body
+    assert "Building the report" not in body and 'hx-trigger="every 1s"' not in body
+    assert f"Built the report of {WEEK}, revision 1." in body
+
+
+def test_the_report_pages_mark_the_weekly_report_in_the_navigation(client, week, users):
+    report = draft(client, users["reviewer"])
+
+    for url in ("/incidents/reports/weekly/", f"/incidents/reports/{report.pk}/"):
+        body = client.get(url, {"week": WEEK}).content.decode()
+        assert re.search(r'<a href="/incidents/reports/weekly/" aria-current="page">Weekly report</a>', body), url
+        assert not re.search(r'aria-current="page">Incidents</a>', body), url

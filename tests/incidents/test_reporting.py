@@ -147,7 +147,7 @@ def test_markdown_has_the_incident_the_causing_change_and_its_review_record():
     assert (
         "| Retry payment calls (acme/shop abcdef1234) | Ada (L4) | yes: Co-authored-by trailer | size: warn |" in text
     )
-    assert "Grace (31 s) | 31 | RUBBER STAMP |" in text
+    assert "Grace (31 s) | 31 | Rubber stamp |" in text
     assert "| AI |" in text and "0.2" in text  # an insights chart becomes its table
 
 
@@ -158,3 +158,37 @@ def test_markdown_narrative_loses_raw_html():
 
     assert "<script" not in text and "onerror" not in text and "<img" not in text
     assert "Fine" in text and "week" in text
+
+
+def _pipeline(**rounds: int) -> dict:
+    return {
+        "headline": {
+            "tone": "warn",
+            "title": "Sign-offs are not keeping up",
+            "details": ["The queue grew from 0 to 26: 103 needed sign-off, 67 signed off."],
+            "text": "…",
+        },
+        "rounds": {"mean": 1.0, "two": 0, "three_plus": 0, "n": 67, **rounds},
+        "queue": {},
+        "first_review": {},
+        "sign_off": {},
+    }
+
+
+def test_markdown_pipeline_leads_with_the_headline_and_says_rounds_as_the_page_does():
+    snapshot = {**SNAPSHOT, "insights": {"pipeline": _pipeline()}}
+    text = report_markdown(snapshot, {}, {})
+    assert "**Sign-offs are not keeping up.** The queue grew from 0 to 26" in text
+    assert "- Review rounds: mean 1.0; all 67 signed off in one round" in text
+    assert "0 took two" not in text
+
+    text = report_markdown({**SNAPSHOT, "insights": {"pipeline": _pipeline(two=2)}}, {}, {})
+    assert "2 took two, 0 three or more, of 67" in text
+
+
+def test_markdown_says_an_empty_chart_in_one_line():
+    empty = {"title": "CFR by size", "kind": "bar", "x_labels": ["small", "large"],
+             "series": [{"name": "AI", "values": [None, None]}]}  # fmt: skip
+    text = report_markdown({**SNAPSHOT, "insights": {"failure_trend": {"chart": empty}}}, {}, {})
+    assert "**CFR by size**: no data for this period." in text
+    assert "| small | – |" not in text

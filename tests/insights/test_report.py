@@ -94,3 +94,37 @@ def test_report_sections_on_an_empty_organisation(db):
     assert sections["pipeline"]["queue"]["depth"] == 0
     assert sections["pipeline"]["first_review"] == {**sections["pipeline"]["first_review"], "n": 0, "p50": None}
     render_to_string("insights/_report_sections.html", {"sections": json.loads(json.dumps(sections))})
+
+
+def test_pipeline_charts_keep_one_unit_per_axis_and_draw_capacity_as_a_line(week):
+    from insights.selectors.pipeline import pipeline_section
+    from insights.selectors.scope import Scope
+    from portal.charts import Chart, render_svg
+
+    p = pipeline_section(Scope(start=W47 - timedelta(days=7), end=W48))
+    hours, depth, wait = (Chart.from_dict(p[k]) for k in ("chart_hours", "chart_depth", "chart_wait"))
+    assert "chart_queue" not in p  # queue depth (changes) and oldest wait (days) no longer share an axis
+    assert (depth.y_title, depth.unit, wait.y_title, wait.unit) == ("changes", "", "days", "d")
+    assert hours.kind == "line" and [m.name for m in hours.markers] == ["capacity"]
+    assert 'class="rect' not in render_svg(hours)  # capacity is a line, not a bar
+    # The queue at the start of the period is recorded, and the headline reads it.
+    assert p["queue"]["start_depth"] == 0 and p["headline"]["title"]
+    html = render_to_string("insights/_pipeline.html", {"p": json.loads(json.dumps(p))})
+    assert html.count('<figure class="chart">') == 4
+    assert "Changes in the queue at the end of each week" in html and "Oldest wait in the queue" in html
+
+
+def test_failure_rate_charts_carry_the_intervals_of_their_tables(week):
+    from portal.charts import Chart, render_svg
+
+    sections = report_sections(start=W47, end=W48, seed="2026-W47")
+    trend = sections["failure_trend"]
+    chart = Chart.from_dict(trend["chart"])
+    ai = chart.series[0]
+    for week_row, value, interval in zip(trend["weeks"], ai.values, ai.intervals, strict=True):
+        rate = week_row["ai"]
+        assert (value is None) == (not rate["enough"])
+        if rate["enough"]:
+            assert interval == (round(100 * rate["low"], 1), round(100 * rate["high"], 1))
+    drawn = sum(1 for s in chart.series for v in s.values if v is not None)
+    assert render_svg(chart).count('class="ci"') == drawn
