@@ -12,19 +12,16 @@ from assignment import selectors
 from assignment.forms import WhatIfForm
 from assignment.services.whatif import WhatIfParams, whatif_run_request
 from policy.services.policies import policy_current
+from portal.access.rules import may
 from portal.htmx import is_fragment
 from reviews.audit import ServiceError
-from reviews.people import current_engineer
 
 FORBIDDEN = "The what-if is for managers."
 
 
 def can_use_whatif(request: HttpRequest) -> bool:
     """Managers and admins may run what-ifs and read them."""
-    if request.user.is_staff:
-        return True
-    engineer = current_engineer(request)
-    return engineer is not None and engineer.is_manager
+    return may(request.user, "assignment.use_whatif")
 
 
 def _form(request: HttpRequest, data=None) -> tuple[WhatIfForm, dict]:

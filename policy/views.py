@@ -15,6 +15,7 @@ from policy import selectors
 from policy.document import parse_policy
 from policy.services import policies as policy_services
 from portal import strictjson
+from portal.access.rules import may
 from reviews.audit import ServiceError
 
 
@@ -27,7 +28,7 @@ def policy_detail(request: HttpRequest) -> HttpResponse:
     text = json.dumps(current.data, indent=2)
     status = 200
     if request.method == "POST":
-        if not request.user.is_staff:
+        if not may(request.user, "reviews.edit_policy"):
             return HttpResponseForbidden("Only admins can change the policy.")
         text = request.POST.get("data", "")[:200000]
         try:

@@ -10,6 +10,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from portal.beat import beat_schedule
+from portal.conf.access import ACCESS_APPS, AUTHENTICATION_BACKENDS  # noqa: F401 - settings
 from portal.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "insights",
     "demo",
     "notifications",
+    *ACCESS_APPS,
 ]
 
 MIDDLEWARE = [
@@ -122,7 +124,6 @@ AUTH_PASSWORD_VALIDATORS = [
 # address, that pair is refused for PORTAL_LOGIN_COOLOFF_MINUTES (or until an admin deletes the access attempt,
 # or `manage.py axes_reset`). Username and address together: by username alone anyone could lock out anyone;
 # by address alone one person behind an office NAT or a misconfigured proxy would lock out everyone.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("PORTAL_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -12,7 +12,15 @@ def engineer_for_user(user) -> Engineer | None:
     """The engineer profile of a logged-in user, or None."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return Engineer.objects.select_related("team").filter(user=user).first()
+    # Kept as `user.engineer` (and the engineer's user as this one), which the permission rules read too: one
+    # query per request, not one per question.
+    cache = user._state.fields_cache
+    if "engineer" not in cache:
+        engineer = Engineer.objects.select_related("team").filter(user=user).first()
+        if engineer is not None:
+            engineer._state.fields_cache["user"] = getattr(user, "_wrapped", user)
+        cache["engineer"] = engineer
+    return cache["engineer"]
 
 
 def engineer_by_name(name: str) -> Engineer | None:
