@@ -178,6 +178,12 @@ def thread_by_senior(user: Any, thread: Any) -> bool:
 
 
 @rules.predicate
+def is_recipient(user: Any, notification: Any) -> bool:
+    me = engineer_of(user)
+    return me is not None and notification is not None and notification.recipient_id == me.pk
+
+
+@rules.predicate
 def is_quality_section(user: Any, section: Any) -> bool:
     return section == "quality"
 
@@ -204,6 +210,8 @@ PERMISSIONS = {
     "reviews.set_away_of": is_admin | is_self | (in_same_team & is_manager),
     "reviews.hand_back_assignment": is_assigned_reviewer,
     "reviews.reroute_assignment": is_admin | (in_same_team & is_manager),
+    # A person's own notifications; someone else's do not exist for them.
+    "notifications.open_notification": is_recipient,
     # Settings: admins.
     "reviews.edit_policy": is_admin,
     "intake.view_deliveries": is_admin,
