@@ -13,7 +13,9 @@ Views, services and the API ask `may(user, "<name>", obj)`, templates `{% load r
   drafts the weekly report;
 - admin: a staff user: settings, the policy, deliveries, host connections, every team;
 - service accounts: API tokens whose scopes (read, review, ci, incidents, admin) limit what the holder's user may
-  do through the API (`portal.access.api`); the rules below still apply to that user.
+  do through the API (`reviews.api.permissions`); the rules below still apply to that user. A service account
+  reports check results and deployments with Django's "Can add gate result" / "Can add deployment", and records
+  incidents with "Can add incident", granted in the admin.
 
 Team scoping: changes, reviews, incidents, reports and the policy are read across the organisation; a person's
 queue, their availability, re-routing their reviews and per-person figures are for their own team. Outside their
@@ -89,6 +91,16 @@ def is_manager(user: Any) -> bool:
 def is_incident_reviewer(user: Any) -> bool:
     me = engineer_of(user)
     return me is not None and me.is_incident_reviewer
+
+
+@rules.predicate
+def is_incident_service(user: Any) -> bool:
+    """A tool's account (the paging tool) an admin granted "Can add incident": it records incidents by API token."""
+    return (
+        bool(getattr(user, "is_authenticated", False))
+        and engineer_of(user) is None
+        and (user.has_perm("incidents.add_incident"))
+    )
 
 
 @rules.predicate
@@ -190,7 +202,7 @@ def is_quality_section(user: Any, section: Any) -> bool:
 
 # Permissions ----------------------------------------------------------------------------------------------------
 
-may_record_incidents = is_superuser | is_incident_reviewer
+may_record_incidents = is_superuser | is_incident_reviewer | is_incident_service
 may_edit_reports = is_admin | may_record_incidents
 may_see_dashboards = is_admin | is_manager
 

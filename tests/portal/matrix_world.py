@@ -83,7 +83,10 @@ def build_world() -> World:
 
     service = get_user_model().objects.create_user(username="ci-bot")
     service.user_permissions.add(
-        *Permission.objects.filter(codename__in=["add_gateresult", "add_deployment"], content_type__app_label="reviews")
+        *Permission.objects.filter(
+            codename__in=["add_gateresult", "add_deployment"], content_type__app_label="reviews"
+        ),
+        *Permission.objects.filter(codename="add_incident", content_type__app_label="incidents"),
     )
     for role in ("svc_read", "svc_review", "svc_ci", "svc_incidents"):
         _, world.keys[role] = api_token_create(

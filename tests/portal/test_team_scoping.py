@@ -109,3 +109,10 @@ def test_a_token_posting_to_a_read_only_endpoint_gets_405_not_500(world, path):
     path = path.format(**world.objects)
     for role in ("svc_read", "svc_ci", "tok_admin"):
         assert _api(world, role, "POST", path).status_code == 405
+
+
+def test_a_paging_tools_service_account_with_add_incident_records_incidents(world):
+    body = {"title": "Checkout down", "severity": "SEV2", "started_at": "2026-11-20T10:00:00Z"}
+    assert _api(world, "svc_incidents", "POST", "/api/v1/incidents/", body).status_code == 201
+    # The scope alone is not enough: the read token of the same account may not.
+    assert _api(world, "svc_read", "POST", "/api/v1/incidents/", body).status_code == 403
