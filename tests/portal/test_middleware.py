@@ -51,3 +51,13 @@ def test_a_nul_in_a_policy_note_is_refused_with_a_message_and_nothing_is_publish
 
 def test_an_ordinary_admin_filter_still_works(admin_client):
     assert admin_client.get("/admin/reviews/change/?state__exact=open").status_code == 200
+
+
+def test_a_nul_in_an_api_query_is_a_json_error_in_the_apis_shape(admin_client):
+    response = admin_client.get("/api/v1/changes/?repository=a%00b")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert "the query string contains a NUL character" in body["message"]
+    assert body["detail"] == body["message"] and body["errors"] == {}
