@@ -8,6 +8,9 @@ from incidents.api import views as incidents_api
 from incidents.inbound import webhooks as incident_webhooks
 from intake import webhooks
 
+# Addresses no route matches answer JSON under /api/, the error shape the API's schema documents.
+handler404 = "reviews.api.errors.not_found"
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -49,3 +51,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         detail = getattr(exc, "detail", response.data)
         response.data = error_body(" ".join(_flatten(detail)))
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The portal's 404: under /api/ in the API's JSON shape (an address no route matches, such as a negative id),
+    elsewhere Django's page."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse(error_body("Not found."), status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)
