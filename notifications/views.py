@@ -45,7 +45,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "items": list(page.object_list),
         "unread_only": unread_only,
         "unread": selectors.unread_count(engineer),
-        "failed": selectors.failed_message_count() if request.user.is_staff else 0,
+        "failed": selectors.failed_message_count() if may(request.user, "notifications.view_failed_messages") else 0,
     }
     template = "notifications/inbox.html"
     if is_fragment(request):

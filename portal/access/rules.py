@@ -211,6 +211,7 @@ PERMISSIONS = {
     "reviews.sign_off_change": is_senior & change_author_known & change_is_open & ~is_change_author & ~is_last_pusher,
     "reviews.override_gate": is_senior & ~is_change_author,
     "reviews.resolve_ai_finding": is_senior | is_change_author,
+    "reviews.claim_change": is_senior & ~is_change_author,
     "reviews.comment_change": is_engineer,
     "reviews.resolve_thread": (thread_by_senior & is_senior)
     | (~thread_by_senior & (is_senior | is_thread_author | is_thread_change_author)),
@@ -225,6 +226,8 @@ PERMISSIONS = {
     # A person's own notifications; someone else's do not exist for them.
     "notifications.open_notification": is_recipient,
     # Settings: admins.
+    "reviews.view_ledger_alert": is_admin | is_superuser,
+    "notifications.view_failed_messages": is_admin,
     "reviews.edit_policy": is_admin,
     "intake.view_deliveries": is_admin,
     "incidents.redeliver": is_admin,

@@ -112,7 +112,7 @@ def change_claim(request: HttpRequest, change_id: int) -> HttpResponse:
     """A senior takes a change into their own queue."""
     engineer = current_engineer(request)
     change = change_or_404(change_id)
-    if engineer is None or not engineer.is_senior or engineer.pk == change.author_id:
+    if engineer is None or not may(request.user, "reviews.claim_change", change):
         return HttpResponseForbidden("Only a senior who is not the author can claim this change.")
     try:
         assignment_claim(change=change, engineer=engineer)
