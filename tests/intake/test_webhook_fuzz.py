@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -129,34 +130,57 @@ def _hmac(secret: str, body: bytes) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@FUZZ
-@given(payload=GITHUB_PAYLOADS, event=st.sampled_from(GITHUB_EVENTS))
-def test_no_signed_github_body_gets_a_500(client, payload, event):
-    body = json.dumps(payload).encode()
-    headers = {
-        "X-GitHub-Event": event,
-        "X-GitHub-Delivery": str(uuid.uuid4()),
-        "X-Hub-Signature-256": "sha256=" + _hmac(GITHUB_SECRET, body),
-    }
-    assert _post(client, "/webhooks/github/", body, headers) < 500
+def _fuzz(client, host: str, strategy: st.SearchStrategy, post) -> Counter:
+    """Run the bounded examples for one host; the statuses seen, by code."""
+    seen: Counter = Counter()
+
+    @FUZZ
+    @given(example=strategy)
+    def run(example):
+        status = post(example)
+        seen[status] += 1
+        assert status < 500, example
+
+    run()
+    print(f"{host} webhook fuzz: {sum(seen.values())} signed bodies, statuses {dict(sorted(seen.items()))}")
+    # Some bodies were accepted: the signing is right and the fuzzing reaches the parsing behind it.
+    assert any(200 <= code < 300 for code in seen), seen
+    return seen
 
 
-@FUZZ
-@given(payload=GITLAB_PAYLOADS, event=st.sampled_from(GITLAB_EVENTS))
-def test_no_signed_gitlab_body_gets_a_500(client, payload, event):
-    body = json.dumps(payload).encode()
-    headers = {
-        "X-Gitlab-Event": event,
-        "X-Gitlab-Token": GITLAB_TOKEN,
-        "X-Gitlab-Event-UUID": str(uuid.uuid4()),
-        "Idempotency-Key": str(uuid.uuid4()),
-    }
-    assert _post(client, "/webhooks/gitlab/", body, headers) < 500
+def test_no_signed_github_body_gets_a_500(client):
+    def post(example):
+        payload, event = example
+        body = json.dumps(payload).encode()
+        headers = {
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": "sha256=" + _hmac(GITHUB_SECRET, body),
+        }
+        return _post(client, "/webhooks/github/", body, headers)
+
+    _fuzz(client, "GitHub", st.tuples(GITHUB_PAYLOADS, st.sampled_from(GITHUB_EVENTS)), post)
 
 
-@FUZZ
-@given(payload=PAGERDUTY_PAYLOADS)
-def test_no_signed_pagerduty_body_gets_a_500(client, payload):
-    body = json.dumps(payload).encode()
-    headers = {"X-Webhook-Id": str(uuid.uuid4()), "X-PagerDuty-Signature": "v1=" + _hmac(PAGERDUTY_SECRET, body)}
-    assert _post(client, "/webhooks/pagerduty/", body, headers) < 500
+def test_no_signed_gitlab_body_gets_a_500(client):
+    def post(example):
+        payload, event = example
+        body = json.dumps(payload).encode()
+        headers = {
+            "X-Gitlab-Event": event,
+            "X-Gitlab-Token": GITLAB_TOKEN,
+            "X-Gitlab-Event-UUID": str(uuid.uuid4()),
+            "Idempotency-Key": str(uuid.uuid4()),
+        }
+        return _post(client, "/webhooks/gitlab/", body, headers)
+
+    _fuzz(client, "GitLab", st.tuples(GITLAB_PAYLOADS, st.sampled_from(GITLAB_EVENTS)), post)
+
+
+def test_no_signed_pagerduty_body_gets_a_500(client):
+    def post(payload):
+        body = json.dumps(payload).encode()
+        headers = {"X-Webhook-Id": str(uuid.uuid4()), "X-PagerDuty-Signature": "v1=" + _hmac(PAGERDUTY_SECRET, body)}
+        return _post(client, "/webhooks/pagerduty/", body, headers)
+
+    _fuzz(client, "PagerDuty", PAGERDUTY_PAYLOADS, post)
