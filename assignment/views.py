@@ -18,20 +18,17 @@ from policy.document import parse_policy
 from policy.selectors import policy_draft, policy_latest_draft
 from policy.sentences import rule_sentence
 from policy.services.policies import policy_current, policy_of
+from portal.access.rules import may
 from portal.htmx import is_fragment
 from reviews.audit import ServiceError
 from reviews.models import WhatIfRun
-from reviews.people import current_engineer
 
 FORBIDDEN = "The what-if is for managers."
 
 
 def can_use_whatif(request: HttpRequest) -> bool:
     """Managers and admins may run what-ifs and read them."""
-    if request.user.is_staff:
-        return True
-    engineer = current_engineer(request)
-    return engineer is not None and engineer.is_manager
+    return may(request.user, "assignment.use_whatif")
 
 
 def _form(request: HttpRequest, data=None) -> tuple[WhatIfForm, dict]:
@@ -130,7 +127,7 @@ def whatif_run(request: HttpRequest, run_id: int) -> HttpResponse:
 def policy_draft_preview(request: HttpRequest, draft_id: int) -> HttpResponse:
     """What each rule of a draft would have caught over the last 30 days, and the senior hours, against the policy in
     force (admins, who edit drafts)."""
-    if not request.user.is_staff:
+    if not may(request.user, "reviews.edit_policy"):
         raise PermissionDenied("Only admins can edit the policy.")
     draft = policy_draft(draft_id)
     if draft is None:

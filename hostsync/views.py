@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from hostsync.selectors import host_repositories
 from hostsync.services.reconcile import repository_resync
+from portal.access.rules import may
 from reviews.models import Repository
 
 
@@ -18,7 +19,7 @@ from reviews.models import Repository
 @require_GET
 def connection_list(request: HttpRequest) -> HttpResponse:
     """Every GitHub and GitLab repository: connection, last write, last error, rate limit left, outbox."""
-    if not request.user.is_staff:
+    if not may(request.user, "hostsync.view_connections"):
         return HttpResponseForbidden("Only admins can see the host connections.")
     context = {
         "repositories": host_repositories(),
@@ -32,7 +33,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def connection_resync(request: HttpRequest, repository_id: int) -> HttpResponse:
     """Write every open change's state to the host again (after fixing a token, reinstalling the App)."""
-    if not request.user.is_staff:
+    if not may(request.user, "hostsync.resync_repository"):
         return HttpResponseForbidden("Only admins can resync a repository.")
     repository = get_object_or_404(Repository, pk=repository_id)
     count = repository_resync(repository=repository, actor=request.user)

@@ -38,7 +38,7 @@ def _can_edit(request: HttpRequest) -> bool:
 
 
 def _refuse_reader(request: HttpRequest) -> HttpResponse | None:
-    if _can_edit(request) or report_services.is_manager(request.user):
+    if report_services.can_read_reports(request.user):
         return None
     return HttpResponseForbidden("Only incident reviewers, staff and managers can read the weekly report.")
 

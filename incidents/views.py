@@ -31,6 +31,7 @@ from incidents.forms import (
 )
 from incidents.list_filters import IncidentFilterForm
 from incidents.models import COE_FIELDS, ActionItem, Incident, WhyChain
+from portal.access.rules import may
 from portal.htmx import is_fragment
 from reviews.audit import ServiceError
 from reviews.models import Change
@@ -42,7 +43,7 @@ LIST_PAGE_SIZE = 25
 
 def _is_incident_reviewer(request: HttpRequest) -> bool:
     if not hasattr(request, "_incident_reviewer"):
-        request._incident_reviewer = services.is_incident_reviewer(request.user)
+        request._incident_reviewer = may(request.user, "incidents.record_incident")
     return request._incident_reviewer
 
 
@@ -379,8 +380,7 @@ def action_update(request: HttpRequest, incident_id: int, item_id: int) -> HttpR
     item = ActionItem.objects.filter(pk=item_id, incident=incident).select_related("incident").first()
     if item is None:
         raise Http404("No such action item.")
-    me = engineer_for_user(request.user)
-    if not (_is_incident_reviewer(request) or (me is not None and item.owner_id == me.pk)):
+    if not may(request.user, "incidents.update_action_item", item):
         return HttpResponseForbidden("Only incident reviewers and the item's owner can change it.")
     form = ActionStatusForm(request.POST)
     if not form.is_valid():

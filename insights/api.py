@@ -17,9 +17,9 @@ from rest_framework.views import APIView
 from insights import services
 from insights.forms import ScopeForm
 from insights.views import SECTIONS, section_data
+from portal.access.rules import may
 from reviews.api import docs
 from reviews.api.permissions import ScopedAccess
-from reviews.people import engineer_for_user
 
 DASHBOARD = inline_serializer(
     "Dashboard",
@@ -63,17 +63,13 @@ class Dashboard(APIView):
     def get(self, request: Request, section: str) -> Response:
         if section not in SECTIONS:
             raise Http404(f"No dashboard {section[:40]!r}: use {', '.join(SECTIONS)}.")
-        me = engineer_for_user(request.user)
-        manager = request.user.is_staff or bool(me and me.is_manager)
-        if not (manager or (section == "quality" and me and me.is_incident_reviewer)):
+        if not may(request.user, "insights.view_section", section):
             raise PermissionDenied("Dashboards are for managers; incident reviewers may see the quality one.")
         form = ScopeForm(request.query_params)
         if not form.is_valid():
             raise ValidationError({key: [str(m) for m in messages] for key, messages in form.errors.items()})
         scope = form.scope()
-        per_person = request.user.is_staff or bool(
-            me and me.is_manager and scope.team_id is not None and me.team_id == scope.team_id
-        )
+        per_person = may(request.user, "insights.view_person_figures", scope.team_id)
         facts_at = services.facts_refresh_if_stale()
         body: dict[str, Any] = {
             "section": section,

@@ -24,11 +24,10 @@ from insights.selectors import knowledge, pipeline, quality, seniors
 from insights.selectors.drill import METRICS, drill_changes
 from insights.selectors.scope import Scope
 from insights.tables import TABLES
+from portal.access.rules import may
 from portal.enqueue import enqueue
 from portal.htmx import is_fragment
 from portal.ops.dbrouter import reads_from_replica
-from reviews.models import Engineer
-from reviews.people import current_engineer
 
 SECTIONS = {
     "pipeline": "Review pipeline",
@@ -44,23 +43,16 @@ CSV_MAX_ROWS = 100_000
 
 
 def _is_manager(request: HttpRequest) -> bool:
-    me = current_engineer(request)
-    return request.user.is_staff or bool(me and me.is_manager)
+    return may(request.user, "insights.view_dashboards")
 
 
 def _may_see(request: HttpRequest, section: str) -> bool:
-    if _is_manager(request):
-        return True
-    me = current_engineer(request)
-    return section == "quality" and bool(me and me.is_incident_reviewer)
+    return may(request.user, "insights.view_section", section)
 
 
 def _per_person(request: HttpRequest, scope: Scope) -> bool:
     """Staff, or the manager of the team the dashboard is filtered to."""
-    if request.user.is_staff:
-        return True
-    me: Engineer | None = current_engineer(request)
-    return bool(me and me.is_manager and scope.team_id is not None and me.team_id == scope.team_id)
+    return may(request.user, "insights.view_person_figures", scope.team_id)
 
 
 def _format(request: HttpRequest) -> str | None:

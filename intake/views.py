@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from intake import selectors
+from portal.access.rules import may
 from reviews.models import Delivery
 
 
@@ -15,7 +16,7 @@ from reviews.models import Delivery
 @require_GET
 def delivery_list(request: HttpRequest) -> HttpResponse:
     """The webhook delivery log (admins only), newest first, filterable by status."""
-    if not request.user.is_staff:
+    if not may(request.user, "intake.view_deliveries"):
         return HttpResponseForbidden("Only admins can read the delivery log.")
     status = request.GET.get("status", "")
     deliveries = selectors.deliveries(status=status if status in Delivery.Status.values else "")

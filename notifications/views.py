@@ -21,6 +21,7 @@ from notifications.services.inbox import (
     preferences_save,
 )
 from notifications.tokens import read_unsubscribe_token
+from portal.access.rules import may
 from portal.htmx import is_fragment
 from reviews.models import ChatWebhook, Notification
 from reviews.people import current_engineer
@@ -44,7 +45,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "items": list(page.object_list),
         "unread_only": unread_only,
         "unread": selectors.unread_count(engineer),
-        "failed": selectors.failed_message_count() if request.user.is_staff else 0,
+        "failed": selectors.failed_message_count() if may(request.user, "notifications.view_failed_messages") else 0,
     }
     template = "notifications/inbox.html"
     if is_fragment(request):
@@ -67,10 +68,13 @@ def open_notification(request: HttpRequest, notification_id: int) -> HttpRespons
     """Open a notification: marked read, then on to the page it is about."""
     engineer = current_engineer(request)
     notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None:
+    # Someone else's notification is not there for the caller: a 403 would tell which ids exist.
+    if (
+        notification is None
+        or engineer is None
+        or not may(request.user, "notifications.open_notification", notification)
+    ):
         raise Http404("No such notification.")
-    if engineer is None or notification.recipient_id != engineer.pk:
-        return HttpResponseForbidden("This notification is someone else's.")
     notification_open(notification=notification, engineer=engineer)
     target = notification.url
     # Stored paths only, but checked anyway: never an open redirect to another site.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import patch_cache_control
 
 MESSAGE = "Bad request: {} contains a NUL character (%00, U+0000), which the portal cannot store or search for."
@@ -35,7 +35,11 @@ class RefuseNulMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if where := nul_in_request(request):
-            return HttpResponseBadRequest(MESSAGE.format(where), content_type="text/plain; charset=utf-8")
+            message = MESSAGE.format(where)
+            if request.path_info.startswith("/api/"):
+                # The API's one error shape (reviews.api.errors.error_body): clients parse JSON, as the schema says.
+                return JsonResponse({"message": message, "detail": message, "errors": {}}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

@@ -10,6 +10,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from portal.beat import beat_schedule
+from portal.conf.access import ACCESS_APPS
 from portal.conf.logging import LOGGING, PORTAL_LOG_FORMAT  # noqa: F401
 from portal.conf.mail import *  # noqa: F403 - outgoing mail and notifications: EMAIL_* and PORTAL_NOTIFY_*
 from portal.conf.navigation import CSRF_FAILURE_VIEW, development_secret_key  # noqa: F401 - a setting
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "demo",
     "notifications",
     "portal.ops",
+    *ACCESS_APPS,
 ]
 
 MIDDLEWARE = [

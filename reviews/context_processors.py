@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
+from portal.access.rules import may
 from reviews import people
 from reviews.ledger.selectors import ledger_open_alert
 from reviews.people import engineer_for_user
@@ -28,7 +29,7 @@ def navigation(request: HttpRequest) -> dict:
         "admin": people.is_admin(user),
     }
     context = {"me": engineer, "nav_counts": navigation_counts(engineer), "can": can, "home": people.home_name(user)}
-    if request.user.is_staff or request.user.is_superuser:
+    if may(request.user, "reviews.view_ledger_alert"):
         # One indexed query on a table that is empty while the ledger is intact.
         context["ledger_alert"] = ledger_open_alert()
     return context

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Q
 from django.http import HttpRequest
 
+from portal.access.rules import may
 from reviews.models import Engineer
 
 
@@ -12,7 +13,15 @@ def engineer_for_user(user) -> Engineer | None:
     """The engineer profile of a logged-in user, or None."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return Engineer.objects.select_related("team").filter(user=user).first()
+    # Kept as `user.engineer` (and the engineer's user as this one), which the permission rules read too: one
+    # query per request, not one per question.
+    cache = user._state.fields_cache
+    if "engineer" not in cache:
+        engineer = Engineer.objects.select_related("team").filter(user=user).first()
+        if engineer is not None:
+            engineer._state.fields_cache["user"] = getattr(user, "_wrapped", user)
+        cache["engineer"] = engineer
+    return cache["engineer"]
 
 
 def engineer_by_name(name: str) -> Engineer | None:
@@ -31,8 +40,8 @@ def current_engineer(request: HttpRequest) -> Engineer | None:
     return engineer
 
 
-# What a person may open. The navigation, the landing page, the search and the views ask these same questions,
-# so a link is shown exactly when following it will not be refused.
+# What a person may open: the navigation, the landing page and the search ask the same rules as the views
+# (portal.access.rules), so a link is shown exactly when following it will not be refused.
 
 
 def _engineer_of(user) -> Engineer | None:
@@ -46,47 +55,42 @@ def _engineer_of(user) -> Engineer | None:
 
 def is_admin(user) -> bool:
     """Staff and superusers administer the portal."""
-    return bool(getattr(user, "is_authenticated", False) and (user.is_staff or user.is_superuser))
+    return may(user, "portal.administer")
 
 
 def can_review(user) -> bool:
     """Seniors (L6 and up by default) have a review queue."""
-    engineer = _engineer_of(user)
-    return engineer is not None and engineer.is_senior
+    return may(user, "reviews.review_changes")
 
 
 def can_author(user) -> bool:
     """Every engineer has changes of their own."""
-    return _engineer_of(user) is not None
+    return may(user, "reviews.author_changes")
 
 
 def can_read_dashboards(user) -> bool:
     """Managers and admins read every dashboard."""
-    engineer = _engineer_of(user)
-    return is_admin(user) or bool(engineer and engineer.is_manager)
+    return may(user, "insights.view_dashboards")
 
 
 def can_read_quality(user) -> bool:
     """The quality dashboard is open to incident reviewers as well."""
-    engineer = _engineer_of(user)
-    return can_read_dashboards(user) or bool(engineer and engineer.is_incident_reviewer)
+    return may(user, "insights.view_section", "quality")
 
 
 def can_record_incidents(user) -> bool:
     """Superusers and incident reviewers record incidents and decide their causes."""
-    engineer = _engineer_of(user)
-    return bool(getattr(user, "is_superuser", False)) or bool(engineer and engineer.is_incident_reviewer)
+    return may(user, "incidents.record_incident")
 
 
 def can_read_reports(user) -> bool:
     """Incident reviewers, staff and managers read the weekly report."""
-    engineer = _engineer_of(user)
-    return is_admin(user) or can_record_incidents(user) or bool(engineer and engineer.is_manager)
+    return may(user, "incidents.read_reports")
 
 
 def can_use_whatif(user) -> bool:
     """Managers and admins run what-ifs."""
-    return can_read_dashboards(user)
+    return may(user, "assignment.use_whatif")
 
 
 def home_name(user) -> str:

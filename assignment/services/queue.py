@@ -13,6 +13,7 @@ from assignment.services.assign import change_assign
 from notifications.services.events import tell_rerouted
 from notifications.services.turns import turn_record
 from policy.signoff_rules import UNKNOWN_AUTHOR
+from portal.access.rules import may
 from reviews.attention import Event, Move
 from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.hostoutbox import host_sync_mark
@@ -165,9 +166,9 @@ def _reroute_assignments(queryset, why: str | None):
 
 
 def assignment_reroute(*, assignment: Assignment, actor: Engineer) -> Assignment | None:
-    """A manager (or an admin) moves a review to another senior at once: the one click of an overdue notice."""
-    if not (actor.is_manager or actor.user.is_staff):
-        raise NotAllowed("only a manager or an admin can re-route a review")
+    """The team's manager (or an admin) moves a review to another senior at once: the one click of an overdue notice."""
+    if not may(actor.user, "reviews.reroute_assignment", assignment):
+        raise NotAllowed("only the team's manager or an admin can re-route a review")
     if assignment.state != Assignment.State.ACTIVE:
         raise ServiceError("this review was already done or moved")
     moved = list(

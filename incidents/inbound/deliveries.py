@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from incidents.services.pagerduty import pagerduty_redeliver
 from intake.services.deliveries import delivery_redeliver as host_redeliver
+from portal.access.rules import may
 from reviews.models import Delivery
 
 
@@ -20,7 +21,7 @@ from reviews.models import Delivery
 @require_POST
 def delivery_redeliver(request: HttpRequest, delivery_id: int) -> HttpResponse:
     """Apply a stored delivery again (admins only)."""
-    if not request.user.is_staff:
+    if not may(request.user, "incidents.redeliver"):
         return HttpResponseForbidden("Only admins can redeliver.")
     delivery = Delivery.objects.filter(pk=delivery_id).first()
     if delivery is None:

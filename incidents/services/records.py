@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from incidents.models import Incident, IncidentChangeLink, TimelineEntry
 from notifications.services.events import tell_incident
+from portal.access.rules import may
 from portal.enqueue import enqueue
 from reviews.audit import ServiceError, audit_record
 from reviews.models import Change, Engineer, Repository, Service
@@ -27,11 +28,7 @@ def _user(actor: Any) -> Any:
 
 def is_incident_reviewer(user: Any) -> bool:
     """Superusers and engineers marked as incident reviewers record incidents and decide their causes."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser:
-        return True
-    return Engineer.objects.filter(user=user, is_incident_reviewer=True).exists()
+    return bool(getattr(user, "is_authenticated", False)) and may(user, "incidents.record_incident")
 
 
 def clean_paths(paths: Iterable[str]) -> list[str]:

@@ -18,8 +18,8 @@ from incidents.models import WeeklyReport
 from incidents.report import reporting
 from incidents.report.sections import report_sections
 from incidents.report.weeks import parse_iso_week, previous_week_of, week_bounds
-from incidents.services.records import is_incident_reviewer
 from notifications.services.events import tell_report
+from portal.access.rules import may
 from portal.enqueue import enqueue
 from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Engineer
@@ -31,20 +31,13 @@ SNAPSHOT_VERSION = 1
 
 
 def can_edit_reports(user: Any) -> bool:
-    """Incident reviewers and staff draft, edit and finalise weekly reports."""
-    return bool(getattr(user, "is_authenticated", False)) and (user.is_staff or is_incident_reviewer(user))
-
-
-def is_manager(user: Any) -> bool:
-    """Engineers marked as managers."""
-    return bool(getattr(user, "is_authenticated", False)) and (
-        Engineer.objects.filter(user=user, is_manager=True).exists()
-    )
+    """Incident reviewers and staff draft, edit and finalise weekly reports (the rule `incidents.edit_reports`)."""
+    return bool(getattr(user, "is_authenticated", False)) and may(user, "incidents.edit_reports")
 
 
 def can_read_reports(user: Any) -> bool:
-    """Report editors, and managers, read weekly reports."""
-    return can_edit_reports(user) or is_manager(user)
+    """Report editors, and managers, read weekly reports (the rule `incidents.read_reports`)."""
+    return bool(getattr(user, "is_authenticated", False)) and may(user, "incidents.read_reports")
 
 
 def report_zone() -> ZoneInfo:

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from policy.document import PolicyError, parse_policy, policy_to_data
 from policy.services.policies import policy_current, policy_publish
+from portal.access.rules import may
 from reviews.audit import NotAllowed, ServiceError
 from reviews.models import PolicyDraft, PolicyVersion
 
@@ -25,7 +26,7 @@ class PolicyInvalid(ServiceError):
 
 
 def _check_admin(actor: Any) -> None:
-    if not getattr(actor, "is_staff", False):
+    if not may(actor, "reviews.edit_policy"):
         raise NotAllowed("Only admins can edit the policy.")
 
 

@@ -17,6 +17,7 @@ from policy.sentences import policy_diff
 from policy.services import drafts as services
 from policy.services.policies import policy_current, policy_of
 from policy.views.pages import worded_rules
+from portal.access.rules import may
 from reviews.audit import ServiceError
 from reviews.models import PolicyDraft
 
@@ -24,7 +25,7 @@ FORBIDDEN = "Only admins can edit the policy."
 
 
 def _admin(request: HttpRequest) -> None:
-    if not request.user.is_staff:
+    if not may(request.user, "reviews.edit_policy"):
         raise PermissionDenied(FORBIDDEN)
 
 

@@ -12,6 +12,7 @@ from policy import selectors
 from policy.document import Policy
 from policy.sentences import policy_diff, rule_sentence, settings_sentences
 from policy.services.policies import policy_current, policy_of
+from portal.access.rules import may
 from reviews.models import PolicyVersion
 
 
@@ -31,7 +32,7 @@ def policy_detail(request: HttpRequest) -> HttpResponse:
         "rules": worded_rules(policy),
         "settings": settings_sentences(policy.settings),
         "versions": list(selectors.policy_versions()),
-        "drafts": list(selectors.policy_drafts()) if request.user.is_staff else [],
+        "drafts": list(selectors.policy_drafts()) if may(request.user, "reviews.edit_policy") else [],
     }
     return render(request, "policy/policy_detail.html", context)
 

@@ -64,12 +64,17 @@ if not PORTAL_PASSWORD_LOGIN and not PORTAL_OIDC_ENABLED:
 
 
 def authentication_backends() -> list[str]:
-    """Axes first; the SSO backend when SSO is on; Django's password backend while password login is allowed."""
+    """Axes first (it refuses locked-out logins); the SSO backend when SSO is on; Django's password backend while
+    password login is allowed, else the same backend for its permissions only (a service account's "Can add
+    incident" still holds); then the object rules (has_perm with an object, portal.access.rules)."""
     backends = ["axes.backends.AxesStandaloneBackend"]
     if PORTAL_OIDC_ENABLED:
         backends.append("sso.backend.SsoBackend")
     if PORTAL_PASSWORD_LOGIN:
         backends.append("django.contrib.auth.backends.ModelBackend")
+    else:
+        backends.append("portal.access.backends.PermissionsOnlyBackend")
+    backends.append("rules.permissions.ObjectPermissionBackend")
     return backends
 
 

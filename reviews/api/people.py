@@ -13,13 +13,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assignment.services.queue import engineer_set_away
+from portal.access.http import outside_team
+from portal.access.rules import may
 from reviews.api import docs, examples, selectors
 from reviews.api.changes import Cursor
 from reviews.api.etags import conditional_response
 from reviews.api.permissions import ScopedAccess
 from reviews.api.serializers import AwaySerializer, EngineerSerializer, QueueItemSerializer
 from reviews.models import Engineer
-from reviews.people import engineer_for_user
 
 
 def _engineer_or_404(engineer_id: int) -> Engineer:
@@ -29,9 +30,9 @@ def _engineer_or_404(engineer_id: int) -> Engineer:
     return engineer
 
 
-def _refuse(actor: Engineer | None, target: Engineer, message: str) -> None:
+def _refuse(request: Request, target: Engineer, message: str) -> None:
     """Another team's people are not there for this caller (404); their own team's are, but not allowed (403)."""
-    if actor is None or actor.team_id is None or actor.team_id != target.team_id:
+    if outside_team(request.user, target):
         raise Http404("No such engineer.")
     raise PermissionDenied(message)
 
@@ -85,12 +86,8 @@ class EngineerAway(APIView):
     )
     def post(self, request: Request, engineer_id: int) -> Response:
         target = _engineer_or_404(engineer_id)
-        actor = engineer_for_user(request.user)
-        allowed = request.user.is_staff or (
-            actor is not None and (actor.pk == target.pk or (actor.is_manager and actor.team_id == target.team_id))
-        )
-        if not allowed:
-            _refuse(actor, target, "Only the engineer, their manager or an admin sets them away.")
+        if not may(request.user, "reviews.set_away_of", target):
+            _refuse(request, target, "Only the engineer, their manager or an admin sets them away.")
         serializer = AwaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data
@@ -114,11 +111,6 @@ class EngineerQueue(ListAPIView):
 
     def get_queryset(self):
         target = _engineer_or_404(self.kwargs["engineer_id"])
-        actor = engineer_for_user(self.request.user)
-        allowed = self.request.user.is_staff or (
-            actor is not None
-            and (actor.pk == target.pk or ((actor.is_senior or actor.is_manager) and actor.team_id == target.team_id))
-        )
-        if not allowed:
-            _refuse(actor, target, "The queue of a senior is for them, their team's seniors and managers.")
+        if not may(self.request.user, "reviews.view_queue_of", target):
+            _refuse(self.request, target, "The queue of a senior is for them, their team's seniors and managers.")
         return selectors.queue(target)

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from portal.access.rules import may
 from reviews.audit import ServiceError, audit_record
 from reviews.models import ApiToken
 from reviews.models.tokens import token_hash
@@ -29,7 +30,7 @@ def api_token_create(
     unknown = set(scopes) - set(ApiToken.Scope.values)
     if unknown or not scopes:
         raise ServiceError(f"unknown or no scopes: {', '.join(sorted(unknown)) or 'none given'}")
-    if "admin" in scopes and not actor.is_staff:
+    if "admin" in scopes and not may(actor, "reviews.issue_admin_token"):
         raise ServiceError("only an admin can create a token with the admin scope")
     if expires_at is not None and expires_at <= timezone.now():
         raise ServiceError("the expiry date has passed")

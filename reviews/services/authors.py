@@ -8,13 +8,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from policy.services.evaluation import change_reevaluate
+from portal.access.rules import may
 from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Assignment, Change, Engineer
 
 
 def change_set_author(*, change: Change, author: Engineer, actor: Any) -> Change:
     """An admin records the author of a change; audited, and policy and assignment run again."""
-    if not getattr(actor, "is_staff", False):
+    if not may(actor, "reviews.set_change_author", change):
         raise NotAllowed("only an admin can set the author of a change")
     with transaction.atomic():
         change = Change.objects.select_for_update(of=("self",)).select_related("repository", "author").get(pk=change.pk)

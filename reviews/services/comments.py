@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from notifications.services.turns import turn_record
 from policy.services.evaluation import review_state_of
+from portal.access.rules import may
 from reviews.attention import Event, Move
 from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import Change, ChangeFile, Engineer, ReviewComment
@@ -22,21 +23,13 @@ MAX_LINE = 2_147_483_647
 
 
 def can_comment(engineer: Engineer | None, change: Change) -> bool:
-    """Whether this engineer may open a thread on the change or reply to one: any engineer, the author included."""
-    return engineer is not None
+    """Whether this engineer may open a thread on the change or reply to one (the rule `reviews.comment_change`)."""
+    return engineer is not None and may(engineer.user, "reviews.comment_change", change)
 
 
 def can_resolve_thread(engineer: Engineer | None, thread: ReviewComment, change: Change) -> bool:
-    """Whether this engineer may resolve or reopen a thread.
-
-    The thread's author, the change's author or any senior may; but a thread a senior opened is a senior's
-    objection, which only a senior may close (or reopen).
-    """
-    if engineer is None:
-        return False
-    if thread.author.is_senior:
-        return engineer.is_senior
-    return engineer.is_senior or engineer.pk in (thread.author_id, change.author_id)
+    """Whether this engineer may resolve or reopen a thread (the rule `reviews.resolve_thread`)."""
+    return engineer is not None and may(engineer.user, "reviews.resolve_thread", thread)
 
 
 def clean_body(body: str) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from portal.access.rules import may
 from reviews.audit import NotAllowed, ServiceError, audit_record
 from reviews.models import AiFinding, Engineer
 
 
 def ai_finding_resolve(*, finding: AiFinding, engineer: Engineer, note: str = "") -> AiFinding:
     """Mark an AI review bot's finding resolved by a senior or the change's author; recorded in the ledger."""
-    if not (engineer.is_senior or finding.change.author_id == engineer.pk):
+    if not may(engineer.user, "reviews.resolve_ai_finding", finding.change):
         raise NotAllowed("Only a senior or the change's author can resolve an AI reviewer's finding.")
     if len(note) > 500:
         raise ServiceError("The note may be at most 500 characters.")

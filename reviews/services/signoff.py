@@ -23,6 +23,7 @@ from policy.services.evaluation import (
 )
 from policy.services.policies import policy_current, policy_of
 from policy.signoff_rules import UNKNOWN_AUTHOR
+from portal.access.rules import may
 from reviews import rubberstamp
 from reviews.attention import Event, Move
 from reviews.audit import AlreadyRecorded, NotAllowed, ServiceError, audit_record
@@ -55,15 +56,8 @@ def change_attest(*, change: Change, engineer: Engineer, note: str = "") -> Atte
 
 
 def can_sign_off(engineer: Engineer | None, change: Change) -> bool:
-    """Whether this engineer may record a verdict on this change."""
-    return (
-        engineer is not None
-        and engineer.is_senior
-        and not change.is_author_unknown
-        and change.author_id != engineer.pk
-        and not _is_last_pusher(engineer, change)
-        and change.state == Change.State.OPEN
-    )
+    """Whether this engineer may record a verdict on this change (the rule `reviews.sign_off_change`)."""
+    return engineer is not None and may(engineer.user, "reviews.sign_off_change", change)
 
 
 def _is_last_pusher(engineer: Engineer, change: Change) -> bool:

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from policy.services.policies import policy_current, policy_of
+from portal.access.rules import may
 from reviews.audit import NotAllowed, ServiceError
 from reviews.forms import AttestForm, AuthorForm, ReviewForm
 from reviews.models import Change, Review
@@ -49,9 +50,9 @@ def _change_page(
     context = {
         "change": change,
         "can_sign_off": signoff_services.can_sign_off(engineer, change),
-        "can_override": engineer is not None and engineer.is_senior and change.author_id != engineer.pk,
+        "can_override": may(request.user, "reviews.override_gate", change),
         "is_author": engineer is not None and change.author_id == engineer.pk,
-        "can_resolve_findings": engineer is not None and (engineer.is_senior or change.author_id == engineer.pk),
+        "can_resolve_findings": may(request.user, "reviews.resolve_ai_finding", change),
         "current_attested": any(a.head_sha == change.head_sha for a in change.attestations.all()),
         "review_form": ReviewForm(
             initial={"head_sha": change.head_sha, "page_token": token, "comment": kept.get("comment", "")}
@@ -59,7 +60,9 @@ def _change_page(
         "active_seconds": kept.get("active_seconds", 0),
         "review_error": error,
         "attest_form": AttestForm(),
-        "author_form": AuthorForm() if request.user.is_staff and change.author_id is None else None,
+        "author_form": AuthorForm()
+        if change.author_id is None and may(request.user, "reviews.set_change_author", change)
+        else None,
         "host_approvals_count": _host_approvals_count(change),
         **thread_context(change, engineer),  # threads_by_line, open_threads, outdated_threads, ...
     }
@@ -126,7 +129,7 @@ def change_review(request: HttpRequest, change_id: int) -> HttpResponse:
 def change_set_author(request: HttpRequest, change_id: int) -> HttpResponse:
     """An admin sets who wrote a change the host never named an engineer for."""
     change = change_or_404(change_id)
-    if not request.user.is_staff:
+    if not may(request.user, "reviews.set_change_author", change):
         return HttpResponseForbidden("Only an admin can set the author of a change.")
     form = AuthorForm(request.POST)
     author = engineer_by_name(form.cleaned_data["engineer"]) if form.is_valid() else None
@@ -189,7 +192,7 @@ def change_override_gate(request: HttpRequest, change_id: int) -> HttpResponse:
     """A senior lets a failed gate pass with a written reason."""
     change = change_or_404(change_id)
     engineer = current_engineer(request)
-    if engineer is None or not engineer.is_senior or engineer.pk == change.author_id:
+    if engineer is None or not may(request.user, "reviews.override_gate", change):
         return HttpResponseForbidden("Only a senior who is not the author can override a gate.")
     gate_name = request.POST.get("gate", "")[:100]
     try:
@@ -241,7 +244,7 @@ def change_resolve_ai_finding(request: HttpRequest, change_id: int, finding_id: 
     finding = next((f for f in change.ai_findings.all() if f.pk == finding_id), None)
     if finding is None:
         return HttpResponse("No such finding on this change.", status=404, content_type="text/plain")
-    if engineer is None:
+    if engineer is None or not may(request.user, "reviews.resolve_ai_finding", change):
         return HttpResponseForbidden("Only a senior or the change's author can resolve an AI reviewer's finding.")
     note = request.POST.get("note", "")
     if len(note) > 500:

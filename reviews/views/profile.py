@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.access.rules import may
 from reviews.audit import ServiceError
 from reviews.models import ApiToken
 from reviews.people import current_engineer
@@ -28,7 +29,7 @@ class TokenForm(forms.Form):
 def _render(request: HttpRequest, status: int = 200, **extra) -> HttpResponse:
     tokens = list(ApiToken.objects.filter(user=request.user, revoked_at__isnull=True).order_by("-created_at"))
     form = extra.pop("form", None) or TokenForm(initial={"scopes": ["read"]})
-    if not request.user.is_staff:
+    if not may(request.user, "reviews.issue_admin_token"):
         form.fields["scopes"].choices = PERSONAL_SCOPES
     context = {"engineer": current_engineer(request), "tokens": tokens, "has_token": bool(tokens), "form": form}
     return render(request, "reviews/profile_detail.html", {**context, **extra}, status=status)
@@ -48,7 +49,7 @@ def profile_token(request: HttpRequest) -> HttpResponse:
     if "name" not in request.POST:
         return _render(request, new_token=api_token_rotate(user=request.user))
     form = TokenForm(request.POST)
-    if not request.user.is_staff:
+    if not may(request.user, "reviews.issue_admin_token"):
         form.fields["scopes"].choices = PERSONAL_SCOPES
     if not form.is_valid():
         return _render(request, status=400, form=form)

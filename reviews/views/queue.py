@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assignment.services import queue as queue_services
 from assignment.services.queue import assignment_claim, engineer_set_away
+from portal.access.http import refuse
+from portal.access.rules import may
 from portal.htmx import is_fragment
 from reviews import selectors
 from reviews.audit import NotAllowed, ServiceError
@@ -22,6 +24,7 @@ from reviews.people import current_engineer
 from reviews.views.common import change_or_404
 
 PAGE_SIZE = 25
+NO_SUCH = "No such assignment."
 
 
 @login_required
@@ -64,9 +67,9 @@ def _query_without_page(request: HttpRequest) -> str:
 @require_GET
 def team_queue(request: HttpRequest) -> HttpResponse:
     """The queue of my team's seniors, with their load, and changes nobody could take."""
-    engineer = current_engineer(request)
-    if engineer is None or engineer.team_id is None or not (engineer.is_senior or engineer.is_manager):
+    if not may(request.user, "reviews.view_team_queue"):
         return HttpResponseForbidden("The team queue is for the team's seniors and managers.")
+    engineer = current_engineer(request)
     context = {
         "team": engineer.team,
         "assignments": list(selectors.team_queue(engineer.team_id)),
@@ -82,11 +85,11 @@ def team_queue(request: HttpRequest) -> HttpResponse:
 def assignment_hand_back(request: HttpRequest, assignment_id: int) -> HttpResponse:
     """Give a change back with a reason; it is re-routed at once."""
     engineer = current_engineer(request)
-    assignment = Assignment.objects.filter(pk=assignment_id).select_related("change").first()
+    assignment = Assignment.objects.filter(pk=assignment_id).select_related("change", "reviewer").first()
     if assignment is None:
         raise Http404("No such assignment.")
-    if engineer is None or assignment.reviewer_id != engineer.pk:
-        return HttpResponseForbidden("Only the assigned reviewer can hand a change back.")
+    if engineer is None or not may(request.user, "reviews.hand_back_assignment", assignment):
+        return refuse(request.user, assignment, "Only the assigned reviewer can hand a change back.", missing=NO_SUCH)
     form = HandBackForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why you hand it back (at least 5 characters).")
@@ -109,7 +112,7 @@ def change_claim(request: HttpRequest, change_id: int) -> HttpResponse:
     """A senior takes a change into their own queue."""
     engineer = current_engineer(request)
     change = change_or_404(change_id)
-    if engineer is None or not engineer.is_senior or engineer.pk == change.author_id:
+    if engineer is None or not may(request.user, "reviews.claim_change", change):
         return HttpResponseForbidden("Only a senior who is not the author can claim this change.")
     try:
         assignment_claim(change=change, engineer=engineer)
@@ -152,11 +155,13 @@ def assignment_reroute(request: HttpRequest, assignment_id: int) -> HttpResponse
     engineer = current_engineer(request)
     assignment = Assignment.objects.filter(pk=assignment_id).select_related("change__repository", "reviewer").first()
     if assignment is None:
-        raise Http404("No such assignment.")
-    if engineer is None or not (engineer.is_manager or request.user.is_staff):
-        return HttpResponseForbidden("Only a manager or an admin can re-route a review.")
+        raise Http404(NO_SUCH)
+    if not may(request.user, "reviews.reroute_assignment", assignment):
+        return refuse(request.user, assignment, "Only the team's manager or an admin can re-route it.", missing=NO_SUCH)
     if request.method == "GET":
         return render(request, "reviews/assignment_reroute.html", {"assignment": assignment})
+    if engineer is None:
+        return HttpResponseForbidden("Re-routing is recorded under an engineer profile; this account has none.")
     try:
         new = queue_services.assignment_reroute(assignment=assignment, actor=engineer)
     except NotAllowed as exc:

@@ -32,7 +32,7 @@ def test_inbox_page_fragment_and_bell(org, client, django_assert_max_num_queries
 def test_opening_a_notification_marks_it_read_and_goes_to_its_page(org, client):
     notice = tell(org.author, 1, url=f"/changes/{org.change.pk}/")
     client.force_login(org.senior.user)
-    assert client.get(f"/inbox/{notice.pk}/").status_code == 403  # someone else's
+    assert client.get(f"/inbox/{notice.pk}/").status_code == 404  # someone else's: not there for them
     client.force_login(org.author.user)
 
     response = client.get(f"/inbox/{notice.pk}/")

@@ -54,3 +54,21 @@ def test_a_nul_in_a_policy_reason_is_refused_with_a_message_and_nothing_is_publi
 
 def test_an_ordinary_admin_filter_still_works(admin_client):
     assert admin_client.get("/admin/reviews/change/?state__exact=open").status_code == 200
+
+
+def test_a_nul_in_an_api_query_is_a_json_error_in_the_apis_shape(admin_client):
+    response = admin_client.get("/api/v1/changes/?repository=a%00b")
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert "the query string contains a NUL character" in body["message"]
+    assert body["detail"] == body["message"] and body["errors"] == {}
+
+
+def test_an_api_address_no_route_matches_is_a_json_404(admin_client):
+    response = admin_client.get("/api/v1/changes/-5/")
+
+    assert response.status_code == 404
+    assert response.json()["message"] == "Not found."
+    assert "<html" in admin_client.get("/no/such/page/").content.decode().lower()
