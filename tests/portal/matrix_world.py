@@ -22,6 +22,7 @@ from reviews.models import (
     Delivery,
     Engineer,
     Notification,
+    PolicyDraft,
     Repository,
     ReviewComment,
     Team,
@@ -121,7 +122,10 @@ def build_world() -> World:
         ApiToken.objects.filter(user=people["author"].user).first()
         or api_token_create(user=people["author"].user, actor=people["author"].user, name="mine", scopes=["read"])[0]
     )
+    draft = PolicyDraft.objects.create(data=version.data, based_on=version, created_by=admin)
     world.objects = {
+        "draft_id": draft.pk,
+        "section": "quality",
         "change_id": change.pk,
         "assignment_id": assignment.pk,
         "comment_id": thread.pk,

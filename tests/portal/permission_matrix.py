@@ -45,7 +45,7 @@ MATRIX: dict[str, dict[str, str]] = {
     "api-schema": {"GET": "ok; anon=401", "POST": "405; anon=401"},
     "api-docs": {"GET": "ok; anon=401", "POST": "405; anon=401"},
     "api-incidents": {
-        "GET": "405; anon=401",
+        "GET": "ok; anon=401; svc_review,svc_ci,svc_incidents=403",
         "POST": "403; anon=401; incident_reviewer,admin,svc_incidents,tok_admin=400",
     },
     "api-incident-suspects": {"GET": "ok; anon=401; svc_review,svc_ci,svc_incidents=403", "POST": "405; anon=401"},
@@ -244,10 +244,7 @@ MATRIX: dict[str, dict[str, str]] = {
         "GET": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=ok",
         "POST": "405; tokens,anon=login",
     },
-    "reviews:policy-detail": {
-        "GET": "ok; tokens,anon=login",
-        "POST": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=400",
-    },
+    "reviews:policy-detail": {"GET": "ok; tokens,anon=login", "POST": "405; tokens,anon=login"},
     "reviews:policy-version": {"GET": "ok; tokens,anon=login", "POST": "405; tokens,anon=login"},
     "reviews:whatif": {
         "GET": "login; author,senior,code_owner,incident_reviewer=403; manager,other_manager,admin=ok",
@@ -286,4 +283,70 @@ MATRIX: dict[str, dict[str, str]] = {
         "POST": "login; author,senior,code_owner,incident_reviewer=403; manager,other_manager,admin=ok",
     },
     "admin/*": {"GET": "login; admin=ok", "POST": "login; admin=ok"},
+    "healthz": {"GET": "ok", "POST": "405"},
+    "readyz": {"GET": "ok", "POST": "405"},
+    "metrics": {"GET": "ok", "POST": "405"},
+    "home": {"GET": "ok; tokens,anon=login", "POST": "405; tokens,anon=login"},
+    "oidc_authentication_init": {"GET": "404", "POST": "405"},
+    "oidc_authentication_callback": {"GET": "404", "POST": "405"},
+    "api-incident": {"GET": "ok; anon=401; svc_review,svc_ci,svc_incidents=403", "POST": "405; anon=401"},
+    "api-weekly-reports": {
+        "GET": "403; anon=401; manager,other_manager,incident_reviewer,admin,svc_read,tok_admin=ok",
+        "POST": "405; anon=401",
+    },
+    "api-weekly-report": {
+        "GET": "403; anon=401; manager,other_manager,incident_reviewer,admin,svc_read,tok_admin=ok",
+        "POST": "405; anon=401",
+    },
+    "api-weekly-report-md": {
+        "GET": "403; anon=401; manager,other_manager,incident_reviewer,admin,svc_read,tok_admin=409",
+        "POST": "405; anon=401",
+    },
+    "api-weekly-report-pdf": {
+        "GET": "403; anon=401; manager,other_manager,incident_reviewer,admin,svc_read,tok_admin=409",
+        "POST": "405; anon=401",
+    },
+    "api-dashboard": {
+        "GET": "403; anon=401; manager,other_manager,incident_reviewer,admin,tok_admin=ok",
+        "POST": "405; anon=401",
+    },
+    "^api/v1(?:/|$)": {"GET": "404", "POST": "404"},
+    "navigation:overview": {
+        "GET": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=ok",
+        "POST": "405; tokens,anon=login",
+    },
+    "navigation:search": {"GET": "ok; tokens,anon=login", "POST": "405; tokens,anon=login"},
+    "reviews:policy-compare": {"GET": "404; tokens,anon=login", "POST": "405; tokens,anon=login"},
+    "reviews:policy-draft-create": {
+        "GET": "405; tokens,anon=login",
+        "POST": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=ok",
+    },
+    "reviews:policy-draft": {
+        "GET": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=ok",
+        "POST": "405; tokens,anon=login",
+    },
+    "reviews:policy-draft-rule-new": {
+        "GET": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=ok",
+        "POST": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=400",
+    },
+    "reviews:policy-draft-rule": {
+        "GET": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=ok",
+        "POST": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=400",
+    },
+    "reviews:policy-draft-rule-delete": {
+        "GET": "405; tokens,anon=login",
+        "POST": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=ok",
+    },
+    "reviews:policy-draft-raw": {
+        "GET": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=ok",
+        "POST": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=400",
+    },
+    "reviews:policy-draft-publish": {
+        "GET": "405; tokens,anon=login",
+        "POST": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=400",
+    },
+    "reviews:policy-draft-preview": {
+        "GET": "login; author,senior,code_owner,manager,other_manager,incident_reviewer=403; admin=ok",
+        "POST": "405; tokens,anon=login",
+    },
 }
