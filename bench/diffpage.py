@@ -4,9 +4,9 @@
         python bench/diffpage.py
 
 Builds (once per run, in a scratch database it migrates) a git repository whose branch changes 2,000 lines in
-20 files of Go, Terraform, YAML and Python, and a 300-line lock file, pulls it through intake as the worker does, then asks
-for the change page as a senior: bytes of the HTML, server time in this process (Django's test client: the whole
-middleware stack and rendering, no network; median of RUNS after warm-up) and queries. With BENCH_BROWSER=true
+20 files of Go, Terraform, YAML and Python and a 300-line lock file, pulls it through intake as the worker does,
+then asks for the change page as a senior: bytes of the HTML, server time in this process (Django's test client:
+the whole middleware stack and rendering, no network; median of RUNS after warm-up) and queries. With BENCH_BROWSER=true
 (default) Chromium loads the same page, its requests answered by the same client, and the first contentful paint
 and the number of files rendered at first are reported. Prints one JSON object.
 """
@@ -31,8 +31,13 @@ CHROMIUM = "/usr/bin/chromium"
 
 def _git(cwd: Path, *args: str) -> None:
     env = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "HOME": str(cwd), "PATH": "/usr/bin:/bin"}
-    env.update({f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER") for what, value in
-                (("NAME", "Ada"), ("EMAIL", "ada@example.com"), ("DATE", "2026-11-02T10:00:00+00:00"))})
+    env.update(
+        {
+            f"GIT_{who}_{what}": value
+            for who in ("AUTHOR", "COMMITTER")
+            for what, value in (("NAME", "Ada"), ("EMAIL", "ada@example.com"), ("DATE", "2026-11-02T10:00:00+00:00"))
+        }
+    )
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
 
 
@@ -58,8 +63,13 @@ def tf_file(lines: int) -> str:
     out = []
     n = 0
     while len(out) < lines:
-        out += [f'resource "aws_s3_bucket" "logs_{n}" {{', f'  bucket = "acme-logs-{n}"', "  tags = { team = \"core\" }",
-                "}", ""]
+        out += [
+            f'resource "aws_s3_bucket" "logs_{n}" {{',
+            f'  bucket = "acme-logs-{n}"',
+            '  tags = { team = "core" }',
+            "}",
+            "",
+        ]
         n += 1
     return "\n".join(out[:lines]) + "\n"
 
