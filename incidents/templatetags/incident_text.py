@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+
+from reviews.templatetags import humane
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.richtext import render_markdown
@@ -24,10 +26,7 @@ def signed(weight: float) -> str:
 
 @register.filter
 def minutes(value: float | None) -> str:
-    """Minutes as '42 min' or '3 h 05 min'; a dash when not known."""
+    """Minutes as people say them ('42 min', '3 h 5 min'), as everywhere in the portal; a dash when not known."""
     if value is None or value == "":
         return "–"
-    total = round(float(value))
-    if total < 60:
-        return f"{total} min"
-    return f"{total // 60} h {total % 60:02d} min"
+    return humane.minutes(value)

@@ -16,7 +16,7 @@
     if (document.visibilityState === "visible" && Date.now() - lastActivity < IDLE_MS) {
       seconds += 1;
       input.value = String(seconds);
-      if (shown) shown.textContent = seconds + " s";
+      if (shown) shown.textContent = seconds < 60 ? seconds + " s" : Math.round(seconds / 60) + " min";
     }
   }, 1000);
 })();
