@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django import template
-
-from reviews.templatetags import humane
 from django.utils.safestring import SafeString, mark_safe
 
 from incidents.richtext import render_markdown
+from reviews.templatetags import humane
 
 register = template.Library()
 

@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from policy.services.policies import policy_current, policy_of
-from reviews import riskcard
 from reviews.audit import NotAllowed, ServiceError
+from reviews.changepage import riskflags
 from reviews.forms import AttestForm, AuthorForm, ReviewForm
 from reviews.models import Change, Review
 from reviews.people import current_engineer, engineer_by_name
@@ -66,8 +66,8 @@ def _change_page(
     }
     context.update(conversation_context(change, engineer, context["comment_threads"]))
     context.update(files_context(request, change, engineer, context["threads_by_line"]))
-    context["risk_label"] = riskcard.score_label(change.risk_score)
-    context["risk_flags"] = riskcard.page_flags(
+    context["risk_label"] = riskflags.score_label(change.risk_score)
+    context["risk_flags"] = riskflags.page_flags(
         reasons=change.risk_reasons or [],
         sensitive_files=sum(1 for entry in context["file_entries"] if entry.sensitive),
         gates=[(g.name, g.status) for g in change.current_gates if g.status in ("fail", "warn") and not g.override],

@@ -17,7 +17,9 @@ from intake.diffparse import is_generated_path
 from intake.gitrepo import Mirror
 from intake.gitrun import GitError
 from policy.decision import matches_glob
-from reviews import diffparts, diffview, filelist, highlight
+from reviews import diffview, filelist
+from reviews.changepage import highlight
+from reviews.changepage import parts as diffparts
 from reviews.models import Change, ChangeFile
 from reviews.templatetags.diffview import MAX_RENDERED_LINES
 from reviews.views.diffhtml import with_row_html

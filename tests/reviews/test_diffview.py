@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviews import diffview, filelist, highlight
+from reviews import diffview, filelist
+from reviews.changepage import highlight
 from reviews.diffview import Gap, Row, SafeHtml
 
 MODIFY = """diff --git a/app/core.py b/app/core.py

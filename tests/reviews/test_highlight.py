@@ -1,12 +1,14 @@
-"""Highlighting per language (reviews.highlight, reviews.diffview), from the whole file and from the patch alone;
-the parts of a large diff (reviews.diffparts); durations and counts (reviews.templatetags.humane); and the risk
-card's flags (reviews.riskcard)."""
+"""Highlighting per language (reviews.changepage.highlight, reviews.diffview), from the whole file and from the
+patch alone; the parts of a large diff (reviews.changepage.parts); durations and counts (reviews.templatetags.humane);
+and the risk card's flags (reviews.changepage.riskflags)."""
 
 from __future__ import annotations
 
 import pytest
 
-from reviews import diffparts, diffview, highlight, riskcard
+from reviews import diffview
+from reviews.changepage import highlight, riskflags
+from reviews.changepage import parts as diffparts
 from reviews.templatetags.humane import say_count, say_duration
 
 # (file name, one line of code, a CSS class Pygments gives part of it)
@@ -113,7 +115,7 @@ def test_counts_take_the_right_number(number, noun, said):
 
 
 def test_gates_are_never_in_the_score_and_a_named_sensitive_path_is():
-    flags = riskcard.page_flags(
+    flags = riskflags.page_flags(
         reasons=[[0.12, "touches 1 sensitive path(s)"]],
         sensitive_files=1,
         gates=[("migrations", "warn")],
@@ -128,7 +130,7 @@ def test_gates_are_never_in_the_score_and_a_named_sensitive_path_is():
 
 
 def test_ai_assistance_the_score_does_not_name_says_why():
-    (flag,) = riskcard.page_flags(reasons=[], sensitive_files=0, gates=[], ai_assisted=True, ai_undeclared=True)
+    (flag,) = riskflags.page_flags(reasons=[], sensitive_files=0, gates=[], ai_assisted=True, ai_undeclared=True)
 
     assert not flag.in_score and "less than 0.01" in flag.note
 
@@ -137,4 +139,4 @@ def test_ai_assistance_the_score_does_not_name_says_why():
     ("score", "label"), [(0.0, "under 0.01"), (0.004, "under 0.01"), (0.005, "0.01"), (0.42, "0.42")]
 )
 def test_a_tiny_score_does_not_read_as_no_risk(score, label):
-    assert riskcard.score_label(score) == label
+    assert riskflags.score_label(score) == label

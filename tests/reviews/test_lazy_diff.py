@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from intake.services.diffs import change_pull_diff
 from intake.services.repositories import repository_import, repository_register
 from reviews import filelist
-from reviews.diffparts import PART_LINES
+from reviews.changepage.parts import PART_LINES
 from reviews.models import Change, GateResult
 from reviews.views.diff import INLINE_LINES
 
