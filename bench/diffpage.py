@@ -8,7 +8,8 @@ Builds (once per run, in a scratch database it migrates) a git repository whose 
 then asks for the change page as a senior: bytes of the HTML, server time in this process (Django's test client:
 the whole middleware stack and rendering, no network; median of RUNS after warm-up) and queries. With BENCH_BROWSER=true
 (default) Chromium loads the same page, its requests answered by the same client, and the first contentful paint
-and the number of files rendered at first are reported. Prints one JSON object.
+and the number of files rendered at first are reported (BENCH_SCREENSHOTS=folder also saves the page at 1440 and
+390 px wide). Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 BROWSER = os.environ.get("BENCH_BROWSER", "true") == "true"
+SCREENSHOTS = os.environ.get("BENCH_SCREENSHOTS", "")  # a folder: the page at 1440 and 390 px wide is saved there
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -197,6 +199,15 @@ def browser_figures(client, url: str) -> dict:
             )
         rendered = page.locator(".diff-file table.diff").count()
         height = page.evaluate("document.documentElement.scrollHeight")
+        if SCREENSHOTS:
+            for width in (1440, 390):
+                page.set_viewport_size({"width": width, "height": 900})
+                page.goto(base + url, wait_until="load")
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(Path(SCREENSHOTS) / f"diffpage-{width}.png"))
+                page.locator("#files").scroll_into_view_if_needed()
+                page.wait_for_timeout(800)
+                page.screenshot(path=str(Path(SCREENSHOTS) / f"diffpage-{width}-files.png"))
         chromium.close()
     paints = [p for p in paints if p is not None]
     return {
