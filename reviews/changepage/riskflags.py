@@ -20,6 +20,17 @@ class PageFlag:
     label: str
     in_score: bool  # a reason of the score names it
     note: str
+    weighed: bool = True  # an input of the model, whether or not it moved this score
+
+    @property
+    def verdict(self) -> str:
+        """In one phrase: counted, too small to show, or not an input of the score."""
+        if self.in_score:
+            return "counted in the score"
+        return "weighed, but under 0.01 here" if self.weighed else "not in the score"
+
+
+_TINY = "the model weighs it, but its fitted weight moved this change's score by less than 0.01"
 
 
 def _named(reasons: Sequence[Sequence], word: str) -> bool:
@@ -42,7 +53,7 @@ def page_flags(
             PageFlag(
                 f"{sensitive_files} file{'s' if sensitive_files != 1 else ''} on a sensitive path",
                 named,
-                "in the score" if named else "weighed by the model, but moved this score by less than 0.01",
+                "one of the score's reasons" if named else _TINY,
             )
         )
     for name, status in gates:
@@ -51,18 +62,19 @@ def page_flags(
                 f"gate {name}: {status}",
                 False,
                 "gates are not inputs of the score: they are checked before review and warn or block on their own",
+                weighed=False,
             )
         )
     if ai_assisted or ai_undeclared:
         named = _named(reasons, "ai-assisted")
         label = "AI-assisted, not declared by the author" if ai_undeclared else "AI-assisted"
         if named:
-            note = "in the score"
+            note = "one of the score's reasons"
         elif ai_assisted:
-            note = "weighed by the model, but moved this score by less than 0.01"
+            note = _TINY
         else:
-            note = "detected but not counted as AI-assisted by the policy's settings, so not in the score"
-        flags.append(PageFlag(label, named, note))
+            note = "detected but not counted as AI-assisted under the policy's settings, so not an input of the score"
+        flags.append(PageFlag(label, named, note, weighed=ai_assisted))
     return flags
 
 

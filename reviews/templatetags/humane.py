@@ -65,3 +65,13 @@ def minutes(value: float | int | None) -> str:
 def count(number: int | float | None, noun: str) -> str:
     """A count and its noun, singular or plural."""
     return say_count(number, noun)
+
+
+@register.filter
+def risk_score(value: float | None) -> str:
+    """A risk score to two decimals; "<0.01" rather than a 0.00 that reads as "no risk"."""
+    try:
+        score = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    return "<0.01" if 0 <= score < 0.005 else f"{score:.2f}"

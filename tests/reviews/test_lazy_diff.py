@@ -173,4 +173,4 @@ def test_the_risk_card_says_which_flags_of_the_page_the_score_does_not_weigh(cli
     assert "gate migrations: warn" in flags and "gates are not inputs of the score" in flags
     assert "1 file on a sensitive path" in flags
     assert "AI-assisted, not declared by the author" in flags
-    assert "not in the score" in html
+    assert "not in the score" in flags and "weighed, but under 0.01 here" in flags
