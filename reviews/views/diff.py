@@ -23,6 +23,7 @@ from intake.gitrun import GitError
 from intake.mirrors import repository_mirror
 from portal.htmx import is_fragment
 from reviews import diffview, filelist, selectors
+from reviews.changepage import gitattributes
 from reviews.models import Change, ChangeFile, Engineer
 from reviews.people import current_engineer
 from reviews.services.fileviews import file_view_mark
@@ -34,6 +35,7 @@ from reviews.views.diffrows import (
     comment_base_url,
     context_items,
     file_entries,
+    read_attributes,
     read_source,
     render_file,
 )
@@ -86,6 +88,10 @@ def files_context(
     entries = file_entries(change, files, selectors.viewed_fingerprints(change, engineer), mode)
     mirror = repository_mirror(change.repository)
     comment_base = comment_base_url(change)
+    attributes = read_attributes(mirror, change.diff_sha or change.head_sha)
+    marked = gitattributes.generated_paths(attributes, [entry.path for entry in entries])
+    for entry in entries:
+        entry.marked_generated = entry.path in marked
     for entry in inline_entries(entries):
         entry.diff = render_file(
             change,

@@ -57,6 +57,7 @@ class FileEntry:
     sensitive: bool = False
     flags: list[filelist.GateFlag] = field(default_factory=list)
     diff: RenderedDiff | None = None
+    marked_generated: bool = False  # by the repository's .gitattributes (linguist-generated)
 
     @property
     def path(self) -> str:
@@ -83,7 +84,7 @@ class FileEntry:
     @property
     def generated(self) -> bool:
         """Generated, vendored or a lock file: its diff waits behind "Load diff"."""
-        return self.file.is_generated or is_generated_path(self.file.path)
+        return self.marked_generated or self.file.is_generated or is_generated_path(self.file.path)
 
     @property
     def collapsed(self) -> bool:
@@ -148,6 +149,17 @@ def comment_base_url(change: Change) -> str:
 
 
 # --- rendering one file -------------------------------------------------------------------------
+
+
+def read_attributes(mirror: Mirror | None, sha: str) -> str:
+    """The root .gitattributes at sha, or "" when there is none or it cannot be read."""
+    if mirror is None or not sha or not mirror.exists():
+        return ""
+    try:
+        content = mirror.read_file(sha, ".gitattributes", max_bytes=64 * 1024)
+    except GitError:
+        return ""
+    return content.decode("utf-8", "replace") if content else ""
 
 
 def read_source(mirror: Mirror | None, sha: str, path: str, until: int | None = None) -> diffview.SourceLines | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from reviews import diffview
-from reviews.changepage import highlight, riskflags
+from reviews.changepage import gitattributes, highlight, riskflags
 from reviews.changepage import parts as diffparts
 from reviews.templatetags.humane import say_count, say_duration
 
@@ -140,3 +140,20 @@ def test_ai_assistance_the_score_does_not_name_says_why():
 )
 def test_a_tiny_score_does_not_read_as_no_risk(score, label):
     assert riskflags.score_label(score) == label
+
+
+# --- .gitattributes -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("*.pb.go linguist-generated\n", {"api/x.pb.go"}),
+        ("api/** linguist-generated=true\napi/keep.go -linguist-generated\n", {"api/x.pb.go"}),
+        ("# api/** linguist-generated\n", set()),
+        ("docs/*.md linguist-documentation\n", set()),
+        ("/api/ linguist-generated\n", {"api/x.pb.go", "api/keep.go"}),
+    ],
+)
+def test_gitattributes_mark_generated_files_and_later_lines_win(text, marked):
+    assert gitattributes.generated_paths(text, ["api/x.pb.go", "api/keep.go", "main.go"]) == marked

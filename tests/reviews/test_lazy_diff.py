@@ -36,6 +36,8 @@ def big(db, work_repo, make_engineer, client) -> Change:
             "b/big.go": "package b\n\nfunc big() {\n" + go_lines(BIG_LINES - 4) + "}\n",
             "c/package-lock.json": "".join(f'  "dep{n}": "1.0.{n}",\n' for n in range(120)),
             "migrations/0001_init.sql": "CREATE TABLE cart (id integer);\n",
+            "d/schema_gen.py": "SCHEMA = 1\n",
+            ".gitattributes": "*_gen.py linguist-generated\n",
         },
         "Big work",
     )
@@ -85,6 +87,13 @@ def test_a_lock_file_waits_behind_load_diff_and_never_loads_on_scroll(client, bi
     assert 'hx-trigger="click"' in lock
     assert "revealed" not in lock
     assert "<table" not in lock
+
+
+def test_a_file_gitattributes_marks_generated_waits_behind_load_diff_too(client, big):
+    html = client.get(f"/changes/{big.pk}/").content.decode()
+
+    assert ">Load diff</button>" in file_section(html, "d/schema_gen.py")
+    assert "<table" in file_section(html, "a/small.py")
 
 
 def test_a_large_file_comes_in_parts_each_asking_for_the_next_when_it_scrolls_into_view(client, big):
