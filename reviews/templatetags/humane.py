@@ -13,7 +13,8 @@ register = template.Library()
 
 
 def say_duration(seconds: float | int | None) -> str:
-    """A duration rounded to what matters at its size: "40 s", "4 min", "1 h 12 min", "3 d 2 h"; "–" when unknown."""
+    """A duration rounded to what matters at its size: "40 s", "3 min 20 s" (under 10 min), "4 min", "1 h 12 min",
+    "3 d 2 h"; "–" when unknown."""
     if seconds is None:
         return "–"
     try:
@@ -22,6 +23,9 @@ def say_duration(seconds: float | int | None) -> str:
         return "–"
     if total < 60:
         return f"{total} s"
+    if total < 600:
+        whole, rest = divmod(total, 60)
+        return f"{whole} min {rest} s" if rest else f"{whole} min"
     minutes = round(total / 60)
     if minutes < 60:
         return f"{minutes} min"

@@ -96,7 +96,17 @@ def test_headers_go_with_the_line_after_them_and_trailing_notes_stay_in_the_last
 
 @pytest.mark.parametrize(
     ("seconds", "said"),
-    [(None, "–"), (0, "0 s"), (42, "42 s"), (240, "4 min"), (4319, "1 h 12 min"), (7200, "2 h"), (93600, "1 d 2 h")],
+    [
+        (None, "–"),
+        (0, "0 s"),
+        (42, "42 s"),
+        (200, "3 min 20 s"),
+        (240, "4 min"),
+        (900, "15 min"),
+        (4319, "1 h 12 min"),
+        (7200, "2 h"),
+        (93600, "1 d 2 h"),
+    ],
 )
 def test_durations_read_as_people_say_them(seconds, said):
     assert say_duration(seconds) == said
