@@ -68,21 +68,55 @@ class CommitSpec:
 
 
 def code_line(rng: random.Random, path: str) -> str:
+    """One line of code in the file's language, varied enough to show keywords, strings, numbers and comments.
+
+    It draws the same random numbers whatever the language, so the demo's history stays the same."""
     a, b = rng.choice(WORDS), rng.choice(WORDS)
     n = rng.randint(1, 999)
+    ab, kind = f"{a}{b.title()}", n % 4
     if path.endswith(".go"):
-        return f"\t{a}{b.title()} := compute{a.title()}(ctx, {n})"
+        return (
+            f"\t{ab} := compute{a.title()}(ctx, {n})",
+            f'\tlog.Printf("{a} {b}: %d", {n}) // trace the {b}',
+            f"\tif {ab} > {n} {{ return nil, errTooMany{b.title()} }}",
+            f"\tvar {ab} int64 = {n}",
+        )[kind]
     if path.endswith(".ts"):
-        return f"  const {a}{b.title()} = compute{a.title()}(state, {n});"
+        return (
+            f"  const {ab} = compute{a.title()}(state, {n});",
+            f"  if ({ab} === null) {{ return '{a}-{n}'; }} // no {b} yet",
+            f"  let {ab}: number = await fetch{a.title()}({n});",
+            f"  export function {ab}(): boolean {{ return {n} > 0; }}",
+        )[kind]
     if path.endswith(".tf"):
-        return f'  {a}_{b} = "{a}-{n}"'
+        return (
+            f'  {a}_{b} = "{a}-{n}"',
+            f"  {a}_{b}_count = {n} # per {b}",
+            f"  enable_{a}_{b} = true",
+            f'  tags = {{ owner = "{a}", cost_centre = "{n}" }}',
+        )[kind]
     if path.endswith((".yaml", ".yml")):
-        return f"  {a}_{b}: {n}"
+        return (
+            f"  {a}_{b}: {n}",
+            f'  {a}_{b}: "{a}-{n}"  # {b} setting',
+            f"  {a}_{b}_enabled: true",
+            f"  - {a}-{b}-{n}",
+        )[kind]
     if path.endswith(".sql"):
-        return f"ALTER TABLE {a} ADD COLUMN {b}_{n} integer;"
+        return (
+            f"ALTER TABLE {a} ADD COLUMN {b}_{n} integer;",
+            f"CREATE INDEX {a}_{b}_{n} ON {a} ({b}); -- speeds up {b} lookups",
+            f"UPDATE {a} SET {b} = {n} WHERE {b} IS NULL;",  # noqa: S608 - demo file content, never executed
+            f"ALTER TABLE {a} ALTER COLUMN {b} SET DEFAULT '{a}-{n}';",
+        )[kind]
     if path.endswith(".css"):
         return f".{a}-{b} {{ margin: {n % 40}px; }}"
-    return f"    {a}_{b} = compute_{a}(context, {n})"
+    return (
+        f"    {a}_{b} = compute_{a}(context, {n})",
+        f'    log.info("{a} {b} %s", {n})  # trace the {b}',
+        f"    if {a}_{b} is None: return {n}",
+        f'    {a}_{b}: str = "{a}-{n}"',
+    )[kind]
 
 
 def edit_lines(rng: random.Random, lines: list[str], path: str, size: int, adds_only: bool = False) -> list[str]:

@@ -124,7 +124,17 @@ _GENERATED_NAMES = (
     "Gemfile.lock",
     "uv.lock",
 )
-_GENERATED_SUFFIXES = (".min.js", ".min.css", "_pb2.py", "_pb2_grpc.py", ".pb.go", ".generated.ts", ".snap", ".map")
+_GENERATED_SUFFIXES = (
+    ".min.js",
+    ".min.css",
+    ".lock",
+    "_pb2.py",
+    "_pb2_grpc.py",
+    ".pb.go",
+    ".generated.ts",
+    ".snap",
+    ".map",
+)
 
 
 def is_generated_path(path: str) -> bool:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from pygments.lexer import Lexer
-from pygments.lexers import get_lexer_for_filename
+from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import STANDARD_TYPES, _TokenType
 from pygments.util import ClassNotFound
 
@@ -272,11 +272,22 @@ def split_lines(text: str) -> tuple[str, ...]:
     return tuple(lines)
 
 
+# Names Pygments gives the wrong lexer by their extension (go.mod is not Modula-2), or that it only knows by alias.
+_LEXER_BY_NAME = {"go.mod": None, "go.sum": None, "go.work": None, "CODEOWNERS": None}
+_LEXER_BY_SUFFIX = {".sql": "sql", ".tfvars": "terraform", ".hcl": "terraform", ".jsonc": "json"}
+
+
 @lru_cache(maxsize=256)
 def _lexer_for(filename: str) -> Lexer | None:
+    # stripnl would drop leading and trailing blank lines and shift every line number after them.
+    options = {"stripnl": False, "stripall": False, "ensurenl": True}
+    if filename in _LEXER_BY_NAME:
+        return None
+    alias = next((a for suffix, a in _LEXER_BY_SUFFIX.items() if filename.lower().endswith(suffix)), None)
     try:
-        # stripnl would drop leading and trailing blank lines and shift every line number after them.
-        return get_lexer_for_filename(filename, stripnl=False, stripall=False, ensurenl=True)
+        if alias is not None:
+            return get_lexer_by_name(alias, **options)
+        return get_lexer_for_filename(filename, **options)
     except (ClassNotFound, ValueError):
         return None
 
@@ -335,31 +346,6 @@ def source_lines(
         else:
             highlighted.append(escape(line))
     return SourceLines(lines, tuple(highlighted))
-
-
-def _line_html(source: SourceLines | None, number: int | None, text: str) -> SafeHtml | None:
-    if source is None or source.html is None or number is None or not 1 <= number <= source.count:
-        return None
-    if source.lines[number - 1].removesuffix("\r") != text.removesuffix("\r"):
-        return None  # the file read is not the one the patch was made from: show the patch's own text
-    return source.html[number - 1]
-
-
-def highlight_hunks(hunks: Sequence[Hunk], old: SourceLines | None, new: SourceLines | None) -> tuple[Hunk, ...]:
-    """Hunks whose rows carry the highlighted HTML of their line: removed lines from the old file, others new."""
-    result = []
-    for hunk in hunks:
-        rows = []
-        for row in hunk.rows:
-            if row.kind == "del":
-                shown = _line_html(old, row.old_no, row.text)
-            elif row.kind in ("add", "ctx"):
-                shown = _line_html(new, row.new_no, row.text)
-            else:
-                shown = None
-            rows.append(replace(row, html=shown) if shown is not None else row)
-        result.append(replace(hunk, rows=tuple(rows)))
-    return tuple(result)
 
 
 def _is_line(row: Row) -> bool:

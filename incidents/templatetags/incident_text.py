@@ -8,6 +8,7 @@ from django.utils.safestring import SafeString, mark_safe
 from incidents.report.reporting import SIGN_OFF_FLAGS
 from incidents.report.reporting import sign_off_flag as _sign_off_flag
 from incidents.richtext import render_markdown
+from reviews.templatetags import humane
 
 register = template.Library()
 
@@ -26,13 +27,10 @@ def signed(weight: float) -> str:
 
 @register.filter
 def minutes(value: float | None) -> str:
-    """Minutes as '42 min' or '3 h 05 min'; a dash when not known."""
+    """Minutes as people say them ('42 min', '3 h 5 min'), as everywhere in the portal; a dash when not known."""
     if value is None or value == "":
         return "–"
-    total = round(float(value))
-    if total < 60:
-        return f"{total} min"
-    return f"{total // 60} h {total % 60:02d} min"
+    return humane.minutes(value)
 
 
 @register.filter

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from policy.services.policies import policy_current, policy_of
 from portal.access.rules import may
 from reviews.audit import NotAllowed, ServiceError
+from reviews.changepage import riskflags
 from reviews.forms import AttestForm, AuthorForm, ReviewForm
 from reviews.models import Change, Review
 from reviews.people import current_engineer, engineer_by_name
@@ -68,6 +69,16 @@ def _change_page(
     }
     context.update(conversation_context(change, engineer, context["comment_threads"]))
     context.update(files_context(request, change, engineer, context["threads_by_line"]))
+    context["risk_label"] = riskflags.score_label(change.risk_score)
+    context["risk_flags"] = riskflags.page_flags(
+        reasons=change.risk_reasons or [],
+        sensitive_files=sum(1 for entry in context["file_entries"] if entry.sensitive),
+        gates=[(g.name, g.status) for g in change.current_gates if g.status in ("fail", "warn") and not g.override],
+        ai_assisted=change.ai_assisted,
+        ai_undeclared=change.ai_undeclared,
+    )
+    context["risk_flags_outside"] = [flag for flag in context["risk_flags"] if not flag.in_score]
+    context["flagged_gates"] = [g for g in change.current_gates if g.status != "pass"]
     return render(request, "reviews/change_detail.html", context, status=status)
 
 

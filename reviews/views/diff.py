@@ -23,6 +23,7 @@ from intake.gitrun import GitError
 from intake.mirrors import repository_mirror
 from portal.htmx import is_fragment
 from reviews import diffview, filelist, selectors
+from reviews.changepage import gitattributes
 from reviews.models import Change, ChangeFile, Engineer
 from reviews.people import current_engineer
 from reviews.services.fileviews import file_view_mark
@@ -34,13 +35,16 @@ from reviews.views.diffrows import (
     comment_base_url,
     context_items,
     file_entries,
+    read_attributes,
     read_source,
     render_file,
 )
 
 VIEW_MODES = ("unified", "split")
-# Files rendered with the page; the others load when scrolled to.
+# Files rendered with the page, up to this many lines in all; the others load when scrolled to (generated and lock
+# files when asked for). A file past the budget ships as a placeholder, even the first: first paint stays small.
 INLINE_FILES = 3
+INLINE_LINES = 150
 INTERDIFF_HIGHLIGHTED_FILES = 30
 # Past this size the previous revision's diff is not read for its paths: the interdiff covers today's files only.
 INTERDIFF_OLD_DIFF_MAX_BYTES = 4 * 1024 * 1024
@@ -84,9 +88,19 @@ def files_context(
     entries = file_entries(change, files, selectors.viewed_fingerprints(change, engineer), mode)
     mirror = repository_mirror(change.repository)
     comment_base = comment_base_url(change)
-    for entry in entries[:INLINE_FILES]:
+    attributes = read_attributes(mirror, change.diff_sha or change.head_sha)
+    marked = gitattributes.generated_paths(attributes, [entry.path for entry in entries])
+    for entry in entries:
+        entry.marked_generated = entry.path in marked
+    for entry in inline_entries(entries):
         entry.diff = render_file(
-            change, entry, mode, mirror=mirror, threads=threads_by_line.get(entry.path, {}), comment_base=comment_base
+            change,
+            entry,
+            mode,
+            mirror=mirror,
+            threads=threads_by_line.get(entry.path, {}),
+            comment_base=comment_base,
+            part=0,
         )
     by_dir: dict[str, list[FileEntry]] = {}
     for entry in entries:
@@ -98,6 +112,20 @@ def files_context(
         "viewed_count": sum(1 for e in entries if e.viewed),
         "interdiff_from": last_reviewed_revision(change, engineer),
     }
+
+
+def inline_entries(entries: list[FileEntry]) -> list[FileEntry]:
+    """The first files in page order that fit INLINE_FILES and INLINE_LINES; generated and folded files are skipped."""
+    chosen: list[FileEntry] = []
+    lines = 0
+    for entry in entries:
+        if entry.generated or entry.collapsed:
+            continue
+        if len(chosen) >= INLINE_FILES or lines + entry.changed_lines > INLINE_LINES:
+            break
+        chosen.append(entry)
+        lines += entry.changed_lines
+    return chosen
 
 
 def last_reviewed_revision(change: Change, engineer: Engineer | None) -> int | None:
@@ -131,8 +159,10 @@ def _load_file(change_id: int, raw_path: str) -> tuple[Change, ChangeFile]:
 @login_required
 @require_GET
 def file_detail(request: HttpRequest, change_id: int) -> HttpResponse:
-    """One file's diff: the fragment that replaces its placeholder (htmx), or a page of its own."""
+    """One file's diff: the fragment that replaces its placeholder (htmx), or a page of its own; `part=N` (N > 0)
+    is the Nth part of a large file's diff, the rows that replace the "more" row of the part before."""
     change, file = _load_file(change_id, request.GET.get("path", ""))
+    part = _int_param(request, "part", 0)
     engineer = current_engineer(request)
     mode = diff_view_mode(request)
     threads = thread_context(change, engineer)
@@ -144,9 +174,12 @@ def file_detail(request: HttpRequest, change_id: int) -> HttpResponse:
         mirror=repository_mirror(change.repository),
         threads=threads["threads_by_line"].get(file.path, {}),
         comment_base=comment_base_url(change),
+        part=part,
     )
     context = {"change": change, "entry": entry, "diff_view": mode, "view_urls": view_urls(request), **threads}
     if is_fragment(request):
+        if part:
+            return render(request, "reviews/_diff_part.html", {**context, "d": entry.diff})
         return render(request, "reviews/_diff_file.html", context)
     return render(request, "reviews/change_file.html", context)
 

@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 
+from intake.diffparse import is_generated_path
 from intake.gitrepo import Mirror
 from intake.gitrun import GitError
 from policy.decision import matches_glob
 from reviews import diffview, filelist
+from reviews.changepage import highlight
+from reviews.changepage import parts as diffparts
 from reviews.models import Change, ChangeFile
 from reviews.templatetags.diffview import MAX_RENDERED_LINES
 from reviews.views.diffhtml import with_row_html
@@ -38,6 +42,8 @@ class RenderedDiff:
     note: str = ""
     hidden_lines: int = 0
     max_lines: int = MAX_RENDERED_LINES
+    more_url: str = ""  # the next part of a large file's diff, loaded when its row scrolls into view
+    more_label: str = ""
 
 
 @dataclass
@@ -51,6 +57,7 @@ class FileEntry:
     sensitive: bool = False
     flags: list[filelist.GateFlag] = field(default_factory=list)
     diff: RenderedDiff | None = None
+    marked_generated: bool = False  # by the repository's .gitattributes (linguist-generated)
 
     @property
     def path(self) -> str:
@@ -75,9 +82,14 @@ class FileEntry:
         return next((s for s in ("fail", "warn", "overridden") if s in statuses), "")
 
     @property
+    def generated(self) -> bool:
+        """Generated, vendored or a lock file: its diff waits behind "Load diff"."""
+        return self.marked_generated or self.file.is_generated or is_generated_path(self.file.path)
+
+    @property
     def collapsed(self) -> bool:
-        """Folded when the page opens: viewed already, or generated."""
-        return self.viewed or self.file.is_generated
+        """Folded when the page opens: viewed already."""
+        return self.viewed
 
     @property
     def changed_lines(self) -> int:
@@ -139,6 +151,17 @@ def comment_base_url(change: Change) -> str:
 # --- rendering one file -------------------------------------------------------------------------
 
 
+def read_attributes(mirror: Mirror | None, sha: str) -> str:
+    """The root .gitattributes at sha, or "" when there is none or it cannot be read."""
+    if mirror is None or not sha or not mirror.exists():
+        return ""
+    try:
+        content = mirror.read_file(sha, ".gitattributes", max_bytes=64 * 1024)
+    except GitError:
+        return ""
+    return content.decode("utf-8", "replace") if content else ""
+
+
 def read_source(mirror: Mirror | None, sha: str, path: str, until: int | None = None) -> diffview.SourceLines | None:
     """One version of a file, split and highlighted up to line `until`; None when it cannot be read or is not text."""
     if mirror is None or not sha or not path or not mirror.exists():
@@ -163,8 +186,11 @@ def render_file(
     old_sha: str | None = None,
     new_sha: str | None = None,
     expandable: bool = True,
+    part: int | None = None,
 ) -> RenderedDiff:
-    """A file's diff as rows in the layout asked for, highlighted from both versions of the file (no mirror: plain)."""
+    """A file's diff as rows in the layout asked for, highlighted from both versions of the file (no mirror: from
+    the patch alone); with `part`, only that part of diffparts.PART_LINES lines and a link to the next (404 past
+    the last)."""
     file = entry.file
     if file.status == ChangeFile.Status.BINARY:
         return RenderedDiff(mode, note="Binary file: not shown.")
@@ -176,16 +202,20 @@ def render_file(
     if not hunks:
         return RenderedDiff(mode, note="No lines changed (a rename or a change of mode).")
     hunks, hidden = diffview.limit_lines(hunks, MAX_RENDERED_LINES)
+    total = diffparts.line_count(hunks)
+    parts = diffparts.part_count(total) if part is not None else 1
+    if part is not None and not 0 <= part < parts:
+        raise Http404("No such part of this file's diff.")
     old_sha = change.base_sha if old_sha is None else old_sha
     new_sha = (change.diff_sha or change.head_sha) if new_sha is None else new_sha
-    old_until = max((r.old_no or 0 for h in hunks for r in h.rows), default=0)
-    new_until = max((r.new_no or 0 for h in hunks for r in h.rows), default=0)
+    end = (part + 1) * diffparts.PART_LINES if part is not None else total
+    old_until, new_until = diffparts.lines_until(hunks, end)
     old = new = None
     if file.status != ChangeFile.Status.ADDED:
         old = read_source(mirror, old_sha, file.old_path or file.path, until=old_until)
     if file.status != ChangeFile.Status.DELETED:
         new = read_source(mirror, new_sha, file.path, until=new_until)
-    hunks = diffview.highlight_hunks(hunks, old, new)
+    hunks = highlight.highlight_hunks(hunks, old, new, filename=file.path)
     layout = diffview.with_gaps(hunks, new.count if new is not None and not hidden else None)
     if not expandable or new is None:
         layout = [item for item in layout if not isinstance(item, diffview.Gap)]
@@ -199,7 +229,15 @@ def render_file(
         line_flags=_line_flags(entry.flags),
     )
     items = _split_items(layout, rendering) if mode == "split" else _unified_items(layout, rendering)
-    return RenderedDiff(mode, with_row_html(items, mode), hidden_lines=hidden)
+    if part is None:
+        return RenderedDiff(mode, with_row_html(items, mode), hidden_lines=hidden)
+    items = diffparts.part_items(items, part, parts)
+    diff = RenderedDiff(mode, with_row_html(items, mode), hidden_lines=hidden if part == parts - 1 else 0)
+    if part + 1 < parts:
+        first, last = (part + 1) * diffparts.PART_LINES + 1, min(total, (part + 2) * diffparts.PART_LINES)
+        diff.more_url = f"{entry.url}&{urlencode({'part': part + 1})}" if entry.url else ""
+        diff.more_label = f"lines {first:,}–{last:,} of {total:,}"
+    return diff
 
 
 def _line_flags(flags: list[filelist.GateFlag]) -> dict[int, list[filelist.GateFlag]]:

@@ -98,8 +98,46 @@
     if (count) count.textContent = String(all(".diff-file.is-viewed").length);
   }
 
+  // The change page's cards start folded; each remembers, in this browser, whether the reader opened it. A card the
+  // server opens (it holds something the reader must do) stays open.
+  function initFolds() {
+    all("details.fold-card[data-fold]:not([data-fold-ready])").forEach(function (card) {
+      card.setAttribute("data-fold-ready", "");
+      var key = "countersign.fold." + card.getAttribute("data-fold");
+      var saved = null;
+      try { saved = window.localStorage.getItem(key); } catch (e) { /* storage off: folded by default */ }
+      if (saved === "open") card.open = true;
+      card.addEventListener("toggle", function () {
+        try { window.localStorage.setItem(key, card.open ? "open" : "closed"); } catch (e) { /* not remembered */ }
+      });
+    });
+  }
+
+  // The filter box above the file tree: files whose path holds every word typed stay, in the tree and the diffs.
+  function filterFiles(query) {
+    var words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    all(".tree-file").forEach(function (item) {
+      var link = item.querySelector("a");
+      var path = (link && link.getAttribute("title") || "").toLowerCase();
+      var match = words.every(function (w) { return path.indexOf(w) >= 0; });
+      item.hidden = !match;
+      if (match) shown++;
+      var file = document.getElementById(item.getAttribute("data-anchor"));
+      if (file) file.hidden = !match;
+    });
+    all(".tree-dir").forEach(function (dir) {
+      dir.hidden = !dir.querySelector(".tree-file:not([hidden])");
+    });
+    var count = document.getElementById("file-filter-count");
+    if (count) count.textContent = words.length ? shown + " of " + all(".tree-file").length : "";
+    // Files brought back into view may be placeholders waiting to be revealed.
+    window.dispatchEvent(new Event("scroll"));
+  }
+
   // On narrow screens the file tree starts folded, above the diffs.
   function initPage() {
+    initFolds();
     all("details.file-tree:not([data-ready])").forEach(function (tree) {
       tree.setAttribute("data-ready", "");
       if (window.matchMedia("(max-width: 900px)").matches) tree.removeAttribute("open");
@@ -119,6 +157,10 @@
       var target = document.getElementById(link.getAttribute("href").slice(1));
       if (target && target.classList.contains("collapsed")) setFolded(target, false);
     }
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.id === "file-filter") filterFiles(event.target.value);
   });
 
   document.addEventListener("change", function (event) {

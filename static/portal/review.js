@@ -16,7 +16,11 @@
     if (document.visibilityState === "visible" && Date.now() - lastActivity < IDLE_MS) {
       seconds += 1;
       input.value = String(seconds);
-      if (shown) shown.textContent = seconds + " s";
+      // As the server says durations (reviews/templatetags/humane.py): "45 s", "3 min 20 s", "12 min".
+      if (shown) {
+        var minutes = Math.floor(seconds / 60), rest = seconds % 60;
+        shown.textContent = seconds < 60 ? seconds + " s" : seconds < 600 && rest ? minutes + " min " + rest + " s" : Math.round(seconds / 60) + " min";
+      }
     }
   }, 1000);
 })();

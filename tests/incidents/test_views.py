@@ -316,7 +316,7 @@ def test_weekly_report_lists_the_weeks_incidents_with_their_review_record(client
     assert "Retry payment calls" in body
     assert "Ada" in body
     assert "AI-assisted" in body
-    assert 'Grace <span class="muted">(420 s)</span>' in body
+    assert 'Grace <span class="muted">(7 min)</span>' in body
     assert "Search is slow" not in body
     assert "Login loop" not in body
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intake.diffparse import parse_diff
+from intake.diffparse import is_generated_path, parse_diff
 from tests.conftest import WorkRepo
 
 
@@ -348,3 +348,20 @@ def test_parse_diff_of_diff_shaped_input_never_raises_and_counts_are_not_negativ
     assert parsed.lines_removed >= 0
     assert all(f.status in {"added", "modified", "deleted", "renamed", "binary"} for f in parsed.files)
     assert all(f.lines_added >= 0 and f.lines_removed >= 0 for f in parsed.files)
+
+
+@pytest.mark.parametrize(
+    ("path", "generated"),
+    [
+        ("web/package-lock.json", True),
+        ("go.sum", True),
+        ("mix.lock", True),
+        ("web/dist/app.js", True),
+        ("static/app.min.js", True),
+        ("vendor/github.com/x/y.go", True),
+        ("app/locks.py", False),
+        ("README.md", False),
+    ],
+)
+def test_lock_vendored_minified_and_built_files_are_generated(path, generated):
+    assert is_generated_path(path) is generated

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reviews import diffview, filelist
+from reviews.changepage import highlight
 from reviews.diffview import Gap, Row, SafeHtml
 
 MODIFY = """diff --git a/app/core.py b/app/core.py
@@ -296,7 +297,7 @@ def test_highlight_hunks_take_removed_lines_from_the_old_file_and_the_rest_from_
     new = diffview.source_lines('s = """x\nz"""\n', "m.py")
     hunks = diffview.parse_patch('@@ -1,2 +1,2 @@\n s = """x\n-y"""\n+z"""\n')
 
-    rows = diffview.highlight_hunks(hunks, old, new)[0].rows
+    rows = highlight.highlight_hunks(hunks, old, new)[0].rows
 
     assert rows[1].html == '<span class="s2">y</span><span class="s2">&quot;&quot;&quot;</span>'
     assert rows[2].html == '<span class="s2">z</span><span class="s2">&quot;&quot;&quot;</span>'
@@ -306,7 +307,7 @@ def test_highlight_hunks_keep_the_patch_text_when_the_file_read_does_not_match_i
     other = diffview.source_lines("completely = 'different'\n", "m.py")
     hunks = diffview.parse_patch("@@ -0,0 +1 @@\n+<i>x</i>\n")
 
-    (row,) = diffview.highlight_hunks(hunks, None, other)[0].rows
+    (row,) = highlight.highlight_hunks(hunks, None, other)[0].rows
 
     assert row.html == "&lt;i&gt;x&lt;/i&gt;"
 

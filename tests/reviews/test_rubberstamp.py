@@ -147,7 +147,7 @@ def test_the_approve_dialog_summary_shows_revision_files_viewed_and_time(assigne
 
     assert change.head_sha in body
     assert "1 of 4" in body
-    assert "45 s" in body and "200 s" in body
+    assert "45 s" in body and "3 min 20 s" in body
     assert "rubber stamp" in body
 
 

@@ -1,0 +1,1 @@
+"""What the change page shows beside the diff's rows (pure): parts of a large diff, highlighted code, risk flags."""
