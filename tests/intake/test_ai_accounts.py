@@ -184,6 +184,7 @@ def test_only_a_senior_or_the_author_resolves_a_finding(client, shop, ada, make_
 
     assert client.post(resolve).status_code == 403
     assert client.post(reverse("reviews:change-resolve-ai-finding", args=[change.pk, 999999])).status_code == 404
+    client.force_login(make_engineer(6, username="sen").user)  # allowed, but the note is too long
     assert client.post(resolve, {"note": "x" * 501}).status_code == 400
     finding.refresh_from_db()
     assert finding.is_open

@@ -27,10 +27,10 @@ def test_the_navigation_shows_each_role_its_own_pages(world):
 
 
 def test_only_admins_see_the_policy_editor_and_managers_the_what_if_links(world):
-    assert 'name="data"' in _nav(world, "admin")
-    assert 'name="data"' not in _nav(world, "manager")
-    assert "What would this version cost?" in _nav(world, "manager")
-    assert "What would this version cost?" not in _nav(world, "author")
+    assert "Edit the policy (new draft)" in _nav(world, "admin")
+    assert "Edit the policy (new draft)" not in _nav(world, "manager")
+    assert 'href="/whatif/"' in _nav(world, "manager")
+    assert 'href="/whatif/"' not in _nav(world, "author")
 
 
 def test_the_team_queue_link_and_claim_buttons_follow_the_rules(world):

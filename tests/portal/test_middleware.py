@@ -70,5 +70,5 @@ def test_an_api_address_no_route_matches_is_a_json_404(admin_client):
     response = admin_client.get("/api/v1/changes/-5/")
 
     assert response.status_code == 404
-    assert response.json()["message"] == "Not found."
+    assert response.json()["message"] == "No such API endpoint."
     assert "<html" in admin_client.get("/no/such/page/").content.decode().lower()

@@ -32,13 +32,20 @@ def test_off_by_default_with_password_login(monkeypatch):
     assert conf.backends == [
         "axes.backends.AxesStandaloneBackend",
         "django.contrib.auth.backends.ModelBackend",
+        "rules.permissions.ObjectPermissionBackend",
     ]
 
 
 def test_on_with_an_issuer_and_password_login_off(monkeypatch):
     conf = load(monkeypatch, **CLIENT, PORTAL_PASSWORD_LOGIN="false")
     assert conf.PORTAL_OIDC_ISSUER == "https://id.example"
-    assert conf.backends == ["axes.backends.AxesStandaloneBackend", "sso.backend.SsoBackend"]
+    # No password backend; Django's model permissions (a service account's "Can add incident") still hold.
+    assert conf.backends == [
+        "axes.backends.AxesStandaloneBackend",
+        "sso.backend.SsoBackend",
+        "portal.access.backends.PermissionsOnlyBackend",
+        "rules.permissions.ObjectPermissionBackend",
+    ]
 
 
 @pytest.mark.parametrize(
