@@ -62,6 +62,16 @@ class _FileRenderer(BaseRenderer):
         return data if isinstance(data, bytes) else json.dumps(data).encode()
 
 
+class _ErrorsAsJson:
+    """A file endpoint's errors are JSON with the JSON content type, whatever file type the client asked for."""
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
 class MarkdownRenderer(_FileRenderer):
     media_type = "text/markdown"
     format = "md"
@@ -217,7 +227,7 @@ class ReportDetail(APIView):
         return conditional_response(request, ReportDetailSerializer(report).data)
 
 
-class ReportMarkdown(APIView):
+class ReportMarkdown(_ErrorsAsJson, APIView):
     """The report as a Markdown document (409 while it is not built)."""
 
     permission_classes = [ScopedAccess]
@@ -238,7 +248,7 @@ class ReportMarkdown(APIView):
         return response
 
 
-class ReportPdf(APIView):
+class ReportPdf(_ErrorsAsJson, APIView):
     """The report as a PDF with its charts (409 while it is not built, 503 where PDFs cannot be drawn)."""
 
     permission_classes = [ScopedAccess]

@@ -145,6 +145,11 @@ def test_an_unbuilt_report_is_a_409_and_an_unknown_one_a_404(client, week, peopl
         response = client.get(f"/api/v1/weekly-reports/{draft.pk}/{fmt}/", headers=headers)
         assert response.status_code == 409 and response.json()["message"] == "The report is not built yet."
         assert client.get(f"/api/v1/weekly-reports/99999/{fmt}/", headers=headers).status_code == 404
+    # Asking for the file's own type does not turn an error into a file: it stays JSON, as the schema says.
+    for fmt, accept in (("markdown", "text/markdown"), ("pdf", "application/pdf")):
+        missing = client.get(f"/api/v1/weekly-reports/99999/{fmt}/", headers={**headers, "Accept": accept})
+        assert missing.status_code == 404 and missing["Content-Type"].startswith("application/json")
+        assert missing.json()["message"] == "No such report."
 
 
 @pytest.mark.parametrize("section", ["pipeline", "seniors", "quality", "knowledge"])
