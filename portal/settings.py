@@ -261,6 +261,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _visibility_timeout,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # One connection attempt when sending, not kombu's default of retrying for the connect timeout with sleeps in
+    # between: with Redis down, every webhook would otherwise hold its request ~2 s per task it queues (measured by
+    # tests/faults/test_broker_down.py). Workers reconnect under their own policy (broker_connection_max_retries).
+    "max_retries": 0,
 }
 # Workers write a heartbeat every PORTAL_WORKER_HEARTBEAT_SECONDS, valid for PORTAL_WORKER_HEARTBEAT_TTL; a task
 # held by a worker whose heartbeat expired is sent again by the next sweep (portal.worker_liveness).
