@@ -102,6 +102,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
         conn_max_age=env_int("PORTAL_DB_CONN_MAX_AGE", 60, minimum=0),
+        # A kept connection is checked before a request (or task) reuses it: after a database restart only the
+        # requests in flight fail, not the next one of every idle connection (tests/faults/test_database_restart.py).
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

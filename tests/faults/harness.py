@@ -132,6 +132,14 @@ def queued(client: redis.Redis) -> int:
     return total
 
 
+def progress() -> str:
+    """Where the work stands, for a timeout's message."""
+    changes = Counter(Change.objects.values_list("diff_state", flat=True))
+    deliveries = Counter(Delivery.objects.values_list("status", flat=True))
+    errors = list(Change.objects.exclude(diff_error="").values_list("diff_error", flat=True)[:3])
+    return f"changes by diff state {dict(changes)}, deliveries by status {dict(deliveries)}, errors {errors}"
+
+
 def idle(client: redis.Redis) -> bool:
     """Nothing queued nor reserved, twice in a row (a message is briefly in neither place)."""
     for _ in range(2):
@@ -193,18 +201,7 @@ class Workers:
         self.processes: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str, *, concurrency: int = 2, **env: str) -> subprocess.Popen:
-        environment = {
-            **os.environ,
-            "DATABASE_URL": test_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "DEBUG": "false",
-            "SECRET_KEY": "test-only-not-secret",
-            "PORTAL_DATA_DIR": str(settings.DATA_DIR),
-            "PORTAL_WORKER_HEARTBEAT_SECONDS": "1",
-            "PORTAL_WORKER_HEARTBEAT_TTL": "3",
-            **self.env,
-            **env,
-        }
+        environment = process_env(**{**self.env, **env})
         argv = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=threads"]
         argv += [f"--concurrency={concurrency}", "--loglevel=INFO", f"--hostname={name}@%h"]
         argv += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
@@ -232,6 +229,53 @@ class Workers:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait(timeout=10)
+
+
+def process_env(**env: str) -> dict[str, str]:
+    """The environment of a portal process (worker or web server) on this test's database and Redis."""
+    return {
+        **os.environ,
+        "DATABASE_URL": test_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DEBUG": "false",
+        "SECRET_KEY": "test-only-not-secret",
+        "PORTAL_DATA_DIR": str(settings.DATA_DIR),
+        "PORTAL_SSL_REDIRECT": "false",
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "PORTAL_WORKER_HEARTBEAT_SECONDS": "1",
+        "PORTAL_WORKER_HEARTBEAT_TTL": "3",
+        **env,
+    }
+
+
+@contextmanager
+def web_server(log_dir: Path, *, threads: int = 4, **env: str) -> Iterator[str]:
+    """The portal served by gunicorn (as deployed: persistent database connections, threads); its base URL."""
+    port = free_port()
+    argv = [sys.executable, "-m", "gunicorn", "portal.wsgi", f"--bind=127.0.0.1:{port}", "--workers=1"]
+    argv += [f"--threads={threads}", "--worker-class=gthread", "--timeout=60"]
+    with open(log_dir / "web.log", "wb") as log:
+        process = subprocess.Popen(argv, cwd=BASE_DIR, env=process_env(**env), stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+    try:
+        base = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return True
+            except OSError:
+                return process.poll() is not None  # died: stop waiting, the log says why
+
+        wait_for(answers, timeout=60, what="the web server to start")
+        assert process.poll() is None, (log_dir / "web.log").read_text()[-3000:]
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @contextmanager

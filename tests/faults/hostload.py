@@ -8,10 +8,12 @@ import hmac
 import json
 import subprocess
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -159,14 +161,67 @@ class Sent:
         return cls(str(uuid.uuid4()), payload)
 
 
-def post(client: Client, sent: Sent) -> int:
-    """POST one signed GitHub delivery; the status code the host sees."""
+def _signed(sent: Sent) -> tuple[bytes, dict[str, str]]:
     body = json.dumps(sent.payload).encode()
     signature = "sha256=" + hmac.new(GITHUB_SECRET.encode(), body, hashlib.sha256).hexdigest()
     headers = {"X-GitHub-Event": "pull_request", "X-GitHub-Delivery": sent.delivery_id}
     headers["X-Hub-Signature-256"] = signature
+    return body, headers
+
+
+def post(client: Client, sent: Sent) -> int:
+    """POST one signed GitHub delivery through Django's test client; the status code the host sees."""
+    body, headers = _signed(sent)
     response = client.post(reverse("webhook-github"), body, content_type="application/json", headers=headers)
     return response.status_code
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the host saw of one request over HTTP: the status (0: no answer) and when it was in flight."""
+
+    code: int
+    started: float
+    ended: float
+
+
+def post_http(session: requests.Session, base: str, sent: Sent) -> Answer:
+    """POST one signed GitHub delivery to a real web server."""
+    body, headers = _signed(sent)
+    started = time.monotonic()
+    try:
+        response = session.post(
+            f"{base}/webhooks/github/", data=body, headers={**headers, "Content-Type": "application/json"}, timeout=30
+        )
+        code = response.status_code
+    except requests.RequestException:
+        code = 0
+    return Answer(code, started, time.monotonic())
+
+
+def post_all_http(base: str, deliveries: list[Sent], *, threads: int = 4) -> dict[str, Answer]:
+    """POST every delivery over HTTP from `threads` threads (each with its own keep-alive session)."""
+    answers: dict[str, Answer] = {}
+    lock = threading.Lock()
+    pending = list(deliveries)
+
+    def run() -> None:
+        with requests.Session() as session:
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    sent = pending.pop(0)
+                answer = post_http(session, base, sent)
+                with lock:
+                    answers[sent.delivery_id] = answer
+
+    pool = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=600)
+    return answers
 
 
 def post_all(deliveries: list[Sent], *, threads: int = 4) -> dict[str, int]:
