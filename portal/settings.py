@@ -10,6 +10,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from portal.beat import beat_schedule
+from portal.conf.deliveries import *  # noqa: F403 - webhook deliveries' retries
 from portal.env import EnvError, env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -102,8 +103,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
         conn_max_age=env_int("PORTAL_DB_CONN_MAX_AGE", 60, minimum=0),
-        # A kept connection is checked before a request (or task) reuses it: after a database restart only the
-        # requests in flight fail, not the next one of every idle connection (tests/faults/test_database_restart.py).
+        # Checked before reuse: after a database restart only the requests in flight fail (tests/faults).
         conn_health_checks=True,
     )
 }
@@ -264,9 +264,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _visibility_timeout,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
-    # One connection attempt when sending, not kombu's default of retrying for the connect timeout with sleeps in
-    # between: with Redis down, every webhook would otherwise hold its request ~2 s per task it queues (measured by
-    # tests/faults/test_broker_down.py). Workers reconnect under their own policy (broker_connection_max_retries).
+    # One connection attempt per send, not retries with sleeps for the connect timeout (a stopped Redis held every
+    # webhook ~2 s per task: tests/faults). Workers reconnect under their own policy (broker_connection_max_retries).
     "max_retries": 0,
 }
 # Workers write a heartbeat every PORTAL_WORKER_HEARTBEAT_SECONDS, valid for PORTAL_WORKER_HEARTBEAT_TTL; a task

@@ -25,7 +25,6 @@ def test_deliveries_sent_twice_and_shuffled_make_one_change_per_pull_request_at_
 
     with harness.workers(tmp_path) as pool:
         pool.start("worker")
-        started = time.monotonic()
         codes: Counter[int] = Counter()
         for batch in (sent[: len(sent) // 2], sent[len(sent) // 2 :]):  # a repeat may race its first copy
             codes.update(hostload.post_all(batch, threads=6).values())
