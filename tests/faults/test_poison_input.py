@@ -33,8 +33,10 @@ def poison_trigger(broker) -> Iterator[None]:
             f"IF NEW.external_id = 'pr:{POISON}' THEN RAISE EXCEPTION 'poison pull request {POISON}'; END IF; "
             "RETURN NEW; END $$"
         )
-        cursor.execute(f"CREATE TRIGGER faults_poison BEFORE INSERT OR UPDATE ON {table} "  # noqa: S608
-                       "FOR EACH ROW EXECUTE FUNCTION faults_poison()")
+        cursor.execute(
+            f"CREATE TRIGGER faults_poison BEFORE INSERT OR UPDATE ON {table} "  # noqa: S608
+            "FOR EACH ROW EXECUTE FUNCTION faults_poison()"
+        )
     try:
         yield
     finally:
