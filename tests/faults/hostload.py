@@ -123,13 +123,13 @@ def organisation(repo: PullRepo, *, seniors: int = 3, cap: int = 1000) -> Reposi
     )
 
 
-def pull_request_event(repo: PullRepo, number: int, revision: int = 0) -> dict:
+def pull_request_event(repo: PullRepo, number: int, revision: int = 0, *, repository: str = REPOSITORY) -> dict:
     """GitHub's pull_request delivery for a revision: opened for the first, synchronize for later ones."""
     head = repo.heads[number][revision]
     payload = {
         "action": "opened" if revision == 0 else "synchronize",
         "number": number,
-        "repository": {"full_name": REPOSITORY},
+        "repository": {"full_name": repository},
         "pull_request": {
             "number": number,
             "title": f"Pull request {number}",
