@@ -34,15 +34,19 @@ FULL = os.environ.get("FAULTS_SCALE", "bounded") == "full"
 
 # Bounded: the whole suite in a few minutes on a busy 2-core machine (make test, CI). Full: the figures.
 SIZES = {
-    "deliveries": 1000 if FULL else 100,
-    "duplicated_pulls": 300 if FULL else 40,
-    "changes": 5000 if FULL else 300,
+    "deliveries": 1000 if FULL else 60,
+    "duplicated_pulls": 300 if FULL else 20,
+    "changes": 5000 if FULL else 200,
     "seniors": 50,
     "moving": 500 if FULL else 60,
-    "killed_pulls": 200 if FULL else 30,
-    "db_load": 600 if FULL else 80,
+    "killed_pulls": 200 if FULL else 20,
+    "db_load": 600 if FULL else 48,
     "notifications": 100 if FULL else 12,
 }
+
+
+# How long a scenario waits for the work to finish before it fails: generous, never part of what is asserted.
+PATIENCE = 900 if FULL else 240
 
 
 def size(name: str) -> int:
@@ -90,7 +94,7 @@ def table_lines() -> list[str]:
             str(r.duplicated),
             "-" if r.recovered_in is None else f"{r.recovered_in:.1f} s",
         )
-        for r in ROWS
+        for r in sorted(ROWS, key=lambda r: int(r.scenario.split(".")[0]))
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(HEADERS))]
     lines = [

@@ -68,7 +68,7 @@ def test_deliveries_posted_while_redis_is_stopped_are_all_completed_by_the_sweep
 
         harness.wait_for(
             swept_and_done,
-            timeout=600 if harness.FULL else 240,
+            timeout=harness.PATIENCE,
             what=lambda: f"every diff pulled:\n{pool.log_tail('after-restart')}",
             every=0,
         )

@@ -72,7 +72,7 @@ def test_four_workers_assign_changes_without_a_double_assignment_or_a_senior_pas
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=900)
+        thread.join(timeout=3 * harness.PATIENCE)
     took = time.monotonic() - started
 
     assert not errors, errors[:3]

@@ -85,7 +85,7 @@ def test_dropped_database_connections_fail_only_the_requests_in_flight(broker, t
 
         harness.wait_for(
             swept_and_done,
-            timeout=600 if harness.FULL else 240,
+            timeout=harness.PATIENCE,
             what=lambda: f"every delivery processed: {harness.progress()}\n{pool.log_tail('worker')}",
             every=0,
         )

@@ -39,7 +39,7 @@ def test_deliveries_sent_twice_and_shuffled_make_one_change_per_pull_request_at_
 
         harness.wait_for(
             latest_everywhere,
-            timeout=600 if harness.FULL else 240,
+            timeout=harness.PATIENCE,
             what=lambda: f"every diff pulled: {harness.progress()}\n{pool.log_tail('worker')}",
             every=0,
         )

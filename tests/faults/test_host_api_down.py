@@ -71,7 +71,7 @@ def test_statuses_and_comments_reach_the_host_after_an_outage_and_a_rate_limit_l
             }[verdict]
         harness.wait_for(
             lambda: HostSyncState.objects.filter(attempts__gt=0).count() >= count // 2,
-            timeout=300,
+            timeout=harness.PATIENCE,
             what=lambda: f"the writes to fail against the host:\n{pool.log_tail('worker')}",
         )
         arrived_while_down = len(fake_github.check_runs) + len(fake_github.comments)
@@ -86,7 +86,7 @@ def test_statuses_and_comments_reach_the_host_after_an_outage_and_a_rate_limit_l
 
         harness.wait_for(
             converged,
-            timeout=600 if harness.FULL else 240,
+            timeout=harness.PATIENCE,
             what=lambda: f"every write to reach the host:\n{pool.log_tail('worker')}",
             every=0,
         )

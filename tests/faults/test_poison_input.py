@@ -77,7 +77,7 @@ def test_a_poison_delivery_is_retried_with_back_off_then_parked_without_blocking
 
         harness.wait_for(
             parked_and_others_done,
-            timeout=240,
+            timeout=harness.PATIENCE,
             what=lambda: f"the poison parked and the others done: {harness.progress()}\n{pool.log_tail('worker')}",
             every=0.2,
         )

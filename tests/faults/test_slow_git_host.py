@@ -76,7 +76,7 @@ def test_a_hanging_fetch_is_cut_at_its_timeout_and_retried_while_other_work_goes
             fast_changes = Change.objects.filter(repository__name=hostload.REPOSITORY)
             harness.wait_for(
                 lambda: fast_changes.filter(diff_state=Change.DiffState.DONE).count() == count,
-                timeout=240,
+                timeout=harness.PATIENCE,
                 what=lambda: f"the other diffs while the host hangs:\n{pool.log_tail('worker')}",
             )
             harness.wait_for(
@@ -94,7 +94,10 @@ def test_a_hanging_fetch_is_cut_at_its_timeout_and_retried_while_other_work_goes
                 return Change.objects.filter(repository=slow, diff_state=Change.DiffState.DONE).exists()
 
             harness.wait_for(
-                slow_done, timeout=240, what=lambda: f"the retried fetch:\n{pool.log_tail('worker')}", every=0
+                slow_done,
+                timeout=harness.PATIENCE,
+                what=lambda: f"the retried fetch:\n{pool.log_tail('worker')}",
+                every=0,
             )
             recovered = time.monotonic() - back
     finally:

@@ -51,7 +51,7 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_nothing(broker, tmp_path, 
 
         harness.wait_for(
             swept_and_done,
-            timeout=600 if harness.FULL else 240,
+            timeout=harness.PATIENCE,
             what=lambda: f"every diff pulled ({_done()} of {count}):\n{pool.log_tail('successor')}",
             every=0,
         )
