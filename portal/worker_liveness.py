@@ -92,9 +92,9 @@ def _clear_held(sender: Any = None, args: Any = None, state: str | None = None, 
         return
     key = sent_key(sender.name, tuple(args or ()))
     try:
-        # A run that ended without a retry to come is no longer in flight: if it failed (the database went away
-        # under it, say), the next sweep sends it again instead of waiting out the lease of its first sending.
-        cache.delete_many([held_key(key)] if state == "RETRY" else [held_key(key), key])
+        # A run that failed (the database went away under it, say) is no longer in flight: the next sweep sends it
+        # again instead of waiting out the lease of its first sending.
+        cache.delete_many([held_key(key), key] if state == "FAILURE" else [held_key(key)])
     except Exception:  # noqa: BLE001 - a stale note only means a resend, and tasks are idempotent
         log.warning("could not clear the held note of %s", sender.name, exc_info=True)
 
