@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # Demo mode for `make run`: embedded SQLite and in-process tasks unless the caller sets them.
 RUN_ENV := DEBUG=true PORTAL_SECURE_COOKIES=false
 
-.PHONY: install install-dev run run-full test lint audit bench backup restore clean
+.PHONY: install install-dev run run-full test faults lint audit bench backup restore clean
 
 $(VENV)/.installed: requirements/base.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ test: install-dev
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false SECRET_KEY=test-only-not-secret \
 	  PORTAL_DATA_DIR=$(CURDIR)/var/test DJANGO_ALLOW_ASYNC_UNSAFE=true \
 	  $(PY) -m pytest $(PYTEST_ARGS)
+
+# The fault suite at the issue's sizes (1,000 deliveries, 5,000 changes among 50 seniors, 500 changes moving): stops
+# Redis, kills workers, ends database sessions, takes hosts down, and prints a table of what was lost (nothing).
+# `make test` runs the same scenarios bounded. Needs redis-server on the PATH (it starts and stops its own).
+faults: install-dev
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) DEBUG=false SECRET_KEY=test-only-not-secret \
+	  PORTAL_DATA_DIR=$(CURDIR)/var/test DJANGO_ALLOW_ASYNC_UNSAFE=true FAULTS_SCALE=full \
+	  $(PY) -m pytest tests/faults -q $(PYTEST_ARGS)
 
 # Known vulnerabilities in the pinned dependencies. Needs network (it asks PyPI's advisory data), so it is not
 # part of `make test`; the lock files are fully pinned, hence no resolving (--no-deps --disable-pip).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import threading
@@ -53,6 +54,14 @@ def is_safe_ref(name: str) -> bool:
         return False
     # No path component may start with "." or end with ".lock".
     return not any(part.startswith(".") or part.endswith(".lock") for part in name.split("/"))
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL git and every process it started (they share its process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
 
 
 def check_url(url: str, allowed_protocols: Sequence[str]) -> str:
@@ -142,8 +151,11 @@ def run_git_capped(
             stderr=stderr_file,
             env=_environment(config, extra_config),
             cwd=tempfile.gettempdir(),
+            # Its own process group, killed whole: killing git alone left its transport helper (git-remote-https)
+            # holding the connection to a host that never answers, one leaked process per try.
+            start_new_session=True,
         )
-        timer = threading.Timer(config.timeout_seconds, proc.kill)
+        timer = threading.Timer(config.timeout_seconds, _kill_group, args=(proc,))
         timer.start()
         try:
             if input_bytes is not None:
@@ -160,7 +172,7 @@ def run_git_capped(
                 size += len(chunk)
                 if size > limit:
                     over = True
-                    proc.kill()
+                    _kill_group(proc)
                     break
             proc.stdout.close()
             returncode = proc.wait()

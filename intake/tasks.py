@@ -68,8 +68,18 @@ def change_refresh_metadata(self, change_id: int) -> str:
     return "missing" if change is None else "done"
 
 
-@shared_task(name="reviews.delivery_apply", acks_late=True)
-def delivery_apply(delivery_id: int) -> str:
-    """Apply a stored host delivery that is not applied yet (its request failed half-way); applied ones are left."""
+@shared_task(name="reviews.delivery_apply", bind=True, acks_late=True, max_retries=None)
+def delivery_apply(self, delivery_id: int) -> str:
+    """Apply a stored host delivery that is not applied yet (its request failed half-way); applied ones are left.
+
+    Failing again, it is tried again with exponential back-off until the service parks it as failed (a poison
+    delivery costs a few tries, never a loop, and the others go on meanwhile).
+    """
     delivery = apply_delivery(delivery_id=delivery_id)
-    return delivery.status if delivery else "missing"
+    if delivery is None:
+        return "missing"
+    if delivery.status == Delivery.Status.RECEIVED and delivery.error and not self.request.called_directly:
+        wait = settings.PORTAL_DELIVERY_RETRY_BASE_SECONDS * 2 ** max(0, delivery.attempts - 1)
+        countdown = min(wait, settings.PORTAL_DELIVERY_RETRY_CAP_SECONDS, settings.PORTAL_RETRY_COUNTDOWN_MAX)
+        raise self.retry(countdown=countdown)
+    return delivery.status

@@ -9,6 +9,7 @@ alone by it for the lease.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from celery import Task
@@ -19,6 +20,7 @@ from django.db import transaction
 from portal.worker_liveness import holder_alive, sent_key
 
 log = logging.getLogger(__name__)
+_discovery = threading.Lock()
 
 
 def task_named(name: str) -> Task:
@@ -32,8 +34,12 @@ def task_named(name: str) -> Task:
     try:
         return app.tasks[name]
     except KeyError:
+        pass
+    # One thread at a time: a second thread's import returns at once while the first one is still executing the
+    # tasks modules (already in sys.modules, not yet registered), and its send failed with NotRegistered.
+    with _discovery:
         app.loader.import_default_modules()  # autodiscovers every installed app's tasks module
-        return app.tasks[name]
+    return app.tasks[name]
 
 
 def send_task(name: str, *args: Any) -> bool:

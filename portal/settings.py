@@ -11,6 +11,7 @@ from csp.constants import NONE, SELF
 
 from portal.beat import beat_schedule
 from portal.conf.access import ACCESS_APPS
+from portal.conf.deliveries import *  # noqa: F403 - webhook deliveries' retries
 from portal.conf.logging import LOGGING, PORTAL_LOG_FORMAT  # noqa: F401
 from portal.conf.mail import *  # noqa: F403 - outgoing mail and notifications: EMAIL_* and PORTAL_NOTIFY_*
 from portal.conf.navigation import CSRF_FAILURE_VIEW, development_secret_key  # noqa: F401 - a setting
@@ -120,6 +121,8 @@ DATABASES = {
     "default": dj_database_url.parse(
         DATABASE_URL,
         conn_max_age=env_int("PORTAL_DB_CONN_MAX_AGE", 60, minimum=0),
+        # Checked before reuse: after a database restart only the requests in flight fail (tests/faults).
+        conn_health_checks=True,
     )
 }
 DATABASES.update(replica_database(DATABASES["default"]))
@@ -282,6 +285,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _visibility_timeout,
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
+    # One connection attempt per send, not retries with sleeps for the connect timeout (a stopped Redis held every
+    # webhook ~2 s per task: tests/faults). Workers reconnect under their own policy (broker_connection_max_retries).
+    "max_retries": 0,
 }
 # Workers write a heartbeat every PORTAL_WORKER_HEARTBEAT_SECONDS, valid for PORTAL_WORKER_HEARTBEAT_TTL; a task
 # held by a worker whose heartbeat expired is sent again by the next sweep (portal.worker_liveness).

@@ -91,12 +91,15 @@ def _note_held(request: Any = None, **_: Any) -> None:
 
 
 @task_postrun.connect
-def _clear_held(sender: Any = None, args: Any = None, **_: Any) -> None:
+def _clear_held(sender: Any = None, args: Any = None, state: str | None = None, **_: Any) -> None:
     # Also after a failure or a retry: a retry is a new message, noted again when a worker receives it.
     if sender is None:
         return
+    key = sent_key(sender.name, tuple(args or ()))
     try:
-        cache.delete(held_key(sent_key(sender.name, tuple(args or ()))))
+        # A run that failed (the database went away under it, say) is no longer in flight: the next sweep sends it
+        # again instead of waiting out the lease of its first sending.
+        cache.delete_many([held_key(key), key] if state == "FAILURE" else [held_key(key)])
     except Exception:  # noqa: BLE001 - a stale note only means a resend, and tasks are idempotent
         log.warning("could not clear the held note of %s", sender.name, exc_info=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -23,7 +24,6 @@ from reviews.models import Change, Delivery, Engineer, Repository, Review, Servi
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 10  # a delivery that fails this often is marked failed, for an admin to redeliver after a fix
 PARSERS = {Delivery.Provider.GITHUB: parse_github, Delivery.Provider.GITLAB: parse_gitlab}
 VERDICTS = {
     "approved": Review.Verdict.APPROVE,
@@ -86,7 +86,8 @@ def delivery_apply(*, delivery_id: int, parsed: HostEvent | None = None) -> Deli
             return delivery
     except Exception as exc:  # noqa: BLE001 - any failure: the stored delivery is retried, the host gets its 2xx
         attempts = (Delivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True).first() or 0) + 1
-        status = Delivery.Status.FAILED if attempts >= MAX_ATTEMPTS else Delivery.Status.RECEIVED
+        parked = attempts >= settings.PORTAL_DELIVERY_MAX_ATTEMPTS  # failed for good, for an admin to redeliver
+        status = Delivery.Status.FAILED if parked else Delivery.Status.RECEIVED
         log.exception("applying delivery %s failed (attempt %s), now %s", delivery_id, attempts, status)
         Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.RECEIVED).update(
             status=status, error=f"{type(exc).__name__}: {exc}"[:5000], attempts=F("attempts") + 1

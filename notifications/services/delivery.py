@@ -35,6 +35,12 @@ def message_deliver(*, message_id: int) -> str:
         now = timezone.now()
         if message.due_at > now:
             return "not due"
+        if waiting_for := _earlier_unsent(message):
+            # In order: a person hears of things as they happened, so this one goes after their earlier message on
+            # this channel, which waits for a retry (its channel was down) or is being sent right now.
+            message.due_at = max(waiting_for, now) + timedelta(seconds=1)
+            message.save(update_fields=["due_at"])
+            return "after an earlier message"
         message.status = OutboundMessage.Status.SENDING  # from here on, new notifications start another message
         message.due_at = now + SEND_LEASE
         message.attempts += 1
@@ -53,6 +59,22 @@ def message_deliver(*, message_id: int) -> str:
         status=OutboundMessage.Status.SENT, sent_at=timezone.now(), message_id=reference[:300], last_error=""
     )
     return "sent"
+
+
+def _earlier_unsent(message: OutboundMessage):
+    """When the recipient's earlier message of the same channel and mode, not sent yet, is due; None if none."""
+    return (
+        OutboundMessage.objects.filter(
+            recipient_id=message.recipient_id,
+            channel=message.channel,
+            mode=message.mode,
+            status__in=[OutboundMessage.Status.PENDING, OutboundMessage.Status.SENDING],
+            pk__lt=message.pk,
+        )
+        .order_by("-due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
 
 
 def _send(message: OutboundMessage, notifications: list[Notification]) -> str:

@@ -155,7 +155,7 @@ def test_a_delivery_whose_application_fails_is_stored_answered_202_and_applied_a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_delivery_that_keeps_failing_is_marked_failed_for_an_admin(work_repo, monkeypatch):
+def test_a_delivery_that_keeps_failing_is_marked_failed_for_an_admin(work_repo, monkeypatch, settings):
     repository_register(name="octo/shop", url=str(work_repo.path), provider="github")
 
     def broken(**kwargs):
@@ -164,9 +164,9 @@ def test_a_delivery_that_keeps_failing_is_marked_failed_for_an_admin(work_repo, 
     monkeypatch.setattr(deliveries, "change_apply_host", broken)
     post_github(Client(raise_request_exception=False), "pull_request", load("github/pull_request.opened.json"))
     delivery = Delivery.objects.get()
-    for _ in range(deliveries.MAX_ATTEMPTS - 1):
+    for _ in range(settings.PORTAL_DELIVERY_MAX_ATTEMPTS - 1):
         intake_tasks.delivery_apply(delivery.pk)
 
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts) == (Delivery.Status.FAILED, deliveries.MAX_ATTEMPTS)
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.FAILED, settings.PORTAL_DELIVERY_MAX_ATTEMPTS)
     assert tasks.sweep_unprocessed(0) == 0

@@ -52,3 +52,15 @@ def test_a_received_task_is_noted_as_held_by_this_worker_until_its_run_ends():
 
     worker_liveness._clear_held(sender=change_pull_diff, args=(7,))
     assert cache.get(held_key(key)) is None
+
+
+@pytest.mark.parametrize(("state", "still_in_flight"), [("SUCCESS", True), ("RETRY", True), ("FAILURE", False)])
+def test_a_failed_run_is_no_longer_in_flight_so_the_next_sweep_sends_it_again(state, still_in_flight):
+    key = sent_key(change_pull_diff.name, (7,))
+    cache.set(key, 1)
+    worker_liveness._note_held(request=SimpleNamespace(id="t-1", task_name=change_pull_diff.name, args=[7]))
+
+    worker_liveness._clear_held(sender=change_pull_diff, args=(7,), state=state)
+
+    assert cache.get(held_key(key)) is None
+    assert not_in_flight(change_pull_diff.name, [7]) == ([] if still_in_flight else [7])
