@@ -20,7 +20,7 @@ _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
 # git's ref-name rules (git-check-ref-format) plus no option-like names: any non-ASCII letter is fine
 # (refs only ever reach git as list-form arguments after --end-of-options), but no control characters,
 # space, ~ ^ : ? * [ \\ (backslash), "..", "//", "@{", and no leading "-" or trailing "/" or ".".
-_REF_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[^\x00-\x20\x7f~^:?*\[\\]{1,255}(?<![./])$")
+_REF_RE = re.compile(r"^(?![-/])(?!.*\.\.)(?!.*//)(?!.*@\{)[^\x00-\x20\x7f~^:?*\[\\]{1,255}(?<![./])$")
 
 
 class GitError(RuntimeError):

@@ -64,6 +64,7 @@ SHA = "0123456789abcdef0123456789abcdef01234567"
         "x.lock/y",
         "a\u0085b",
         "evil\u202egnp.exe",
+        "/0",  # found by the property test below: git refuses a name that starts with a slash
     ],
 )
 def test_unsafe_ref_is_refused(ref):
