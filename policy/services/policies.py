@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -98,14 +99,18 @@ def policy_paths(files: list[ChangeFile]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(paths))
 
 
-_POLICY_CACHE: dict[int, Policy] = {}
+_POLICY_CACHE: dict[tuple[int, datetime | None], Policy] = {}
 
 
 def policy_of(version: PolicyVersion) -> Policy:
-    """The parsed policy of a stored version; versions never change once published, so each is parsed once."""
-    if version.pk not in _POLICY_CACHE:
-        _POLICY_CACHE[version.pk] = parse_policy(version.data)
-    return _POLICY_CACHE[version.pk]
+    """The parsed policy of a stored version; versions never change once published, so each is parsed once.
+
+    Keyed by id and publication time: a database whose ids were reset (a restore, `manage.py flush`) gives the same id
+    to another version, which must not be read from the old one's parse."""
+    key = (version.pk, version.created_at)
+    if key not in _POLICY_CACHE:
+        _POLICY_CACHE[key] = parse_policy(version.data)
+    return _POLICY_CACHE[key]
 
 
 def ai_flags(change: Change, knobs: Settings) -> tuple[bool, bool]:
