@@ -49,7 +49,8 @@ def test_a_large_diff_loads_part_by_part_as_the_reader_scrolls(live_server, page
 
     expect(code_rows(page, "a/small.py")).to_have_count(2)
     big = page.locator(f"#{file_anchor('b/big.go')}")
-    big.scroll_into_view_if_needed()
+    # Scrolled by selector: the file's card may be swapped in while a held element handle would go stale.
+    page.evaluate("(s) => document.querySelector(s)?.scrollIntoView()", f"#{file_anchor('b/big.go')}")
     expect(code_rows(page, "b/big.go")).to_have_count(200)
     expect(big.locator("span.kn").first).to_be_visible()  # highlighted Go: "package"
     more = f"#{file_anchor('b/big.go')} tr.diff-more"
@@ -64,7 +65,7 @@ def test_a_lock_file_loads_only_when_asked(live_server, page: Page, big_change: 
     page.goto(f"{live_server.url}/changes/{big_change.pk}/")
     lock = page.locator(f"#{file_anchor('c/package-lock.json')}")
 
-    lock.scroll_into_view_if_needed()
+    page.evaluate("(s) => document.querySelector(s)?.scrollIntoView()", f"#{file_anchor('c/package-lock.json')}")
     page.wait_for_timeout(300)
     expect(lock.locator("table.diff")).to_have_count(0)
     lock.get_by_role("button", name="Load diff").click()
