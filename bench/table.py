@@ -32,6 +32,17 @@ QUERY_ROWS = [
 ]  # fmt: skip
 
 
+def _verdict(value: float | None, target: str) -> str:
+    """'met' or 'missed' for a target written as '<= 50' or '>= 2000'; '' when there is none to judge."""
+    if value is None or not target:
+        return ""
+    sign, _, bound = target.partition(" ")
+    limit = float(bound)
+    met = value <= limit if sign == "<=" else value >= limit
+    off = value / limit if sign == "<=" else limit / max(value, 1e-9)
+    return "met" if met else f"MISSED by {off:,.1f}x"
+
+
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
 
@@ -58,7 +69,10 @@ def render(results: dict[str, Any]) -> str:
             )
         ratio = f"{medians[-1] / medians[0]:.2f}" if len(medians) > 1 and medians[0] and medians[-1] else ""
         goal = " ".join(t for t in (target, f"ratio {ratio_target}" if ratio_target else "") if t)
-        lines.append(f"{label:<46}" + "".join(cells) + f"{ratio:>5}   {goal}")
+        verdicts = [v for v in (_verdict(medians[-1], target), _verdict(float(ratio) if ratio else None,
+                                                                          ratio_target)) if v]  # fmt: skip
+        judged = f"  [{'; '.join(verdicts)}]" if verdicts else ""
+        lines.append(f"{label:<46}" + "".join(cells) + f"{ratio:>5}   {goal}{judged}")
     lines.append("")
     lines.append("SQL queries per request: " + "; ".join(
         f"{key}: " + " / ".join(str((results["sizes"][s].get(key) or {}).get("queries", "-")) for s in sizes)
