@@ -15,6 +15,9 @@ database (BENCH_DATABASE_URL):
    50 ms, and the time from a verdict to the host showing it, p50 and p99, with one worker.
 
 BENCH_HOST_ONLY=true measures the host writes alone (no generated sizes, no other figures).
+BENCH_ONLY_FIXED=webhooks (a comma-separated list of diff, webhooks, worker_rss, host_writes) measures only those
+size-independent figures; with BENCH_SIZES= (empty) no generated size is measured either, e.g.
+`BENCH_SIZES= BENCH_ONLY_FIXED=webhooks python bench/run.py` gives the webhook figure in about a minute.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway secret for the loopb
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "1500"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+FIXED = ("diff", "webhooks", "worker_rss", "host_writes")
 
 
 def _ensure_database(url: str) -> None:
@@ -333,8 +337,11 @@ def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "10000,1000000").replace("_", "").split(",") if s})
     only = os.environ.get("BENCH_HOST_ONLY", "") == "true"  # the host-write figures alone
+    fixed = {f for f in os.environ.get("BENCH_ONLY_FIXED", "").split(",") if f} or set(FIXED)
     if only:
-        sizes = []
+        sizes, fixed = [], {"host_writes"}
+    if unknown := fixed - set(FIXED):
+        raise SystemExit(f"BENCH_ONLY_FIXED: unknown figure(s) {sorted(unknown)}; known: {', '.join(FIXED)}")
     _ensure_database(database_url)
     data_dir = Path(tempfile.mkdtemp(prefix="countersign-bench-"))
     env = {
@@ -372,18 +379,25 @@ def main() -> None:
     base, head = _source_repository(data_dir / "source")
     from bench.hostwrites import bench_host_writes, report_host_writes
 
-    if not only:
+    if "diff" in fixed:
         results["fixed"]["diff"] = bench_diff(data_dir / "source", base, head)
+    if "webhooks" in fixed:
         results["fixed"]["webhooks"] = bench_webhooks(env, head)
+        print(f"  webhooks: {json.dumps(results['fixed']['webhooks'])}", flush=True)
+    if "worker_rss" in fixed:
         results["fixed"]["worker_rss"] = bench_worker_rss(data_dir / "big", env)
-        redis.Redis.from_url(redis_url).flushdb()
-    results["fixed"]["host_writes"] = host = bench_host_writes(env)
     redis.Redis.from_url(redis_url).flushdb()
+    if "host_writes" in fixed:
+        results["fixed"]["host_writes"] = bench_host_writes(env)
+        redis.Redis.from_url(redis_url).flushdb()
     from bench.table import render
 
-    if not only:
+    if not only and fixed == set(FIXED):
         print(render(results))
-    report_host_writes(host)
+    if "host_writes" in fixed:
+        report_host_writes(results["fixed"]["host_writes"])
+    if os.environ.get("BENCH_ONLY_FIXED"):
+        return  # a partial run leaves the full results alone
     (ROOT / "bench/results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(f"written: {ROOT / 'bench/results.json'}")
 
