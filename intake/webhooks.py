@@ -70,13 +70,13 @@ def _unstorable(payload: dict) -> str:
     return ""
 
 
-def _named_repository(payload: dict, path: tuple[str, str], provider: str) -> Repository | None | bool:
-    """The registered repository the payload names (one indexed query), None when none, False when it names none."""
+def _named_repository(payload: dict, path: tuple[str, str], provider: str) -> tuple[str, Repository | None]:
+    """The repository name at `path` in the payload and the registered repository of that name (one indexed query)."""
     container = payload.get(path[0])
     name = container.get(path[1]) if isinstance(container, dict) else None
     if not isinstance(name, str):
-        return False
-    return Repository.objects.filter(name=name, provider=provider).first()
+        return "", None
+    return name, Repository.objects.filter(name=name, provider=provider).first()
 
 
 def _named_in(body: bytes, key: bytes) -> list[str]:
@@ -124,7 +124,7 @@ def _is_expected(used: str, expected: str) -> bool:
 
 
 def _receive(
-    provider: str, event: str, delivery_id: str, payload: dict, repository: Repository | None | bool
+    provider: str, event: str, delivery_id: str, payload: dict, named: tuple[str, Repository | None]
 ) -> JsonResponse:
     if not event:
         return _answer(400, "missing event header")
@@ -136,8 +136,10 @@ def _receive(
         parsed = parse_delivery(provider, event, payload)
     except PayloadError as exc:
         return _answer(400, f"payload does not match the {event} event: {exc}")
-    if repository is not False and parsed.repository != getattr(repository, "name", parsed.repository):
-        repository = False  # the event names another repository than the one whose secret was checked
+    repository = named[1]
+    if named[0] != parsed.repository:  # the event is about another repository than the one whose secret was checked
+        found = Repository.objects.filter(name=parsed.repository, provider=provider)
+        repository = found.first() if parsed.repository else None
     delivery, created = delivery_receive(
         provider=provider, delivery_id=delivery_id, event=event, payload=payload, parsed=parsed, repository=repository
     )
@@ -168,8 +170,8 @@ def github(request: HttpRequest) -> JsonResponse:
     if isinstance(payload, JsonResponse):
         return payload
     # The repository's own secret, when it has one, replaces the global one for that repository.
-    repository = _named_repository(payload, ("repository", "full_name"), Repository.Provider.GITHUB)
-    own = repository.webhook_secret if repository else ""
+    named = _named_repository(payload, ("repository", "full_name"), Repository.Provider.GITHUB)
+    own = named[1].webhook_secret if named[1] else ""
     if not _is_expected(signer, own or settings.PORTAL_GITHUB_WEBHOOK_SECRET):
         return _answer(401, "signature missing or invalid")
     return _receive(
@@ -177,7 +179,7 @@ def github(request: HttpRequest) -> JsonResponse:
         request.headers.get("X-GitHub-Event", ""),
         request.headers.get("X-GitHub-Delivery", ""),
         payload,
-        repository,
+        named,
     )
 
 
@@ -196,10 +198,10 @@ def gitlab(request: HttpRequest) -> JsonResponse:
     payload = _json(body)
     if isinstance(payload, JsonResponse):
         return payload
-    repository = _named_repository(payload, ("project", "path_with_namespace"), Repository.Provider.GITLAB)
-    own = repository.webhook_secret if repository else ""
+    named = _named_repository(payload, ("project", "path_with_namespace"), Repository.Provider.GITLAB)
+    own = named[1].webhook_secret if named[1] else ""
     if not _is_expected(signer, own or settings.PORTAL_GITLAB_WEBHOOK_TOKEN):
         return _answer(401, "token missing or invalid")
     delivery_id = request.headers.get("Idempotency-Key") or request.headers.get("X-Gitlab-Event-UUID", "")
     event = request.headers.get("X-Gitlab-Event", "")
-    return _receive(Delivery.Provider.GITLAB, event, delivery_id, payload, repository)
+    return _receive(Delivery.Provider.GITLAB, event, delivery_id, payload, named)

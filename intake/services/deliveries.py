@@ -39,28 +39,11 @@ def parse_delivery(provider: str, event: str, payload: Any) -> HostEvent:
 
 
 def delivery_receive(
-    *,
-    provider: str,
-    delivery_id: str,
-    event: str,
-    payload: dict,
-    parsed: HostEvent,
-    repository: Repository | None | bool = False,
+    *, provider: str, delivery_id: str, event: str, payload: dict, parsed: HostEvent, repository: Repository | None
 ) -> tuple[Delivery, bool]:
-    """Store a delivery once (deduplicated on its id) and commit it, then apply or queue it; returns (delivery, is_new).
-
-    `repository` is the caller's lookup of `parsed.repository` when it has one (False: look it up here). With
-    PORTAL_DELIVERY_APPLY "queue" the intake worker applies it (sent after commit; the sweeper sends it again when the
-    broker was down), so the host's request costs the insert alone; "inline" applies it in this request.
-    """
-    if repository is False:
-        repository = (
-            Repository.objects.filter(name=parsed.repository, provider=provider).first() if parsed.repository else None
-        )
+    """Store a delivery once (deduplicated on its id), then queue it or apply it here; returns (delivery, is_new)."""
     queued = settings.PORTAL_DELIVERY_APPLY == "queue" and parsed.kind != "ping"
-    # Committed on its own before anything is applied: whatever fails later, the host's delivery is on record.
-    # Outside a transaction the INSERT commits on its own (no BEGIN/COMMIT round trips); inside one, a savepoint
-    # keeps the caller's transaction usable when the id is a duplicate.
+    # Committed first: whatever fails later is on record. Alone, no BEGIN/COMMIT; in a transaction, a savepoint.
     try:
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
             delivery = Delivery.objects.create(
@@ -68,14 +51,14 @@ def delivery_receive(
                 delivery_id=delivery_id[:200],
                 event=event[:100],
                 action=parsed.action[:100],
-                repository=repository or None,
+                repository=repository,
                 repository_name=parsed.repository[:300],
                 payload=payload,
             )
     except IntegrityError:
         return Delivery.objects.get(provider=provider, delivery_id=delivery_id[:200]), False
     if queued:
-        enqueue("reviews.delivery_apply", delivery.pk)  # sent after the caller's commit, if it holds one
+        enqueue("reviews.delivery_apply", delivery.pk)  # after commit; the sweeper resends it if the broker is down
         return delivery, True
     return delivery_apply(delivery_id=delivery.pk, parsed=parsed) or delivery, True
 
