@@ -14,7 +14,8 @@ database (BENCH_DATABASE_URL):
 4. Host writes through the outbox (bench/hostwrites.py): writes per second against a fake GitHub answering in
    50 ms, and the time from a verdict to the host showing it, p50 and p99, with one worker.
 
-BENCH_HOST_ONLY=true measures the host writes alone (no generated sizes, no other figures).
+BENCH_HOST_ONLY=true measures the host writes alone. `BENCH_SIZES= BENCH_ONLY_FIXED=webhooks` measures the webhook
+figure alone in about a minute (any of diff, webhooks, worker_rss, host_writes; printed, no results.json written).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway secret for the loopb
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "1500"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
+FIXED = ("diff", "webhooks", "worker_rss", "host_writes")
 
 
 def _ensure_database(url: str) -> None:
@@ -333,8 +335,9 @@ def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "10000,1000000").replace("_", "").split(",") if s})
     only = os.environ.get("BENCH_HOST_ONLY", "") == "true"  # the host-write figures alone
+    fixed = {f for f in os.environ.get("BENCH_ONLY_FIXED", "").split(",") if f} or set(FIXED)
     if only:
-        sizes = []
+        sizes, fixed = [], {"host_writes"}
     _ensure_database(database_url)
     data_dir = Path(tempfile.mkdtemp(prefix="countersign-bench-"))
     env = {
@@ -372,18 +375,23 @@ def main() -> None:
     base, head = _source_repository(data_dir / "source")
     from bench.hostwrites import bench_host_writes, report_host_writes
 
-    if not only:
-        results["fixed"]["diff"] = bench_diff(data_dir / "source", base, head)
-        results["fixed"]["webhooks"] = bench_webhooks(env, head)
-        results["fixed"]["worker_rss"] = bench_worker_rss(data_dir / "big", env)
+    figures = {
+        "diff": lambda: bench_diff(data_dir / "source", base, head),
+        "webhooks": lambda: bench_webhooks(env, head),
+        "worker_rss": lambda: bench_worker_rss(data_dir / "big", env),
+        "host_writes": lambda: bench_host_writes(env),
+    }
+    for name in (n for n in FIXED if n in fixed):
+        results["fixed"][name] = figures[name]()
         redis.Redis.from_url(redis_url).flushdb()
-    results["fixed"]["host_writes"] = host = bench_host_writes(env)
-    redis.Redis.from_url(redis_url).flushdb()
     from bench.table import render
 
-    if not only:
+    if not only and fixed == set(FIXED):
         print(render(results))
-    report_host_writes(host)
+    if "host_writes" in fixed:
+        report_host_writes(results["fixed"]["host_writes"])
+    if os.environ.get("BENCH_ONLY_FIXED"):
+        return print(json.dumps(results["fixed"], default=str))  # a partial run leaves results.json alone
     (ROOT / "bench/results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(f"written: {ROOT / 'bench/results.json'}")
 

@@ -70,13 +70,13 @@ def _unstorable(payload: dict) -> str:
     return ""
 
 
-def _repository_secret(payload: dict, path: tuple[str, str], field: str, provider: str) -> str:
+def _named_repository(payload: dict, path: tuple[str, str], provider: str) -> tuple[str, Repository | None]:
+    """The repository name at `path` in the payload and the registered repository of that name (one indexed query)."""
     container = payload.get(path[0])
     name = container.get(path[1]) if isinstance(container, dict) else None
     if not isinstance(name, str):
-        return ""
-    repository = Repository.objects.filter(name=name, provider=provider).only(field).first()
-    return getattr(repository, field, "") if repository else ""
+        return "", None
+    return name, Repository.objects.filter(name=name, provider=provider).first()
 
 
 def _named_in(body: bytes, key: bytes) -> list[str]:
@@ -123,7 +123,9 @@ def _is_expected(used: str, expected: str) -> bool:
     return bool(used) and bool(expected) and hmac.compare_digest(used.encode(), expected.encode())
 
 
-def _receive(provider: str, event: str, delivery_id: str, payload: dict) -> JsonResponse:
+def _receive(
+    provider: str, event: str, delivery_id: str, payload: dict, named: tuple[str, Repository | None]
+) -> JsonResponse:
     if not event:
         return _answer(400, "missing event header")
     if not delivery_id or len(delivery_id) > 200:
@@ -134,8 +136,12 @@ def _receive(provider: str, event: str, delivery_id: str, payload: dict) -> Json
         parsed = parse_delivery(provider, event, payload)
     except PayloadError as exc:
         return _answer(400, f"payload does not match the {event} event: {exc}")
+    repository = named[1]
+    if named[0] != parsed.repository:  # the event is about another repository than the one whose secret was checked
+        found = Repository.objects.filter(name=parsed.repository, provider=provider)
+        repository = found.first() if parsed.repository else None
     delivery, created = delivery_receive(
-        provider=provider, delivery_id=delivery_id, event=event, payload=payload, parsed=parsed
+        provider=provider, delivery_id=delivery_id, event=event, payload=payload, parsed=parsed, repository=repository
     )
     if not created:
         return _answer(200, "duplicate delivery, already received", delivery=delivery.pk, status=delivery.status)
@@ -164,7 +170,8 @@ def github(request: HttpRequest) -> JsonResponse:
     if isinstance(payload, JsonResponse):
         return payload
     # The repository's own secret, when it has one, replaces the global one for that repository.
-    own = _repository_secret(payload, ("repository", "full_name"), "webhook_secret", Repository.Provider.GITHUB)
+    named = _named_repository(payload, ("repository", "full_name"), Repository.Provider.GITHUB)
+    own = named[1].webhook_secret if named[1] else ""
     if not _is_expected(signer, own or settings.PORTAL_GITHUB_WEBHOOK_SECRET):
         return _answer(401, "signature missing or invalid")
     return _receive(
@@ -172,6 +179,7 @@ def github(request: HttpRequest) -> JsonResponse:
         request.headers.get("X-GitHub-Event", ""),
         request.headers.get("X-GitHub-Delivery", ""),
         payload,
+        named,
     )
 
 
@@ -190,8 +198,10 @@ def gitlab(request: HttpRequest) -> JsonResponse:
     payload = _json(body)
     if isinstance(payload, JsonResponse):
         return payload
-    own = _repository_secret(payload, ("project", "path_with_namespace"), "webhook_secret", Repository.Provider.GITLAB)
+    named = _named_repository(payload, ("project", "path_with_namespace"), Repository.Provider.GITLAB)
+    own = named[1].webhook_secret if named[1] else ""
     if not _is_expected(signer, own or settings.PORTAL_GITLAB_WEBHOOK_TOKEN):
         return _answer(401, "token missing or invalid")
     delivery_id = request.headers.get("Idempotency-Key") or request.headers.get("X-Gitlab-Event-UUID", "")
-    return _receive(Delivery.Provider.GITLAB, request.headers.get("X-Gitlab-Event", ""), delivery_id, payload)
+    event = request.headers.get("X-Gitlab-Event", "")
+    return _receive(Delivery.Provider.GITLAB, event, delivery_id, payload, named)

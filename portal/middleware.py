@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.urls import resolve, reverse
 from django.utils.cache import patch_cache_control
 
 MESSAGE = "Bad request: {} contains a NUL character (%00, U+0000), which the portal cannot store or search for."
@@ -56,3 +57,30 @@ class PrivateCacheMiddleware:
         if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class SignedEndpointMiddleware:
+    """The git hosts' webhooks go straight to their view, past the middleware only a browser's request needs.
+
+    Each request is authenticated by its own signature or token, carries no cookie and gets JSON back: sessions,
+    login, CSRF (the views are exempt), CSP and frame headers, static files, htmx, styled error pages and the
+    login lockout have nothing to do for it, and cost a few hundred microseconds of a request the hosts send in
+    bursts. What every request needs runs before this one (request id, metrics, HTTPS and NUL checks); the host
+    check of CommonMiddleware is made here.
+    """
+
+    URL_NAMES = ("webhook-github", "webhook-gitlab")
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.paths: frozenset[str] | None = None
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.paths is None:
+            self.paths = frozenset(reverse(name) for name in self.URL_NAMES)
+        if request.path_info not in self.paths:
+            return self.get_response(request)
+        request.get_host()  # ALLOWED_HOSTS: raises DisallowedHost (a 400), as CommonMiddleware would
+        match = resolve(request.path_info)
+        request.resolver_match = match
+        return match.func(request, *match.args, **match.kwargs)

@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before sessions and the admin: a NUL in the address, the query string or a header is a 400, not a 500.
     "portal.middleware.RefuseNulMiddleware",
+    # The git hosts' signed webhooks leave the chain here: nothing below serves a request without a browser.
+    "portal.middleware.SignedEndpointMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -49,6 +49,12 @@ def _no_login_lockout(request, settings):
     settings.AXES_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def _deliveries_applied_inline(settings):
+    """Webhook tests see the change at once; the queued path (production's) is tested through a real worker."""
+    settings.PORTAL_DELIVERY_APPLY = "inline"
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _plain_http() -> None:
     """The test client and live_server speak plain HTTP; production redirects it to HTTPS (tested on its own).

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -38,15 +39,13 @@ def parse_delivery(provider: str, event: str, payload: Any) -> HostEvent:
 
 
 def delivery_receive(
-    *, provider: str, delivery_id: str, event: str, payload: dict, parsed: HostEvent
+    *, provider: str, delivery_id: str, event: str, payload: dict, parsed: HostEvent, repository: Repository | None
 ) -> tuple[Delivery, bool]:
-    """Store a delivery once (deduplicated on its id) and commit it, then apply it; returns (delivery, is_new)."""
-    repository = (
-        Repository.objects.filter(name=parsed.repository, provider=provider).first() if parsed.repository else None
-    )
-    # Committed on its own before anything is applied: whatever fails later, the host's delivery is on record.
+    """Store a delivery once (deduplicated on its id), then queue it or apply it here; returns (delivery, is_new)."""
+    queued = settings.PORTAL_DELIVERY_APPLY == "queue" and parsed.kind != "ping"
+    # Committed first: whatever fails later is on record. Alone, no BEGIN/COMMIT; in a transaction, a savepoint.
     try:
-        with transaction.atomic():
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
             delivery = Delivery.objects.create(
                 provider=provider,
                 delivery_id=delivery_id[:200],
@@ -58,6 +57,9 @@ def delivery_receive(
             )
     except IntegrityError:
         return Delivery.objects.get(provider=provider, delivery_id=delivery_id[:200]), False
+    if queued:
+        enqueue("reviews.delivery_apply", delivery.pk)  # after commit; the sweeper resends it if the broker is down
+        return delivery, True
     return delivery_apply(delivery_id=delivery.pk, parsed=parsed) or delivery, True
 
 

@@ -72,3 +72,30 @@ def test_an_api_address_no_route_matches_is_a_json_404(admin_client):
     assert response.status_code == 404
     assert response.json()["message"] == "No such API endpoint."
     assert "<html" in admin_client.get("/no/such/page/").content.decode().lower()
+
+
+# --- signed endpoints (portal.middleware.SignedEndpointMiddleware) ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["webhook-github", "webhook-gitlab"])
+def test_a_webhook_skips_the_browser_middleware_but_keeps_the_request_id(client, db, name):
+    response = client.post(reverse(name), b"{}", content_type="application/json")
+
+    assert response.status_code == 401  # the view answered: unsigned
+    assert response.has_header("X-Request-ID")
+    assert not response.has_header("Content-Security-Policy")
+    assert not response.cookies
+    assert "user" not in response.wsgi_request.__dict__  # no session, no login looked up
+
+
+def test_a_webhook_for_a_host_not_allowed_is_a_bad_request(client, db):
+    response = client.post(reverse("webhook-github"), b"{}", content_type="application/json", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+
+
+def test_pages_still_get_the_whole_chain(client, db):
+    response = client.get(reverse("login"))
+
+    assert response.has_header("Content-Security-Policy")
+    assert response.has_header("X-Frame-Options")
