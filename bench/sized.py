@@ -159,6 +159,7 @@ def assignment(results: dict) -> None:
     from django.utils import timezone
 
     from assignment.bandpick import knowing_candidate, pick_in_batch
+    from assignment.expertise import assignment_candidates
     from assignment.knowledge import batch_picks, changes_knowledge, seniors_read
     from assignment.picking import pick_reviewer
     from reviews.models import Change, Engineer
@@ -166,6 +167,8 @@ def assignment(results: dict) -> None:
     level = settings.PORTAL_SENIOR_LEVEL
     seniors = Engineer.objects.filter(level__gte=level).count()
     newest = list(Change.objects.filter(state="open").order_by("-opened_at")[:200])
+    # A small organisation has fewer open changes than a batch of 200: the newest others fill it (same reads).
+    newest += list(Change.objects.exclude(state="open").order_by("-opened_at")[: 200 - len(newest)])
     now = timezone.now()
     out: dict = {"seniors": seniors}
     for size in (20, 200):
@@ -190,6 +193,14 @@ def assignment(results: dict) -> None:
     out["pick_every_senior_per_second"] = [
         200 / (m / 1000) for m in timed(lambda: [full() for _ in range(200)], runs=3)
     ]
+
+    # Before the batch reads: assignment_candidates (every senior as a model instance) and pick_reviewer per change.
+    def one_by_one() -> None:
+        for change in newest[:20]:
+            candidates, touched = assignment_candidates(change, senior_level=level, now=now)
+            pick_reviewer(candidates, author_id=change.author_id, senior_level=level, touched_files=touched)
+
+    out["per_second_one_by_one"] = [20 / (m / 1000) for m in timed(one_by_one, runs=2, warm=1)]
     results["assignment_decisions"] = out
 
 
