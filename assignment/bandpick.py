@@ -9,6 +9,7 @@ The pick, its reasons and its ties are those of `pick_reviewer` (tests/assignmen
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -20,7 +21,6 @@ from assignment.picking import (
     _decided_by,
     _expertise,
     expertise_score,
-    preference,
     reasons_for,
     spreads_count,
 )
@@ -82,6 +82,27 @@ def knowing_candidate(base: Candidate, key: Hashable, knowledge: ChangeKnowledge
     )
 
 
+def _preference(
+    base: Candidate, key: Hashable, mine: PersonWork | None, knowledge: ChangeKnowledge, rule: Rule
+) -> tuple:
+    """picking.preference of knowing_candidate(base, key, knowledge), without making the candidate."""
+    spread = spreads_count(key, knowledge.paths, knowledge.active_knowers, author=knowledge.author)
+    expertise = 0.0
+    known = 0
+    if mine is not None:
+        expertise = round(expertise_score(knowledge.paths, mine.files, mine.directories), 6)
+        known = sum(1 for p in knowledge.paths if p in mine.files)
+    clamped = min(1.0, max(0.0, expertise)) if math.isfinite(expertise) else 0.0
+    return (
+        -max(0, spread) if rule.spread else 0,
+        -(known > 0),
+        -clamped,
+        base.balance_minutes,
+        base.load_share,
+        base.engineer_id,
+    )
+
+
 def pick_in_batch(
     seniors: Seniors,
     knowledge: ChangeKnowledge,
@@ -108,16 +129,19 @@ def pick_in_batch(
         band.append(c)
     if not band:
         return None
-    ranked: list[Candidate] = []
+    # Order by the preference's key alone; whole candidates are made for the first two only.
+    keyed: list[tuple[tuple, Candidate, Hashable]] = []
     others = 0
     for c in band:
         key = seniors.keys[c.engineer_id]
-        if key in knowledge.work:
-            ranked.append(knowing_candidate(c, key, knowledge))
-        elif others < 2:  # the rest rank after these two, in the same order
-            ranked.append(knowing_candidate(c, key, knowledge))
+        mine = knowledge.work.get(key)
+        if mine is None:
+            if others == 2:  # the rest rank after these two, in the same order
+                continue
             others += 1
-    ranked.sort(key=lambda c: preference(c, rule=rule))
+        keyed.append((_preference(c, key, mine, knowledge, rule), c, key))
+    keyed.sort(key=lambda item: item[0])
+    ranked = [knowing_candidate(c, key, knowledge) for _, c, key in keyed[:2]]
     best = ranked[0]
     return Pick(
         engineer_id=best.engineer_id,
