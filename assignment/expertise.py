@@ -138,6 +138,28 @@ def _reviewed_seconds_long(since: datetime) -> Coalesce:
     )
 
 
+def seniors_with_load(*, senior_level: int, now: datetime) -> QuerySet:
+    """The seniors by id, each with the minutes of their open assignments and of their verdicts (7 days, balance)."""
+    reviewed_7d = _reviewed_seconds(now - timedelta(days=LOAD_DAYS))
+    # Per-senior subqueries on (reviewer, state): a join of every assignment ever made, grouped, grew with all
+    # history (and ran the 7-day subquery once per joined row).
+    active = (
+        Assignment.objects.filter(reviewer=OuterRef("pk"), state=Assignment.State.ACTIVE).order_by().values("reviewer")
+    )
+    return (
+        Engineer.objects.filter(level__gte=senior_level)
+        .annotate(
+            open_minutes=Coalesce(
+                Subquery(active.annotate(m=Sum("estimated_minutes")).values("m"), output_field=IntegerField()), 0
+            ),
+            open_count=Coalesce(Subquery(active.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0),
+            reviewed_seconds_7d=Coalesce(Subquery(reviewed_7d, output_field=IntegerField()), 0),
+            reviewed_seconds_balance=_reviewed_seconds_long(now - timedelta(days=BALANCE_DAYS)),
+        )
+        .order_by("pk")
+    )
+
+
 def assignment_candidates(
     change: Change, *, senior_level: int, now: datetime, owner_ids: Collection[int] = frozenset()
 ) -> tuple[list[Candidate], int]:
@@ -158,24 +180,7 @@ def assignment_candidates(
     directories = {directory_of(p) for p in paths} - {""}
     recent = now - timedelta(days=RECENT_DAYS)
 
-    reviewed_7d = _reviewed_seconds(now - timedelta(days=LOAD_DAYS))
-    # Per-senior subqueries on (reviewer, state): a join of every assignment ever made, grouped, grew with all
-    # history (and ran the 7-day subquery once per joined row).
-    active = (
-        Assignment.objects.filter(reviewer=OuterRef("pk"), state=Assignment.State.ACTIVE).order_by().values("reviewer")
-    )
-    seniors = list(
-        Engineer.objects.filter(level__gte=senior_level)
-        .annotate(
-            open_minutes=Coalesce(
-                Subquery(active.annotate(m=Sum("estimated_minutes")).values("m"), output_field=IntegerField()), 0
-            ),
-            open_count=Coalesce(Subquery(active.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0),
-            reviewed_seconds_7d=Coalesce(Subquery(reviewed_7d, output_field=IntegerField()), 0),
-            reviewed_seconds_balance=_reviewed_seconds_long(now - timedelta(days=BALANCE_DAYS)),
-        )
-        .order_by("pk")
-    )
+    seniors = list(seniors_with_load(senior_level=senior_level, now=now))
 
     work: dict[str, _Work] = defaultdict(_Work)
     knowers: dict[str, set[str]] = defaultdict(set)

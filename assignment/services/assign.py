@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from assignment.expertise import assignment_candidates
-from assignment.picking import pick_reviewer
+from assignment.bandpick import ChangeKnowledge, pick_in_batch
+from assignment.knowledge import changes_knowledge, seniors_read
 from notifications.services.events import tell_assigned
 from notifications.services.turns import turn_record
 from policy.services.evaluation import owner_ids
@@ -23,13 +23,19 @@ from reviews.models import Assignment, AttentionEntry, Change, Engineer, LedgerH
 log = logging.getLogger(__name__)
 
 
-def change_assign(*, change: Change, exclude: frozenset[int] = frozenset()) -> Assignment | None:
-    """Assign the senior the picker prefers (load band, knowledge spread, expertise); reasons recorded."""
+def change_assign(
+    *, change: Change, exclude: frozenset[int] = frozenset(), knowledge: ChangeKnowledge | None = None
+) -> Assignment | None:
+    """Assign the senior the picker prefers (load band, knowledge spread, expertise); reasons recorded.
+
+    `knowledge`: what assignment.knowledge.changes_knowledge read of the change's history for a batch of
+    changes at once (the seniors' load is read here, under the lock); read here when not given.
+    """
     with transaction.atomic():
-        return _assign(change, exclude)
+        return _assign(change, exclude, knowledge)
 
 
-def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
+def _assign(change: Change, exclude: frozenset[int], knowledge: ChangeKnowledge | None) -> Assignment | None:
     """The assignment itself, inside a transaction; the caller holds the change's row lock.
 
     Every assignment first takes the ledger head's row lock (which audit_record takes anyway, so the lock
@@ -53,16 +59,16 @@ def _assign(change: Change, exclude: frozenset[int]) -> Assignment | None:
     owners = owner_ids(change) if change.requires_owner else set()
     # With no owner on record for the sensitive paths, any senior may sign off; the reason says so.
     owner_required = change.requires_owner and bool(owners)
-    candidates, touched = assignment_candidates(
-        change, senior_level=settings.PORTAL_SENIOR_LEVEL, now=timezone.now(), owner_ids=owners
-    )
-    pick = pick_reviewer(
-        candidates,
+    now = timezone.now()
+    if knowledge is None:
+        knowledge = changes_knowledge([change], now=now)[change.pk]
+    pick = pick_in_batch(
+        seniors_read(senior_level=settings.PORTAL_SENIOR_LEVEL, now=now),
+        knowledge,
         author_id=change.author_id,
         exclude_ids=frozenset(declined),
-        senior_level=settings.PORTAL_SENIOR_LEVEL,
+        owner_ids=owners,
         owner_required=owner_required,
-        touched_files=touched,
         owner_label=_paths_phrase(change.owner_paths) if owner_required else "",
     )
     if pick is None:

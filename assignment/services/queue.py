@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from assignment.bandpick import ChangeKnowledge
+from assignment.knowledge import changes_knowledge
 from assignment.services.assign import change_assign
 from notifications.services.events import tell_rerouted
 from notifications.services.turns import turn_record
@@ -20,9 +22,11 @@ from reviews.hostoutbox import host_sync_mark
 from reviews.models import Assignment, Change, Engineer
 
 
-def _reroute(change: Change, *, exclude: frozenset[int], why: str) -> Assignment | None:
+def _reroute(
+    change: Change, *, exclude: frozenset[int], why: str, knowledge: ChangeKnowledge | None = None
+) -> Assignment | None:
     """Assign the change to another eligible senior; the caller holds the change's row lock."""
-    assignment = change_assign(change=change, exclude=exclude)
+    assignment = change_assign(change=change, exclude=exclude, knowledge=knowledge)
     if assignment is not None:
         assignment.reasons = [why, *assignment.reasons]
         assignment.reason = why[:500]
@@ -128,6 +132,11 @@ def _reroute_assignments(queryset, why: str | None):
     ids = list(
         queryset.filter(state=Assignment.State.ACTIVE, change__state=Change.State.OPEN).values_list("pk", flat=True)
     )
+    # The history of every change to move, read at once (a fixed number of queries); a change that got a new
+    # revision meanwhile is read again on its own.
+    waiting = list(Change.objects.filter(assignments__pk__in=ids).distinct())
+    known = changes_knowledge(waiting, now=timezone.now()) if len(waiting) > 1 else {}
+    revision = {c.pk: c.head_sha for c in waiting}
     for assignment_id in ids:
         with transaction.atomic():
             assignment = (
@@ -161,6 +170,7 @@ def _reroute_assignments(queryset, why: str | None):
                 change,
                 exclude=frozenset({assignment.reviewer_id}),
                 why=f"re-routed: {assignment.reviewer.display_name} {reason}",
+                knowledge=known.get(change.pk) if revision.get(change.pk) == change.head_sha else None,
             )
             yield assignment, reason
 

@@ -9,7 +9,6 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from assignment import picking
 from assignment.services import assign as assign_services
 from assignment.services.assign import change_assign
 from reviews.ledger.chain import GENESIS_HASH
@@ -55,8 +54,7 @@ def test_parallel_workers_never_assign_a_change_twice_nor_push_a_senior_past_the
         )
         for n in range(CHANGES)
     ]
-    monkeypatch.setattr(picking, "pick_reviewer", _slow(picking.pick_reviewer))
-    monkeypatch.setattr(assign_services, "pick_reviewer", _slow(assign_services.pick_reviewer))
+    monkeypatch.setattr(assign_services, "pick_in_batch", _slow(assign_services.pick_in_batch))
     jobs = [c.pk for c in changes for _ in range(WORKERS_PER_CHANGE)]
     start = threading.Barrier(len(jobs))
     errors: list[BaseException] = []
