@@ -97,8 +97,28 @@ class ChangeFact(models.Model):
             # the pipeline reads a period's worth of rows, not all history.
             models.Index(
                 fields=["merged_at", "opened_at"],
+                include=["first_approval_at", "change", "team", "repository"],
                 condition=Q(needs_sign_off=True, is_closed=False),
                 name="fact_signoff_open_idx",
+            ),
+            # The pipeline's inflow, sign-offs, rounds and latencies of a period, read from these indexes alone.
+            models.Index(
+                fields=["opened_at"],
+                include=["change", "review_minutes", "team", "repository"],
+                condition=Q(needs_sign_off=True),
+                name="fact_signoff_inflow_idx",
+            ),
+            models.Index(
+                fields=["first_review_at"],
+                include=["opened_at", "change", "team", "repository"],
+                condition=Q(needs_sign_off=True),
+                name="fact_signoff_review_idx",
+            ),
+            models.Index(
+                fields=["first_approval_at"],
+                include=["opened_at", "change", "review_minutes", "rounds", "team", "repository"],
+                condition=Q(needs_sign_off=True),
+                name="fact_signoff_approval_idx",
             ),
             # The quality panel's AI-assisted changes merged without their sign-offs (should be none).
             models.Index(
