@@ -4,7 +4,7 @@ knowledge spread per repository and week. The dashboards aggregate these, never 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from reviews.models import Change, Engineer, Repository, Review, Team
 
@@ -97,8 +97,34 @@ class ChangeFact(models.Model):
             # the pipeline reads a period's worth of rows, not all history.
             models.Index(
                 fields=["merged_at", "opened_at"],
+                include=["first_approval_at", "change", "team", "repository"],
                 condition=Q(needs_sign_off=True, is_closed=False),
                 name="fact_signoff_open_idx",
+            ),
+            # The pipeline's inflow, sign-offs, rounds and latencies of a period, read from these indexes alone.
+            models.Index(
+                fields=["opened_at"],
+                include=["change", "review_minutes", "team", "repository"],
+                condition=Q(needs_sign_off=True),
+                name="fact_signoff_inflow_idx",
+            ),
+            models.Index(
+                fields=["first_review_at"],
+                include=["opened_at", "change", "team", "repository"],
+                condition=Q(needs_sign_off=True),
+                name="fact_signoff_review_idx",
+            ),
+            models.Index(
+                fields=["first_approval_at"],
+                include=["opened_at", "change", "review_minutes", "rounds", "team", "repository"],
+                condition=Q(needs_sign_off=True),
+                name="fact_signoff_approval_idx",
+            ),
+            # The quality panel's AI-assisted changes merged without their sign-offs (should be none).
+            models.Index(
+                fields=["merged_at"],
+                condition=Q(needs_sign_off=True, ai_assisted=True, approvals_before_merge__lt=F("approvals_needed")),
+                name="fact_merged_unsigned_idx",
             ),
         ]
 
@@ -132,6 +158,13 @@ class ReviewFact(models.Model):
         indexes = [
             models.Index(fields=["created_at"], name="reviewfact_created_idx"),
             models.Index(fields=["reviewer", "created_at"], name="reviewfact_reviewer_idx"),
+            # The quality panel's standing approvals of a period, read from the index alone.
+            models.Index(
+                fields=["created_at"],
+                include=["review", "change", "time_unknown", "rubber_stamp", "owner_required", "by_non_owner"],
+                condition=Q(verdict=Review.Verdict.APPROVE, dismissed=False),
+                name="reviewfact_approval_idx",
+            ),
         ]
 
     def __str__(self) -> str:

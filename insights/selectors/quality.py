@@ -57,6 +57,16 @@ def _of_approvals(scope: sc.Scope, condition: Q) -> QuerySet[ChangeFact]:
     return sc.changes(scope).filter(change_id__in=approvals(scope).filter(condition).values("change_id"))
 
 
+def _count_of_approvals(scope: sc.Scope, condition: Q) -> int:
+    """The number of changes `_of_approvals` lists, counted from the period's verdicts alone.
+
+    Every verdict fact's change has its fact (facts_refresh writes both together, with the same team and
+    repository), so the distinct changes of the verdicts are the changes of the list; counting them so reads the
+    period's verdicts only, not every change fact.
+    """
+    return approvals(scope).filter(condition).aggregate(n=Count("change_id", distinct=True))["n"]
+
+
 def rubber_stamped(scope: sc.Scope) -> QuerySet[ChangeFact]:
     return _of_approvals(scope, Q(rubber_stamp=True))
 
@@ -212,8 +222,8 @@ def quality_section(scope: sc.Scope) -> dict[str, Any]:
         owned=Count("pk", filter=Q(owner_required=True)),
         by_non_owner=Count("pk", filter=Q(by_non_owner=True)),
     )
-    non_owner_changes = non_owner(scope).count()
-    host_changes = host_approved(scope).count() if stamp["host"] else 0
+    non_owner_changes = _count_of_approvals(scope, Q(by_non_owner=True))
+    host_changes = _count_of_approvals(scope, Q(time_unknown=True)) if stamp["host"] else 0
     missing = merged_without_sign_off(scope)
     missing_list = _listed(missing)
     detected = ai_detected(scope).aggregate(n=Count("pk"), k=Count("pk", filter=Q(ai_undeclared=True)))

@@ -40,7 +40,8 @@ class PercentileDisc(Aggregate):
 class EpochSeconds(Func):
     """Seconds in an interval (PostgreSQL)."""
 
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    # date_part gives double precision: sorting floats for a percentile is cheaper than EXTRACT's numeric.
+    template = "DATE_PART('epoch', %(expressions)s)"
     output_field = FloatField()
 
 
