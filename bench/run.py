@@ -15,6 +15,8 @@ database (BENCH_DATABASE_URL):
    50 ms, and the time from a verdict to the host showing it, p50 and p99, with one worker.
 
 BENCH_HOST_ONLY=true measures the host writes alone (no generated sizes, no other figures).
+BENCH_FIXED names the size-independent figures to measure (default diff,webhooks,worker_rss,host_writes), e.g.
+BENCH_FIXED=diff BENCH_SIZES= for the diff figures alone.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.diffwork import bench_worker_rss, diff_stages  # noqa: E402 - after the path is set
+
 SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway secret for the loopback benchmark
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "1500"))
@@ -128,6 +132,7 @@ def bench_diff(source: Path, base: str, head: str) -> dict:
         "changed_lines": change.lines_changed,
         "pull_parse_store_ms": statistics.median(pull) * 1000,
         "raw_git_diff_ms": statistics.median(raw) * 1000,
+        **diff_stages(change, runs),
     }
 
 
@@ -227,50 +232,6 @@ def bench_webhooks(env: dict, head: str) -> dict:
     }
 
 
-def bench_worker_rss(path: Path, env: dict) -> dict:
-    """Peak RSS of a fresh worker process that pulls, parses and stores a 20 MB diff (the task's service)."""
-    path.mkdir(parents=True)
-    _git(path, "init", "-q", "-b", "main")
-    ident = {"GIT_AUTHOR_NAME": "B", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "B",
-             "GIT_COMMITTER_EMAIL": "b@example.com"}  # fmt: skip
-    files, lines = 40, 10_000
-    for i in range(files):
-        (path / f"big/file_{i:02d}.py").parent.mkdir(parents=True, exist_ok=True)
-        (path / f"big/file_{i:02d}.py").write_text("".join(f"value_{n:06d} = compute({n})\n" for n in range(lines)))
-    _git(path, "add", "-A")
-    _git(path, "commit", "-q", "-m", "base", env=ident)
-    base = _git(path, "rev-parse", "HEAD")
-    _git(path, "checkout", "-q", "-b", "feature/big")
-    for i in range(files):
-        (path / f"big/file_{i:02d}.py").write_text("".join(f"value_{n:06d} = faster({n})\n" for n in range(lines)))
-    _git(path, "add", "-A")
-    _git(path, "commit", "-q", "-m", "Rewrite everything", env=ident)
-    head = _git(path, "rev-parse", "HEAD")
-    size = len(_git(path, "diff", base, head).encode())
-    script = (
-        "import django, resource, json\n"
-        "django.setup()\n"
-        "from intake.services.diffs import change_pull_diff\n"
-        "from intake.services.repositories import repository_register\n"
-        "from reviews.models import Change\n"
-        f"repository = repository_register(name='bench/big', url={str(path)!r}, provider='github')\n"
-        "Change.objects.filter(repository=repository).delete()\n"
-        f"change = Change.objects.create(repository=repository, external_id='pr:2', number=2, title='big', "
-        f"head_sha={head!r}, base_sha={base!r}, target_branch='main', state='open', "
-        "opened_at='2026-11-20T10:00:00Z')\n"
-        "change_pull_diff(change_id=change.pk)\n"
-        "change.refresh_from_db()\n"
-        "print(json.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
-        " 'truncated': change.diff_truncated, 'lines': change.lines_changed}))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {**result, "diff_mb": size / 1e6}
-
-
 def _label(size: int) -> str:
     for unit, name in ((1_000_000, "m"), (1_000, "k")):
         if size % unit == 0:
@@ -333,6 +294,7 @@ def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     sizes = sorted({int(s) for s in os.environ.get("BENCH_SIZES", "10000,1000000").replace("_", "").split(",") if s})
     only = os.environ.get("BENCH_HOST_ONLY", "") == "true"  # the host-write figures alone
+    fixed = os.environ.get("BENCH_FIXED", "diff,webhooks,worker_rss,host_writes").split(",")
     if only:
         sizes = []
     _ensure_database(database_url)
@@ -373,17 +335,23 @@ def main() -> None:
     from bench.hostwrites import bench_host_writes, report_host_writes
 
     if not only:
-        results["fixed"]["diff"] = bench_diff(data_dir / "source", base, head)
-        results["fixed"]["webhooks"] = bench_webhooks(env, head)
-        results["fixed"]["worker_rss"] = bench_worker_rss(data_dir / "big", env)
+        if "diff" in fixed:
+            results["fixed"]["diff"] = bench_diff(data_dir / "source", base, head)
+        if "webhooks" in fixed:
+            results["fixed"]["webhooks"] = bench_webhooks(env, head)
+        if "worker_rss" in fixed:
+            results["fixed"]["worker_rss"] = bench_worker_rss(data_dir / "big", env)
         redis.Redis.from_url(redis_url).flushdb()
-    results["fixed"]["host_writes"] = host = bench_host_writes(env)
-    redis.Redis.from_url(redis_url).flushdb()
+    host = None
+    if only or "host_writes" in fixed:
+        results["fixed"]["host_writes"] = host = bench_host_writes(env)
+        redis.Redis.from_url(redis_url).flushdb()
     from bench.table import render
 
     if not only:
         print(render(results))
-    report_host_writes(host)
+    if host is not None:
+        report_host_writes(host)
     (ROOT / "bench/results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
     print(f"written: {ROOT / 'bench/results.json'}")
 
