@@ -9,7 +9,8 @@ database (BENCH_DATABASE_URL):
 1. Webhook intake: correctly signed GitHub pull_request deliveries accepted per second by one gunicorn web process
    (one sync worker) on loopback, from client threads in this process, with p50/p99 latency.
 2. Diff work: pulling, parsing and storing a 300-line change (the worker task's service) against the raw
-   `git diff` of the same change on the same mirror.
+   `git diff` of the same change on the same mirror; with its stages (git, parsing, AI detection; the rest is storing
+   and what the stored diff sets off: gates, policy, risk, assignment) and the git processes one pull starts.
 3. Peak memory (RSS) of a worker process pulling a 20 MB diff.
 4. Host writes through the outbox (bench/hostwrites.py): writes per second against a fake GitHub answering in
    50 ms, and the time from a verdict to the host showing it, p50 and p99, with one worker.
