@@ -9,7 +9,8 @@ database (BENCH_DATABASE_URL):
 1. Webhook intake: correctly signed GitHub pull_request deliveries accepted per second by one gunicorn web process
    (one sync worker) on loopback, from client threads in this process, with p50/p99 latency.
 2. Diff work: pulling, parsing and storing a 300-line change (the worker task's service) against the raw
-   `git diff` of the same change on the same mirror.
+   `git diff` of the same change on the same mirror; with its stages (git, parsing, AI detection; the rest is storing
+   and what the stored diff sets off: gates, policy, risk, assignment) and the git processes one pull starts.
 3. Peak memory (RSS) of a worker process pulling a 20 MB diff.
 4. Host writes through the outbox (bench/hostwrites.py): writes per second against a fake GitHub answering in
    50 ms, and the time from a verdict to the host showing it, p50 and p99, with one worker.
@@ -37,6 +38,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.diffwork import bench_worker_rss, diff_stages  # noqa: E402 - after the path is set
+
 SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway secret for the loopback benchmark
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
 DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "1500"))
@@ -130,6 +133,7 @@ def bench_diff(source: Path, base: str, head: str) -> dict:
         "changed_lines": change.lines_changed,
         "pull_parse_store_ms": statistics.median(pull) * 1000,
         "raw_git_diff_ms": statistics.median(raw) * 1000,
+        **diff_stages(change, runs),
     }
 
 
@@ -227,50 +231,6 @@ def bench_webhooks(env: dict, head: str) -> dict:
         "p50_ms": statistics.median(latencies),
         "p99_ms": statistics.quantiles(latencies, n=100)[98],
     }
-
-
-def bench_worker_rss(path: Path, env: dict) -> dict:
-    """Peak RSS of a fresh worker process that pulls, parses and stores a 20 MB diff (the task's service)."""
-    path.mkdir(parents=True)
-    _git(path, "init", "-q", "-b", "main")
-    ident = {"GIT_AUTHOR_NAME": "B", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "B",
-             "GIT_COMMITTER_EMAIL": "b@example.com"}  # fmt: skip
-    files, lines = 40, 10_000
-    for i in range(files):
-        (path / f"big/file_{i:02d}.py").parent.mkdir(parents=True, exist_ok=True)
-        (path / f"big/file_{i:02d}.py").write_text("".join(f"value_{n:06d} = compute({n})\n" for n in range(lines)))
-    _git(path, "add", "-A")
-    _git(path, "commit", "-q", "-m", "base", env=ident)
-    base = _git(path, "rev-parse", "HEAD")
-    _git(path, "checkout", "-q", "-b", "feature/big")
-    for i in range(files):
-        (path / f"big/file_{i:02d}.py").write_text("".join(f"value_{n:06d} = faster({n})\n" for n in range(lines)))
-    _git(path, "add", "-A")
-    _git(path, "commit", "-q", "-m", "Rewrite everything", env=ident)
-    head = _git(path, "rev-parse", "HEAD")
-    size = len(_git(path, "diff", base, head).encode())
-    script = (
-        "import django, resource, json\n"
-        "django.setup()\n"
-        "from intake.services.diffs import change_pull_diff\n"
-        "from intake.services.repositories import repository_register\n"
-        "from reviews.models import Change\n"
-        f"repository = repository_register(name='bench/big', url={str(path)!r}, provider='github')\n"
-        "Change.objects.filter(repository=repository).delete()\n"
-        f"change = Change.objects.create(repository=repository, external_id='pr:2', number=2, title='big', "
-        f"head_sha={head!r}, base_sha={base!r}, target_branch='main', state='open', "
-        "opened_at='2026-11-20T10:00:00Z')\n"
-        "change_pull_diff(change_id=change.pk)\n"
-        "change.refresh_from_db()\n"
-        "print(json.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
-        " 'truncated': change.diff_truncated, 'lines': change.lines_changed}))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return {**result, "diff_mb": size / 1e6}
 
 
 def _label(size: int) -> str:

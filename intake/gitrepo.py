@@ -184,8 +184,9 @@ class Mirror:
         return result
 
     def merge_base(self, a: str, b: str) -> str | None:
-        """The best common ancestor of two commits, or None."""
-        out = self._git("merge-base", "--end-of-options", self._sha(a), self._sha(b), check=False).decode().strip()
+        """The best common ancestor of two commits, or None; `a` may name a branch (no rev-parse beforehand)."""
+        left = f"{a}^{{commit}}" if not is_sha(a) and is_safe_ref(a) else self._sha(a)
+        out = self._git("merge-base", "--end-of-options", left, self._sha(b), check=False).decode().strip()
         return out if is_sha(out) else None
 
     def is_ancestor(self, a: str, b: str) -> bool:

@@ -341,8 +341,10 @@ def rank(
     first `explain` of them when given: the words cost more than the scores)."""
     rows = features(incident, pool)
     scored = []
+    # A feature weighted zero adds nothing to a score and never makes a reason (|v| < 0.0005): skipped.
+    active = [(n, w) for n in FEATURES if (w := weights.get(n, 0.0))]
     for c, row in zip(pool, rows, strict=True):
-        parts = [(n, weights.get(n, 0.0) * row[n]) for n in FEATURES]
+        parts = [(n, w * row[n]) for n, w in active]
         scored.append((sum(v for _, v in parts), c.at, c.key, parts, c, row))
     scored.sort(key=lambda r: (-r[0], -r[1].timestamp(), r[2]))
     ranked = []

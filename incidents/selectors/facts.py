@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import F, Lookup, Q
 from django.db.models.functions import Left
 
 from incidents.models import FixTrace, Incident
@@ -27,7 +27,9 @@ from incidents.suspect_facts import (
 )
 from reviews.models import Change, ChangeFile, Deployment, GateOverride, GateResult, Review, Service
 
-MAX_CANDIDATES = 1000
+# The newest merged changes, and about as many carried by the deployments nearest the start, are candidates: on
+# the busiest generated service (1M changes) a cap of 500 ranks the same top 50 as no cap, in a fifth of the time.
+MAX_CANDIDATES = 500
 # Messages that may name another commit as reverted or fixed, or call themselves a hotfix.
 REFERENCE_REGEX = r"(this reverts commit|fixes:|fix(es)? (for )?commit|hot-?fix|hot fix)"
 
@@ -63,17 +65,36 @@ _CHANGE_FIELDS = (
 )
 
 
+class _AnyOf(Lookup):
+    """`column = ANY(%s)` with the ids as one array parameter: an IN list of thousands of placeholders costs more
+    to build and to split (client-side binding) than the query takes to run."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:  # noqa: ANN001 - Django's signature
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, [int(i) for i in self.rhs]]
+
+
+def _any_of(column: str, ids: Iterable[int]) -> _AnyOf | Q:
+    ids = list(ids)
+    return _AnyOf(F(column), ids) if ids else Q(**{f"{column}__in": []})  # no ids: no query at all
+
+
 def candidates_of(ids: Iterable[int], *, paths: Mapping[int, tuple[str, ...]] | None = None) -> list[Candidate]:
     """The changes as Candidates, read as plain rows in five queries whatever their number (files, gates at the
     change's head, overrides and approvals); `paths` given for a change stands in for its stored files."""
     ids = list(ids)
-    rows = list(Change.objects.filter(pk__in=ids).values(*_CHANGE_FIELDS, description_head=Left("description", 4000)))
+    rows = list(
+        Change.objects.filter(_any_of("pk", ids)).values(*_CHANGE_FIELDS, description_head=Left("description", 4000))
+    )
     files: dict[int, list[str]] = defaultdict(list)
-    for change_id, path in ChangeFile.objects.filter(change_id__in=ids).values_list("change_id", "path"):
+    for change_id, path in ChangeFile.objects.filter(_any_of("change_id", ids)).values_list("change_id", "path"):
         files[change_id].append(path)
     heads = {r["pk"]: r["head_sha"] for r in rows}
     overrides: dict[int, dict[str, str]] = defaultdict(dict)
-    for change_id, head, gate, senior, reason in GateOverride.objects.filter(change_id__in=ids).values_list(
+    for change_id, head, gate, senior, reason in GateOverride.objects.filter(_any_of("change_id", ids)).values_list(
         "change_id", "head_sha", "gate_name", "senior__display_name", "reason"
     ):
         if head == heads.get(change_id):
@@ -81,7 +102,7 @@ def candidates_of(ids: Iterable[int], *, paths: Mapping[int, tuple[str, ...]] | 
     warnings: dict[int, list[str]] = defaultdict(list)
     overridden: dict[int, list[str]] = defaultdict(list)
     gates = (
-        GateResult.objects.filter(change_id__in=ids)
+        GateResult.objects.filter(_any_of("change_id", ids))
         .exclude(status=GateResult.Status.PASS)
         .order_by("name")
         .values_list("change_id", "head_sha", "name", "message")
@@ -95,7 +116,7 @@ def candidates_of(ids: Iterable[int], *, paths: Mapping[int, tuple[str, ...]] | 
             warnings[change_id].append(f"{name}: {message[:120]}" if message else name)
     sign_offs: dict[int, list[SignOff]] = defaultdict(list)
     approvals = (
-        Review.objects.filter(change_id__in=ids, verdict=Review.Verdict.APPROVE)
+        Review.objects.filter(_any_of("change_id", ids), verdict=Review.Verdict.APPROVE)
         .order_by("created_at", "pk")
         .values_list("change_id", "reviewer__display_name", "seconds_spent", "rubber_stamp", "created_at")
     )
@@ -146,9 +167,24 @@ def service_scopes(services: Iterable[Service]) -> tuple[ServiceScope, ...]:
     )
 
 
+def _deployed_candidates(deploys: list[Deploy], start: datetime) -> set[int]:
+    """The changes carried by the deployments nearest the start, whole deployments up to about MAX_CANDIDATES:
+    the last ones before it, newest first, then those after it, oldest first. A busy service deploys thousands of
+    changes in the window; those deployed months before the incident would only slow the ranking."""
+    before = sorted((d for d in deploys if d.deployed_at <= start), key=lambda d: d.deployed_at, reverse=True)
+    after = sorted((d for d in deploys if d.deployed_at > start), key=lambda d: d.deployed_at)
+    ids: set[int] = set()
+    for deploy in before + after:
+        if len(ids) >= MAX_CANDIDATES:
+            break
+        ids.update(deploy.change_ids)
+    return ids
+
+
 def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> SuspectFacts:
     """The changes of the affected services' repositories merged in the window (since the last known-good time,
-    at most the knobs' days before the start; the newest MAX_CANDIDATES), those deployed to the services, and
+    at most the knobs' days before the start; the newest MAX_CANDIDATES), those deployed to the services nearest
+    the start (about MAX_CANDIDATES), and
     those the fix's trace blames, with their facts."""
     services = list(incident.services.all())
     scopes = service_scopes(services)
@@ -191,7 +227,7 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> Suspect
         repository_id__in=repository_ids, state=Change.State.MERGED, merged_at__gte=window, merged_at__lte=start
     )
     ids = set(merged_in_window.order_by("-merged_at").values_list("pk", flat=True)[:MAX_CANDIDATES])
-    ids |= {i for d in deploys for i in d.change_ids}
+    ids |= _deployed_candidates(deploys, start)
     blamed_shas = list(blame.lines) if blame else []
     if blamed_shas:
         ids |= set(
@@ -212,7 +248,7 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> Suspect
     )
     note_paths: dict[int, list[str]] = defaultdict(list)
     for change_id, path in (
-        ChangeFile.objects.filter(change_id__in=[c.pk for c in note_changes])
+        ChangeFile.objects.filter(_any_of("change_id", [c.pk for c in note_changes]))
         .order_by("path")
         .values_list("change_id", "path")
     ):

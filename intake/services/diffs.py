@@ -54,17 +54,17 @@ def _pull(change: Change) -> _Pulled:
     """Fetch what is missing into the mirror and read the diff that would merge (merge base to head)."""
     head = change.head_sha
     mirror = repository_mirror(change.repository)
+    # Each git process costs milliseconds: the head is looked up again only after a fetch.
     if not mirror.exists() or not mirror.has_commit(head):
         mirror.fetch(change.repository.clone_url, _refspecs(change))
-    if not mirror.has_commit(head):
-        raise GitError(f"commit {head[:12]} is not in the repository (force-pushed away?)")
+        if not mirror.has_commit(head):
+            raise GitError(f"commit {head[:12]} is not in the repository (force-pushed away?)")
     base = change.base_sha
     if change.state == Change.State.OPEN:
-        try:
-            target_tip = mirror.resolve(change.target_branch or change.repository.default_branch)
+        try:  # against the target's tip now, named: merge-base resolves it (one git process, not two)
+            base = mirror.merge_base(change.target_branch or change.repository.default_branch, head) or base
         except GitError:
-            target_tip = ""
-        base = (mirror.merge_base(target_tip, head) if target_tip else None) or base
+            pass  # a target name git must not be given: the host's base stands
     elif change.number is not None:
         base = _fork_point(mirror, change) or base
     numstat = mirror.numstat(base or None, head)

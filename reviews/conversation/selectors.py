@@ -44,8 +44,19 @@ class Waiting:
 def waiting_on_others(engineer: Engineer, limit: int = 50) -> list[Waiting]:
     """Open changes the senior reviews (or requested changes on) whose move is the author's or the pipeline's."""
     mine = AttentionEntry.objects.filter(change=OuterRef("pk"), engineer=engineer)
+    # Only the senior's own few changes can match: named first, PostgreSQL starts from them instead of filtering
+    # every open change (thousands in a large organisation) through the subqueries below.
+    theirs = (
+        AttentionEntry.objects.filter(engineer=engineer)
+        .order_by()
+        .values("change_id")
+        .union(
+            Assignment.objects.filter(reviewer=engineer, state=Assignment.State.ACTIVE).order_by().values("change_id"),
+            all=True,
+        )
+    )
     changes = (
-        Change.objects.filter(state=Change.State.OPEN)
+        Change.objects.filter(pk__in=theirs, state=Change.State.OPEN)
         .exclude(review_state__in=DONE)
         .filter(
             Exists(mine.filter(role=AttentionEntry.Role.REVIEWER, in_turn=False))

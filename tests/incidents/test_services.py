@@ -8,6 +8,7 @@ import pytest
 
 from incidents import services
 from incidents.models import CorrectionOfError, FixTrace, Incident, IncidentChangeLink
+from incidents.selectors import facts
 from incidents.tasks import fix_trace
 from reviews.audit import ServiceError
 from reviews.ledger.chain import GENESIS_HASH
@@ -349,3 +350,30 @@ def test_ranking_reads_a_fixed_number_of_queries_whatever_the_candidates(
         rows = services.incident_suspects(incident=incident)
 
     assert len(rows) == 30
+
+
+def test_a_busy_service_ranks_the_changes_of_the_deployments_nearest_the_start(
+    repository, make_engineer, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(facts, "MAX_CANDIDATES", 2)
+    checkout = Service.objects.create(name="checkout", repository=repository, path_prefixes=["checkout/"])
+    incident = create(make_engineer(6).user, services=[checkout])
+    author = make_engineer(4)
+    changes = []
+    for n in range(6):
+        change = make_change(repository, author, f"{n:040x}")
+        Change.objects.filter(pk=change.pk).update(merged_at=START - timedelta(days=n + 1))
+        changes.append(change)
+    for sha, at, carried in (
+        ("a", START - timedelta(hours=6), changes[:1]),
+        ("b", START - timedelta(days=2), changes[1:3]),
+        ("c", START - timedelta(days=5), changes[3:5]),
+        ("d", START + timedelta(hours=1), changes[5:]),
+    ):
+        checkout.deployments.create(sha=sha * 40, deployed_at=at).changes.set(carried)
+
+    with django_assert_max_num_queries(14):
+        rows = services.incident_suspects(incident=incident)
+
+    # The two newest merges, and whole deployments from the start backwards until two changes are carried.
+    assert {r.change.pk for r in rows} == {c.pk for c in changes[:3]}

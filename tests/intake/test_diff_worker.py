@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from intake import gitrun
 from intake.mirrors import repository_mirror
 from intake.services import diffs as diffs_services
 from intake.services.repositories import change_new_revision
@@ -418,3 +419,32 @@ def test_pull_requests_of_one_repository_pulled_at_once_all_succeed(transactiona
     assert outcomes == [Change.DiffState.DONE] * 3
     for number, change in zip((7, 8, 9), changes, strict=True):
         assert list(change.files.values_list("path", flat=True)) == [f"app/pr{number}.py"]
+
+
+def test_a_head_already_in_the_mirror_is_pulled_in_seven_git_processes(github, work_repo, monkeypatch):
+    # Each git process costs milliseconds: no second look-up of the head, no rev-parse before the merge base.
+    base, head = _hosted_ref(work_repo, "refs/pull/7/head", {"app/feature.py": "f = 1\n"})
+    work_repo.commit({"app/core.py": "a = 2\n"}, "Main moves on")
+    change = _pull(_change(github, head, number=7, external_id="pr:7"))
+    Change.objects.filter(pk=change.pk).update(diff_state=Change.DiffState.PENDING, diff_sha="")
+    spawned = []
+    popen = gitrun.subprocess.Popen
+
+    def counting(argv, **kwargs):
+        spawned.append(argv[3])
+        return popen(argv, **kwargs)
+
+    monkeypatch.setattr(gitrun.subprocess, "Popen", counting)
+    change = _pull(change)
+
+    assert change.base_sha == base
+    assert spawned == ["cat-file", "merge-base", "diff", "diff", "log", "ls-tree", "patch-id"]
+
+
+def test_an_open_change_whose_target_branch_is_gone_keeps_the_hosts_base(github, work_repo):
+    base, head = _hosted_ref(work_repo, "refs/pull/8/head", {"app/feature.py": "f = 1\n"})
+    change = _pull(_change(github, head, number=8, external_id="pr:8", base_sha=base))
+    Change.objects.filter(pk=change.pk).update(diff_state=Change.DiffState.PENDING, diff_sha="", target_branch="gone")
+    change = _pull(change)
+
+    assert (change.diff_state, change.base_sha) == (Change.DiffState.DONE, base)

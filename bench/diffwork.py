@@ -1,0 +1,98 @@
+"""Diff work figures for bench/run.py: the worker's diff service in stages, and a worker's peak memory on a big diff."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _git(cwd: Path, *args: str, env: dict | None = None) -> str:
+    base = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, "HOME": str(cwd), "PATH": os.environ["PATH"]}
+    base.update(env or {})
+    return subprocess.run(["git", *args], cwd=cwd, env=base, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def diff_stages(change, runs: int) -> dict:  # noqa: ANN001 - a Change
+    """The worker's diff service in stages: git (fetch checks, merge base, diff, log, owners, patch id), parsing
+    into files, AI detection; the rest of pull_parse_store_ms is storing and what the stored diff sets off (gates,
+    policy, risk, assignment). Also the git processes one pull starts."""
+    import intake.gitrun as gitrun
+    from intake.ai_detection import detect_ai
+    from intake.services import diffs
+
+    spawned = []
+    popen = gitrun.subprocess.Popen
+
+    def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a pass-through spy
+        spawned.append(args[0][3] if len(args[0]) > 3 else args[0])
+        return popen(*args, **kwargs)
+
+    gitrun.subprocess.Popen = counting
+    try:
+        diffs._pull(change)
+    finally:
+        gitrun.subprocess.Popen = popen
+    stages: dict[str, list[float]] = {"git_ms": [], "parse_ms": [], "ai_ms": []}
+    for _ in range(runs):
+        began = time.perf_counter()
+        pulled = diffs._pull(change)
+        parsed = time.perf_counter()
+        diffs._files(pulled)
+        detected = time.perf_counter()
+        detect_ai([c["message"] for c in pulled.commits], [c["author_email"] for c in pulled.commits])
+        done = time.perf_counter()
+        stages["git_ms"].append((parsed - began) * 1000)
+        stages["parse_ms"].append((detected - parsed) * 1000)
+        stages["ai_ms"].append((done - detected) * 1000)
+    return {**{k: statistics.median(v) for k, v in stages.items()}, "git_processes": spawned}
+
+
+def bench_worker_rss(path: Path, env: dict) -> dict:
+    """Peak RSS of a fresh worker process that pulls, parses and stores a 20 MB diff (the task's service)."""
+    path.mkdir(parents=True)
+    _git(path, "init", "-q", "-b", "main")
+    ident = {"GIT_AUTHOR_NAME": "B", "GIT_AUTHOR_EMAIL": "b@example.com", "GIT_COMMITTER_NAME": "B",
+             "GIT_COMMITTER_EMAIL": "b@example.com"}  # fmt: skip
+    files, lines = 40, 10_000
+    for i in range(files):
+        (path / f"big/file_{i:02d}.py").parent.mkdir(parents=True, exist_ok=True)
+        (path / f"big/file_{i:02d}.py").write_text("".join(f"value_{n:06d} = compute({n})\n" for n in range(lines)))
+    _git(path, "add", "-A")
+    _git(path, "commit", "-q", "-m", "base", env=ident)
+    base = _git(path, "rev-parse", "HEAD")
+    _git(path, "checkout", "-q", "-b", "feature/big")
+    for i in range(files):
+        (path / f"big/file_{i:02d}.py").write_text("".join(f"value_{n:06d} = faster({n})\n" for n in range(lines)))
+    _git(path, "add", "-A")
+    _git(path, "commit", "-q", "-m", "Rewrite everything", env=ident)
+    head = _git(path, "rev-parse", "HEAD")
+    size = len(_git(path, "diff", base, head).encode())
+    script = (
+        "import django, resource, json\n"
+        "django.setup()\n"
+        "from intake.services.diffs import change_pull_diff\n"
+        "from intake.services.repositories import repository_register\n"
+        "from reviews.models import Change\n"
+        f"repository = repository_register(name='bench/big', url={str(path)!r}, provider='github')\n"
+        "Change.objects.filter(repository=repository).delete()\n"
+        f"change = Change.objects.create(repository=repository, external_id='pr:2', number=2, title='big', "
+        f"head_sha={head!r}, base_sha={base!r}, target_branch='main', state='open', "
+        "opened_at='2026-11-20T10:00:00Z')\n"
+        "change_pull_diff(change_id=change.pk)\n"
+        "change.refresh_from_db()\n"
+        "print(json.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
+        " 'truncated': change.diff_truncated, 'lines': change.lines_changed}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return {**result, "diff_mb": size / 1e6}
