@@ -18,10 +18,8 @@ from assignment.picking import (
     Candidate,
     Pick,
     Rule,
-    _decided_by,
-    _expertise,
     expertise_score,
-    reasons_for,
+    pick_of,
     spreads_count,
 )
 
@@ -142,18 +140,12 @@ def pick_in_batch(
         keyed.append((_preference(c, key, mine, knowledge, rule), c, key))
     keyed.sort(key=lambda item: item[0])
     ranked = [knowing_candidate(c, key, knowledge) for _, c, key in keyed[:2]]
-    best = ranked[0]
-    return Pick(
-        engineer_id=best.engineer_id,
-        expertise=round(_expertise(best), 6),
-        balance_minutes=best.balance_minutes,
-        reasons=reasons_for(
-            best,
-            touched_files=len(knowledge.paths),
-            owner_required=owner_required,
-            owner_label=owner_label,
-            lightest=lightest,
-            band_size=len(band),
-            decided_by=_decided_by(best, ranked[1], rule) if len(band) > 1 else "",
-        ),
+    return pick_of(
+        ranked,
+        band_size=len(band),
+        lightest=lightest,
+        touched_files=len(knowledge.paths),
+        owner_required=owner_required,
+        owner_label=owner_label,
+        rule=rule,
     )

@@ -268,13 +268,17 @@ def _add(
 def _active(knowers: dict[str, set[str]], emails: dict[str, str], now: datetime) -> set[str]:
     """Which of the people who know the touched files authored or reviewed anything in the last 90 days."""
     people = set().union(*knowers.values()) if knowers else set()
-    engineer_ids = [int(k[2:]) for k in people if k.startswith("e:")]
-    addresses = [emails[k] for k in people if k in emails]
+    return active_people(people, [emails[k] for k in people if k in emails], now)
+
+
+def active_people(people: set[str], addresses: Collection[str], now: datetime) -> set[str]:
+    """Which of `people` (person keys; `addresses` their e-mails) authored or reviewed anything in the last 90 days."""
     if not people:
         return set()
+    engineer_ids = [int(k[2:]) for k in people if k.startswith("e:")]
     since = now - timedelta(days=ACTIVE_DAYS)
     authors = (
-        Change.objects.filter(Q(author_id__in=engineer_ids) | Q(author__isnull=True, author_email__in=addresses))
+        Change.objects.filter(Q(author_id__in=engineer_ids) | Q(author__isnull=True, author_email__in=list(addresses)))
         .filter(opened_at__gte=since, opened_at__lte=now)
         .order_by()
         .values_list("author_id", "author_email")

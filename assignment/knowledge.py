@@ -14,10 +14,10 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 
 from assignment.bandpick import ChangeKnowledge, PersonWork, Seniors, pick_in_batch, seniors_prepare
-from assignment.expertise import ACTIVE_DAYS, _grouped, _path_filter, person_key, seniors_with_load
+from assignment.expertise import _grouped, _path_filter, active_people, person_key, seniors_with_load
 from assignment.picking import RECENT_DAYS, Candidate, Pick, directory_of
 from reviews.models import Change, ChangeFile, Review
 
@@ -175,24 +175,7 @@ def changes_knowledge(changes: Sequence[Change], *, now: datetime) -> dict[int, 
 
 def _active(people: set[str], emails: Mapping[str, set[str]], now: datetime) -> set[str]:
     """Which of `people` authored or reviewed anything in the last 90 days. One query, none without people."""
-    if not people:
-        return set()
-    engineer_ids = [int(k[2:]) for k in people if k.startswith("e:")]
-    addresses = [e for k in people for e in emails.get(k, ())]
-    since = now - timedelta(days=ACTIVE_DAYS)
-    authors = (
-        Change.objects.filter(Q(author_id__in=engineer_ids) | Q(author__isnull=True, author_email__in=addresses))
-        .filter(opened_at__gte=since, opened_at__lte=now)
-        .order_by()
-        .values_list("author_id", "author_email")
-    )
-    reviewers = (
-        Review.objects.filter(reviewer_id__in=engineer_ids, created_at__gte=since, created_at__lte=now)
-        .annotate(no_email=Value(""))
-        .order_by()
-        .values_list("reviewer_id", "no_email")
-    )
-    return {person_key(engineer_id, email) for engineer_id, email in authors.union(reviewers)}
+    return active_people(people, [e for k in people for e in emails.get(k, ())], now)
 
 
 def batch_picks(

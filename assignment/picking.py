@@ -255,7 +255,29 @@ def pick_reviewer(
     if not eligible:
         return None
     band = sorted(load_band(eligible, band_minutes=rule.band_minutes), key=lambda c: preference(c, rule=rule))
-    best = band[0]
+    return pick_of(
+        band[:2],
+        band_size=len(band),
+        lightest=min(c.balance_minutes for c in eligible),
+        touched_files=touched_files,
+        owner_required=owner_required,
+        owner_label=owner_label,
+        rule=rule,
+    )
+
+
+def pick_of(
+    ranked: Sequence[Candidate],
+    *,
+    band_size: int,
+    lightest: int,
+    touched_files: int,
+    owner_required: bool,
+    owner_label: str,
+    rule: Rule,
+) -> Pick:
+    """The pick of the best of `ranked` (the band's first two, in order) with its reasons."""
+    best = ranked[0]
     return Pick(
         engineer_id=best.engineer_id,
         expertise=round(_expertise(best), 6),
@@ -265,9 +287,9 @@ def pick_reviewer(
             touched_files=touched_files,
             owner_required=owner_required,
             owner_label=owner_label,
-            lightest=min(c.balance_minutes for c in eligible),
-            band_size=len(band),
-            decided_by=_decided_by(best, band[1], rule) if len(band) > 1 else "",
+            lightest=lightest,
+            band_size=band_size,
+            decided_by=_decided_by(best, ranked[1], rule) if band_size > 1 else "",
         ),
     )
 
