@@ -7,9 +7,17 @@ import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+from intake.gitoutput import (
+    LOG_FORMAT,
+    BlameLine,
+    Numstat,
+    first_blob,
+    parse_blame_porcelain,
+    parse_log,
+    parse_numstat_z,
+)
 from intake.gitrun import EMPTY_TREE_SHA, GitConfig, GitError, check_url, is_safe_ref, is_sha, run_git, run_git_capped
 
 DEFAULT_CONFIG = GitConfig()
@@ -129,35 +137,25 @@ class Mirror:
 
     def log(self, head: str, *, exclude: str | None = None, first_parent: bool = False) -> list[dict]:
         """Commits reachable from head (and not from exclude), oldest first, with their metadata."""
-        args = ["log", "--reverse", "-z", "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B"]
+        args = ["log", "--reverse", "-z", LOG_FORMAT]
         if first_parent:
             args.append("--first-parent")
         args += ["--end-of-options", self._sha(head)]
         if exclude:
             args.append("^" + self._sha(exclude))
         args.append("--")
-        commits = []
-        for record in self._git(*args).split(b"\0"):
-            if not record.strip():
-                continue
-            fields = record.decode("utf-8", "replace").split("\x1f", 8)
-            if len(fields) != 9:
-                continue
-            sha, parents, an, ae, ad, cn, ce, cd, body = fields
-            commits.append(
-                {
-                    "sha": sha.strip(),
-                    "parents": parents.split(),
-                    "author_name": an,
-                    "author_email": ae,
-                    "authored_at": ad,
-                    "committer_name": cn,
-                    "committer_email": ce,
-                    "committed_at": cd,
-                    "message": body.strip("\n"),
-                }
-            )
-        return commits
+        return parse_log(self._git(*args))[0]
+
+    def log_since_branch(self, head: str, branch: str) -> tuple[list[dict], list[str]]:
+        """Commits reachable from head and not from a branch, oldest first, and the boundary commits between.
+
+        One boundary commit is the merge base of the two (every common ancestor lies behind it), so one git
+        process tells both the commits of a change and where it forked.
+        """
+        if not is_safe_ref(branch) or is_sha(branch):
+            raise GitError(f"refusing unsafe ref {branch!r}")
+        args = ["log", "--reverse", "--boundary", "-z", LOG_FORMAT, "--end-of-options", self._sha(head)]
+        return parse_log(self._git(*args, f"^{branch}^{{commit}}", "--"))
 
     def first_parent_files(self, head: str, *, since: str = "") -> dict[str, tuple[tuple[str, ...], int]]:
         """Per first-parent commit from head (merges against their first parent): paths and changed lines.
@@ -232,44 +230,26 @@ class Mirror:
         args = ["--literal-pathspecs", *self._diff_args(base, head), *paths]
         return run_git_capped(args, git_dir=self.path, config=self.config, truncate_at=max_bytes)
 
-    def numstat(self, base: str | None, head: str) -> list[tuple[str, int | None, int | None]]:
+    def numstat(self, base: str | None, head: str) -> Numstat:
         """(path, added, removed) per file, None counts for binary files; cheap even for huge diffs."""
         args = self._diff_args(base, head)
         args[1:1] = ["--numstat", "-z"]
-        out = self._git(*args)
-        result = []
-        fields = out.split(b"\0")
-        i = 0
-        while i < len(fields):
-            head_field = fields[i]
-            if not head_field:
-                i += 1
-                continue
-            parts = head_field.split(b"\t", 2)
-            if len(parts) < 3:
-                i += 1
-                continue
-            added, removed, path = parts
-            if path == b"":  # a rename: the old and new paths follow
-                path = fields[i + 2] if i + 2 < len(fields) else b""
-                i += 3
-            else:
-                i += 1
-            result.append(
-                (
-                    path.decode("utf-8", "replace"),
-                    None if added == b"-" else int(added),
-                    None if removed == b"-" else int(removed),
-                )
-            )
-        return result
+        return parse_numstat_z(self._git(*args))[0]
 
-    def patch_id(self, raw_diff: bytes) -> str:
-        """git's stable patch id of a diff: the same for a rebase that does not change the diff."""
-        if not raw_diff.strip():
-            return ""
-        out = self._git("patch-id", "--stable", input_bytes=raw_diff).decode().split()
-        return out[0] if out else ""
+    def diff_numstat(self, base: str | None, head: str, max_bytes: int) -> tuple[Numstat, bytes, bool]:
+        """The numstat (true counts) and the diff cut after max_bytes, from one git process; True when cut."""
+        args = self._diff_args(base, head)
+        args[1:1] = ["--numstat", "-z", "--patch"]
+        # The numstat comes first: room for it beyond the diff's own limit (about 60 bytes a file).
+        out, cut = run_git_capped(
+            args, git_dir=self.path, config=self.config, truncate_at=max_bytes + max(64 * 1024, max_bytes // 8)
+        )
+        numstat, end = parse_numstat_z(out)
+        if end < 0:  # a numstat too long to fit: ask for it alone
+            raw, truncated = self.diff_capped(base, head, max_bytes)
+            return self.numstat(base, head), raw, truncated
+        raw = out[end:]
+        return numstat, raw[:max_bytes], cut or len(raw) > max_bytes
 
     def rev_list(self, head: str, *, max_count: int = 10000) -> list[str]:
         """SHAs of the commits reachable from head, newest first, at most max_count."""
@@ -293,15 +273,26 @@ class Mirror:
             raise GitError(f"{path} is larger than {max_bytes} bytes")
         return out
 
-    def first_existing(self, sha: str, paths: Sequence[str]) -> str | None:
-        """The first of paths that is a file at commit sha (one git call)."""
-        out = self._git("ls-tree", "--full-tree", "-z", "--end-of-options", self._sha(sha), "--", *paths)
-        present = set()
-        for entry in out.split(b"\0"):
-            meta, _, name = entry.partition(b"\t")
-            if meta.split(b" ")[1:2] == [b"blob"]:
-                present.add(name.decode("utf-8", "replace"))
-        return next((p for p in paths if p in present), None)
+    def read_first(self, sha: str, paths: Sequence[str], *, max_bytes: int = 1024 * 1024) -> bytes | None:
+        """The content of the first of paths that is a file at commit sha, or None (one git process).
+
+        None too when that file is larger than max_bytes.
+        """
+        for path in paths:
+            if not path or path.startswith(("/", "-")) or ".." in path.split("/") or any(c in path for c in "\0\n:"):
+                raise GitError(f"refusing path {path!r}")
+        if not paths:
+            return None
+        names = [f"{self._sha(sha)}:{path}" for path in paths]
+        out, _ = run_git_capped(
+            ["cat-file", "--batch"],
+            git_dir=self.path,
+            config=self.config,
+            input_bytes="".join(f"{name}\n" for name in names).encode(),
+            truncate_at=len(paths) * (max_bytes + 256),
+        )
+        found = first_blob(out, names, max_bytes)
+        return found[1] if found else None
 
     def parents(self, sha: str) -> list[str]:
         """The parents of a commit, the first parent first."""
@@ -367,33 +358,3 @@ class Mirror:
             args += ["-L", f"{start},{end}"]
         args += [self._sha(sha), "--", path]
         return parse_blame_porcelain(self._git(*args).decode("utf-8", "replace"))
-
-
-@dataclass(frozen=True)
-class BlameLine:
-    """One line of `git blame --porcelain`: where it is now, and the commit and place it came from."""
-
-    line: int
-    sha: str
-    orig_path: str
-    orig_line: int
-    text: str
-
-
-def parse_blame_porcelain(output: str) -> list[BlameLine]:
-    """Parse `git blame --porcelain`: a header per line group, commit details the first time a commit shows."""
-    result: list[BlameLine] = []
-    paths: dict[str, str] = {}
-    sha, orig_line, final_line = "", 0, 0
-    for raw in output.split("\n"):
-        if raw.startswith("\t"):
-            if sha:
-                result.append(BlameLine(final_line, sha, paths.get(sha, ""), orig_line, raw[1:]))
-            continue
-        head, _, rest = raw.partition(" ")
-        if is_sha(head) and rest[:1].isdigit():
-            numbers = rest.split()
-            sha, orig_line, final_line = head, int(numbers[0]), int(numbers[1])
-        elif head == "filename" and sha:
-            paths[sha] = rest
-    return result

@@ -19,6 +19,7 @@ from intake.diffparse import cut_at_file_boundary, is_generated_path, parse_diff
 from intake.gitrepo import Mirror
 from intake.gitrun import GitError
 from intake.mirrors import repository_mirror
+from intake.patchid import patch_id
 from intake.selectors import ai_vocabulary
 from intake.signals import diff_stored
 from reviews.models import Change, ChangeFile, Repository, Revision
@@ -52,46 +53,69 @@ def _refspecs(change: Change) -> list[str]:
 
 def _pull(change: Change) -> _Pulled:
     """Fetch what is missing into the mirror and read the diff that would merge (merge base to head)."""
-    head = change.head_sha
     mirror = repository_mirror(change.repository)
-    # Each git process costs milliseconds: the head is looked up again only after a fetch.
-    if not mirror.exists() or not mirror.has_commit(head):
-        mirror.fetch(change.repository.clone_url, _refspecs(change))
-        if not mirror.has_commit(head):
-            raise GitError(f"commit {head[:12]} is not in the repository (force-pushed away?)")
-    base = change.base_sha
+    # Each git process costs milliseconds: the mirror is asked first, and fetched into only when it lacks the head.
+    if mirror.exists():
+        try:
+            return _read(mirror, change)
+        except GitError as exc:
+            if exc.transient:
+                raise
+            if mirror.has_commit(change.head_sha):
+                # Another worker's fetch may have brought it meanwhile; a failure of its own fails again.
+                return _read(mirror, change)
+    mirror.fetch(change.repository.clone_url, _refspecs(change))
+    if not mirror.has_commit(change.head_sha):
+        raise GitError(f"commit {change.head_sha[:12]} is not in the repository (force-pushed away?)")
+    return _read(mirror, change)
+
+
+def _read(mirror: Mirror, change: Change) -> _Pulled:
+    """The change's base, diff, commits and CODEOWNERS from the mirror: three git processes for an open change."""
+    head = change.head_sha
+    base, commits = change.base_sha, None
     if change.state == Change.State.OPEN:
-        try:  # against the target's tip now, named: merge-base resolves it (one git process, not two)
-            base = mirror.merge_base(change.target_branch or change.repository.default_branch, head) or base
-        except GitError:
-            pass  # a target name git must not be given: the host's base stands
+        base, commits = _open_base(mirror, change)
     elif change.number is not None:
         base = _fork_point(mirror, change) or base
-    numstat = mirror.numstat(base or None, head)
-    raw, truncated = mirror.diff_capped(base or None, head, settings.PORTAL_DIFF_MAX_BYTES)
+    numstat, raw, truncated = mirror.diff_numstat(base or None, head, settings.PORTAL_DIFF_MAX_BYTES)
     if truncated:
         raw = cut_at_file_boundary(raw)
     if change.state == Change.State.MERGED and not change.number:
         commits = mirror.log(head, exclude=base or None, first_parent=True)[-1:]
-    else:
-        commits = mirror.log(head, exclude=base or None)[-500:]
-    owners_at = base or head
-    location = mirror.first_existing(owners_at, CODEOWNERS_LOCATIONS)
-    codeowners = None
-    if location:
-        try:
-            codeowners = (mirror.read_file(owners_at, location) or b"").decode("utf-8", "replace")
-        except GitError:
-            codeowners = None  # an oversized CODEOWNERS file: owners fall back to the service teams
+    elif commits is None:
+        commits = mirror.log(head, exclude=base or None)
+    try:
+        codeowners = mirror.read_first(base or head, CODEOWNERS_LOCATIONS)
+    except GitError:
+        codeowners = None  # owners fall back to the service teams
     return _Pulled(
         base=base or "",
         raw=raw,
         truncated=truncated,
         numstat=numstat,
-        commits=commits,
-        patch_id="" if truncated else mirror.patch_id(raw),
-        codeowners=codeowners,
+        commits=commits[-500:],
+        patch_id="" if truncated else patch_id(raw),
+        codeowners=None if codeowners is None else codeowners.decode("utf-8", "replace"),
     )
+
+
+def _open_base(mirror: Mirror, change: Change) -> tuple[str, list[dict] | None]:
+    """Where an open change forks from its target's tip now, and its commits since (None: still to be read)."""
+    target = change.target_branch or change.repository.default_branch
+    try:  # one git process for both, when the fork is a single commit
+        commits, boundary = mirror.log_since_branch(change.head_sha, target)
+        if len(boundary) == 1:
+            return boundary[0], commits
+        if not boundary and not commits:
+            return change.head_sha, commits  # the head is in the target already
+    except GitError:
+        if not mirror.has_commit(change.head_sha):
+            raise
+    try:  # several merge bases, unrelated histories, a target gone: git's merge base or else the host's base
+        return mirror.merge_base(target, change.head_sha) or change.base_sha, None
+    except GitError:
+        return change.base_sha, None  # a target name git must not be given: the host's base stands
 
 
 def _fork_point(mirror: Mirror, change: Change) -> str | None:

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from incidents.services import trace_fix
 from incidents.szz import RemovedLine, comment_markers, is_traceable, line_ranges, removed_lines, summarise
-from intake.gitrepo import Mirror, parse_blame_porcelain
+from intake.gitoutput import parse_blame_porcelain
+from intake.gitrepo import Mirror
 from intake.gitrun import GitError
 
 # --- which lines a diff removes ------------------------------------------------------------------------------------
