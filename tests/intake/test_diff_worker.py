@@ -134,6 +134,25 @@ def test_diff_is_taken_from_the_merge_base_so_later_work_on_main_is_not_in_the_c
     assert (change.lines_added, change.lines_removed) == (1, 0)
 
 
+def test_branch_that_merged_its_target_in_is_diffed_from_the_merge_base_with_all_its_commits(github, work_repo):
+    work_repo.commit({"app/core.py": "a = 1\n"}, "Initial import")
+    work_repo.branch("topic")
+    work_repo.commit({"app/feature.py": "f = 1\n"}, "Start the feature")
+    work_repo.checkout("main")
+    merged = work_repo.commit({"app/core.py": "a = 2\n"}, "Main moves on")
+    work_repo.checkout("topic")
+    git(work_repo.path, "merge", "-q", "--no-edit", "main", env=IDENTITY)
+    head = work_repo.commit({"app/feature.py": "f = 2\n"}, "Finish the feature")
+    work_repo.checkout("main")
+    work_repo.commit({"app/other.py": "o = 1\n"}, "Main moves on again")
+
+    change = _pull(_change(github, head))
+
+    assert change.base_sha == merged  # two fork points: git's merge base, not the older one
+    assert list(change.files.values_list("path", flat=True)) == ["app/feature.py"]
+    assert change.last_pusher_email == "ada@example.com"
+
+
 @pytest.mark.parametrize(
     ("provider", "ref", "host_gives_base"),
     [

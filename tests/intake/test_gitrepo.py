@@ -568,3 +568,83 @@ def test_mirror_with_a_non_ascii_path_diffs_to_the_real_name(tmp_path):
     m.fetch(str(repo.path))
 
     assert [f.path for f in parse_diff(m.diff(base, head)).files] == ["secrets/clé.pem"]
+
+
+# --- the diff worker's reads: one git process each -------------------------------------------------
+
+
+def test_diff_numstat_gives_the_numstat_and_the_diff_of_two_separate_calls(mirror, source):
+    repo = source["repo"]
+    repo.checkout("feature/login")
+    git(repo.path, "mv", "app/login.py", "app/sign in.py")
+    head = repo.commit({"logo.bin": b"\x00\x01\x02", "app/views.py": "v1\nlogin\nlogout"}, "Rename, binary, no newline")
+    mirror.fetch(str(repo.path))
+
+    numstat, raw, cut = mirror.diff_numstat(source["first"], head, 1024 * 1024)
+
+    assert (numstat, raw, cut) == (mirror.numstat(source["first"], head), mirror.diff(source["first"], head), False)
+    assert ("app/sign in.py", 2, 0) in numstat
+    assert ("logo.bin", None, None) in numstat
+
+
+def test_diff_numstat_cuts_the_diff_but_keeps_every_count(mirror, source):
+    numstat, raw, cut = mirror.diff_numstat(source["second"], source["f2"], 100)
+
+    assert cut is True
+    assert raw == mirror.diff(source["second"], source["f2"])[:100]
+    assert numstat == mirror.numstat(source["second"], source["f2"])
+
+
+def test_diff_numstat_of_no_change_is_empty(mirror, source):
+    assert mirror.diff_numstat(source["f2"], source["f2"], 1000) == ([], b"", False)
+
+
+def test_log_since_branch_gives_the_commits_and_the_fork_point(mirror, source):
+    commits, boundary = mirror.log_since_branch(source["f2"], "main")
+
+    assert commits == mirror.log(source["f2"], exclude=source["first"])
+    assert boundary == [source["first"]] == [mirror.merge_base(source["second"], source["f2"])]
+
+
+def test_log_since_branch_of_a_head_already_in_the_branch_is_empty(mirror, source):
+    assert mirror.log_since_branch(source["first"], "main") == ([], [])
+
+
+def test_log_since_branch_shows_each_fork_point_after_the_target_was_merged_in(mirror, source):
+    repo = source["repo"]
+    repo.checkout("feature/login")
+    who = {"GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@x", "GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@x"}
+    git(repo.path, "merge", "-q", "--no-edit", "main", env=who)
+    head = git(repo.path, "rev-parse", "HEAD")
+    repo.checkout("main")
+    repo.commit({"README.md": "moved on\n"}, "Main moves on")
+    mirror.fetch(str(repo.path))
+
+    commits, boundary = mirror.log_since_branch(head, "main")
+
+    assert [c["sha"] for c in commits][-1] == head
+    assert sorted(boundary) == sorted([source["first"], source["second"]])
+
+
+@pytest.mark.parametrize("branch", ["--output=x", "main..x", SHA])
+def test_log_since_branch_refuses_what_is_not_a_branch_name(mirror, source, branch):
+    with pytest.raises(GitError, match="refusing"):
+        mirror.log_since_branch(source["f2"], branch)
+
+
+def test_read_first_reads_the_first_of_the_paths_that_is_a_file(mirror, source):
+    repo = source["repo"]
+    head = repo.commit({"docs/CODEOWNERS": "* @docs\n", "CODEOWNERS/readme": "a folder\n"}, "Owners")
+    mirror.fetch(str(repo.path))
+    paths = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+
+    assert mirror.read_first(head, paths) == b"* @docs\n"
+    assert mirror.read_first(head, paths[:2]) is None
+    assert mirror.read_first(head, ("docs/CODEOWNERS",), max_bytes=4) is None  # too large to read
+    assert mirror.read_first(source["first"], ("README.md",)) == b"hello\n"
+
+
+@pytest.mark.parametrize("path", ["../x", "/etc/passwd", "-x", "a:b", "a\nb", ""])
+def test_read_first_refuses_paths_that_leave_the_tree(mirror, source, path):
+    with pytest.raises(GitError, match="refusing path"):
+        mirror.read_first(source["first"], ("README.md", path))
