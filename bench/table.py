@@ -95,9 +95,14 @@ def render(results: dict[str, Any]) -> str:
     if "diff" in fixed:
         d = fixed["diff"]
         lines.append(
-            f"diff pull + parse + store, {d['changed_lines']} lines: {d['pull_parse_store_ms']:.1f} ms against raw git"
-            f" diff {d['raw_git_diff_ms']:.1f} ms = {d['pull_parse_store_ms'] / d['raw_git_diff_ms']:.2f}x"
+            f"diff pull + parse, {d['changed_lines']} lines: {d['pull_parse_ms']:.1f} ms against raw git diff"
+            f" {d['raw_git_diff_ms']:.1f} ms = {d['ratio']:.2f}x ({len(d['git_processes'])} git processes)"
             "   target <= 1.5x"
+        )
+        lines.append(
+            f"  then AI detection {d['ai_ms']:.1f} ms, storing and what it sets off (gates, policy, risk, assignment)"
+            f" {d['store_and_after_ms']:.1f} ms; the worker's whole task {d['pull_parse_store_ms']:.1f} ms in"
+            f" {d['task_queries']} SQL queries"
         )
     if "worker_rss" in fixed:
         r = fixed["worker_rss"]

@@ -50,6 +50,16 @@ def parse_numstat_z(out: bytes) -> tuple[Numstat, int]:
     return result, size
 
 
+def split_numstat_patch(out: bytes, cut: bool, max_bytes: int) -> tuple[Numstat, bytes, bool] | None:
+    """The numstat and the patch of `git diff --numstat -z --patch` (cut says git's output was), the patch cut
+    after max_bytes, and whether it was cut; None when the numstat itself was cut."""
+    numstat, end = parse_numstat_z(out)
+    if end < 0:
+        return None
+    raw = out[end:]
+    return numstat, raw[:max_bytes], cut or len(raw) > max_bytes
+
+
 def parse_log(out: bytes) -> tuple[list[dict], list[str]]:
     """The commits of `git log -z` in LOG_FORMAT, and apart the boundary commits (with --boundary)."""
     commits, boundary = [], []

@@ -6,7 +6,7 @@ import fcntl
 import re
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from intake.gitoutput import (
@@ -17,15 +17,27 @@ from intake.gitoutput import (
     parse_blame_porcelain,
     parse_log,
     parse_numstat_z,
+    split_numstat_patch,
 )
-from intake.gitrun import EMPTY_TREE_SHA, GitConfig, GitError, check_url, is_safe_ref, is_sha, run_git, run_git_capped
+from intake.gitrun import (
+    EMPTY_TREE_SHA,
+    GitConfig,
+    GitError,
+    GitProcess,
+    Pending,
+    check_url,
+    is_safe_ref,
+    is_sha,
+    run_git,
+    run_git_capped,
+)
 
 DEFAULT_CONFIG = GitConfig()
 
 
-def _try_lock(fd: int) -> bool:
+def _try_lock(fd: int, kind: int = fcntl.LOCK_EX) -> bool:
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, kind | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True
@@ -64,12 +76,12 @@ class Mirror:
             run_git(["init", "--bare", "--quiet", "--end-of-options", str(self.path)], config=self.config)
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self, kind: int = fcntl.LOCK_EX) -> Iterator[None]:
         """Hold the mirror's write lock: two git inits or fetches at once fail on git's own lock files."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.config.timeout_seconds
         with open(self.path.with_name(self.path.name + ".lock"), "ab") as lock:
-            while not _try_lock(lock.fileno()):
+            while not _try_lock(lock.fileno(), kind):
                 if time.monotonic() >= deadline:
                     raise GitError(f"mirror {self.path.name} is still locked by another fetch", transient=True)
                 time.sleep(0.05)
@@ -77,6 +89,10 @@ class Mirror:
                 yield
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def reading(self) -> AbstractContextManager[None]:
+        """Keep fetches out while two git processes must see the same branches (shared: readers run together)."""
+        return self._writing(fcntl.LOCK_SH)
 
     def fetch(self, url: str, refspecs: Sequence[str] = ("+refs/heads/*:refs/heads/*",)) -> bool:
         """Fetch refs from a remote location into the mirror, one writer at a time (workers share mirrors).
@@ -191,8 +207,13 @@ class Mirror:
         """True when commit a is an ancestor of (or equal to) commit b."""
         return self.merge_base(a, b) == self._sha(a)
 
-    def _diff_args(self, base: str | None, head: str) -> list[str]:
+    def _diff_args(self, base: str | None, head: str, *, fork_from: str = "") -> list[str]:
+        """git diff from base (or the empty tree), or with fork_from from where head forked from that branch."""
         left = self._sha(base) if base else EMPTY_TREE_SHA
+        if fork_from:
+            if not is_safe_ref(fork_from) or is_sha(fork_from):
+                raise GitError(f"refusing unsafe ref {fork_from!r}")
+            left = f"{fork_from}^{{commit}}"
         return [
             "diff",
             "--no-color",
@@ -202,6 +223,7 @@ class Mirror:
             "--dst-prefix=b/",
             "--find-renames",
             "--full-index",
+            *(["--merge-base"] if fork_from else []),
             "--end-of-options",
             left,
             self._sha(head),
@@ -222,9 +244,7 @@ class Mirror:
         Paths are taken literally, never as pathspec magic such as ":(glob)"; no paths, no diff.
         """
         for path in paths:
-            # After "--" a leading dash is a name, not an option; what could leave the tree is refused.
-            if not path or path.startswith("/") or ".." in path.split("/") or "\0" in path:
-                raise GitError(f"refusing path {path!r}")
+            _check_path(path)
         if not paths:
             return b"", False
         args = ["--literal-pathspecs", *self._diff_args(base, head), *paths]
@@ -238,18 +258,25 @@ class Mirror:
 
     def diff_numstat(self, base: str | None, head: str, max_bytes: int) -> tuple[Numstat, bytes, bool]:
         """The numstat (true counts) and the diff cut after max_bytes, from one git process; True when cut."""
-        args = self._diff_args(base, head)
-        args[1:1] = ["--numstat", "-z", "--patch"]
-        # The numstat comes first: room for it beyond the diff's own limit (about 60 bytes a file).
-        out, cut = run_git_capped(
-            args, git_dir=self.path, config=self.config, truncate_at=max_bytes + max(64 * 1024, max_bytes // 8)
-        )
-        numstat, end = parse_numstat_z(out)
-        if end < 0:  # a numstat too long to fit: ask for it alone
+        found = self.start_diff_numstat(base, head, max_bytes).result()
+        if found is None:  # a numstat too long to fit: ask for it alone
             raw, truncated = self.diff_capped(base, head, max_bytes)
             return self.numstat(base, head), raw, truncated
-        raw = out[end:]
-        return numstat, raw[:max_bytes], cut or len(raw) > max_bytes
+        return found
+
+    def start_diff_numstat(
+        self, base: str | None, head: str, max_bytes: int, *, fork_from: str = ""
+    ) -> Pending[tuple[Numstat, bytes, bool] | None]:
+        """Start diff_numstat; with fork_from, a branch, the diff is from where head forked from it (None: the
+        numstat alone passed the limit)."""
+        args = self._diff_args(base, head, fork_from=fork_from)
+        args[1:1] = ["--numstat", "-z", "--patch"]
+        # The numstat comes first: room for it beyond the diff's own limit (about 60 bytes a file).
+        cap = max_bytes + max(64 * 1024, max_bytes // 8)
+        return Pending(
+            GitProcess(args, git_dir=self.path, config=self.config, truncate_at=cap),
+            lambda out, cut: split_numstat_patch(out, cut, max_bytes),
+        )
 
     def rev_list(self, head: str, *, max_count: int = 10000) -> list[str]:
         """SHAs of the commits reachable from head, newest first, at most max_count."""
@@ -258,8 +285,7 @@ class Mirror:
 
     def read_file(self, sha: str, path: str, *, max_bytes: int = 1024 * 1024) -> bytes | None:
         """The content of path at commit sha, or None when absent; refuses paths that leave the tree."""
-        if not path or path.startswith(("/", "-")) or ".." in path.split("/") or "\0" in path or ":" in path:
-            raise GitError(f"refusing path {path!r}")
+        _check_path(path, object_name=True)
         kind = self._git("cat-file", "-t", "--end-of-options", f"{self._sha(sha)}:{path}", check=False).strip()
         if kind != b"blob":
             return None
@@ -278,21 +304,28 @@ class Mirror:
 
         None too when that file is larger than max_bytes.
         """
+        return self.start_read_first(sha, paths, max_bytes=max_bytes).result()
+
+    def start_read_first(
+        self, sha: str, paths: Sequence[str], *, max_bytes: int = 1024 * 1024
+    ) -> Pending[bytes | None]:
+        """Start read_first."""
         for path in paths:
-            if not path or path.startswith(("/", "-")) or ".." in path.split("/") or any(c in path for c in "\0\n:"):
-                raise GitError(f"refusing path {path!r}")
-        if not paths:
-            return None
+            _check_path(path, object_name=True)
         names = [f"{self._sha(sha)}:{path}" for path in paths]
-        out, _ = run_git_capped(
+        process = GitProcess(
             ["cat-file", "--batch"],
             git_dir=self.path,
             config=self.config,
             input_bytes="".join(f"{name}\n" for name in names).encode(),
             truncate_at=len(paths) * (max_bytes + 256),
         )
-        found = first_blob(out, names, max_bytes)
-        return found[1] if found else None
+
+        def finish(out: bytes, _cut: bool) -> bytes | None:
+            found = first_blob(out, names, max_bytes)
+            return found[1] if found else None
+
+        return Pending(process, finish)
 
     def parents(self, sha: str) -> list[str]:
         """The parents of a commit, the first parent first."""
@@ -346,8 +379,7 @@ class Mirror:
         No --end-of-options here: git blame before 2.44 reads the path after it as a revision and fails, and
         the revision is a verified full SHA, which cannot be read as an option; the path follows "--".
         """
-        if not path or path.startswith("/") or ".." in path.split("/") or "\0" in path:
-            raise GitError(f"refusing path {path!r}")
+        _check_path(path)
         ranges = [(int(a), int(b)) for a, b in lines if 1 <= int(a) <= int(b)]
         if not ranges:
             return []
@@ -358,3 +390,11 @@ class Mirror:
             args += ["-L", f"{start},{end}"]
         args += [self._sha(sha), "--", path]
         return parse_blame_porcelain(self._git(*args).decode("utf-8", "replace"))
+
+
+def _check_path(path: str, *, object_name: bool = False) -> None:
+    """Refuse a path that could leave the tree; in a "sha:path" object name also one read as an option or a name."""
+    # After "--" a leading dash is a name, not an option.
+    refused = not path or path.startswith("/") or ".." in path.split("/") or "\0" in path
+    if refused or (object_name and (path.startswith("-") or any(c in path for c in ":\n"))):
+        raise GitError(f"refusing path {path!r}")

@@ -10,10 +10,13 @@ import tempfile
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
+
+T = TypeVar("T")
 
 EMPTY_TREE_SHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -137,30 +140,77 @@ def run_git_capped(
     truncate_at: int | None = None,
 ) -> tuple[bytes, bool]:
     """Run git, reading at most the output cap; with truncate_at, return the first bytes and True instead."""
-    argv = ["git"]
-    if git_dir is not None:
-        argv += ["--git-dir", str(git_dir)]
-    argv += list(args)
-    limit = truncate_at if truncate_at is not None else config.max_output_bytes
-    deadline = time.monotonic() + config.timeout_seconds
-    with tempfile.TemporaryFile() as stderr_file:
-        proc = subprocess.Popen(  # noqa: S603 - list form, no shell, fixed executable
-            argv,
-            stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr_file,
-            env=_environment(config, extra_config),
-            cwd=tempfile.gettempdir(),
-            # Its own process group, killed whole: killing git alone left its transport helper (git-remote-https)
-            # holding the connection to a host that never answers, one leaked process per try.
-            start_new_session=True,
-        )
-        timer = threading.Timer(config.timeout_seconds, _kill_group, args=(proc,))
-        timer.start()
+    process = GitProcess(
+        args,
+        git_dir=git_dir,
+        config=config,
+        input_bytes=input_bytes,
+        extra_config=extra_config,
+        truncate_at=truncate_at,
+    )
+    return process.result(check=check)
+
+
+class GitProcess:
+    """One git command, started at once and read later: a caller can have two run side by side.
+
+    Each process costs milliseconds to start, mostly the operating system's; the diff worker overlaps them.
+    """
+
+    def __init__(
+        self,
+        args: Sequence[str],
+        *,
+        git_dir: Path | None = None,
+        config: GitConfig = GitConfig(),
+        input_bytes: bytes | None = None,
+        extra_config: dict[str, str] | None = None,
+        truncate_at: int | None = None,
+    ) -> None:
+        argv = ["git"]
+        if git_dir is not None:
+            argv += ["--git-dir", str(git_dir)]
+        argv += list(args)
+        self.args = list(args)
+        self.config = config
+        self.truncate_at = truncate_at
+        self.deadline = time.monotonic() + config.timeout_seconds
+        self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result()
         try:
-            if input_bytes is not None:
-                feeder = threading.Thread(target=_feed, args=(proc, input_bytes), daemon=True)
-                feeder.start()
+            self.proc = subprocess.Popen(  # noqa: S603 - list form, no shell, fixed executable
+                argv,
+                stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self.stderr_file,
+                env=_environment(config, extra_config),
+                cwd=tempfile.gettempdir(),
+                # Its own process group, killed whole: killing git alone left its transport helper (git-remote-https)
+                # holding the connection to a host that never answers, one leaked process per try.
+                start_new_session=True,
+            )
+        except BaseException:
+            self.stderr_file.close()
+            raise
+        self.timer = threading.Timer(config.timeout_seconds, _kill_group, args=(self.proc,))
+        self.timer.start()
+        if input_bytes is not None and len(input_bytes) <= 4096:
+            _feed(self.proc, input_bytes)  # fits the pipe: written at once, no thread to start
+        elif input_bytes is not None:
+            threading.Thread(target=_feed, args=(self.proc, input_bytes), daemon=True).start()
+
+    def cancel(self) -> None:
+        """Stop the command and release what it holds (its answer is no longer wanted)."""
+        _kill_group(self.proc)
+        self.proc.stdout.close()
+        self.proc.wait()
+        self.timer.cancel()
+        self.stderr_file.close()
+
+    def result(self, *, check: bool = True) -> tuple[bytes, bool]:
+        """Its output, read to the end or the cap, and whether truncate_at cut it; GitError when it failed."""
+        limit = self.truncate_at if self.truncate_at is not None else self.config.max_output_bytes
+        proc = self.proc
+        try:
             chunks: list[bytes] = []
             size = 0
             over = False
@@ -177,22 +227,38 @@ def run_git_capped(
             proc.stdout.close()
             returncode = proc.wait()
         finally:
-            timer.cancel()
-        stderr_file.seek(0)
-        stderr = stderr_file.read(4000).decode("utf-8", "replace").strip()
-    if time.monotonic() >= deadline and not over:
-        raise GitError(f"git {args[0]} timed out after {config.timeout_seconds}s", transient=True)
-    out = b"".join(chunks)
-    if over:
-        if truncate_at is None:
-            raise GitError(f"git {args[0]} produced more than {config.max_output_bytes} bytes")
-        return out[:truncate_at], True
-    if check and returncode != 0:
-        transient = any(
-            word in stderr.lower() for word in ("could not resolve", "timed out", "connection", "early eof")
-        )
-        raise GitError(f"git {args[0]} failed ({returncode}): {stderr[:2000]}", transient=transient)
-    return out, False
+            self.timer.cancel()
+        with self.stderr_file:
+            self.stderr_file.seek(0)
+            stderr = self.stderr_file.read(4000).decode("utf-8", "replace").strip()
+        name = self.args[0]
+        if time.monotonic() >= self.deadline and not over:
+            raise GitError(f"git {name} timed out after {self.config.timeout_seconds}s", transient=True)
+        out = b"".join(chunks)
+        if over:
+            if self.truncate_at is None:
+                raise GitError(f"git {name} produced more than {self.config.max_output_bytes} bytes")
+            return out[: self.truncate_at], True
+        if check and returncode != 0:
+            transient = any(
+                word in stderr.lower() for word in ("could not resolve", "timed out", "connection", "early eof")
+            )
+            raise GitError(f"git {name} failed ({returncode}): {stderr[:2000]}", transient=transient)
+        return out, False
+
+
+class Pending(Generic[T]):
+    """A started git process and how to read its answer: result() waits for it, cancel() stops it."""
+
+    def __init__(self, process: GitProcess, finish: Callable[[bytes, bool], T]) -> None:
+        self.process = process
+        self.finish = finish
+
+    def result(self) -> T:
+        return self.finish(*self.process.result())
+
+    def cancel(self) -> None:
+        self.process.cancel()
 
 
 def _feed(proc: subprocess.Popen, data: bytes) -> None:

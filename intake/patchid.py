@@ -13,6 +13,7 @@ import re
 _HEX40 = re.compile(rb"[0-9a-fA-F]{40}")
 _DIGITS = re.compile(rb"[0-9]*")
 _MASK = (1 << 160) - 1
+_HUNK_LINE = frozenset((b"+", b"-", b" "))
 
 
 def _count_at(line: bytes, pos: int) -> tuple[int, int, int | None]:
@@ -34,9 +35,11 @@ def _scan_hunk_header(line: bytes, before: int, after: int) -> tuple[int, int]:
     return before, after
 
 
-def _flush(result: int, ctx: hashlib._Hash) -> int:
-    """git's flush_one_hunk: add the hunk's SHA-1 to the sum, as little-endian 160-bit numbers."""
-    return (result + int.from_bytes(ctx.digest(), "little")) & _MASK
+def _flush(result: int, parts: list[bytes]) -> int:
+    """git's flush_one_hunk: add the SHA-1 of what was hashed to the sum, as little-endian 160-bit numbers."""
+    digest = hashlib.sha1(b"".join(parts)).digest()  # noqa: S324 - git's patch id is SHA-1 by definition
+    parts.clear()
+    return (result + int.from_bytes(digest, "little")) & _MASK
 
 
 def _blob_ids(line: bytes, pre: bytes, post: bytes) -> tuple[bytes, bytes]:
@@ -53,7 +56,7 @@ def _one(lines: list[bytes], start: int, ends_with_newline: bool) -> tuple[int, 
     """One patch from lines[start:]: (patch id as an int, bytes hashed, where the next patch starts or -1)."""
     last = len(lines) - 1
     result = 0
-    ctx = hashlib.sha1()  # noqa: S324 - git's patch id is SHA-1 by definition, not a security measure
+    parts: list[bytes] = []  # what is hashed since the last flush
     patchlen = 0
     before = after = -1
     binary = False
@@ -61,8 +64,17 @@ def _one(lines: list[bytes], start: int, ends_with_newline: bool) -> tuple[int, 
     next_start = -1
     for index in range(start, len(lines)):
         line = lines[index]
-        if b"\0" in line:  # git reads each line as a C string
-            line = line[: line.index(b"\0")]
+        first = line[:1]
+        if first in _HUNK_LINE and patchlen and before != -1 and (before or after) and not binary:
+            # A line inside a hunk, most of a diff: none of the other rules below can apply to it.
+            if first != b"+":
+                before -= 1
+            if first != b"-":
+                after -= 1
+            compact = b"".join(line.split())
+            patchlen += len(compact)
+            parts.append(compact)
+            continue
         if line.startswith(b"commit "):
             rest = line[7:]
         elif line.startswith(b"From "):
@@ -81,17 +93,15 @@ def _one(lines: list[bytes], start: int, ends_with_newline: bool) -> tuple[int, 
             if line.startswith((b"GIT binary patch", b"Binary files")):
                 binary = True
                 before = 0
-                ctx.update(pre)
-                ctx.update(post)
-                result = _flush(result, ctx)
-                ctx = hashlib.sha1()  # noqa: S324
+                parts += [pre, post]
+                result = _flush(result, parts)
                 continue
             if line.startswith(b"index "):
                 pre, post = _blob_ids(line, pre, post)
                 continue
             if line.startswith(b"--- "):
                 before = after = 1
-            elif not line[:1].isalpha():
+            elif not first.isalpha():
                 break
         if binary:
             if line.startswith(b"diff "):
@@ -104,23 +114,23 @@ def _one(lines: list[bytes], start: int, ends_with_newline: bool) -> tuple[int, 
                 continue
             if not line.startswith(b"diff "):
                 break
-            result = _flush(result, ctx)
-            ctx = hashlib.sha1()  # noqa: S324
+            result = _flush(result, parts)
             before = after = -1
-        first = line[:1]
         if first in (b"-", b" "):
             before -= 1
         if first in (b"+", b" "):
             after -= 1
         compact = b"".join(line.split())
         patchlen += len(compact)
-        ctx.update(compact)
-    return _flush(result, ctx), patchlen, next_start
+        parts.append(compact)
+    return _flush(result, parts), patchlen, next_start
 
 
 def patch_id(raw: bytes) -> str:
     """The first id `git patch-id --stable` prints for raw, or "" when it prints none."""
     lines = raw.split(b"\n")
+    if b"\0" in raw:  # git reads each line as a C string
+        lines = [line.split(b"\0", 1)[0] for line in lines]
     ends_with_newline = lines[-1] == b""
     if ends_with_newline:
         lines.pop()

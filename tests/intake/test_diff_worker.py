@@ -458,7 +458,7 @@ def test_a_head_already_in_the_mirror_is_pulled_in_three_git_processes(github, w
     change = _pull(change)
 
     assert change.base_sha == base
-    assert spawned == ["log", "diff", "cat-file"]
+    assert spawned == ["diff", "log", "cat-file"]
 
 
 def test_an_open_change_whose_target_branch_is_gone_keeps_the_hosts_base(github, work_repo):
