@@ -304,28 +304,28 @@ class Mirror:
 
         None too when that file is larger than max_bytes.
         """
-        return self.start_read_first(sha, paths, max_bytes=max_bytes).result()
+        return self.start_read_first(paths, max_bytes=max_bytes).ask(sha).result()
 
-    def start_read_first(
-        self, sha: str, paths: Sequence[str], *, max_bytes: int = 1024 * 1024
-    ) -> Pending[bytes | None]:
-        """Start read_first."""
+    def start_read_first(self, paths: Sequence[str], *, max_bytes: int = 1024 * 1024) -> Pending[bytes | None]:
+        """Start read_first before the commit is known (git starts meanwhile): ask() the returned one with it."""
         for path in paths:
             _check_path(path, object_name=True)
-        names = [f"{self._sha(sha)}:{path}" for path in paths]
         process = GitProcess(
             ["cat-file", "--batch"],
             git_dir=self.path,
             config=self.config,
-            input_bytes="".join(f"{name}\n" for name in names).encode(),
+            input_later=True,
             truncate_at=len(paths) * (max_bytes + 256),
         )
 
+        def question(sha: str) -> bytes:
+            return "".join(f"{self._sha(sha)}:{path}\n" for path in paths).encode()
+
         def finish(out: bytes, _cut: bool) -> bytes | None:
-            found = first_blob(out, names, max_bytes)
+            found = first_blob(out, paths, max_bytes)
             return found[1] if found else None
 
-        return Pending(process, finish)
+        return Pending(process, finish, question)
 
     def parents(self, sha: str) -> list[str]:
         """The parents of a commit, the first parent first."""

@@ -166,6 +166,7 @@ class GitProcess:
         input_bytes: bytes | None = None,
         extra_config: dict[str, str] | None = None,
         truncate_at: int | None = None,
+        input_later: bool = False,
     ) -> None:
         argv = ["git"]
         if git_dir is not None:
@@ -179,7 +180,7 @@ class GitProcess:
         try:
             self.proc = subprocess.Popen(  # noqa: S603 - list form, no shell, fixed executable
                 argv,
-                stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
+                stdin=subprocess.PIPE if input_bytes is not None or input_later else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=self.stderr_file,
                 env=_environment(config, extra_config),
@@ -193,14 +194,23 @@ class GitProcess:
             raise
         self.timer = threading.Timer(config.timeout_seconds, _kill_group, args=(self.proc,))
         self.timer.start()
-        if input_bytes is not None and len(input_bytes) <= 4096:
+        self.feeding = input_bytes is not None and len(input_bytes) > 4096  # a thread writes it while git reads
+        if input_bytes is not None and not self.feeding:
             _feed(self.proc, input_bytes)  # fits the pipe: written at once, no thread to start
-        elif input_bytes is not None:
+        elif self.feeding:
             threading.Thread(target=_feed, args=(self.proc, input_bytes), daemon=True).start()
+
+    def _close_input(self) -> None:
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
 
     def cancel(self) -> None:
         """Stop the command and release what it holds (its answer is no longer wanted)."""
         _kill_group(self.proc)
+        self._close_input()
         self.proc.stdout.close()
         self.proc.wait()
         self.timer.cancel()
@@ -210,6 +220,8 @@ class GitProcess:
         """Its output, read to the end or the cap, and whether truncate_at cut it; GitError when it failed."""
         limit = self.truncate_at if self.truncate_at is not None else self.config.max_output_bytes
         proc = self.proc
+        if not self.feeding:
+            self._close_input()  # input that was never sent: git must not wait for it
         try:
             chunks: list[bytes] = []
             size = 0
@@ -248,11 +260,22 @@ class GitProcess:
 
 
 class Pending(Generic[T]):
-    """A started git process and how to read its answer: result() waits for it, cancel() stops it."""
+    """A started git process and how to read its answer: result() waits for it, cancel() stops it.
 
-    def __init__(self, process: GitProcess, finish: Callable[[bytes, bool], T]) -> None:
+    With a question (a function of a value to git's input), git starts before the value is known: ask() sends it.
+    """
+
+    def __init__(
+        self, process: GitProcess, finish: Callable[[bytes, bool], T], question: Callable[[str], bytes] | None = None
+    ) -> None:
         self.process = process
         self.finish = finish
+        self.question = question
+
+    def ask(self, value: str) -> Pending[T]:
+        assert self.question is not None, "a process started with its input"  # noqa: S101
+        _feed(self.process.proc, self.question(value))
+        return self
 
     def result(self) -> T:
         return self.finish(*self.process.result())
@@ -265,5 +288,5 @@ def _feed(proc: subprocess.Popen, data: bytes) -> None:
     try:
         proc.stdin.write(data)
         proc.stdin.close()
-    except (BrokenPipeError, OSError):
+    except (BrokenPipeError, OSError, ValueError):  # git gone, or the process cancelled meanwhile
         pass

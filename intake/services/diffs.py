@@ -85,7 +85,7 @@ def _read(mirror: Mirror, change: Change) -> _Pulled:
         base = _fork_point(mirror, change) or change.base_sha
     else:
         base = change.base_sha
-    owners = mirror.start_read_first(base or head, CODEOWNERS_LOCATIONS)
+    owners = mirror.start_read_first(CODEOWNERS_LOCATIONS).ask(base or head)
     try:
         found = mirror.diff_numstat(base or None, head, settings.PORTAL_DIFF_MAX_BYTES)
         if change.state == Change.State.MERGED and not change.number:
@@ -99,8 +99,8 @@ def _read(mirror: Mirror, change: Change) -> _Pulled:
 
 
 def _read_open(mirror: Mirror, change: Change) -> _Pulled | None:
-    """An open change in three git processes that overlap: its diff from where it forked from its target, beside its
-    commits since that fork (whose boundary names the fork point), then CODEOWNERS there.
+    """An open change in three git processes side by side: its diff from where it forked from its target, its
+    commits since that fork (whose boundary names the fork point), and CODEOWNERS there once that is known.
 
     None when the fork point is not a single commit (git's merge base decides then) or the target is gone.
     """
@@ -109,27 +109,27 @@ def _read_open(mirror: Mirror, change: Change) -> _Pulled | None:
         diffing = mirror.start_diff_numstat(None, head, settings.PORTAL_DIFF_MAX_BYTES, fork_from=target)
     except GitError:
         return None  # a target name git must not be given
+    owners = mirror.start_read_first(CODEOWNERS_LOCATIONS)
     try:
         commits, boundary = mirror.log_since_branch(head, target)
-    except GitError:
+        if len(boundary) > 1 or (commits and not boundary):  # several fork points, or unrelated histories
+            raise _NotSimple
+        base = boundary[0] if boundary else head  # no boundary and no commits: the head is in the target already
+        owners.ask(base)
+        found = diffing.result()
+        if found is None:  # a numstat too long to read beside the diff
+            raise _NotSimple
+    except (GitError, _NotSimple) as exc:
         diffing.cancel()
-        if mirror.has_commit(head):
+        owners.cancel()
+        if isinstance(exc, _NotSimple) or mirror.has_commit(head):
             return None
         raise
-    if len(boundary) > 1 or (commits and not boundary):  # several fork points, or unrelated histories
-        diffing.cancel()
-        return None
-    base = boundary[0] if boundary else head  # no boundary and no commits: the head is in the target already
-    owners = mirror.start_read_first(base, CODEOWNERS_LOCATIONS)
-    try:
-        found = diffing.result()
-    except GitError:
-        owners.cancel()
-        raise
-    if found is None:  # a numstat too long to read beside the diff
-        owners.cancel()
-        return None
     return _assemble(base, found, commits, owners)
+
+
+class _NotSimple(Exception):
+    """The fork point is not one commit: git's merge base is asked."""
 
 
 def _assemble(base: str, found: tuple[Numstat, bytes, bool], commits: list[dict], owners: Pending) -> _Pulled:
