@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -82,20 +83,25 @@ def _history_paths(files: list[_File]) -> set[str]:
     return {f.path for f in authored} | {f.old_path for f in authored if f.old_path}
 
 
-def history_facts(change: Change, *, sensitive_count: int | None = None) -> RiskFacts:
+def history_facts(
+    change: Change, *, sensitive_count: int | None = None, files: Sequence[ChangeFile] | None = None
+) -> RiskFacts:
     """Risk facts of a change whose files are stored, from the history before it was opened.
 
-    At most 4 queries, plus one for the repository's sensitive globs when `sensitive_count` is not given
-    and `change.repository` is not loaded. Pass the policy decision's count to keep the two in step.
+    At most 4 queries (3 when given the change's files), plus one for the repository's sensitive globs when
+    `sensitive_count` is not given and `change.repository` is not loaded. Pass the policy decision's count to keep
+    the two in step.
     """
-    files = [
-        _File(path, old_path, added + removed, generated)
-        for path, old_path, added, removed, generated in ChangeFile.objects.filter(change_id=change.pk).values_list(
+    rows = (
+        [(f.path, f.old_path, f.lines_added, f.lines_removed, f.is_generated) for f in files]
+        if files is not None
+        else ChangeFile.objects.filter(change_id=change.pk).values_list(
             "path", "old_path", "lines_added", "lines_removed", "is_generated"
         )
-    ]
+    )
+    stored = [_File(path, old_path, added + removed, generated) for path, old_path, added, removed, generated in rows]
     at = change.opened_at
-    paths = _history_paths(files)
+    paths = _history_paths(stored)
     first_seen: dict[str, datetime] = {}
     prior = churn = incidents = 0
     if paths:
@@ -124,7 +130,7 @@ def history_facts(change: Change, *, sensitive_count: int | None = None) -> Risk
         prior, churn, incidents = counts.get("prior", 0), counts["churn"], counts["incidents"]
     return _facts(
         (change.lines_added, change.lines_removed),
-        files,
+        stored,
         first_seen=first_seen,
         at=at,
         sensitive_globs=list(change.repository.sensitive_paths or ()) if sensitive_count is None else [],

@@ -281,18 +281,18 @@ def change_pull_diff(*, change_id: int) -> Change | None:
         locked.diff_state = Change.DiffState.DONE
         locked.diff_sha = head
         locked.diff_error = "\n".join(notes)
-        Revision.objects.get_or_create(
-            change=locked,
-            head_sha=head,
-            defaults={
-                "number": locked.revisions.count() + 1,
-                "base_sha": pulled.base,
-                "raw_diff": zlib.compress(pulled.raw, 6),
-                "raw_size": len(pulled.raw),
-                "truncated": truncated,
-                "patch_id": pulled.patch_id,
-            },
-        )
+        known = set(Revision.objects.filter(change=locked).values_list("head_sha", flat=True))
+        if head not in known:  # one query, not a count and a look-up: the change's row lock keeps others out
+            Revision.objects.create(
+                change=locked,
+                head_sha=head,
+                number=len(known) + 1,
+                base_sha=pulled.base,
+                raw_diff=zlib.compress(pulled.raw, 6),
+                raw_size=len(pulled.raw),
+                truncated=truncated,
+                patch_id=pulled.patch_id,
+            )
         locked.save()
         # Gates, policy, risk and assignment (receivers connected at start-up) run in this transaction.
         diff_stored.send(sender=Change, change=locked, files=files, codeowners=pulled.codeowners)

@@ -33,8 +33,8 @@ def change_evaluate_diff(*, change: Change, files: list[ChangeFile], codeowners:
     else:
         change.path_owners = {}
     version = policy_current()
-    _run_gates(change, files, policy_of(version).settings.size_limit)
-    _apply_policy(change, files, version)
+    failing = _run_gates(change, files, policy_of(version).settings.size_limit)
+    _apply_policy(change, files, version, failing=failing)
     change.save()
     host_sync_mark(change_id=change.pk, reason="evaluated")
     _turn_after_evaluation(change)
@@ -58,8 +58,8 @@ def gate_plugins() -> tuple[gates.Gate, ...]:
 _PLUGINS: tuple[gates.Gate, ...] | None = None
 
 
-def _run_gates(change: Change, files: list[ChangeFile], size_limit: int) -> None:
-    """Run the built-in and plugin gates on the revision; results posted by CI are kept."""
+def _run_gates(change: Change, files: list[ChangeFile], size_limit: int) -> list[str]:
+    """Run the built-in and plugin gates on the revision (results posted by CI are kept); the gates now failing."""
     facts = [
         gates.FileFacts(
             path=f.path,
@@ -91,21 +91,34 @@ def _run_gates(change: Change, files: list[ChangeFile], size_limit: int) -> None
         ],
         ignore_conflicts=True,
     )
-    change.gates_state = gate_summary(change)
+    change.gates_state, failing = _gates_now(change)
+    return failing
 
 
 def gate_summary(change: Change) -> str:
     """pass, warn or fail over every gate result of the current revision (overridden failures pass)."""
+    return _gates_now(change)[0]
+
+
+def failing_gates(change: Change) -> list[str]:
+    """Names of the gates failing on the current revision and not overridden by a senior."""
+    return _gates_now(change)[1]
+
+
+def _gates_now(change: Change) -> tuple[str, list[str]]:
+    """The gates' summary and the names failing and not overridden, from one read of results and overrides."""
     overridden = set(
         GateOverride.objects.filter(change=change, head_sha=change.head_sha).values_list("gate_name", flat=True)
     )
+    results = list(GateResult.objects.filter(change=change, head_sha=change.head_sha).values_list("name", "status"))
+    failing = sorted({name for name, status in results if status == GateResult.Status.FAIL} - overridden)
     statuses = [
-        GateResult.Status.PASS if (r.status == GateResult.Status.FAIL and r.name in overridden) else r.status
-        for r in GateResult.objects.filter(change=change, head_sha=change.head_sha).only("name", "status")
+        GateResult.Status.PASS if (status == GateResult.Status.FAIL and name in overridden) else status
+        for name, status in results
     ]
     if GateResult.Status.FAIL in statuses:
-        return GateResult.Status.FAIL
-    return GateResult.Status.WARN if GateResult.Status.WARN in statuses else GateResult.Status.PASS
+        return GateResult.Status.FAIL, failing
+    return (GateResult.Status.WARN if GateResult.Status.WARN in statuses else GateResult.Status.PASS), failing
 
 
 def _apply_ai(change: Change, rules: Policy) -> None:
@@ -113,13 +126,15 @@ def _apply_ai(change: Change, rules: Policy) -> None:
     change.ai_assisted, change.ai_undeclared = ai_flags(change, rules.settings)
 
 
-def _apply_policy(change: Change, files: list[ChangeFile], version: PolicyVersion) -> None:
+def _apply_policy(
+    change: Change, files: list[ChangeFile], version: PolicyVersion, *, failing: list[str] | None = None
+) -> None:
     """Evaluate the change against a policy version: risk, decision, what is missing, review state."""
     rules = policy_of(version)
     _apply_ai(change, rules)
     paths = policy_paths(files)
     sensitive = sensitive_matches(paths, tuple(change.repository.sensitive_paths or ()))
-    facts_for_risk = history_facts(change, sensitive_count=len(sensitive))
+    facts_for_risk = history_facts(change, sensitive_count=len(sensitive), files=files)
     scored = risk.score_risk(facts_for_risk, latest_weights())
     decision = decide(
         policy_facts(
@@ -138,7 +153,7 @@ def _apply_policy(change: Change, files: list[ChangeFile], version: PolicyVersio
     change.risk_score = scored.score
     change.risk_reasons = [[weight, text] for weight, text in scored.reasons]
     change.review_minutes = risk.estimate_review_minutes(change.lines_changed, facts_for_risk.files, scored.score)
-    change.review_state = review_state_of(change)
+    change.review_state = review_state_of(change, failing=failing)
 
 
 def _decision_of(change: Change) -> Decision:
@@ -155,11 +170,19 @@ def _decision_of(change: Change) -> Decision:
     )
 
 
-def signoff_of(change: Change) -> SignOffStatus:
-    """What counts and what is still missing for the change's current revision (a senior's open thread too)."""
+def signoff_of(change: Change, *, failing: list[str] | None = None, attested: bool | None = None) -> SignOffStatus:
+    """What counts and what is still missing for the change's current revision (a senior's open thread too).
+
+    The failing gates and the attestation are read here unless the caller has them already.
+    """
     version = change.policy_version or policy_current()
     rules = policy_of(version)
-    revisions = list(change.revisions.order_by("number"))
+    is_open = change.state == Change.State.OPEN
+    if is_open and failing is None:
+        failing = failing_gates(change)
+    if is_open and attested is None:
+        attested = _is_attested(change)
+    revisions = list(change.revisions.order_by("number").only("number", "head_sha", "patch_id"))
     number_of = {r.head_sha: r.number for r in revisions}
     if change.head_sha not in number_of:
         revisions.append(Revision(number=len(revisions) + 1, head_sha=change.head_sha, patch_id=""))
@@ -191,8 +214,8 @@ def signoff_of(change: Change) -> SignOffStatus:
         author_id=change.author_id,
         last_pusher_email=change.last_pusher_email,
         # Attestation and gates guard what may still merge; for merged history they are audited, not awaited.
-        attested=change.state != Change.State.OPEN or _is_attested(change),
-        failing_gates=failing_gates(change) if change.state == Change.State.OPEN else [],
+        attested=not is_open or bool(attested),
+        failing_gates=(failing or []) if is_open else [],
         settings=rules.settings,
         # Merged history whose commit e-mail matches nobody is on record as it was, not held up.
         author_known=change.state != Change.State.OPEN or not change.is_author_unknown,
@@ -216,28 +239,19 @@ def senior_threads_phrase(count: int) -> str:
     return f"{count} unresolved comment thread{'s' if count != 1 else ''} by {'seniors' if count != 1 else 'a senior'}"
 
 
-def failing_gates(change: Change) -> list[str]:
-    """Names of the gates failing on the current revision and not overridden by a senior."""
-    failed = set(
-        GateResult.objects.filter(change=change, head_sha=change.head_sha, status=GateResult.Status.FAIL).values_list(
-            "name", flat=True
-        )
-    )
-    overridden = set(
-        GateOverride.objects.filter(change=change, head_sha=change.head_sha).values_list("gate_name", flat=True)
-    )
-    return sorted(failed - overridden)
-
-
-def review_state_of(change: Change) -> str:
-    status = signoff_of(change)
+def review_state_of(change: Change, *, failing: list[str] | None = None) -> str:
+    """The change's review state now; failing, the gates failing, when the caller has just read them."""
+    is_open = change.state == Change.State.OPEN
+    if is_open and failing is None:
+        failing = failing_gates(change)
+    attested = _is_attested(change) if is_open else True
+    status = signoff_of(change, failing=failing, attested=attested)
     change.policy_missing = list(status.missing)
     if status.approved:
         return Change.ReviewState.APPROVED if change.required_sign_offs else Change.ReviewState.NOT_REQUIRED
-    is_open = change.state == Change.State.OPEN
-    if is_open and change.requires_gates and failing_gates(change):
+    if is_open and change.requires_gates and failing:
         return Change.ReviewState.GATES_FAILED
-    if is_open and change.requires_attestation and not _is_attested(change):
+    if is_open and change.requires_attestation and not attested:
         return Change.ReviewState.AWAITING_ATTESTATION
     if status.blocked_by:
         return Change.ReviewState.CHANGES_REQUESTED
