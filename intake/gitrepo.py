@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import fcntl
 import re
+import secrets
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 
 from intake.gitoutput import (
@@ -23,9 +24,8 @@ from intake.gitrun import (
     EMPTY_TREE_SHA,
     GitConfig,
     GitError,
-    GitProcess,
-    Pending,
     check_url,
+    git_service,
     is_safe_ref,
     is_sha,
     run_git,
@@ -33,11 +33,16 @@ from intake.gitrun import (
 )
 
 DEFAULT_CONFIG = GitConfig()
+# How every diff is asked for: fixed prefixes, renames found, full blob ids (the patch id and fingerprints use them).
+_DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/",
+                 "--find-renames", "--full-index")  # fmt: skip
+_CAT_FILE = ("cat-file", "--batch")
+_DIFF_TREE = ("diff-tree", "--stdin", "--no-commit-id", "-r", "--numstat", "-z", "--patch", *_DIFF_OPTIONS)
 
 
-def _try_lock(fd: int, kind: int = fcntl.LOCK_EX) -> bool:
+def _try_lock(fd: int) -> bool:
     try:
-        fcntl.flock(fd, kind | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True
@@ -76,12 +81,12 @@ class Mirror:
             run_git(["init", "--bare", "--quiet", "--end-of-options", str(self.path)], config=self.config)
 
     @contextmanager
-    def _writing(self, kind: int = fcntl.LOCK_EX) -> Iterator[None]:
+    def _writing(self) -> Iterator[None]:
         """Hold the mirror's write lock: two git inits or fetches at once fail on git's own lock files."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.config.timeout_seconds
         with open(self.path.with_name(self.path.name + ".lock"), "ab") as lock:
-            while not _try_lock(lock.fileno(), kind):
+            while not _try_lock(lock.fileno()):
                 if time.monotonic() >= deadline:
                     raise GitError(f"mirror {self.path.name} is still locked by another fetch", transient=True)
                 time.sleep(0.05)
@@ -89,10 +94,6 @@ class Mirror:
                 yield
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
-    def reading(self) -> AbstractContextManager[None]:
-        """Keep fetches out while two git processes must see the same branches (shared: readers run together)."""
-        return self._writing(fcntl.LOCK_SH)
 
     def fetch(self, url: str, refspecs: Sequence[str] = ("+refs/heads/*:refs/heads/*",)) -> bool:
         """Fetch refs from a remote location into the mirror, one writer at a time (workers share mirrors).
@@ -207,28 +208,9 @@ class Mirror:
         """True when commit a is an ancestor of (or equal to) commit b."""
         return self.merge_base(a, b) == self._sha(a)
 
-    def _diff_args(self, base: str | None, head: str, *, fork_from: str = "") -> list[str]:
-        """git diff from base (or the empty tree), or with fork_from from where head forked from that branch."""
+    def _diff_args(self, base: str | None, head: str) -> list[str]:
         left = self._sha(base) if base else EMPTY_TREE_SHA
-        if fork_from:
-            if not is_safe_ref(fork_from) or is_sha(fork_from):
-                raise GitError(f"refusing unsafe ref {fork_from!r}")
-            left = f"{fork_from}^{{commit}}"
-        return [
-            "diff",
-            "--no-color",
-            "--no-ext-diff",
-            "--no-textconv",
-            "--src-prefix=a/",
-            "--dst-prefix=b/",
-            "--find-renames",
-            "--full-index",
-            *(["--merge-base"] if fork_from else []),
-            "--end-of-options",
-            left,
-            self._sha(head),
-            "--",
-        ]
+        return ["diff", *_DIFF_OPTIONS, "--end-of-options", left, self._sha(head), "--"]
 
     def diff(self, base: str | None, head: str) -> bytes:
         """Unified diff from base (or the empty tree) to head, with fixed prefixes and renames."""
@@ -257,26 +239,33 @@ class Mirror:
         return parse_numstat_z(self._git(*args))[0]
 
     def diff_numstat(self, base: str | None, head: str, max_bytes: int) -> tuple[Numstat, bytes, bool]:
-        """The numstat (true counts) and the diff cut after max_bytes, from one git process; True when cut."""
-        found = self.start_diff_numstat(base, head, max_bytes).result()
+        """The numstat (true counts) and the diff cut after max_bytes; True when cut.
+
+        Asked of a `git diff-tree --stdin` kept running for this mirror (the diff of git diff, byte for byte):
+        a new git process costs more than the diff of a usual change.
+        """
+        # The numstat comes first: room for it beyond the diff's own limit (about 60 bytes a file).
+        cap = max_bytes + max(64 * 1024, max_bytes // 8)
+        found = None
+        if base:
+            end = f"countersign-{secrets.token_hex(8)}\n".encode()  # not an object id: git echoes it after the diff
+            request = f"{self._sha(head)} {self._sha(base)}\n".encode() + end
+            service = git_service(_DIFF_TREE, git_dir=self.path, config=self.config)
+            try:
+                out, cut = service.ask(request, end, limit=cap)
+                found = split_numstat_patch(out if cut else out[: -len(end)], cut, max_bytes)
+            except GitError as exc:
+                if exc.transient:
+                    raise  # else the one-off diff below says what is wrong
+        if found is None:
+            args = self._diff_args(base, head)
+            args[1:1] = ["--numstat", "-z", "--patch"]
+            out, cut = run_git_capped(args, git_dir=self.path, config=self.config, truncate_at=cap)
+            found = split_numstat_patch(out, cut, max_bytes)
         if found is None:  # a numstat too long to fit: ask for it alone
             raw, truncated = self.diff_capped(base, head, max_bytes)
             return self.numstat(base, head), raw, truncated
         return found
-
-    def start_diff_numstat(
-        self, base: str | None, head: str, max_bytes: int, *, fork_from: str = ""
-    ) -> Pending[tuple[Numstat, bytes, bool] | None]:
-        """Start diff_numstat; with fork_from, a branch, the diff is from where head forked from it (None: the
-        numstat alone passed the limit)."""
-        args = self._diff_args(base, head, fork_from=fork_from)
-        args[1:1] = ["--numstat", "-z", "--patch"]
-        # The numstat comes first: room for it beyond the diff's own limit (about 60 bytes a file).
-        cap = max_bytes + max(64 * 1024, max_bytes // 8)
-        return Pending(
-            GitProcess(args, git_dir=self.path, config=self.config, truncate_at=cap),
-            lambda out, cut: split_numstat_patch(out, cut, max_bytes),
-        )
 
     def rev_list(self, head: str, *, max_count: int = 10000) -> list[str]:
         """SHAs of the commits reachable from head, newest first, at most max_count."""
@@ -300,32 +289,24 @@ class Mirror:
         return out
 
     def read_first(self, sha: str, paths: Sequence[str], *, max_bytes: int = 1024 * 1024) -> bytes | None:
-        """The content of the first of paths that is a file at commit sha, or None (one git process).
-
-        None too when that file is larger than max_bytes.
-        """
-        return self.start_read_first(paths, max_bytes=max_bytes).ask(sha).result()
-
-    def start_read_first(self, paths: Sequence[str], *, max_bytes: int = 1024 * 1024) -> Pending[bytes | None]:
-        """Start read_first before the commit is known (git starts meanwhile): ask() the returned one with it."""
+        """The content of the first of paths that is a file at commit sha, or None; None too when that file is larger
+        than max_bytes. Asked of a `git cat-file --batch` kept running for this mirror."""
         for path in paths:
             _check_path(path, object_name=True)
-        process = GitProcess(
-            ["cat-file", "--batch"],
-            git_dir=self.path,
-            config=self.config,
-            input_later=True,
-            truncate_at=len(paths) * (max_bytes + 256),
-        )
-
-        def question(sha: str) -> bytes:
-            return "".join(f"{self._sha(sha)}:{path}\n" for path in paths).encode()
-
-        def finish(out: bytes, _cut: bool) -> bytes | None:
-            found = first_blob(out, paths, max_bytes)
-            return found[1] if found else None
-
-        return Pending(process, finish, question)
+        # A name that cannot exist: its "missing" closes the answer.
+        last = f"{EMPTY_TREE_SHA}:countersign-{secrets.token_hex(8)}"
+        request = "".join(f"{name}\n" for name in [f"{self._sha(sha)}:{path}" for path in paths] + [last]).encode()
+        end, limit = f"{last} missing\n".encode(), len(paths) * (max_bytes + 256) + 256
+        for attempt in (1, 2):
+            try:
+                out, _ = git_service(_CAT_FILE, git_dir=self.path, config=self.config).ask(request, end, limit=limit)
+                break
+            except GitError as exc:
+                if exc.transient or attempt == 2:
+                    raise
+                # Its process had stopped (a mirror made anew, say): once more, with a new one.
+        found = first_blob(out, paths, max_bytes)
+        return found[1] if found else None
 
     def parents(self, sha: str) -> list[str]:
         """The parents of a commit, the first parent first."""

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import select
 import signal
 import subprocess
 import tempfile
 import threading
 import time
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
 from urllib.parse import urlsplit
-
-T = TypeVar("T")
 
 EMPTY_TREE_SHA = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -140,89 +140,30 @@ def run_git_capped(
     truncate_at: int | None = None,
 ) -> tuple[bytes, bool]:
     """Run git, reading at most the output cap; with truncate_at, return the first bytes and True instead."""
-    process = GitProcess(
-        args,
-        git_dir=git_dir,
-        config=config,
-        input_bytes=input_bytes,
-        extra_config=extra_config,
-        truncate_at=truncate_at,
-    )
-    return process.result(check=check)
-
-
-class GitProcess:
-    """One git command, started at once and read later: a caller can have two run side by side.
-
-    Each process costs milliseconds to start, mostly the operating system's; the diff worker overlaps them.
-    """
-
-    def __init__(
-        self,
-        args: Sequence[str],
-        *,
-        git_dir: Path | None = None,
-        config: GitConfig = GitConfig(),
-        input_bytes: bytes | None = None,
-        extra_config: dict[str, str] | None = None,
-        truncate_at: int | None = None,
-        input_later: bool = False,
-    ) -> None:
-        argv = ["git"]
-        if git_dir is not None:
-            argv += ["--git-dir", str(git_dir)]
-        argv += list(args)
-        self.args = list(args)
-        self.config = config
-        self.truncate_at = truncate_at
-        self.deadline = time.monotonic() + config.timeout_seconds
-        self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result()
+    argv = ["git"]
+    if git_dir is not None:
+        argv += ["--git-dir", str(git_dir)]
+    argv += list(args)
+    limit = truncate_at if truncate_at is not None else config.max_output_bytes
+    deadline = time.monotonic() + config.timeout_seconds
+    with tempfile.TemporaryFile() as stderr_file:
+        proc = subprocess.Popen(  # noqa: S603 - list form, no shell, fixed executable
+            argv,
+            stdin=subprocess.PIPE if input_bytes is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr_file,
+            env=_environment(config, extra_config),
+            cwd=tempfile.gettempdir(),
+            # Its own process group, killed whole: killing git alone left its transport helper (git-remote-https)
+            # holding the connection to a host that never answers, one leaked process per try.
+            start_new_session=True,
+        )
+        timer = threading.Timer(config.timeout_seconds, _kill_group, args=(proc,))
+        timer.start()
         try:
-            self.proc = subprocess.Popen(  # noqa: S603 - list form, no shell, fixed executable
-                argv,
-                stdin=subprocess.PIPE if input_bytes is not None or input_later else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=self.stderr_file,
-                env=_environment(config, extra_config),
-                cwd=tempfile.gettempdir(),
-                # Its own process group, killed whole: killing git alone left its transport helper (git-remote-https)
-                # holding the connection to a host that never answers, one leaked process per try.
-                start_new_session=True,
-            )
-        except BaseException:
-            self.stderr_file.close()
-            raise
-        self.timer = threading.Timer(config.timeout_seconds, _kill_group, args=(self.proc,))
-        self.timer.start()
-        self.feeding = input_bytes is not None and len(input_bytes) > 4096  # a thread writes it while git reads
-        if input_bytes is not None and not self.feeding:
-            _feed(self.proc, input_bytes)  # fits the pipe: written at once, no thread to start
-        elif self.feeding:
-            threading.Thread(target=_feed, args=(self.proc, input_bytes), daemon=True).start()
-
-    def _close_input(self) -> None:
-        if self.proc.stdin is not None and not self.proc.stdin.closed:
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-
-    def cancel(self) -> None:
-        """Stop the command and release what it holds (its answer is no longer wanted)."""
-        _kill_group(self.proc)
-        self._close_input()
-        self.proc.stdout.close()
-        self.proc.wait()
-        self.timer.cancel()
-        self.stderr_file.close()
-
-    def result(self, *, check: bool = True) -> tuple[bytes, bool]:
-        """Its output, read to the end or the cap, and whether truncate_at cut it; GitError when it failed."""
-        limit = self.truncate_at if self.truncate_at is not None else self.config.max_output_bytes
-        proc = self.proc
-        if not self.feeding:
-            self._close_input()  # input that was never sent: git must not wait for it
-        try:
+            if input_bytes is not None:
+                feeder = threading.Thread(target=_feed, args=(proc, input_bytes), daemon=True)
+                feeder.start()
             chunks: list[bytes] = []
             size = 0
             over = False
@@ -239,54 +180,146 @@ class GitProcess:
             proc.stdout.close()
             returncode = proc.wait()
         finally:
-            self.timer.cancel()
-        with self.stderr_file:
-            self.stderr_file.seek(0)
-            stderr = self.stderr_file.read(4000).decode("utf-8", "replace").strip()
-        name = self.args[0]
-        if time.monotonic() >= self.deadline and not over:
-            raise GitError(f"git {name} timed out after {self.config.timeout_seconds}s", transient=True)
-        out = b"".join(chunks)
-        if over:
-            if self.truncate_at is None:
-                raise GitError(f"git {name} produced more than {self.config.max_output_bytes} bytes")
-            return out[: self.truncate_at], True
-        if check and returncode != 0:
-            transient = any(
-                word in stderr.lower() for word in ("could not resolve", "timed out", "connection", "early eof")
-            )
-            raise GitError(f"git {name} failed ({returncode}): {stderr[:2000]}", transient=transient)
-        return out, False
-
-
-class Pending(Generic[T]):
-    """A started git process and how to read its answer: result() waits for it, cancel() stops it.
-
-    With a question (a function of a value to git's input), git starts before the value is known: ask() sends it.
-    """
-
-    def __init__(
-        self, process: GitProcess, finish: Callable[[bytes, bool], T], question: Callable[[str], bytes] | None = None
-    ) -> None:
-        self.process = process
-        self.finish = finish
-        self.question = question
-
-    def ask(self, value: str) -> Pending[T]:
-        assert self.question is not None, "a process started with its input"  # noqa: S101
-        _feed(self.process.proc, self.question(value))
-        return self
-
-    def result(self) -> T:
-        return self.finish(*self.process.result())
-
-    def cancel(self) -> None:
-        self.process.cancel()
+            timer.cancel()
+        stderr_file.seek(0)
+        stderr = stderr_file.read(4000).decode("utf-8", "replace").strip()
+    if time.monotonic() >= deadline and not over:
+        raise GitError(f"git {args[0]} timed out after {config.timeout_seconds}s", transient=True)
+    out = b"".join(chunks)
+    if over:
+        if truncate_at is None:
+            raise GitError(f"git {args[0]} produced more than {config.max_output_bytes} bytes")
+        return out[:truncate_at], True
+    if check and returncode != 0:
+        transient = any(
+            word in stderr.lower() for word in ("could not resolve", "timed out", "connection", "early eof")
+        )
+        raise GitError(f"git {args[0]} failed ({returncode}): {stderr[:2000]}", transient=transient)
+    return out, False
 
 
 def _feed(proc: subprocess.Popen, data: bytes) -> None:
     try:
         proc.stdin.write(data)
         proc.stdin.close()
-    except (BrokenPipeError, OSError, ValueError):  # git gone, or the process cancelled meanwhile
+    except (BrokenPipeError, OSError):
         pass
+
+
+class GitService:
+    """A long-lived git command answering one request after another on its input (cat-file --batch, diff-tree
+    --stdin): a worker starts it once per mirror instead of a process per question, which costs milliseconds."""
+
+    def __init__(self, args: Sequence[str], *, git_dir: Path, config: GitConfig) -> None:
+        self.name = args[0]
+        self.config = config
+        self.lock = threading.Lock()  # one request at a time: answers come back in order
+        self.stderr_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _stop()
+        self.proc = subprocess.Popen(  # noqa: S603 - list form, no shell, fixed executable
+            ["git", "--git-dir", str(git_dir), *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr_file,
+            env=_environment(config, None),
+            cwd=tempfile.gettempdir(),
+            start_new_session=True,
+        )
+
+    def is_alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def ask(self, request: bytes, end: bytes, *, limit: int) -> tuple[bytes, bool]:
+        """Send a request; git's answer, read through `end` (the last bytes git writes for it).
+
+        An answer over limit bytes: its first limit bytes and True (the process is stopped, the rest unread).
+        """
+        with self.lock:
+            try:
+                self.proc.stdin.write(request)
+                self.proc.stdin.flush()
+            except (OSError, ValueError) as exc:
+                self._stop()
+                raise GitError(f"git {self.name} is no longer running: {exc}") from exc
+            return self._read(end, limit)
+
+    def _read(self, end: bytes, limit: int) -> tuple[bytes, bool]:
+        deadline = time.monotonic() + self.config.timeout_seconds
+        fd = self.proc.stdout.fileno()
+        chunks: list[bytes] = []
+        size, tail = 0, b""
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._stop()
+                raise GitError(f"git {self.name} timed out after {self.config.timeout_seconds}s", transient=True)
+            if not select.select([fd], [], [], remaining)[0]:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                stderr = self._stop()
+                raise GitError(f"git {self.name} stopped: {stderr[:2000]}")
+            chunks.append(chunk)
+            size += len(chunk)
+            tail = (tail + chunk)[-len(end) :]
+            if tail == end:
+                out = b"".join(chunks)
+                return (out[:limit], True) if size > limit else (out, False)
+            if size > limit:
+                self._stop()
+                return b"".join(chunks)[:limit], True
+
+    def close(self) -> None:
+        with self.lock:
+            self._stop()
+
+    def _stop(self) -> str:
+        """Stop git and return what it said on its error output."""
+        _kill_group(self.proc)
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+        self.proc.wait()
+        with self.stderr_file:
+            self.stderr_file.seek(0)
+            return self.stderr_file.read(4000).decode("utf-8", "replace").strip()
+
+
+MAX_SERVICES = 16  # per process: a worker touching more mirrors stops the least recently used
+_services: OrderedDict[tuple, GitService] = OrderedDict()
+_services_lock = threading.Lock()
+
+
+def git_service(args: Sequence[str], *, git_dir: Path, config: GitConfig = GitConfig()) -> GitService:
+    """The running GitService for this command on this repository, started when there is none."""
+    key = (str(git_dir), tuple(args), config)
+    with _services_lock:
+        service = _services.pop(key, None)
+        if service is None or not service.is_alive():
+            service = GitService(args, git_dir=git_dir, config=config)
+        _services[key] = service
+        stale = [_services.popitem(last=False)[1] for _ in range(len(_services) - MAX_SERVICES)]
+    for old in stale:
+        old.close()
+    return service
+
+
+def close_git_services() -> None:
+    """Stop every GitService of this process."""
+    with _services_lock:
+        services = list(_services.values())
+        _services.clear()
+    for service in services:
+        service.close()
+
+
+def _forget_services() -> None:
+    # A forked worker must not share its parent's git processes (their pipes would interleave): it starts its own.
+    global _services_lock
+    _services.clear()
+    _services_lock = threading.Lock()
+
+
+atexit.register(close_git_services)
+os.register_at_fork(after_in_child=_forget_services)

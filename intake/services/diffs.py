@@ -15,10 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from intake.ai_detection import detect_ai
-from intake.diffparse import ParsedDiff, cut_at_file_boundary, is_generated_path, parse_diff
+from intake.diffparse import cut_at_file_boundary, is_generated_path, parse_diff
 from intake.gitoutput import Numstat
 from intake.gitrepo import Mirror
-from intake.gitrun import GitError, Pending
+from intake.gitrun import GitError
 from intake.mirrors import repository_mirror
 from intake.patchid import patch_id
 from intake.selectors import ai_vocabulary
@@ -37,7 +37,6 @@ class _Pulled:
     numstat: Numstat
     commits: list[dict]
     patch_id: str
-    parsed: ParsedDiff
     codeowners: str | None = None
 
 
@@ -73,96 +72,56 @@ def _pull(change: Change) -> _Pulled:
 
 
 def _read(mirror: Mirror, change: Change) -> _Pulled:
-    """The change's base, diff, commits and CODEOWNERS from the mirror."""
-    head = change.head_sha
+    """The change's base, diff, commits and CODEOWNERS from the mirror.
+
+    For an open change one new git process (its commits since it forked, which name the fork point); the diff and
+    CODEOWNERS come from git processes kept running for the mirror.
+    """
+    head, commits = change.head_sha, None
     if change.state == Change.State.OPEN:
-        with mirror.reading():
-            pulled = _read_open(mirror, change)
-        if pulled is not None:
-            return pulled
-        base = _open_base(mirror, change)
+        base, commits = _open_base(mirror, change)
     elif change.number is not None:
         base = _fork_point(mirror, change) or change.base_sha
     else:
         base = change.base_sha
-    owners = mirror.start_read_first(CODEOWNERS_LOCATIONS).ask(base or head)
-    try:
-        found = mirror.diff_numstat(base or None, head, settings.PORTAL_DIFF_MAX_BYTES)
-        if change.state == Change.State.MERGED and not change.number:
-            commits = mirror.log(head, exclude=base or None, first_parent=True)[-1:]
-        else:
-            commits = mirror.log(head, exclude=base or None)
-    except GitError:
-        owners.cancel()
-        raise
-    return _assemble(base or "", found, commits, owners)
-
-
-def _read_open(mirror: Mirror, change: Change) -> _Pulled | None:
-    """An open change in three git processes side by side: its diff from where it forked from its target, its
-    commits since that fork (whose boundary names the fork point), and CODEOWNERS there once that is known.
-
-    None when the fork point is not a single commit (git's merge base decides then) or the target is gone.
-    """
-    head, target = change.head_sha, change.target_branch or change.repository.default_branch
-    try:
-        diffing = mirror.start_diff_numstat(None, head, settings.PORTAL_DIFF_MAX_BYTES, fork_from=target)
-    except GitError:
-        return None  # a target name git must not be given
-    owners = mirror.start_read_first(CODEOWNERS_LOCATIONS)
-    try:
-        commits, boundary = mirror.log_since_branch(head, target)
-        if len(boundary) > 1 or (commits and not boundary):  # several fork points, or unrelated histories
-            raise _NotSimple
-        base = boundary[0] if boundary else head  # no boundary and no commits: the head is in the target already
-        owners.ask(base)
-        found = diffing.result()
-        if found is None:  # a numstat too long to read beside the diff
-            raise _NotSimple
-    except (GitError, _NotSimple) as exc:
-        diffing.cancel()
-        owners.cancel()
-        if isinstance(exc, _NotSimple) or mirror.has_commit(head):
-            return None
-        raise
-    return _assemble(base, found, commits, owners)
-
-
-class _NotSimple(Exception):
-    """The fork point is not one commit: git's merge base is asked."""
-
-
-def _assemble(base: str, found: tuple[Numstat, bytes, bool], commits: list[dict], owners: Pending) -> _Pulled:
-    """The pulled change, its diff parsed while CODEOWNERS is still being read."""
-    numstat, raw, truncated = found
+    numstat, raw, truncated = mirror.diff_numstat(base or None, head, settings.PORTAL_DIFF_MAX_BYTES)
     if truncated:
         raw = cut_at_file_boundary(raw)
-    parsed = parse_diff(raw)
-    fingerprint = "" if truncated else patch_id(raw)
+    if change.state == Change.State.MERGED and not change.number:
+        commits = mirror.log(head, exclude=base or None, first_parent=True)[-1:]
+    elif commits is None:
+        commits = mirror.log(head, exclude=base or None)
     try:
-        codeowners = owners.result()
+        codeowners = mirror.read_first(base or head, CODEOWNERS_LOCATIONS)
     except GitError:
         codeowners = None  # owners fall back to the service teams
     return _Pulled(
-        base=base,
+        base=base or "",
         raw=raw,
         truncated=truncated,
         numstat=numstat,
         commits=commits[-500:],
-        patch_id=fingerprint,
-        parsed=parsed,
+        patch_id="" if truncated else patch_id(raw),
         codeowners=None if codeowners is None else codeowners.decode("utf-8", "replace"),
     )
 
 
-def _open_base(mirror: Mirror, change: Change) -> str:
-    """Where an open change forks from its target's tip now by git's merge base, or else the host's base."""
-    try:
-        return mirror.merge_base(change.target_branch or change.repository.default_branch, change.head_sha) or (
-            change.base_sha
-        )
+def _open_base(mirror: Mirror, change: Change) -> tuple[str, list[dict] | None]:
+    """Where an open change forks from its target's tip now, and its commits since (None: still to be read)."""
+    target = change.target_branch or change.repository.default_branch
+    try:  # one git process for both, when the fork is a single commit
+        commits, boundary = mirror.log_since_branch(change.head_sha, target)
+        if len(boundary) == 1:
+            return boundary[0], commits
+        if not boundary and not commits:
+            return change.head_sha, commits  # the head is in the target already
     except GitError:
-        return change.base_sha  # a target name git must not be given: the host's base stands
+        if not mirror.has_commit(change.head_sha):
+            raise
+    try:  # several fork points, unrelated histories, a target gone: git's merge base or else the host's base
+        return mirror.merge_base(target, change.head_sha) or change.base_sha, None
+    except GitError:
+        return change.base_sha, None  # a target name git must not be given: the host's base stands
 
 
 def _fork_point(mirror: Mirror, change: Change) -> str | None:
@@ -190,7 +149,7 @@ def _fork_point(mirror: Mirror, change: Change) -> str | None:
 
 def _files(pulled: _Pulled) -> tuple[list[ChangeFile], list[str], bool]:
     """ChangeFiles with true counts (numstat), patches within the size limits, and notes."""
-    parsed = pulled.parsed
+    parsed = parse_diff(pulled.raw)
     notes = list(parsed.notes)
     patches = {f.path: f for f in parsed.files}
     truncated = pulled.truncated

@@ -440,9 +440,9 @@ def test_pull_requests_of_one_repository_pulled_at_once_all_succeed(transactiona
         assert list(change.files.values_list("path", flat=True)) == [f"app/pr{number}.py"]
 
 
-def test_a_head_already_in_the_mirror_is_pulled_in_three_git_processes(github, work_repo, monkeypatch):
+def test_a_head_already_in_the_mirror_is_pulled_in_one_new_git_process(github, work_repo, monkeypatch):
     # Each git process costs milliseconds: the merge base comes with the commits, the numstat with the diff, the
-    # patch id from the diff itself, and the CODEOWNERS candidates in one read; the three start together.
+    # patch id from the diff itself; the diff and CODEOWNERS are asked of git processes kept for the mirror.
     base, head = _hosted_ref(work_repo, "refs/pull/7/head", {"app/feature.py": "f = 1\n"})
     work_repo.commit({"app/core.py": "a = 2\n"}, "Main moves on")
     change = _pull(_change(github, head, number=7, external_id="pr:7"))
@@ -458,7 +458,7 @@ def test_a_head_already_in_the_mirror_is_pulled_in_three_git_processes(github, w
     change = _pull(change)
 
     assert change.base_sha == base
-    assert spawned == ["diff", "cat-file", "log"]
+    assert spawned == ["log"]
 
 
 def test_an_open_change_whose_target_branch_is_gone_keeps_the_hosts_base(github, work_repo):
