@@ -37,7 +37,7 @@ DEFAULT_CONFIG = GitConfig()
 _DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/",
                  "--find-renames", "--full-index")  # fmt: skip
 _CAT_FILE = ("cat-file", "--batch")
-_DIFF_TREE = ("diff-tree", "--stdin", "--no-commit-id", "-r", "--numstat", "-z", "--patch", *_DIFF_OPTIONS)
+_DIFF_TREE = ("diff-tree", "--stdin", "--always", "-r", "--numstat", "-z", "--patch", *_DIFF_OPTIONS)
 
 
 def _try_lock(fd: int) -> bool:
@@ -251,9 +251,14 @@ class Mirror:
             end = f"countersign-{secrets.token_hex(8)}\n".encode()  # not an object id: git echoes it after the diff
             request = f"{self._sha(head)} {self._sha(base)}\n".encode() + end
             service = git_service(_DIFF_TREE, git_dir=self.path, config=self.config)
+            # The head's id comes first (--always): diff-tree says nothing else of a commit it does not have.
+            header = f"{self._sha(head)}\0".encode()
             try:
-                out, cut = service.ask(request, end, limit=cap)
-                found = split_numstat_patch(out if cut else out[: -len(end)], cut, max_bytes)
+                out, cut = service.ask(request, end, limit=cap + len(header))
+                if not out.startswith(header):
+                    raise GitError("git diff-tree does not know the commits")
+                out = out[len(header) :] if cut else out[len(header) : -len(end)]
+                found = split_numstat_patch(out, cut, max_bytes)
             except GitError as exc:
                 if exc.transient:
                     raise  # else the one-off diff below says what is wrong

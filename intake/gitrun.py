@@ -234,13 +234,18 @@ class GitService:
         An answer over limit bytes: its first limit bytes and True (the process is stopped, the rest unread).
         """
         with self.lock:
+            said = os.fstat(self.stderr_file.fileno()).st_size if not self.stderr_file.closed else 0
             try:
                 self.proc.stdin.write(request)
                 self.proc.stdin.flush()
             except (OSError, ValueError) as exc:
                 self._stop()
                 raise GitError(f"git {self.name} is no longer running: {exc}") from exc
-            return self._read(end, limit)
+            answer = self._read(end, limit)
+            if not self.stderr_file.closed and os.fstat(self.stderr_file.fileno()).st_size > said:
+                # git went on after an error (diff-tree does, with an empty answer): the answer cannot be trusted.
+                raise GitError(f"git {self.name} failed: {self._stop()[:2000]}")
+            return answer
 
     def _read(self, end: bytes, limit: int) -> tuple[bytes, bool]:
         deadline = time.monotonic() + self.config.timeout_seconds
@@ -273,7 +278,9 @@ class GitService:
             self._stop()
 
     def _stop(self) -> str:
-        """Stop git and return what it said on its error output."""
+        """Stop git (once) and return what it said on its error output."""
+        if self.stderr_file.closed:
+            return ""
         _kill_group(self.proc)
         for pipe in (self.proc.stdin, self.proc.stdout):
             try:

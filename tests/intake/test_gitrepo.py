@@ -648,3 +648,61 @@ def test_read_first_reads_the_first_of_the_paths_that_is_a_file(mirror, source):
 def test_read_first_refuses_paths_that_leave_the_tree(mirror, source, path):
     with pytest.raises(GitError, match="refusing path"):
         mirror.read_first(source["first"], ("README.md", path))
+
+
+# --- git processes kept running (GitService) -------------------------------------------------------
+
+
+def test_a_kept_git_process_answers_request_after_request(mirror, source):
+    service = gitrun.git_service(["cat-file", "--batch"], git_dir=mirror.path)
+    first, cut = service.ask(f"{source['first']}:README.md\nx:y\n".encode(), b"x:y missing\n", limit=1000)
+    second, _ = service.ask(f"{source['second']}:README.md\nx:y\n".encode(), b"x:y missing\n", limit=1000)
+
+    assert cut is False
+    assert first.endswith(b" blob 6\nhello\n\nx:y missing\n")
+    assert second.endswith(b" blob 12\nhello\nworld\n\nx:y missing\n")
+    assert gitrun.git_service(["cat-file", "--batch"], git_dir=mirror.path) is service
+
+
+def test_a_kept_git_process_over_its_limit_is_cut_and_replaced(mirror, source):
+    service = gitrun.git_service(["cat-file", "--batch"], git_dir=mirror.path)
+
+    out, cut = service.ask(f"{source['second']}:README.md\nx:y\n".encode(), b"never written", limit=20)
+
+    assert (len(out), cut, service.is_alive()) == (20, True, False)
+    assert gitrun.git_service(["cat-file", "--batch"], git_dir=mirror.path) is not service
+
+
+def test_a_kept_git_process_that_stopped_is_an_error_saying_why(mirror, source):
+    service = gitrun.git_service(["diff-tree", "--stdin", "-p"], git_dir=mirror.path)
+
+    with pytest.raises(GitError, match="stopped: .*1111111"):
+        service.ask(f"{source['f2']} {'1' * 40}\nend\n".encode(), b"end\n", limit=1000)
+    assert not service.is_alive()
+
+
+def test_a_kept_git_process_that_does_not_answer_times_out(mirror):
+    service = gitrun.GitService(["cat-file", "--batch"], git_dir=mirror.path, config=GitConfig(timeout_seconds=1))
+
+    with pytest.raises(GitError, match="timed out") as raised:
+        service.ask(b"HEAD\n", b"an answer git never gives", limit=1000)
+    assert raised.value.transient and not service.is_alive()
+
+
+def test_kept_git_processes_are_few_the_least_recently_used_stopped(tmp_path, monkeypatch):
+    monkeypatch.setattr(gitrun, "MAX_SERVICES", 2)
+    mirrors = [Mirror(tmp_path / f"{n}.git") for n in range(3)]
+    for m in mirrors:
+        m.init()
+    services = [gitrun.git_service(["cat-file", "--batch"], git_dir=m.path) for m in mirrors]
+
+    assert [s.is_alive() for s in services] == [False, True, True]
+
+
+def test_diff_numstat_from_a_kept_process_that_stopped_is_read_afresh(mirror, source):
+    expected = mirror.diff_numstat(source["second"], source["f2"], 1 << 20)
+    gitrun.close_git_services()
+
+    assert mirror.diff_numstat(source["second"], source["f2"], 1 << 20) == expected
+    with pytest.raises(GitError, match="diff failed"):
+        mirror.diff_numstat(source["second"], SHA, 1 << 20)  # the one-off diff says what is wrong
