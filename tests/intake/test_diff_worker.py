@@ -381,6 +381,19 @@ def test_pulling_again_after_the_change_was_marked_pending_leaves_one_set_of_fil
     assert change.revisions.count() == 1
 
 
+def test_pulling_a_change_again_stores_it_and_evaluates_it_in_a_bounded_number_of_queries(
+    repository, work_repo, django_assert_max_num_queries
+):
+    # Storing (files, revision) and what it sets off (gates, policy, risk, the host's outbox, whose turn it is) in one
+    # transaction: batched inserts, the gates and the attestation read once.
+    _, head = _topic(work_repo, {"README.md": "x\n"}, {"app/a.py": "a = 1\n", "app/b.py": "b = 1\n"})
+    change = _pull(_change(repository, head))
+    Change.objects.filter(pk=change.pk).update(diff_state=Change.DiffState.PENDING, diff_sha="")
+
+    with django_assert_max_num_queries(29):
+        diffs_services.change_pull_diff(change_id=change.pk)
+
+
 def _pull_at_once(change_ids: list[int]) -> list[str]:
     """Run change_pull_diff for each id in its own thread, all started together, as workers on one host do."""
     start = threading.Barrier(len(change_ids))
