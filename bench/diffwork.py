@@ -98,7 +98,8 @@ def bench_worker_rss(path: Path, env: dict) -> dict:
         "change_pull_diff(change_id=change.pk)\n"
         "change.refresh_from_db()\n"
         "print(json.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,"
-        " 'truncated': change.diff_truncated, 'lines': change.lines_changed, 'state': change.diff_state, 'error': change.diff_error[:300]}))\n"
+        " 'truncated': change.diff_truncated, 'lines': change.lines_changed,"
+        " 'state': change.diff_state, 'error': change.diff_error[:300]}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
