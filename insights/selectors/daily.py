@@ -1,0 +1,143 @@
+"""Reads of the day figures (insights.DayFigure): a period's sums per day and key, and duration histograms.
+
+The figures hold whole days in the portal's time zone, so they answer a scope whose start and end are local
+midnights (the dashboards' periods always are); any other period, and the embedded SQLite set-up, read the facts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+
+from django.db import connection
+from django.db.models import QuerySet, Sum
+from django.utils import timezone
+
+from insights.models import DayFigure
+from insights.selectors import scope as sc
+
+Row = tuple[int, int, int]  # n, amount, extra
+# Bits of an APPROVALS key.
+TIME_UNKNOWN, RUBBER_STAMP, OWNER_REQUIRED, BY_NON_OWNER = 1, 2, 4, 8
+
+
+def _is_midnight(moment: datetime) -> bool:
+    return timezone.localtime(moment).time() == time.min
+
+
+M = DayFigure.Metric
+G = DayFigure.Grain
+# The grains each metric is kept at. A team and a repository together are a sliver of the facts, read directly;
+# duration histograms barely shrink below the whole organisation, so only that one is kept; verdicts are read
+# per reviewer, whose own team the seniors dashboard filters by.
+COUNTS = (G.TEAM, G.REPOSITORY, G.ORGANISATION)
+GRAINS: dict[str, tuple[int, ...]] = {
+    M.INFLOW: COUNTS,
+    M.SIGNED_OFF: COUNTS,
+    M.FIRST_REVIEW_HOURS: (G.ORGANISATION,),
+    M.SIGN_OFF_HOURS: (G.ORGANISATION,),
+    M.DEPLOYED: COUNTS,
+    M.AI_DETECTED: COUNTS,
+    M.APPROVALS: COUNTS,
+    M.VERDICTS: (G.REPOSITORY, G.ORGANISATION),
+}
+
+
+# Verdicts are kept per reviewer: the seniors dashboard's team is the reviewer's own, chosen by key.
+TEAM_BY_KEY = {M.VERDICTS}
+
+
+def _grain(scope: sc.Scope, metric: str) -> int:
+    team_id = None if metric in TEAM_BY_KEY else scope.team_id
+    # GROUPING(team, repository) counts a summed-over team as 2 and a summed-over repository as 1.
+    return (0 if team_id is not None else 2) + (0 if scope.repository_id is not None else 1)
+
+
+def has_figures(scope: sc.Scope, metrics: Sequence[str]) -> bool:
+    """Whether the day figures answer these metrics over this scope: PostgreSQL, a period of whole local days,
+    and a grain the metrics are kept at."""
+    return (
+        connection.vendor == "postgresql"
+        and _is_midnight(scope.start)
+        and _is_midnight(scope.end)
+        and all(_grain(scope, m) in GRAINS[m] for m in metrics)
+    )
+
+
+def _figures(scope: sc.Scope, metrics: Sequence[str], start: datetime, end: datetime) -> QuerySet[DayFigure]:
+    grain = _grain(scope, metrics[0])
+    team_id = None if metrics[0] in TEAM_BY_KEY else scope.team_id
+    return DayFigure.objects.filter(
+        metric__in=metrics,
+        grain=grain,
+        team_id=team_id,
+        repository_id=scope.repository_id,
+        day__gte=sc.local_date(start),
+        day__lt=sc.local_date(end),
+    ).order_by()
+
+
+def by_day(
+    scope: sc.Scope, metrics: Sequence[str], start: datetime | None = None, end: datetime | None = None
+) -> dict[str, list[tuple[date, int, int, int, int]]]:
+    """Each metric's rows (day, key, n, amount, extra) over [start, end) (the scope's period by default)."""
+    rows: dict[str, list[tuple[date, int, int, int, int]]] = {m: [] for m in metrics}
+    queryset = _figures(scope, metrics, start or scope.start, end or scope.end)
+    for metric, day, key, n, amount, extra in queryset.values_list("metric", "day", "key", "n", "amount", "extra"):
+        rows[metric].append((day, key, n, amount, extra))
+    return rows
+
+
+def by_key(scope: sc.Scope, metric: str, keys: Iterable[int] | None = None) -> dict[int, Row]:
+    """A metric's sums over the scope's period, per key (only `keys` when given)."""
+    queryset = _figures(scope, [metric], scope.start, scope.end)
+    if keys is not None:
+        queryset = queryset.filter(key__in=list(keys))
+    grouped = queryset.values("key").annotate(n=Sum("n"), amount=Sum("amount"), extra=Sum("extra"))
+    return {row["key"]: (row["n"], row["amount"], row["extra"]) for row in grouped}
+
+
+def in_slices(rows: list[tuple[date, int, int, int, int]], slices: list[tuple[datetime, datetime]]) -> list[Row]:
+    """Sums of day rows per slice [a, b) of local midnights."""
+    bounds = [(sc.local_date(a), sc.local_date(b)) for a, b in slices]
+    totals = [[0, 0, 0] for _ in slices]
+    for day, _key, n, amount, extra in rows:
+        for i, (a, b) in enumerate(bounds):
+            if a <= day < b:
+                totals[i][0] += n
+                totals[i][1] += amount
+                totals[i][2] += extra
+                break
+    return [(n, amount, extra) for n, amount, extra in totals]
+
+
+def histograms(scope: sc.Scope, metrics: Sequence[str]) -> dict[str, dict[int, int]]:
+    """Each duration metric's counts per hundredth of an hour over the scope's period; one query."""
+    counts: dict[str, dict[int, int]] = {m: defaultdict(int) for m in metrics}
+    grouped = _figures(scope, metrics, scope.start, scope.end).values("metric", "key").annotate(n=Sum("n"))
+    for row in grouped:
+        counts[row["metric"]][row["key"]] += row["n"]
+    return counts
+
+
+def hour_percentiles(counts: dict[int, int], fractions: Sequence[float] = (0.5, 0.9)) -> dict[str, float | int | None]:
+    """Count and nearest-rank percentiles (hours, rounded to hundredths) from a histogram by hundredths: what
+    sql.hour_percentiles gives over the facts (PostgreSQL's percentile_disc takes row ceil(f * n), at least 1)."""
+    total = sum(counts.values())
+    result: dict[str, float | int | None] = {"n": total}
+    ordered = sorted(counts.items())
+    for f in fractions:
+        name = f"p{round(f * 100)}"
+        if not total:
+            result[name] = None
+            continue
+        rank = max(1, math.ceil(f * total))
+        seen = 0
+        for key, n in ordered:
+            seen += n
+            if seen >= rank:
+                result[name] = key / 100
+                break
+    return result
