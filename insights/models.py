@@ -165,6 +165,19 @@ class ReviewFact(models.Model):
                 condition=Q(verdict=Review.Verdict.APPROVE, dismissed=False),
                 name="reviewfact_approval_idx",
             ),
+            # The changes approved by non-owners, and on the host, of a period: a few of its approvals.
+            models.Index(
+                fields=["created_at"],
+                include=["change", "team", "repository"],
+                condition=Q(verdict=Review.Verdict.APPROVE, dismissed=False, by_non_owner=True),
+                name="reviewfact_non_owner_idx",
+            ),
+            models.Index(
+                fields=["created_at"],
+                include=["change", "team", "repository"],
+                condition=Q(verdict=Review.Verdict.APPROVE, dismissed=False, time_unknown=True),
+                name="reviewfact_host_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -197,6 +210,7 @@ class DayFigure(models.Model):
         AI_DETECTED = "ai", "AI-assisted changes opened (n, undeclared)"
         APPROVALS = "approvals", "standing approvals by their flags (n)"
         VERDICTS = "verdicts", "verdicts by reviewer (n, estimated minutes, seconds spent)"
+        QUEUE = "queue", "changes by the days they joined and left the queue (n, first opening in microseconds)"
 
     class Grain(models.IntegerChoices):
         # GROUPING(team, repository): a set bit is a dimension summed over.

@@ -9,16 +9,17 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from insights.models import DayFigure
 from insights.selectors import scope as sc
 
 Row = tuple[int, int, int]  # n, amount, extra
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Bits of an APPROVALS key.
 TIME_UNKNOWN, RUBBER_STAMP, OWNER_REQUIRED, BY_NON_OWNER = 1, 2, 4, 8
 
@@ -42,6 +43,7 @@ GRAINS: dict[str, tuple[int, ...]] = {
     M.AI_DETECTED: COUNTS,
     M.APPROVALS: COUNTS,
     M.VERDICTS: (G.REPOSITORY, G.ORGANISATION),
+    M.QUEUE: COUNTS,
 }
 
 
@@ -140,4 +142,34 @@ def hour_percentiles(counts: dict[int, int], fractions: Sequence[float] = (0.5, 
             if seen >= rank:
                 result[name] = key / 100
                 break
+    return result
+
+
+def queue_at(scope: sc.Scope, moments: Sequence[datetime]) -> list[tuple[int, datetime | None]]:
+    """The number of changes in the queue at each moment (local midnights within the scope's period) and the
+    oldest one's opening; one query.
+
+    A QUEUE row counts the changes that joined the queue on its day and left it on the day its key gives (the
+    ordinal of the day; 0 never), both days taken as (midnight, midnight]: in the queue at midnight D are those of
+    rows whose day is before D and whose key is D or later.
+    """
+    first = min(sc.local_date(t) for t in moments)
+    rows = list(
+        DayFigure.objects.filter(
+            Q(key=0) | Q(key__gte=first.toordinal()),
+            metric=M.QUEUE,
+            grain=_grain(scope, M.QUEUE),
+            team_id=scope.team_id,
+            repository_id=scope.repository_id,
+            day__lt=max(sc.local_date(t) for t in moments),
+        ).values_list("day", "key", "n", "amount")
+    )
+    result = []
+    for t in moments:
+        day = sc.local_date(t)
+        queued = [
+            (n, amount) for joined, left, n, amount in rows if joined < day and (left == 0 or left >= day.toordinal())
+        ]
+        oldest = min((amount for _, amount in queued), default=None)
+        result.append((sum(n for n, _ in queued), None if oldest is None else EPOCH + timedelta(microseconds=oldest)))
     return result

@@ -87,12 +87,29 @@ def queued(scope: sc.Scope) -> QuerySet[ChangeFact]:
     return _queue_candidates(scope, scope.end, scope.end).filter(_queued_at(scope.end))
 
 
+def queued_parts(scope: sc.Scope) -> list[QuerySet[ChangeFact]]:
+    """queued(scope) as its two disjoint parts, never merged and merged after the end: each is one range of
+    fact_signoff_open_idx, where the two together would scan the table."""
+    candidates = sc.changes(scope).filter(sc.NEEDS_SIGN_OFF, opened_at__lte=scope.end, is_closed=False)
+    return [
+        part.filter(_queued_at(scope.end))
+        for part in (candidates.filter(merged_at__isnull=True), candidates.filter(merged_at__gt=scope.end))
+    ]
+
+
 def _queue_depths(scope: sc.Scope, ends: list[datetime]) -> dict[str, Any]:
     """The queue's depth at the start and at each end, and its oldest opening at each end.
 
     Counted apart over the never-merged changes and over those merged after the start: each part is one range of
     fact_signoff_open_idx, read from the index alone, where the two together would scan the table.
     """
+    if daily.has_figures(scope, [M.QUEUE]):
+        at = daily.queue_at(scope, [scope.start, *ends])
+        return {
+            "start": at[0][0],
+            **{f"d{i}": n for i, (n, _) in enumerate(at[1:])},
+            **{f"o{i}": oldest for i, (_, oldest) in enumerate(at[1:])},
+        }
     # _queue_candidates(scope, scope.start, scope.end), as its two disjoint parts.
     candidates = sc.changes(scope).filter(sc.NEEDS_SIGN_OFF, opened_at__lte=scope.end, is_closed=False)
     parts = [
@@ -207,7 +224,7 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
     over = [w for w in weeks if w["over_minutes"] > 0]
     ends = [b for _, b in slices]
     depth = _queue_depths(scope, ends)
-    ages = hour_percentiles(queued(scope), "opened_at", scope.end)
+    ages = hour_percentiles(queued_parts(scope), "opened_at", scope.end)
     latencies = _latencies(scope)
     round_counts = {1: rounds["one"], 2: rounds["two"], 3: rounds["more"]}
     total_rounds = rounds["total"] or 0

@@ -47,6 +47,9 @@ class Figure:
     amount: str = "0"
     extra: str = "0"
     seconds: str = "0"  # a duration, for the hour histograms
+    first: bool = False  # the amount is the least, not the sum
+    # Days as (midnight, midnight]: a change that joins the queue at midnight is not in it at that midnight.
+    shifted: bool = False
 
 
 def hour_hundredths(seconds: str) -> str:
@@ -66,6 +69,19 @@ def hour_hundredths(seconds: str) -> str:
         f"CASE WHEN {p} - floor({p}) <> 0.5 THEN round({p})::bigint ELSE {floor} + "
         f"CASE WHEN {error} > 0 THEN 1 WHEN {error} < 0 THEN 0 ELSE {floor} %% 2 END END"
     )
+
+
+# When a change left the queue (merged or approved, not before it was opened); NULL while it is in it.
+GONE = (
+    "CASE WHEN f.merged_at IS NULL AND f.first_approval_at IS NULL THEN NULL"
+    " ELSE GREATEST(f.opened_at, LEAST(f.merged_at, f.first_approval_at)) END"
+)
+
+
+def _day(moment: str, shifted: bool) -> str:
+    """SQL: the local day of a moment, as [midnight, midnight) or shifted as (midnight, midnight]."""
+    moment = f"({moment} - interval '1 microsecond')" if shifted else moment
+    return f"({moment} AT TIME ZONE f.zone)::date"
 
 
 def _bucket_key() -> str:
@@ -97,6 +113,11 @@ FIGURES = [
         f" + {OWNER_REQUIRED} * f.owner_required::int + {BY_NON_OWNER} * f.by_non_owner::int",
     ),
     Figure(
+        M.QUEUE, CHANGES, "opened_at", "f.needs_sign_off AND NOT f.is_closed",
+        key=f"COALESCE({_day(GONE, True)} - DATE '0001-01-01' + 1, 0)",
+        amount="(EXTRACT(EPOCH FROM f.opened_at) * 1000000)::bigint", first=True, shifted=True,
+    ),
+    Figure(
         M.VERDICTS, REVIEWS, "created_at", "f.verdict <> 'comment'", key="f.reviewer_id",
         amount="f.estimated_minutes", extra="f.seconds_spent",
     ),
@@ -119,8 +140,9 @@ def _insert(figure: Figure, runs: list[tuple[date, date]] | None) -> None:
     within = ""
     if runs is not None:
         ranges = []
+        after_first, before_last = (">", "<=") if figure.shifted else (">=", "<")
         for first, after in runs:
-            ranges.append(f"(f.{figure.moment} >= %s AND f.{figure.moment} < %s)")
+            ranges.append(f"(f.{figure.moment} {after_first} %s AND f.{figure.moment} {before_last} %s)")
             params += [local_midnight(first), local_midnight(after)]
         within = " AND (" + " OR ".join(ranges) + ")"
     grains = GRAINS[figure.metric]
@@ -140,10 +162,11 @@ def _insert(figure: Figure, runs: list[tuple[date, date]] | None) -> None:
     repository = "repository_id" if by_repository else "NULL::bigint"
     sql = (
         "INSERT INTO insights_dayfigure (day, metric, grain, team_id, repository_id, key, n, amount, extra) "  # noqa: S608 - fixed SQL
-        f"SELECT day, '{figure.metric}', {grain}, {team}, {repository}, key, COUNT(*), SUM(amount), SUM(extra) "
-        f"FROM (SELECT (f.{figure.moment} AT TIME ZONE %s)::date AS day, f.team_id, f.repository_id, "
+        f"SELECT day, '{figure.metric}', {grain}, {team}, {repository}, key, COUNT(*), "
+        f"{'MIN' if figure.first else 'SUM'}(amount), SUM(extra) "
+        f"FROM (SELECT {_day('f.' + figure.moment, figure.shifted)} AS day, f.team_id, f.repository_id, "
         f"{figure.key} AS key, {figure.amount} AS amount, {figure.extra} AS extra "
-        f"FROM (SELECT f.*, {figure.seconds} AS seconds FROM {figure.table} f "
+        f"FROM (SELECT f.*, {figure.seconds} AS seconds, %s::text AS zone FROM {figure.table} f "
         f"WHERE f.{figure.moment} IS NOT NULL AND {figure.where}{within}) f) s "
         f"GROUP BY GROUPING SETS ({sets})"
     )
@@ -168,6 +191,9 @@ def day_figures_refresh(*, days: Iterable[date] | None = None) -> int:
             )
     for figure in FIGURES:
         _insert(figure, runs)
+    if runs is None:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE insights_dayfigure")  # a fresh table: plan its reads on what is in it
     return sum(after.toordinal() - first.toordinal() for first, after in runs or [])
 
 
@@ -180,16 +206,15 @@ def fact_days(change_ids: Iterable[int], review_ids: Iterable[int]) -> set[date]
     changes, reviews = sorted(set(change_ids)), sorted(set(review_ids))
     if connection.vendor != "postgresql" or not (changes or reviews):
         return set()
-    moments = sorted({f.moment for f in FIGURES if f.table == CHANGES})
+    moments = sorted({(f.table, f.moment, f.shifted) for f in FIGURES})
     union = " UNION ".join(
-        f"SELECT ({m} AT TIME ZONE %s)::date FROM {CHANGES} WHERE change_id = ANY(%s) AND {m} IS NOT NULL"  # noqa: S608
-        for m in moments
+        f"SELECT {_day('f.' + moment, shifted)} FROM (SELECT *, %s::text AS zone FROM {table}"  # noqa: S608
+        f" WHERE {'change_id' if table == CHANGES else 'review_id'} = ANY(%s) AND {moment} IS NOT NULL) f"
+        for table, moment, shifted in moments
     )
-    union += f" UNION SELECT (created_at AT TIME ZONE %s)::date FROM {REVIEWS} WHERE review_id = ANY(%s)"  # noqa: S608
     params: list = []
-    for _ in moments:
-        params += [settings.TIME_ZONE, changes]
-    params += [settings.TIME_ZONE, reviews]
+    for table, _, _ in moments:
+        params += [settings.TIME_ZONE, changes if table == CHANGES else reviews]
     with connection.cursor() as cursor:
         cursor.execute(union, params)
         return {row[0] for row in cursor.fetchall()}
