@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from insights.models import DayFigure
 from insights.selectors import daily, pipeline, quality, seniors
 from insights.selectors.scope import Scope, local_date, local_midnight
+from insights.selectors.sql import hour_percentiles
 from insights.services import facts_refresh
 from insights.services.figures import day_figures_refresh, hour_hundredths
 from insights.stats import percentile_nearest_rank
@@ -211,3 +212,12 @@ def test_section_queries_do_not_grow_with_the_data(org, section, django_assert_n
     facts_refresh()
     with django_assert_num_queries(len(few)):
         run()
+
+
+def test_open_ages_over_the_two_index_ranges_are_those_of_the_queue(org):
+    for scope in _scopes(org):
+        parts = pipeline.queued_parts(scope)
+        assert hour_percentiles(parts, "opened_at", scope.end) == hour_percentiles(
+            pipeline.queued(scope), "opened_at", scope.end
+        )
+        assert sum(p.count() for p in parts) == pipeline.queued(scope).count()
