@@ -210,6 +210,8 @@ class DayFigure(models.Model):
         AI_DETECTED = "ai", "AI-assisted changes opened (n, undeclared)"
         APPROVALS = "approvals", "standing approvals by their flags (n)"
         VERDICTS = "verdicts", "verdicts by reviewer (n, estimated minutes, seconds spent)"
+        FIRST_REVIEW_BANDS = "review_b", "time to first review by bands of hundredths (n)"
+        SIGN_OFF_BANDS = "signoff_b", "time to sign-off by bands of hundredths (n)"
         QUEUE = "queue", "changes by the days they joined and left the queue (n, first opening in microseconds)"
 
     class Grain(models.IntegerChoices):
@@ -233,6 +235,9 @@ class DayFigure(models.Model):
     n = models.PositiveIntegerField(default=0)
     amount = models.BigIntegerField(default=0)
     extra = models.BigIntegerField(default=0)
+    band = models.SmallIntegerField(
+        null=True, blank=True, help_text="Of a duration's hundredths: the band that the band metrics count it in."
+    )
 
     class Meta:
         indexes = [
@@ -242,6 +247,13 @@ class DayFigure(models.Model):
                 name="dayfigure_read_idx",
             ),
             models.Index(fields=["day"], name="dayfigure_day_idx"),
+            # A percentile's band is found from the band counts; only that band's hundredths are read then.
+            models.Index(
+                fields=["metric", "band", "day"],
+                include=["key", "n", "grain", "team", "repository"],
+                condition=Q(band__isnull=False),
+                name="dayfigure_band_idx",
+            ),
         ]
 
     def __str__(self) -> str:

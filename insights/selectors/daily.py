@@ -39,6 +39,8 @@ GRAINS: dict[str, tuple[int, ...]] = {
     M.SIGNED_OFF: COUNTS,
     M.FIRST_REVIEW_HOURS: (G.ORGANISATION,),
     M.SIGN_OFF_HOURS: (G.ORGANISATION,),
+    M.FIRST_REVIEW_BANDS: (G.ORGANISATION,),
+    M.SIGN_OFF_BANDS: (G.ORGANISATION,),
     M.DEPLOYED: COUNTS,
     M.AI_DETECTED: COUNTS,
     M.APPROVALS: COUNTS,
@@ -115,34 +117,63 @@ def in_slices(rows: list[tuple[date, int, int, int, int]], slices: list[tuple[da
     return [(n, amount, extra) for n, amount, extra in totals]
 
 
-def histograms(scope: sc.Scope, metrics: Sequence[str]) -> dict[str, dict[int, int]]:
-    """Each duration metric's counts per hundredth of an hour over the scope's period; one query."""
-    counts: dict[str, dict[int, int]] = {m: defaultdict(int) for m in metrics}
-    grouped = _figures(scope, metrics, scope.start, scope.end).values("metric", "key").annotate(n=Sum("n"))
+BANDS = {M.FIRST_REVIEW_HOURS: M.FIRST_REVIEW_BANDS, M.SIGN_OFF_HOURS: M.SIGN_OFF_BANDS}
+
+
+def hour_percentiles(
+    scope: sc.Scope, metrics: Sequence[str], fractions: Sequence[float] = (0.5, 0.9)
+) -> dict[str, dict[str, float | int | None]]:
+    """Count and nearest-rank percentiles (hours, rounded to hundredths) of each duration metric over the scope's
+    period: what sql.hour_percentiles gives over the facts (PostgreSQL's percentile_disc takes row ceil(f * n),
+    at least 1); two queries.
+
+    A period's histogram by hundredths has a row per day and hundredth; summing them all grows with the
+    organisation. The band counts say in which band each percentile falls and its rank there, and only the
+    hundredths of those bands are read.
+    """
+    bands: dict[str, dict[int, int]] = {m: defaultdict(int) for m in metrics}
+    by_band = {BANDS[m]: m for m in metrics}
+    grouped = _figures(scope, list(by_band), scope.start, scope.end).values("metric", "key").annotate(n=Sum("n"))
     for row in grouped:
-        counts[row["metric"]][row["key"]] += row["n"]
-    return counts
+        bands[by_band[row["metric"]]][row["key"]] += row["n"]
+    wanted: dict[str, list[tuple[str, int, int]]] = {m: [] for m in metrics}  # name, band, rank in the band
+    results: dict[str, dict[str, float | int | None]] = {}
+    for metric in metrics:
+        total = sum(bands[metric].values())
+        results[metric] = {"n": total}
+        for f in fractions:
+            name = f"p{round(f * 100)}"
+            results[metric][name] = None
+            if total:
+                band, rank = _rank_in(bands[metric], max(1, math.ceil(f * total)))
+                wanted[metric].append((name, band, rank))
+    needed = Q(pk__in=[])
+    for metric, picks in wanted.items():
+        if picks:
+            needed |= Q(metric=metric, band__in={band for _, band, _ in picks})
+    fine: dict[tuple[str, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (
+        _figures(scope, metrics, scope.start, scope.end)
+        .filter(needed)
+        .values("metric", "band", "key")
+        .annotate(n=Sum("n"))
+    )
+    for row in rows:
+        fine[(row["metric"], row["band"])][row["key"]] += row["n"]
+    for metric, picks in wanted.items():
+        for name, band, rank in picks:
+            results[metric][name] = _rank_in(fine[(metric, band)], rank)[0] / 100
+    return results
 
 
-def hour_percentiles(counts: dict[int, int], fractions: Sequence[float] = (0.5, 0.9)) -> dict[str, float | int | None]:
-    """Count and nearest-rank percentiles (hours, rounded to hundredths) from a histogram by hundredths: what
-    sql.hour_percentiles gives over the facts (PostgreSQL's percentile_disc takes row ceil(f * n), at least 1)."""
-    total = sum(counts.values())
-    result: dict[str, float | int | None] = {"n": total}
-    ordered = sorted(counts.items())
-    for f in fractions:
-        name = f"p{round(f * 100)}"
-        if not total:
-            result[name] = None
-            continue
-        rank = max(1, math.ceil(f * total))
-        seen = 0
-        for key, n in ordered:
-            seen += n
-            if seen >= rank:
-                result[name] = key / 100
-                break
-    return result
+def _rank_in(counts: dict[int, int], rank: int) -> tuple[int, int]:
+    """The key holding the rank-th value (from 1) of a histogram, and that value's rank among the key's own."""
+    seen = 0
+    for key, n in sorted(counts.items()):
+        if seen + n >= rank:
+            return key, rank - seen
+        seen += n
+    raise ValueError(f"rank {rank} beyond {seen} values")
 
 
 def queue_at(scope: sc.Scope, moments: Sequence[datetime]) -> list[tuple[int, datetime | None]]:

@@ -187,11 +187,8 @@ def _latencies(scope: sc.Scope) -> dict[str, dict[str, Any]]:
             "first_review": hour_percentiles(first_reviewed(scope), "opened_at", "first_review_at"),
             "sign_off": hour_percentiles(signed_off_timed(scope), "opened_at", "first_approval_at"),
         }
-    counts = daily.histograms(scope, [M.FIRST_REVIEW_HOURS, M.SIGN_OFF_HOURS])
-    return {
-        "first_review": daily.hour_percentiles(counts[M.FIRST_REVIEW_HOURS]),
-        "sign_off": daily.hour_percentiles(counts[M.SIGN_OFF_HOURS]),
-    }
+    percentiles = daily.hour_percentiles(scope, [M.FIRST_REVIEW_HOURS, M.SIGN_OFF_HOURS])
+    return {"first_review": percentiles[M.FIRST_REVIEW_HOURS], "sign_off": percentiles[M.SIGN_OFF_HOURS]}
 
 
 def pipeline_section(scope: sc.Scope) -> dict[str, Any]:

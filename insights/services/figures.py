@@ -28,10 +28,10 @@ from insights.stats import SIZE_BUCKETS
 M = DayFigure.Metric
 G = DayFigure.Grain
 SETS = {
-    G.TEAM_AND_REPOSITORY: "(day, team_id, repository_id, key)",
-    G.TEAM: "(day, team_id, key)",
-    G.REPOSITORY: "(day, repository_id, key)",
-    G.ORGANISATION: "(day, key)",
+    G.TEAM_AND_REPOSITORY: "(day, team_id, repository_id, key, band)",
+    G.TEAM: "(day, team_id, key, band)",
+    G.REPOSITORY: "(day, repository_id, key, band)",
+    G.ORGANISATION: "(day, key, band)",
 }
 
 
@@ -47,6 +47,7 @@ class Figure:
     amount: str = "0"
     extra: str = "0"
     seconds: str = "0"  # a duration, for the hour histograms
+    band: str = "NULL::smallint"
     first: bool = False  # the amount is the least, not the sum
     # Days as (midnight, midnight]: a change that joins the queue at midnight is not in it at that midnight.
     shifted: bool = False
@@ -84,6 +85,14 @@ def _day(moment: str, shifted: bool) -> str:
     return f"({moment} AT TIME ZONE f.zone)::date"
 
 
+def hour_band(hundredths: str) -> str:
+    """SQL: the band of a duration in hundredths of an hour, each some 18% wider than the one before (monotonic)."""
+    return f"floor(ln(({hundredths}) + 1) * {BANDS_PER_E})::smallint"
+
+
+BANDS_PER_E = 6
+
+
 def _bucket_key() -> str:
     whens = " ".join(f"WHEN '{name}' THEN {i}" for i, (name, _, _) in enumerate(SIZE_BUCKETS))
     return f"(CASE WHEN f.ai_assisted THEN 100 ELSE 0 END + CASE f.bucket {whens} ELSE 0 END)"
@@ -97,14 +106,20 @@ FIGURES = [
         M.SIGNED_OFF, CHANGES, "first_approval_at", "f.needs_sign_off", key="LEAST(GREATEST(f.rounds, 1), 3)",
         amount="f.review_minutes", extra="GREATEST(f.rounds, 1)",
     ),
-    Figure(
-        M.FIRST_REVIEW_HOURS, CHANGES, "first_review_at", "f.needs_sign_off AND f.first_review_at >= f.opened_at",
-        key=hour_hundredths("f.seconds"), seconds="DATE_PART('epoch', (f.first_review_at - f.opened_at))",
-    ),
-    Figure(
-        M.SIGN_OFF_HOURS, CHANGES, "first_approval_at", "f.needs_sign_off AND f.first_approval_at >= f.opened_at",
-        key=hour_hundredths("f.seconds"), seconds="DATE_PART('epoch', (f.first_approval_at - f.opened_at))",
-    ),
+    *[
+        Figure(
+            metric, CHANGES, moment, f"f.needs_sign_off AND f.{moment} >= f.opened_at",
+            key=hour_band(hour_hundredths("f.seconds")) if banded else hour_hundredths("f.seconds"),
+            seconds=f"DATE_PART('epoch', (f.{moment} - f.opened_at))",
+            band="NULL::smallint" if banded else hour_band(hour_hundredths("f.seconds")),
+        )
+        for metric, banded, moment in (
+            (M.FIRST_REVIEW_HOURS, False, "first_review_at"),
+            (M.FIRST_REVIEW_BANDS, True, "first_review_at"),
+            (M.SIGN_OFF_HOURS, False, "first_approval_at"),
+            (M.SIGN_OFF_BANDS, True, "first_approval_at"),
+        )
+    ],
     Figure(M.DEPLOYED, CHANGES, "deployed_at", "TRUE", key=_bucket_key(), amount="f.failed::int"),
     Figure(M.AI_DETECTED, CHANGES, "opened_at", "f.ai_assisted", amount="f.ai_undeclared::int"),
     Figure(
@@ -161,11 +176,11 @@ def _insert(figure: Figure, runs: list[tuple[date, date]] | None) -> None:
     team = "team_id" if by_team else "NULL::bigint"
     repository = "repository_id" if by_repository else "NULL::bigint"
     sql = (
-        "INSERT INTO insights_dayfigure (day, metric, grain, team_id, repository_id, key, n, amount, extra) "  # noqa: S608 - fixed SQL
-        f"SELECT day, '{figure.metric}', {grain}, {team}, {repository}, key, COUNT(*), "
+        "INSERT INTO insights_dayfigure (day, metric, grain, team_id, repository_id, key, band, n, amount, extra) "  # noqa: S608 - fixed SQL
+        f"SELECT day, '{figure.metric}', {grain}, {team}, {repository}, key, band, COUNT(*), "
         f"{'MIN' if figure.first else 'SUM'}(amount), SUM(extra) "
         f"FROM (SELECT {_day('f.' + figure.moment, figure.shifted)} AS day, f.team_id, f.repository_id, "
-        f"{figure.key} AS key, {figure.amount} AS amount, {figure.extra} AS extra "
+        f"{figure.key} AS key, {figure.band} AS band, {figure.amount} AS amount, {figure.extra} AS extra "
         f"FROM (SELECT f.*, {figure.seconds} AS seconds, %s::text AS zone FROM {figure.table} f "
         f"WHERE f.{figure.moment} IS NOT NULL AND {figure.where}{within}) f) s "
         f"GROUP BY GROUPING SETS ({sets})"

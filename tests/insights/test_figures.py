@@ -1,6 +1,5 @@
 """Day figures: the dashboards read from them exactly what they would compute from the facts."""
 
-import math
 import random
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -16,7 +15,6 @@ from insights.selectors.scope import Scope, local_date, local_midnight
 from insights.selectors.sql import hour_percentiles
 from insights.services import facts_refresh
 from insights.services.figures import day_figures_refresh, hour_hundredths
-from insights.stats import percentile_nearest_rank
 from reviews.models import Change, Repository, Review, Service, Team
 from tests.insights.builders import change, confirm, verdict
 
@@ -179,21 +177,27 @@ def test_hundredths_of_an_hour_round_as_the_pages_do(db):
     assert [k / 100 for _, k in rows] == [round(s / 3600, 2) for s, _ in rows]
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_percentiles_from_a_histogram_are_the_nearest_rank_ones(seed):
+@pytest.mark.parametrize("seed", range(4))
+def test_percentiles_from_the_bands_are_the_nearest_rank_ones(db, zone, make_engineer, seed):
     rng = random.Random(seed)
-    hours = [rng.choice([0.01, 0.5, 1.25, 3.0, 40.0]) + rng.randint(0, 300) / 100 for _ in range(rng.randint(1, 60))]
-    counts: dict[int, int] = {}
-    for h in hours:
-        counts[round(h * 100)] = counts.get(round(h * 100), 0) + 1
-    result = daily.hour_percentiles(counts)
-    assert result["n"] == len(hours)
-    for f, name in ((0.5, "p50"), (0.9, "p90")):
-        assert math.isclose(result[name], percentile_nearest_rank([round(h * 100) / 100 for h in hours], f))
+    repo = Repository.objects.create(name="acme/api", clone_url="/nowhere")
+    author, senior = make_engineer(4), make_engineer(6)
+    for _ in range(rng.randint(1, 80)):
+        opened = _local(rng.randint(2, 12), rng.uniform(0, 24))
+        wait = timedelta(
+            seconds=rng.choice([18 * rng.randint(0, 2000), rng.randint(0, 400_000), 60 * rng.randint(0, 90)])
+        )
+        verdict(change(repo, author=author, opened=opened), senior, opened + wait)
+    facts_refresh()
+    for scope in (Scope(_local(1), _local(14)), Scope(_local(5), _local(8))):
+        assert pipeline.pipeline_section(scope)["sign_off"] == _of_facts(scope)["pipeline"]["sign_off"]
+        assert pipeline.pipeline_section(scope)["first_review"] == _of_facts(scope)["pipeline"]["first_review"]
 
 
-def test_percentiles_of_nothing_are_none():
-    assert daily.hour_percentiles({}) == {"n": 0, "p50": None, "p90": None}
+def test_percentiles_of_nothing_are_none(db, zone):
+    scope = Scope(_local(1), _local(14))
+    assert daily.has_figures(scope, [DayFigure.Metric.SIGN_OFF_HOURS])
+    assert pipeline.pipeline_section(scope)["sign_off"]["p50"] is None
 
 
 @pytest.mark.parametrize("section", ["pipeline", "seniors", "quality"])
