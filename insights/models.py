@@ -212,6 +212,11 @@ class DayFigure(models.Model):
         VERDICTS = "verdicts", "verdicts by reviewer (n, estimated minutes, seconds spent)"
         FIRST_REVIEW_BANDS = "review_b", "time to first review by bands of hundredths (n)"
         SIGN_OFF_BANDS = "signoff_b", "time to sign-off by bands of hundredths (n)"
+        VERDICTS_WEEK = "verdicts_w", "verdicts by reviewer, per ISO week dated by its Monday"
+        FIRST_REVIEW_HOURS_WEEK = "review_hw", "time to first review by hundredths, per ISO week"
+        FIRST_REVIEW_BANDS_WEEK = "review_bw", "time to first review by bands, per ISO week"
+        SIGN_OFF_HOURS_WEEK = "signoff_hw", "time to sign-off by hundredths, per ISO week"
+        SIGN_OFF_BANDS_WEEK = "signoff_bw", "time to sign-off by bands, per ISO week"
         QUEUE = "queue", "changes by the days they joined and left the queue (n, first opening in microseconds)"
 
     class Grain(models.IntegerChoices):

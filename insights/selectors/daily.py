@@ -47,6 +47,17 @@ GRAINS: dict[str, tuple[int, ...]] = {
     M.VERDICTS: (G.REPOSITORY, G.ORGANISATION),
     M.QUEUE: COUNTS,
 }
+# Figures with as many keys a day as a day has facts (a reviewer, a duration) are summed per ISO week too: a
+# period reads its whole weeks from these and only the days at its ends day by day.
+WEEKLY = {
+    M.VERDICTS: M.VERDICTS_WEEK,
+    M.FIRST_REVIEW_HOURS: M.FIRST_REVIEW_HOURS_WEEK,
+    M.FIRST_REVIEW_BANDS: M.FIRST_REVIEW_BANDS_WEEK,
+    M.SIGN_OFF_HOURS: M.SIGN_OFF_HOURS_WEEK,
+    M.SIGN_OFF_BANDS: M.SIGN_OFF_BANDS_WEEK,
+}
+DAILY = {weekly: daily for daily, weekly in WEEKLY.items()}
+GRAINS.update({weekly: GRAINS[daily] for daily, weekly in WEEKLY.items()})
 
 
 # Verdicts are kept per reviewer: the seniors dashboard's team is the reviewer's own, chosen by key.
@@ -73,14 +84,19 @@ def has_figures(scope: sc.Scope, metrics: Sequence[str]) -> bool:
 def _figures(scope: sc.Scope, metrics: Sequence[str], start: datetime, end: datetime) -> QuerySet[DayFigure]:
     grain = _grain(scope, metrics[0])
     team_id = None if metrics[0] in TEAM_BY_KEY else scope.team_id
-    return DayFigure.objects.filter(
-        metric__in=metrics,
-        grain=grain,
-        team_id=team_id,
-        repository_id=scope.repository_id,
-        day__gte=sc.local_date(start),
-        day__lt=sc.local_date(end),
-    ).order_by()
+    first, after = sc.local_date(start), sc.local_date(end)
+    monday = first + timedelta(days=-first.weekday() % 7)  # the first Monday on or after the first day
+    last_monday = after - timedelta(days=after.weekday())  # the last one on or before the day after
+    days = Q(metric__in=metrics, day__gte=first, day__lt=after)
+    weekly = [WEEKLY[m] for m in metrics if m in WEEKLY]
+    if weekly and monday < last_monday:
+        # Every metric here has its weekly sums, or none has (the callers ask for one kind at a time).
+        days = (
+            Q(metric__in=metrics, day__gte=first, day__lt=monday)
+            | Q(metric__in=metrics, day__gte=last_monday, day__lt=after)
+            | Q(metric__in=weekly, day__gte=monday, day__lt=last_monday)
+        )
+    return DayFigure.objects.filter(days, grain=grain, team_id=team_id, repository_id=scope.repository_id).order_by()
 
 
 def by_day(
@@ -135,7 +151,7 @@ def hour_percentiles(
     by_band = {BANDS[m]: m for m in metrics}
     grouped = _figures(scope, list(by_band), scope.start, scope.end).values("metric", "key").annotate(n=Sum("n"))
     for row in grouped:
-        bands[by_band[row["metric"]]][row["key"]] += row["n"]
+        bands[by_band[DAILY.get(row["metric"], row["metric"])]][row["key"]] += row["n"]
     wanted: dict[str, list[tuple[str, int, int]]] = {m: [] for m in metrics}  # name, band, rank in the band
     results: dict[str, dict[str, float | int | None]] = {}
     for metric in metrics:

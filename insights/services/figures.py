@@ -14,14 +14,14 @@ PostgreSQL only: the embedded SQLite set-up reads the facts themselves (insights
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import connection
 
 from insights.models import DayFigure
-from insights.selectors.daily import BY_NON_OWNER, GRAINS, OWNER_REQUIRED, RUBBER_STAMP, TIME_UNKNOWN
+from insights.selectors.daily import BY_NON_OWNER, GRAINS, OWNER_REQUIRED, RUBBER_STAMP, TIME_UNKNOWN, WEEKLY
 from insights.selectors.scope import local_midnight
 from insights.stats import SIZE_BUCKETS
 
@@ -49,6 +49,7 @@ class Figure:
     seconds: str = "0"  # a duration, for the hour histograms
     band: str = "NULL::smallint"
     first: bool = False  # the amount is the least, not the sum
+    weekly: bool = False  # summed per ISO week, dated by its Monday
     # Days as (midnight, midnight]: a change that joins the queue at midnight is not in it at that midnight.
     shifted: bool = False
 
@@ -79,9 +80,12 @@ GONE = (
 )
 
 
-def _day(moment: str, shifted: bool) -> str:
-    """SQL: the local day of a moment, as [midnight, midnight) or shifted as (midnight, midnight]."""
+def _day(moment: str, shifted: bool, weekly: bool = False) -> str:
+    """SQL: the local day of a moment, as [midnight, midnight) or shifted as (midnight, midnight); or the Monday
+    of its ISO week."""
     moment = f"({moment} - interval '1 microsecond')" if shifted else moment
+    if weekly:
+        return f"date_trunc('week', {moment} AT TIME ZONE f.zone)::date"
     return f"({moment} AT TIME ZONE f.zone)::date"
 
 
@@ -139,6 +143,10 @@ FIGURES = [
 ]  # fmt: skip
 
 
+FIGURES += [replace(f, metric=WEEKLY[f.metric], weekly=True) for f in FIGURES if f.metric in WEEKLY]
+WEEKLY_METRICS = [str(m) for m in WEEKLY.values()]
+
+
 def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     """Sorted days as runs of consecutive days [first, last + 1)."""
     runs: list[tuple[date, date]] = []
@@ -179,7 +187,7 @@ def _insert(figure: Figure, runs: list[tuple[date, date]] | None) -> None:
         "INSERT INTO insights_dayfigure (day, metric, grain, team_id, repository_id, key, band, n, amount, extra) "  # noqa: S608 - fixed SQL
         f"SELECT day, '{figure.metric}', {grain}, {team}, {repository}, key, band, COUNT(*), "
         f"{'MIN' if figure.first else 'SUM'}(amount), SUM(extra) "
-        f"FROM (SELECT {_day('f.' + figure.moment, figure.shifted)} AS day, f.team_id, f.repository_id, "
+        f"FROM (SELECT {_day('f.' + figure.moment, figure.shifted, figure.weekly)} AS day, f.team_id, f.repository_id, "
         f"{figure.key} AS key, {figure.band} AS band, {figure.amount} AS amount, {figure.extra} AS extra "
         f"FROM (SELECT f.*, {figure.seconds} AS seconds, %s::text AS zone FROM {figure.table} f "
         f"WHERE f.{figure.moment} IS NOT NULL AND {figure.where}{within}) f) s "
@@ -196,16 +204,20 @@ def day_figures_refresh(*, days: Iterable[date] | None = None) -> int:
     runs = None if days is None else _runs(days)
     if runs == []:
         return 0
+    # The weekly sums of the weeks these days fall in are summed again from their whole weeks.
+    mondays = None if runs is None else {d - timedelta(days=d.weekday()) for a, b in runs for d in _days(a, b)}
+    week_runs = None if mondays is None else _runs(m + timedelta(days=i) for m in mondays for i in range(7))
     with connection.cursor() as cursor:
         if runs is None:
             cursor.execute("DELETE FROM insights_dayfigure")
         else:
             cursor.execute(
-                "DELETE FROM insights_dayfigure WHERE day = ANY(%s::date[])",
-                [[d for first, after in runs for d in _days(first, after)]],
+                "DELETE FROM insights_dayfigure WHERE (metric <> ALL(%s) AND day = ANY(%s::date[]))"
+                " OR (metric = ANY(%s) AND day = ANY(%s::date[]))",
+                [WEEKLY_METRICS, [d for a, b in runs for d in _days(a, b)], WEEKLY_METRICS, sorted(mondays)],
             )
     for figure in FIGURES:
-        _insert(figure, runs)
+        _insert(figure, week_runs if figure.weekly else runs)
     if runs is None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE insights_dayfigure")  # a fresh table: plan its reads on what is in it

@@ -101,6 +101,8 @@ def _scopes(org) -> list[Scope]:
         Scope(start, end, repository_id=org["shop"].pk),
         Scope(_local(4), _local(12), team_id=org["blue"].pk, repository_id=org["docs"].pk),
         Scope(_local(9), _local(10)),  # a single day
+        Scope(_local(2), _local(16)),  # two whole ISO weeks
+        Scope(_local(4), _local(17), repository_id=org["docs"].pk),  # a whole week and days either side
         Scope(_local(7), _local(9)),  # the empty weekend
         Scope(start + 5 * H, end),  # not whole days: read from the facts either way
     ]
