@@ -209,6 +209,7 @@ def rollup_refresh(results: dict) -> None:
     from django.db import connection
 
     from insights.services.facts import facts_refresh
+    from insights.services.figures import day_figures_refresh, fact_days
 
     facts_refresh()  # whatever earlier runs left
     with connection.cursor() as cursor:
@@ -235,10 +236,15 @@ def rollup_refresh(results: dict) -> None:
     done = facts_refresh()
     seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM reviews_change WHERE id > %s", [top])
+        changes = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT id FROM reviews_review WHERE change_id > %s", [top])
+        days = fact_days(changes, [row[0] for row in cursor.fetchall()])
         cursor.execute("DELETE FROM insights_reviewfact WHERE change_id > %s", [top])
         cursor.execute("DELETE FROM insights_changefact WHERE change_id > %s", [top])
         cursor.execute("DELETE FROM reviews_review WHERE change_id > %s", [top])
         cursor.execute("DELETE FROM reviews_change WHERE id > %s", [top])
+    day_figures_refresh(days=days)  # the days the removed facts were counted on
     results["rollup_refresh_1000"] = {"ms": [seconds * 1000], "changes": done["changes"], "reviews": done["reviews"]}
 
 

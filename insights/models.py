@@ -165,6 +165,19 @@ class ReviewFact(models.Model):
                 condition=Q(verdict=Review.Verdict.APPROVE, dismissed=False),
                 name="reviewfact_approval_idx",
             ),
+            # The changes approved by non-owners, and on the host, of a period: a few of its approvals.
+            models.Index(
+                fields=["created_at"],
+                include=["change", "team", "repository"],
+                condition=Q(verdict=Review.Verdict.APPROVE, dismissed=False, by_non_owner=True),
+                name="reviewfact_non_owner_idx",
+            ),
+            models.Index(
+                fields=["created_at"],
+                include=["change", "team", "repository"],
+                condition=Q(verdict=Review.Verdict.APPROVE, dismissed=False, time_unknown=True),
+                name="reviewfact_host_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -182,3 +195,71 @@ class FactsWatermark(models.Model):
 
     def __str__(self) -> str:
         return f"facts as of {self.refreshed_at}"
+
+
+class DayFigure(models.Model):
+    """One day's count and sums of one dashboard figure, for one key, per team, repository, both or neither
+    (a rollup of the facts, so a period's figures read a row per day, not a row per change)."""
+
+    class Metric(models.TextChoices):
+        INFLOW = "inflow", "changes needing sign-off opened (n, review minutes)"
+        SIGNED_OFF = "signed", "first approvals by review rounds (n, review minutes, rounds)"
+        FIRST_REVIEW_HOURS = "review_h", "time to first review by hundredths of an hour (n)"
+        SIGN_OFF_HOURS = "signoff_h", "time to sign-off by hundredths of an hour (n)"
+        DEPLOYED = "deployed", "deployments by AI-assisted and size bucket (n, failed)"
+        AI_DETECTED = "ai", "AI-assisted changes opened (n, undeclared)"
+        APPROVALS = "approvals", "standing approvals by their flags (n)"
+        VERDICTS = "verdicts", "verdicts by reviewer (n, estimated minutes, seconds spent)"
+        FIRST_REVIEW_BANDS = "review_b", "time to first review by bands of hundredths (n)"
+        SIGN_OFF_BANDS = "signoff_b", "time to sign-off by bands of hundredths (n)"
+        VERDICTS_WEEK = "verdicts_w", "verdicts by reviewer, per ISO week dated by its Monday"
+        FIRST_REVIEW_HOURS_WEEK = "review_hw", "time to first review by hundredths, per ISO week"
+        FIRST_REVIEW_BANDS_WEEK = "review_bw", "time to first review by bands, per ISO week"
+        SIGN_OFF_HOURS_WEEK = "signoff_hw", "time to sign-off by hundredths, per ISO week"
+        SIGN_OFF_BANDS_WEEK = "signoff_bw", "time to sign-off by bands, per ISO week"
+        QUEUE = "queue", "changes by the days they joined and left the queue (n, first opening in microseconds)"
+
+    class Grain(models.IntegerChoices):
+        # GROUPING(team, repository): a set bit is a dimension summed over.
+        TEAM_AND_REPOSITORY = 0
+        TEAM = 1
+        REPOSITORY = 2
+        ORGANISATION = 3
+
+    day = models.DateField(help_text="In the portal's time zone.")
+    metric = models.CharField(max_length=10, choices=Metric.choices)
+    grain = models.PositiveSmallIntegerField(choices=Grain.choices)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    repository = models.ForeignKey(
+        Repository, null=True, blank=True, on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
+    key = models.BigIntegerField(default=0, help_text="What the metric counts by (a reviewer, a bucket, flags).")
+    n = models.PositiveIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+    extra = models.BigIntegerField(default=0)
+    band = models.SmallIntegerField(
+        null=True, blank=True, help_text="Of a duration's hundredths: the band that the band metrics count it in."
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["metric", "grain", "team", "repository", "day"],
+                include=["key", "n", "amount", "extra"],
+                name="dayfigure_read_idx",
+            ),
+            models.Index(fields=["day"], name="dayfigure_day_idx"),
+            # A percentile's band is found from the band counts; only that band's hundredths are read then.
+            models.Index(
+                fields=["metric", "band", "day"],
+                include=["key", "n", "grain", "team", "repository"],
+                condition=Q(band__isnull=False),
+                name="dayfigure_band_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.day} #{self.key}: {self.n}"

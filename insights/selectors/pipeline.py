@@ -20,6 +20,7 @@ Definitions (stated on the page too):
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -28,10 +29,13 @@ from django.db.models import Count, F, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Greatest
 
 from insights.headline import figures_from_section, pipeline_headline
-from insights.models import ChangeFact
+from insights.models import ChangeFact, DayFigure
+from insights.selectors import daily
 from insights.selectors import scope as sc
 from insights.selectors.sql import hour_percentiles
 from portal.charts import Chart, Series, weekly_labels
+
+M = DayFigure.Metric
 
 
 def inflow(scope: sc.Scope) -> QuerySet[ChangeFact]:
@@ -83,12 +87,29 @@ def queued(scope: sc.Scope) -> QuerySet[ChangeFact]:
     return _queue_candidates(scope, scope.end, scope.end).filter(_queued_at(scope.end))
 
 
+def queued_parts(scope: sc.Scope) -> list[QuerySet[ChangeFact]]:
+    """queued(scope) as its two disjoint parts, never merged and merged after the end: each is one range of
+    fact_signoff_open_idx, where the two together would scan the table."""
+    candidates = sc.changes(scope).filter(sc.NEEDS_SIGN_OFF, opened_at__lte=scope.end, is_closed=False)
+    return [
+        part.filter(_queued_at(scope.end))
+        for part in (candidates.filter(merged_at__isnull=True), candidates.filter(merged_at__gt=scope.end))
+    ]
+
+
 def _queue_depths(scope: sc.Scope, ends: list[datetime]) -> dict[str, Any]:
     """The queue's depth at the start and at each end, and its oldest opening at each end.
 
     Counted apart over the never-merged changes and over those merged after the start: each part is one range of
     fact_signoff_open_idx, read from the index alone, where the two together would scan the table.
     """
+    if daily.has_figures(scope, [M.QUEUE]):
+        at = daily.queue_at(scope, [scope.start, *ends])
+        return {
+            "start": at[0][0],
+            **{f"d{i}": n for i, (n, _) in enumerate(at[1:])},
+            **{f"o{i}": oldest for i, (_, oldest) in enumerate(at[1:])},
+        }
     # _queue_candidates(scope, scope.start, scope.end), as its two disjoint parts.
     candidates = sc.changes(scope).filter(sc.NEEDS_SIGN_OFF, opened_at__lte=scope.end, is_closed=False)
     parts = [
@@ -112,11 +133,27 @@ def _queue_depths(scope: sc.Scope, ends: list[datetime]) -> dict[str, Any]:
     }
 
 
-def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
-    """Everything the pipeline panel shows, as plain values (a snapshot renders it without the database)."""
-    slices = sc.week_slices(scope.start, scope.end)
-    capacity_week = sc.seniors(scope).aggregate(minutes=Sum("weekly_capacity_minutes"), n=Count("pk"))
-    weekly_capacity = capacity_week["minutes"] or 0
+def _flows(scope: sc.Scope, slices: list[tuple[datetime, datetime]]) -> tuple[dict, dict, dict]:
+    """Inflow and sign-offs per slice (count n<i>, review minutes m<i>), and the sign-offs' review rounds."""
+    if not daily.has_figures(scope, [M.INFLOW, M.SIGNED_OFF]):
+        return _flows_of_facts(scope, slices)
+    rows = daily.by_day(scope, [M.INFLOW, M.SIGNED_OFF])
+    flows = []
+    for metric in (M.INFLOW, M.SIGNED_OFF):
+        sums = daily.in_slices(rows[metric], slices)
+        # As Sum over no rows: None, which the page shows as 0.
+        flows.append({**{f"n{i}": n for i, (n, _, _) in enumerate(sums)},
+                      **{f"m{i}": m if n else None for i, (n, m, _) in enumerate(sums)}})  # fmt: skip
+    signed = defaultdict(int)
+    total = 0
+    for _day, key, n, _minutes, rounds in rows[M.SIGNED_OFF]:
+        signed[key] += n
+        total += rounds
+    rounds = {"one": signed[1], "two": signed[2], "more": signed[3], "total": total or None}
+    return flows[0], flows[1], rounds
+
+
+def _flows_of_facts(scope: sc.Scope, slices: list[tuple[datetime, datetime]]) -> tuple[dict, dict, dict]:
     flow_in = inflow(scope).aggregate(
         **{f"n{i}": Count("pk", filter=Q(opened_at__gte=a, opened_at__lt=b)) for i, (a, b) in enumerate(slices)},
         **{
@@ -134,6 +171,32 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
             for i, (a, b) in enumerate(slices)
         },
     )
+    rounds = signed_off(scope).aggregate(
+        one=Count("pk", filter=Q(rounds__lte=1)),
+        two=Count("pk", filter=Q(rounds=2)),
+        more=Count("pk", filter=Q(rounds__gte=3)),
+        total=Sum(Greatest(F("rounds"), Value(1))),
+    )
+    return flow_in, flow_out, rounds
+
+
+def _latencies(scope: sc.Scope) -> dict[str, dict[str, Any]]:
+    """Count, p50 and p90 in hours of the time to first review and to sign-off over the period."""
+    if not daily.has_figures(scope, [M.FIRST_REVIEW_HOURS, M.SIGN_OFF_HOURS]):
+        return {
+            "first_review": hour_percentiles(first_reviewed(scope), "opened_at", "first_review_at"),
+            "sign_off": hour_percentiles(signed_off_timed(scope), "opened_at", "first_approval_at"),
+        }
+    percentiles = daily.hour_percentiles(scope, [M.FIRST_REVIEW_HOURS, M.SIGN_OFF_HOURS])
+    return {"first_review": percentiles[M.FIRST_REVIEW_HOURS], "sign_off": percentiles[M.SIGN_OFF_HOURS]}
+
+
+def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
+    """Everything the pipeline panel shows, as plain values (a snapshot renders it without the database)."""
+    slices = sc.week_slices(scope.start, scope.end)
+    capacity_week = sc.seniors(scope).aggregate(minutes=Sum("weekly_capacity_minutes"), n=Count("pk"))
+    weekly_capacity = capacity_week["minutes"] or 0
+    flow_in, flow_out, rounds = _flows(scope, slices)
     weeks = []
     for i, (a, b) in enumerate(slices):
         part = scope.with_period(a, b)
@@ -158,13 +221,8 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
     over = [w for w in weeks if w["over_minutes"] > 0]
     ends = [b for _, b in slices]
     depth = _queue_depths(scope, ends)
-    ages = hour_percentiles(queued(scope), "opened_at", scope.end)
-    rounds = signed_off(scope).aggregate(
-        one=Count("pk", filter=Q(rounds__lte=1)),
-        two=Count("pk", filter=Q(rounds=2)),
-        more=Count("pk", filter=Q(rounds__gte=3)),
-        total=Sum(Greatest(F("rounds"), Value(1))),
-    )
+    ages = hour_percentiles(queued_parts(scope), "opened_at", scope.end)
+    latencies = _latencies(scope)
     round_counts = {1: rounds["one"], 2: rounds["two"], 3: rounds["more"]}
     total_rounds = rounds["total"] or 0
     signed = sum(round_counts.values())
@@ -194,14 +252,8 @@ def pipeline_section(scope: sc.Scope) -> dict[str, Any]:
             "p90_age_hours": ages["p90"],
             "oldest_hours": round((scope.end - oldest).total_seconds() / 3600, 1) if oldest else None,
         },
-        "first_review": {
-            **hour_percentiles(first_reviewed(scope), "opened_at", "first_review_at"),
-            "url": sc.drill_url("first_reviewed", scope),
-        },
-        "sign_off": {
-            **hour_percentiles(signed_off_timed(scope), "opened_at", "first_approval_at"),
-            "url": sc.drill_url("signed_off_timed", scope),
-        },
+        "first_review": {**latencies["first_review"], "url": sc.drill_url("first_reviewed", scope)},
+        "sign_off": {**latencies["sign_off"], "url": sc.drill_url("signed_off_timed", scope)},
         "rounds": {
             "n": signed,
             "one": round_counts[1],

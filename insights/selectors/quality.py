@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
@@ -29,13 +30,16 @@ from django.db.models.functions import TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 
-from insights.models import ChangeFact, ReviewFact
+from insights.models import ChangeFact, DayFigure, ReviewFact
+from insights.selectors import daily
 from insights.selectors import scope as sc
+from insights.selectors.daily import BY_NON_OWNER, OWNER_REQUIRED, RUBBER_STAMP, TIME_UNKNOWN
 from insights.stats import MIN_N, SIZE_BUCKETS, rate, size_bucket_label
 from portal.charts import Chart, Series, weekly_labels
 from reviews.models import Change, Review
 
 LIST_LIMIT = 50
+M = DayFigure.Metric
 
 
 def deployed(scope: sc.Scope) -> QuerySet[ChangeFact]:
@@ -114,9 +118,19 @@ def _cfr_row(label: str, counts: list[tuple[int, int]], scope: sc.Scope, **param
     }
 
 
+def _deployed_counts(scope: sc.Scope) -> dict[tuple[bool, str], tuple[int, int]]:
+    """(ai, bucket) -> (deployed, failed) over the period, from the day figures where they answer."""
+    if not daily.has_figures(scope, [M.DEPLOYED]):
+        return _counts(deployed(scope))
+    return {
+        (key >= 100, SIZE_BUCKETS[key % 100][0]): (n, failed)
+        for key, (n, failed, _) in daily.by_key(scope, M.DEPLOYED).items()
+    }
+
+
 def cfr_table(scope: sc.Scope) -> dict[str, Any]:
     """CFR for AI-assisted and other changes, overall and per size bucket."""
-    counts = _counts(deployed(scope))
+    counts = _deployed_counts(scope)
     ai_rows = []
     for ai, label, flag in ((True, "AI-assisted", "yes"), (False, "other", "no")):
         ai_rows.append(_cfr_row(label, [v for (a, _), v in counts.items() if a is ai], scope, ai=flag))
@@ -136,26 +150,39 @@ def cfr_table(scope: sc.Scope) -> dict[str, Any]:
     }
 
 
-def failure_trend(scope: sc.Scope, *, weeks: int = 13) -> dict[str, Any]:
-    """CFR AI-assisted against other for each of the `weeks` ISO weeks up to the one the scope ends in (the
-    week so far, if it has not ended); one grouped query."""
-    slices = sc.weeks_ending(sc.week_end_after(scope.end), weeks)
+def _weekly_deployed(period: sc.Scope, slices: list[tuple[datetime, datetime]]) -> dict[str, int]:
+    """Deployed (n) and failed (k) changes, AI-assisted (a) and other (o), per slice i: keys like na3."""
+    totals = {f"{x}{flag}{i}": 0 for x in "nk" for flag in "ao" for i in range(len(slices))}
+    if daily.has_figures(period, [M.DEPLOYED]):
+        rows = daily.by_day(period, [M.DEPLOYED])[M.DEPLOYED]
+        for flag, ai in (("a", True), ("o", False)):
+            sums = daily.in_slices([r for r in rows if (r[1] >= 100) is ai], slices)
+            for i, (n, k, _) in enumerate(sums):
+                totals[f"n{flag}{i}"], totals[f"k{flag}{i}"] = n, k
+        return totals
     grouped = (
-        sc.changes(scope)
-        .filter(deployed_at__gte=slices[0][0], deployed_at__lt=slices[-1][1])
+        sc.changes(period)
+        .filter(deployed_at__gte=period.start, deployed_at__lt=period.end)
         .annotate(week=TruncWeek("deployed_at", tzinfo=timezone.get_current_timezone()))
         .values("week", "ai_assisted")
         .annotate(n=Count("pk"), k=Count("pk", filter=Q(failed=True)))
     )
     # Weeks start on Monday at midnight in the portal's time zone, as the slices do.
     index = {timezone.localtime(a).date(): i for i, (a, _) in enumerate(slices)}
-    totals = {f"{x}{flag}{i}": 0 for x in "nk" for flag in "ao" for i in range(len(slices))}
     for row in grouped:
         i = index.get(timezone.localtime(row["week"]).date())
         if i is None:  # pragma: no cover - the filter keeps every row inside the slices
             continue
         flag = "a" if row["ai_assisted"] else "o"
         totals[f"n{flag}{i}"], totals[f"k{flag}{i}"] = row["n"], row["k"]
+    return totals
+
+
+def failure_trend(scope: sc.Scope, *, weeks: int = 13) -> dict[str, Any]:
+    """CFR AI-assisted against other for each of the `weeks` ISO weeks up to the one the scope ends in (the
+    week so far, if it has not ended); one grouped query."""
+    slices = sc.weeks_ending(sc.week_end_after(scope.end), weeks)
+    totals = _weekly_deployed(scope.with_period(slices[0][0], slices[-1][1]), slices)
     rows = []
     for i, (a, b) in enumerate(slices):
         part = scope.with_period(a, b)
@@ -213,20 +240,46 @@ def _listed(queryset: QuerySet[ChangeFact]) -> list[dict[str, Any]]:
     ]
 
 
+def _approval_counts(scope: sc.Scope) -> dict[str, int]:
+    """Standing approvals of the period: timed (n), timed stamps (k), on the host, on owned paths, by non-owners."""
+    if not daily.has_figures(scope, [M.APPROVALS]):
+        return approvals(scope).aggregate(
+            n=Count("pk", filter=Q(time_unknown=False)),
+            k=Count("pk", filter=Q(rubber_stamp=True, time_unknown=False)),
+            host=Count("pk", filter=Q(time_unknown=True)),
+            owned=Count("pk", filter=Q(owner_required=True)),
+            by_non_owner=Count("pk", filter=Q(by_non_owner=True)),
+        )
+    by_flags = {flags: n for flags, (n, _, _) in daily.by_key(scope, M.APPROVALS).items()}
+
+    def count(has: int, lacks: int = 0) -> int:
+        return sum(n for flags, n in by_flags.items() if flags & has == has and not flags & lacks)
+
+    return {
+        "n": count(0, lacks=TIME_UNKNOWN),
+        "k": count(RUBBER_STAMP, lacks=TIME_UNKNOWN),
+        "host": count(TIME_UNKNOWN),
+        "owned": count(OWNER_REQUIRED),
+        "by_non_owner": count(BY_NON_OWNER),
+    }
+
+
+def _detected_counts(scope: sc.Scope) -> dict[str, int]:
+    """Changes opened in the period detected as AI-assisted (n), and of those undeclared (k)."""
+    if not daily.has_figures(scope, [M.AI_DETECTED]):
+        return ai_detected(scope).aggregate(n=Count("pk"), k=Count("pk", filter=Q(ai_undeclared=True)))
+    (n, k, _) = daily.by_key(scope, M.AI_DETECTED).get(0, (0, 0, 0))
+    return {"n": n, "k": k}
+
+
 def quality_section(scope: sc.Scope) -> dict[str, Any]:
     """Everything the quality panel shows, as plain values."""
-    stamp = approvals(scope).aggregate(
-        n=Count("pk", filter=Q(time_unknown=False)),
-        k=Count("pk", filter=Q(rubber_stamp=True, time_unknown=False)),
-        host=Count("pk", filter=Q(time_unknown=True)),
-        owned=Count("pk", filter=Q(owner_required=True)),
-        by_non_owner=Count("pk", filter=Q(by_non_owner=True)),
-    )
+    stamp = _approval_counts(scope)
     non_owner_changes = _count_of_approvals(scope, Q(by_non_owner=True))
     host_changes = _count_of_approvals(scope, Q(time_unknown=True)) if stamp["host"] else 0
     missing = merged_without_sign_off(scope)
     missing_list = _listed(missing)
-    detected = ai_detected(scope).aggregate(n=Count("pk"), k=Count("pk", filter=Q(ai_undeclared=True)))
+    detected = _detected_counts(scope)
     cfr = cfr_table(scope)
     chart = Chart(
         title="Change failure rate by size: AI-assisted and other",

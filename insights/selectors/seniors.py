@@ -15,28 +15,19 @@ from typing import Any
 
 from django.db.models import Count, Sum
 
-from insights.models import ReviewFact
+from insights.models import DayFigure, ReviewFact
+from insights.selectors import daily
 from insights.selectors import scope as sc
 from insights.stats import gini, top_share
 from portal.charts import Chart, Series
 
+M = DayFigure.Metric
+
 
 def senior_rows(scope: sc.Scope) -> list[dict[str, Any]]:
     """One row per senior with load, time spent and verdicts in the period; two queries."""
-    verdicts = ReviewFact.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end).exclude(
-        verdict="comment"
-    )
-    if scope.repository_id is not None:
-        verdicts = verdicts.filter(repository_id=scope.repository_id)
-    people = sc.seniors(scope).select_related("team").order_by("team__name", "display_name")
-    if scope.team_id is not None:
-        verdicts = verdicts.filter(reviewer__team_id=scope.team_id)
-    work = {
-        row["reviewer_id"]: row
-        for row in verdicts.order_by()
-        .values("reviewer_id")
-        .annotate(load=Sum("estimated_minutes"), spent=Sum("seconds_spent"), verdicts=Count("pk"))
-    }
+    people = list(sc.seniors(scope).select_related("team").order_by("team__name", "display_name"))
+    work = _work(scope, [e.pk for e in people])
     weeks = scope.days / 7
     rows = []
     for e in people:
@@ -58,6 +49,27 @@ def senior_rows(scope: sc.Scope) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def _work(scope: sc.Scope, reviewer_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Estimated minutes (load), seconds spent and verdicts (comments aside) of each of these reviewers in the
+    period, on the scope's repository; the scope's team is theirs, so it filters nothing more."""
+    if daily.has_figures(scope, [M.VERDICTS]):
+        return {
+            reviewer: {"load": load, "spent": spent, "verdicts": n}
+            for reviewer, (n, load, spent) in daily.by_key(scope, M.VERDICTS, reviewer_ids).items()
+        }
+    verdicts = ReviewFact.objects.filter(
+        created_at__gte=scope.start, created_at__lt=scope.end, reviewer_id__in=reviewer_ids
+    ).exclude(verdict="comment")
+    if scope.repository_id is not None:
+        verdicts = verdicts.filter(repository_id=scope.repository_id)
+    return {
+        row["reviewer_id"]: row
+        for row in verdicts.order_by()
+        .values("reviewer_id")
+        .annotate(load=Sum("estimated_minutes"), spent=Sum("seconds_spent"), verdicts=Count("pk"))
+    }
 
 
 CHART_MAX = 25

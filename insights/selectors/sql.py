@@ -64,15 +64,22 @@ def wait(start_field: str, end: str | datetime) -> ExpressionWrapper:
 
 
 def hour_percentiles(
-    queryset: QuerySet, start_field: str, end_field: str | datetime, fractions: Sequence[float] = (0.5, 0.9)
+    queryset: QuerySet | Sequence[QuerySet],
+    start_field: str,
+    end_field: str | datetime,
+    fractions: Sequence[float] = (0.5, 0.9),
 ) -> dict[str, float | int | None]:
-    """Count and nearest-rank percentiles (in hours) of end - start over a queryset (the end a field, or one
-    moment for every row); one query.
+    """Count and nearest-rank percentiles (in hours) of end - start over a queryset, or over the disjoint
+    querysets together (the end a field, or one moment for every row); one query.
 
     PostgreSQL computes them in SQL; the embedded SQLite default has no percentile aggregate and reads the
     durations of the (period-bounded) rows instead.
     """
     names = [f"p{round(f * 100)}" for f in fractions]
+    if not isinstance(queryset, QuerySet):
+        if connection.vendor == "postgresql":
+            return _union_hour_percentiles(queryset, start_field, end_field, fractions)
+        queryset = queryset[0].union(*queryset[1:], all=True)
     if connection.vendor == "postgresql":
         seconds = EpochSeconds(wait(start_field, end_field))
         row = queryset.aggregate(
@@ -88,6 +95,26 @@ def hour_percentiles(
     for name, f in zip(names, fractions, strict=True):
         result[name] = _hours(percentile_nearest_rank(durations, f)) if durations else None
     return result
+
+
+def _union_hour_percentiles(
+    querysets: Sequence[QuerySet], start_field: str, end_field: str | datetime, fractions: Sequence[float]
+) -> dict[str, float | int | None]:
+    """hour_percentiles over UNION ALL of the querysets: each part keeps its own index range, where one OR of
+    their conditions would scan the table. Django aggregates no union, so the outer query is written here."""
+    parts, params = [], []
+    for queryset in querysets:
+        sql, part_params = (
+            queryset.annotate(s=EpochSeconds(wait(start_field, end_field))).values("s").query.sql_with_params()
+        )
+        parts.append(f"({sql})")
+        params.extend(part_params)
+    names = [f"p{round(f * 100)}" for f in fractions]
+    percentiles = ", ".join(f"PERCENTILE_DISC({float(f):.6f}) WITHIN GROUP (ORDER BY s)" for f in fractions)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*), {percentiles} FROM ({' UNION ALL '.join(parts)}) u", params)  # noqa: S608
+        n, *values = cursor.fetchone()
+    return {"n": n, **{name: _hours(v) for name, v in zip(names, values, strict=True)}}
 
 
 def _hours(seconds: float | timedelta | None) -> float | None:

@@ -23,6 +23,7 @@ from incidents.models import IncidentChangeLink
 from insights.models import ChangeFact, FactsWatermark, ReviewFact
 from insights.selectors.scope import caused_incident
 from insights.selectors.sql import first_review_at
+from insights.services.figures import day_figures_refresh, fact_days
 from insights.stats import size_bucket
 from policy.codeowners_file import resolve_owner
 from portal.enqueue import enqueue
@@ -249,7 +250,8 @@ def _changed_since(mark: FactsWatermark) -> tuple[set[int], set[int]]:
 
 
 def facts_refresh(*, full: bool = False) -> dict[str, int]:
-    """Bring the change and verdict facts up to date (everything with `full`); idempotent, one run at a time."""
+    """Bring the change and verdict facts, and the day figures of the days they touch, up to date (everything
+    with `full`); idempotent, one run at a time."""
     now = timezone.now()
     with transaction.atomic():
         mark = FactsWatermark.objects.select_for_update().order_by("pk").first() or FactsWatermark.objects.create()
@@ -265,6 +267,8 @@ def facts_refresh(*, full: bool = False) -> dict[str, int]:
             review_ids = set(Review.objects.values_list("pk", flat=True))
         else:
             change_ids, review_ids = _changed_since(mark)
+        # The days the facts were dated on before and after: a first approval that moves leaves one day for another.
+        days = None if full or mark.refreshed_at is None else fact_days(change_ids, review_ids)
         for chunk in _chunks(change_ids):
             ChangeFact.objects.bulk_create(
                 _change_facts(chunk, now), update_conflicts=True, unique_fields=["change"], update_fields=CHANGE_FIELDS
@@ -277,6 +281,9 @@ def facts_refresh(*, full: bool = False) -> dict[str, int]:
                 unique_fields=["review"],
                 update_fields=REVIEW_FIELDS,
             )
+        if days is not None:
+            days |= fact_days(change_ids, review_ids)
+        day_figures_refresh(days=days)
         for name, value in high.items():
             setattr(mark, name, value)
         mark.refreshed_at = now
