@@ -221,6 +221,84 @@ def test_non_utf8_bytes_produce_a_note_not_an_exception(repo):
     assert "+caf\ufffd" in parsed.files[0].patch
 
 
+def test_each_file_keeps_its_slice_of_the_diff_as_its_patch(repo):
+    content = "".join(f"line {i}\n" for i in range(1, 21)).replace("line 9\n", "line nine\n")
+    raw = diff_after(repo, {"app/views.py": content, "app/new.py": "x\ny\n", "obsolete.txt": None})
+
+    parsed = parse_diff(raw)
+
+    assert "".join(f.patch for f in parsed.files) == raw.decode()
+    assert all(f.patch.startswith(f"diff --git a/{f.path} b/{f.path}\n") for f in parsed.files)
+
+
+def test_hunk_of_one_line_is_stored_with_its_counts_written_out_as_before(repo):
+    # git leaves out a count of one ("@@ -1 +1 @@"); the stored patches have always had it written out.
+    repo.commit({"one.txt": "before\n"}, "One line")
+
+    f = only_file(diff_after(repo, {"one.txt": "after\n"}))
+
+    assert "@@ -1 +1 @@" not in f.patch
+    assert "\n@@ -1,1 +1,1 @@\n-before\n+after\n" in f.patch
+    assert (f.lines_added, f.lines_removed) == (1, 1)
+
+
+def test_name_with_a_space_is_stored_without_the_tab_git_ends_it_with(repo):
+    raw = diff_after(repo, {"docs/release notes.md": "hello\n"})
+    assert b"+++ b/docs/release notes.md\t\n" in raw
+
+    f = only_file(raw)
+
+    assert "+++ b/docs/release notes.md\n" in f.patch
+
+
+def test_lines_that_look_like_diff_headers_are_read_as_content(repo):
+    text = "diff --git a/x b/x\n@@ -1 +1 @@\n+++ b/x\n--- a/x\nBinary files a/x and b/x differ\nnew file mode 100644\n"
+
+    f = only_file(diff_after(repo, {"app/views.py": text}))
+
+    assert (f.path, f.status, f.lines_added, f.lines_removed) == ("app/views.py", "modified", 6, 20)
+
+
+def test_name_holding_b_slash_is_read_whole_and_the_other_files_still_are(repo):
+    raw = diff_after(repo, {"plan b/x": "one\n", "app/new.py": "x\n", "logo.png": None})
+
+    parsed = parse_diff(raw)
+
+    assert [(f.path, f.status) for f in parsed.files] == [
+        ("app/new.py", "added"),
+        ("logo.png", "binary"),
+        ("plan b/x", "added"),
+    ]
+    assert parsed.notes == ()
+
+
+def test_a_file_whose_hunk_is_cut_short_is_left_out_with_a_note_and_the_others_kept(repo):
+    raw = diff_after(repo, {"app/new.py": "x\ny\n", "obsolete.txt": None})
+    cut = raw[: raw.rindex(b"-two\n")]
+
+    parsed = parse_diff(cut)
+
+    assert [f.path for f in parsed.files] == ["app/new.py"]
+    assert parsed.notes == (
+        "diff could not be parsed: a/obsolete.txt b/obsolete.txt: "
+        "a hunk does not hold the lines its header counts ('@@ -1,3 +0,0 @@')",
+    )
+
+
+def test_a_type_change_read_as_two_parts_of_one_name_keeps_the_first(repo):
+    base = repo.commit({}, "base marker")
+    (repo.path / "obsolete.txt").unlink()
+    (repo.path / "obsolete.txt").symlink_to("app/views.py")
+    subprocess.run(["git", "add", "obsolete.txt"], cwd=repo.path, check=True)
+    head = repo.commit({}, "File to link")
+    raw = raw_diff(repo, base, head)
+    assert raw.count(b"diff --git a/obsolete.txt b/obsolete.txt\n") == 2
+
+    f = only_file(raw)
+
+    assert (f.path, f.status, f.lines_removed) == ("obsolete.txt", "deleted", 3)
+
+
 def test_empty_diff_has_no_files_and_no_notes():
     parsed = parse_diff(b"")
 
@@ -232,12 +310,13 @@ def test_empty_diff_has_no_files_and_no_notes():
 # --- hand-written and hostile input -------------------------------------------------------------
 
 
-def test_plain_unified_diff_without_git_header_is_parsed():
+def test_unified_diff_without_gits_file_header_is_noted_as_unparseable_not_guessed_at():
     raw = b"--- a/x.txt\n+++ b/x.txt\n@@ -1,2 +1,2 @@\n keep\n-old\n+new\n"
 
-    f = only_file(raw)
+    parsed = parse_diff(raw)
 
-    assert (f.path, f.status, f.lines_added, f.lines_removed) == ("x.txt", "modified", 1, 1)
+    assert parsed.files == ()
+    assert parsed.notes[0].startswith("diff could not be parsed: text before the first file")
 
 
 @pytest.mark.parametrize(
@@ -246,6 +325,9 @@ def test_plain_unified_diff_without_git_header_is_parsed():
         b"+++ b/x\n",
         b"@@ -1 +1 @@\n-a\n+b\n",
         b"--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n-a\n",
+        b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,5 +1,5 @@\n-a\n",
+        b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n",
+        b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\nb\n",
         b"new file mode 100644\n",
         b"deleted file mode 100644\n",
         b"GIT binary patch\n",
@@ -270,6 +352,9 @@ def test_malformed_diff_is_noted_as_unparseable_not_raised(raw):
         b"Binary files differ\n",
         b"\r\r\r\n\n",
         b"@@@@\n+++\n---\n",
+        b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ one @@\n-a\n",
+        b"diff --git a/x b/x\n@@ -1 +1 @@",
+        b"diff --git a/x b/x\n@@ -1 +1 @@\n\n\r\n",
         b"--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n+c\n+d\n",
         "😀 é\n".encode("utf-16"),
     ],
@@ -282,7 +367,7 @@ def test_garbage_input_does_not_raise(raw):
 
 
 def test_file_listed_twice_appears_once():
-    one = b"--- a/x.txt\n+++ b/x.txt\n@@ -1 +1 @@\n-a\n+b\n"
+    one = b"diff --git a/x.txt b/x.txt\n--- a/x.txt\n+++ b/x.txt\n@@ -1 +1 @@\n-a\n+b\n"
 
     parsed = parse_diff(one + one)
 
