@@ -4,6 +4,7 @@ from reviews.models.ai import AiFinding, AiVocabularyEntry
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
 from reviews.models.hostsync import HostConnection, HostInstallation, HostSyncState
+from reviews.models.knowledge import DirectoryKnowledge, PathKnowledge
 from reviews.models.notifications import (
     AttentionEntry,
     Channel,
@@ -21,6 +22,8 @@ from reviews.models.tokens import ApiToken
 from reviews.models.whatif import WhatIfRun
 
 __all__ = [
+    "PathKnowledge",
+    "DirectoryKnowledge",
     "Team",
     "Engineer",
     "Repository",
