@@ -61,6 +61,18 @@ class Migration(migrations.Migration):
             model_name="pathknowledge",
             index=models.Index(fields=["repository_id", "directory"], name="pathknowledge_directory_idx"),
         ),
+        migrations.AddIndex(
+            model_name="change",
+            index=models.Index(fields=["author", "opened_at"], name="change_author_opened_idx"),
+        ),
+        migrations.AddIndex(
+            model_name="change",
+            index=models.Index(
+                condition=models.Q(("author__isnull", True)),
+                fields=["author_email", "opened_at"],
+                name="change_address_opened_idx",
+            ),
+        ),
     ]
 
 

@@ -17,7 +17,7 @@ class PathKnowledge(models.Model):
     directory = models.CharField(max_length=1000)
     kind = models.CharField(max_length=1)
     engineer_id = models.BigIntegerField(null=True)
-    email = models.CharField(max_length=254, blank=True)  # the commit's address when no engineer is known
+    email = models.CharField(max_length=320, blank=True)  # the commit's address when no engineer is known
     events = models.IntegerField()
     weight = models.FloatField()  # see KNOWLEDGE_EPOCH
     last_at = models.DateTimeField()
@@ -45,7 +45,7 @@ class DirectoryKnowledge(models.Model):
     repository_id = models.BigIntegerField()
     directory = models.CharField(max_length=1000)
     engineer_id = models.BigIntegerField(null=True)
-    email = models.CharField(max_length=254, blank=True)
+    email = models.CharField(max_length=320, blank=True)
     events = models.IntegerField()
     weight = models.FloatField()  # see KNOWLEDGE_EPOCH
     last_at = models.DateTimeField()
