@@ -87,57 +87,74 @@ CREATE OR REPLACE FUNCTION countersign_directory_of(p text) RETURNS text AS $$
   SELECT CASE WHEN strpos(p, '/') > 0 THEN regexp_replace(p, '/[^/]*$', '') ELSE '' END
 $$ LANGUAGE sql IMMUTABLE;
 
+CREATE OR REPLACE FUNCTION countersign_knowledge_events(repos bigint[], paths text[])
+RETURNS TABLE (r bigint, p varchar, kind varchar, eng bigint, email varchar, ch bigint, t timestamptz) AS $$
+BEGIN
+  IF paths IS NULL THEN  -- every path of the repositories: from their changes
+    RETURN QUERY
+      SELECT c.repository_id, f.path, 'a'::varchar, c.author_id,
+             CASE WHEN c.author_id IS NULL THEN c.author_email ELSE '' END, c.id, c.merged_at
+      FROM reviews_change c JOIN reviews_changefile f ON f.change_id = c.id
+      WHERE c.repository_id = ANY(repos) AND NOT f.is_generated AND c.state = 'merged' AND c.merged_at IS NOT NULL
+      UNION ALL
+      SELECT c.repository_id, f.path, 'r'::varchar, v.reviewer_id, ''::varchar, c.id, v.created_at
+      FROM reviews_change c JOIN reviews_changefile f ON f.change_id = c.id JOIN reviews_review v ON v.change_id = c.id
+      WHERE c.repository_id = ANY(repos) AND NOT f.is_generated;
+  ELSE  -- (repository, path) pairs: from the files on those paths
+    RETURN QUERY
+      WITH keys AS (SELECT DISTINCT u.r, u.p FROM unnest(repos, paths) AS u(r, p))
+      SELECT c.repository_id, f.path, 'a'::varchar, c.author_id,
+             CASE WHEN c.author_id IS NULL THEN c.author_email ELSE '' END, c.id, c.merged_at
+      FROM keys JOIN reviews_changefile f ON f.path = keys.p
+      JOIN reviews_change c ON c.id = f.change_id AND c.repository_id = keys.r
+      WHERE NOT f.is_generated AND c.state = 'merged' AND c.merged_at IS NOT NULL
+      UNION ALL
+      SELECT c.repository_id, f.path, 'r'::varchar, v.reviewer_id, ''::varchar, c.id, v.created_at
+      FROM keys JOIN reviews_changefile f ON f.path = keys.p
+      JOIN reviews_change c ON c.id = f.change_id AND c.repository_id = keys.r
+      JOIN reviews_review v ON v.change_id = c.id
+      WHERE NOT f.is_generated;
+  END IF;
+END
+$$ LANGUAGE plpgsql STABLE;
+
+-- Recompute the rows of the (repository, path) pairs given, or of every path of the repositories (paths NULL).
 CREATE OR REPLACE FUNCTION countersign_knowledge_refresh(repos bigint[], paths text[]) RETURNS void AS $$
 BEGIN
   PERFORM pg_advisory_xact_lock(20, s.r::integer) FROM (SELECT DISTINCT r FROM unnest(repos) AS r ORDER BY r) s;
-  DELETE FROM reviews_pathknowledge k USING (SELECT DISTINCT r, p FROM unnest(repos, paths) AS u(r, p)) s
-    WHERE k.repository_id = s.r AND k.path = s.p;
+  IF paths IS NULL THEN
+    DELETE FROM reviews_pathknowledge WHERE repository_id = ANY(repos);
+    DELETE FROM reviews_directoryknowledge WHERE repository_id = ANY(repos);
+  ELSE
+    DELETE FROM reviews_pathknowledge k USING (SELECT DISTINCT r, p FROM unnest(repos, paths) AS u(r, p)) s
+      WHERE k.repository_id = s.r AND k.path = s.p;
+    DELETE FROM reviews_directoryknowledge d
+      USING (SELECT DISTINCT r, countersign_directory_of(p) AS dir FROM unnest(repos, paths) AS u(r, p)) s
+      WHERE d.repository_id = s.r AND d.directory = s.dir;
+  END IF;
   INSERT INTO reviews_pathknowledge
     (repository_id, path, directory, kind, engineer_id, email, events, weight, last_at, last_change_id, other_last_at)
-  WITH keys AS (SELECT DISTINCT r, p FROM unnest(repos, paths) AS u(r, p)),
-  ev AS (
-    SELECT c.repository_id AS r, f.path AS p, 'a'::varchar AS kind, c.author_id AS eng,
-           CASE WHEN c.author_id IS NULL THEN c.author_email ELSE '' END AS email, c.id AS ch, c.merged_at AS t
-    FROM keys JOIN reviews_changefile f ON f.path = keys.p
-    JOIN reviews_change c ON c.id = f.change_id AND c.repository_id = keys.r
-    WHERE NOT f.is_generated AND c.state = 'merged' AND c.merged_at IS NOT NULL
-    UNION ALL
-    SELECT c.repository_id, f.path, 'r', v.reviewer_id, '', c.id, v.created_at
-    FROM keys JOIN reviews_changefile f ON f.path = keys.p
-    JOIN reviews_change c ON c.id = f.change_id AND c.repository_id = keys.r
-    JOIN reviews_review v ON v.change_id = c.id
-    WHERE NOT f.is_generated
-  ),
-  ranked AS (
-    SELECT ev.*, first_value(ch) OVER (PARTITION BY r, p, kind, eng, email ORDER BY t DESC, ch DESC) AS last_ch
-    FROM ev
+  WITH ranked AS (
+    SELECT ev.*, first_value(ev.ch) OVER (PARTITION BY ev.r, ev.p, ev.kind, ev.eng, ev.email
+                                          ORDER BY ev.t DESC, ev.ch DESC) AS last_ch
+    FROM countersign_knowledge_events(repos, paths) ev
   )
-  SELECT r, p, countersign_directory_of(p), kind, eng, email, count(*),
-         sum(power(2::float8, extract(epoch FROM t - TIMESTAMPTZ '2000-01-01 00:00:00+00')::float8 / 7776000.0)),
-         max(t), min(last_ch), max(t) FILTER (WHERE ch <> last_ch)
-  FROM ranked GROUP BY r, p, kind, eng, email;
-  DELETE FROM reviews_directoryknowledge d
-    USING (SELECT DISTINCT r, countersign_directory_of(p) AS dir FROM unnest(repos, paths) AS u(r, p)) s
-    WHERE d.repository_id = s.r AND d.directory = s.dir;
+  SELECT x.r, x.p, countersign_directory_of(x.p), x.kind, x.eng, x.email, count(*),
+         sum(power(2::float8, extract(epoch FROM x.t - TIMESTAMPTZ '2000-01-01 00:00:00+00')::float8 / 7776000.0)),
+         max(x.t), min(x.last_ch), max(x.t) FILTER (WHERE x.ch <> x.last_ch)
+  FROM ranked x GROUP BY x.r, x.p, x.kind, x.eng, x.email;
   INSERT INTO reviews_directoryknowledge (repository_id, directory, engineer_id, email, events, weight, last_at)
   SELECT k.repository_id, k.directory, k.engineer_id, k.email, sum(k.events), sum(k.weight), max(k.last_at)
   FROM reviews_pathknowledge k
-  JOIN (SELECT DISTINCT r, countersign_directory_of(p) AS dir FROM unnest(repos, paths) AS u(r, p)) s
-    ON k.repository_id = s.r AND k.directory = s.dir
+  WHERE k.repository_id = ANY(repos) AND (paths IS NULL OR (k.repository_id, k.directory) IN (
+    SELECT DISTINCT u.r, countersign_directory_of(u.p) FROM unnest(repos, paths) AS u(r, p)))
   GROUP BY 1, 2, 3, 4;
 END
 $$ LANGUAGE plpgsql;
 
-CREATE OR REPLACE FUNCTION countersign_knowledge_rebuild_repository(repo bigint) RETURNS void AS $$
-  SELECT countersign_knowledge_refresh(array_agg(repo), array_agg(p))
-  FROM (SELECT DISTINCT f.path AS p FROM reviews_change c JOIN reviews_changefile f ON f.change_id = c.id
-        WHERE c.repository_id = repo) s
-  HAVING count(*) > 0;
-$$ LANGUAGE sql;
-
 CREATE OR REPLACE FUNCTION countersign_knowledge_rebuild() RETURNS void AS $$
   TRUNCATE reviews_pathknowledge, reviews_directoryknowledge;
-  SELECT countersign_knowledge_rebuild_repository(id) FROM reviews_repository ORDER BY id;
+  SELECT countersign_knowledge_refresh(ARRAY[id], NULL) FROM reviews_repository ORDER BY id;
 $$ LANGUAGE sql;
 
 CREATE OR REPLACE FUNCTION countersign_knowledge_files() RETURNS trigger AS $$
@@ -225,7 +242,7 @@ def install(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         cursor.execute("SELECT id FROM reviews_repository ORDER BY id")
         for (repository_id,) in cursor.fetchall():
-            cursor.execute("SELECT countersign_knowledge_rebuild_repository(%s)", [repository_id])
+            cursor.execute("SELECT countersign_knowledge_refresh(ARRAY[%s]::bigint[], NULL)", [repository_id])
 
 
 def uninstall(apps, schema_editor):
@@ -238,7 +255,7 @@ def uninstall(apps, schema_editor):
         "countersign_knowledge_changes()",
         "countersign_knowledge_reviews()",
         "countersign_knowledge_rebuild()",
-        "countersign_knowledge_rebuild_repository(bigint)",
+        "countersign_knowledge_events(bigint[], text[])",
         "countersign_knowledge_refresh(bigint[], text[])",
         "countersign_directory_of(text)",
     ]:
