@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
 
-from assignment.bandpick import ChangeKnowledge, PersonWork, Seniors, pick_in_batch, seniors_prepare
+from assignment.bandpick import ChangeKnowledge, PersonWork, Seniors, load_band, pick_in_batch, seniors_prepare
 from assignment.expertise import _grouped, _path_filter, active_people, person_key, seniors_with_load
 from assignment.picking import RECENT_DAYS, Candidate, Pick, directory_of
 from assignment.rollup import Found, OwnFile, Work, rollup_work
@@ -69,12 +69,18 @@ def seniors_read(*, senior_level: int, now: datetime) -> Seniors:
 
 
 def changes_knowledge(
-    changes: Sequence[Change], *, now: datetime, senior_level: int | None = None
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    senior_level: int | None = None,
+    people: Collection[int] | None = None,
 ) -> dict[int, ChangeKnowledge]:
     """What the history says of each change's files, by change id. Four queries, whatever the batch.
 
     Read from the rollups (assignment.rollup) on PostgreSQL; scanned from the history elsewhere, or when the
-    rollups hold events after `now` (then six). Directory work is read for engineers from `senior_level` up.
+    rollups hold events after `now` (then six). Work is read for the engineers in `people` (the seniors a pick
+    may choose), or every person when None (directory work then for engineers from `senior_level` up); who
+    knows each file, for everyone.
     """
     ids = [c.pk for c in changes]
     touched_of: dict[int, dict[str, str]] = {pk: {} for pk in ids}  # path in history -> path of the change
@@ -98,8 +104,9 @@ def changes_knowledge(
     read = None
     if connection.vendor == "postgresql":
         level = settings.PORTAL_SENIOR_LEVEL if senior_level is None else senior_level
-        read = rollup_work(changes, touched_of, own_files, now=now, senior_level=level)
+        read = rollup_work(changes, touched_of, own_files, now=now, senior_level=level, people=people)
     found, emails = read if read is not None else _scan_work(changes, touched_of, now)
+    keys = None if people is None else {person_key(pk, "") for pk in people}
 
     people = {k for _, knowers in found.values() for ks in knowers.values() for k in ks}
     active = _active(people, emails, now)
@@ -118,6 +125,7 @@ def changes_knowledge(
                     files_authored_recent=len(w.authored_recent),
                 )
                 for key, w in work.items()
+                if keys is None or key in keys
             },
             active_knowers={p: {k for k in knowers.get(p, ()) if k in active or k == author} for p in paths},
             author=author,
@@ -216,16 +224,16 @@ def batch_picks(
     `exclude` and `owners` by change id; a change with owners needs one of them (as `owner_required`).
     """
     seniors = seniors_read(senior_level=senior_level, now=now)
-    knowledge = changes_knowledge(changes, now=now, senior_level=senior_level)
-    picks = {}
+    asks = {}
     for change in changes:
         needed = (owners or {}).get(change.pk) or ()
-        picks[change.pk] = pick_in_batch(
-            seniors,
-            knowledge[change.pk],
-            author_id=change.author_id,
-            exclude_ids=(exclude or {}).get(change.pk, ()),
-            owner_ids=needed,
-            owner_required=bool(needed),
-        )
-    return picks
+        asks[change.pk] = {
+            "author_id": change.author_id,
+            "exclude_ids": (exclude or {}).get(change.pk, ()),
+            "owner_ids": needed,
+            "owner_required": bool(needed),
+        }
+    # Whatever the history says, each pick is among its load band: the work of those seniors alone is read.
+    people = {c.engineer_id for ask in asks.values() for c in load_band(seniors, **ask)}
+    knowledge = changes_knowledge(changes, now=now, senior_level=senior_level, people=people)
+    return {change.pk: pick_in_batch(seniors, knowledge[change.pk], **asks[change.pk]) for change in changes}

@@ -13,7 +13,7 @@ directory work of engineers below `senior_level` is left out: only seniors are s
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,17 +27,24 @@ from reviews.models.knowledge import KNOWLEDGE_EPOCH
 EPOCH = datetime.fromisoformat(KNOWLEDGE_EPOCH)
 HALF_LIFE_SECONDS = 86400.0 * HALF_LIFE_DAYS
 
+# Recency and "after now" are answered in SQL: no timestamp crosses to Python.
 _ROWS_SQL = """
-SELECT k.repository_id, k.path, k.kind, k.engineer_id, k.email, k.events, k.weight, k.last_at, k.last_change_id,
-       k.other_last_at
-FROM reviews_pathknowledge k JOIN unnest(%s::bigint[], %s::text[]) AS u(r, p) ON k.repository_id = u.r AND k.path = u.p
+SELECT k.repository_id, k.path, k.kind, k.engineer_id, k.email, k.events, k.weight, k.last_change_id,
+       k.last_at >= %(recent)s, k.other_last_at >= %(recent)s, k.last_at > %(now)s
+FROM unnest(%(path_repositories)s::bigint[], %(paths)s::text[]) AS u(r, p)
+JOIN reviews_pathknowledge k ON k.repository_id = u.r AND k.path = u.p
 UNION ALL
-SELECT d.repository_id, d.directory, 'd', d.engineer_id, d.email, d.events, d.weight, d.last_at, NULL, NULL
-FROM reviews_directoryknowledge d
-JOIN unnest(%s::bigint[], %s::text[]) AS u(r, p) ON d.repository_id = u.r AND d.directory = u.p
-LEFT JOIN reviews_engineer e ON e.id = d.engineer_id
-WHERE d.engineer_id IS NULL OR e.level >= %s
+SELECT d.repository_id, d.directory, 'd', d.engineer_id, d.email, d.events, d.weight, NULL, NULL, NULL,
+       d.last_at > %(now)s
+FROM unnest(%(directory_repositories)s::bigint[], %(directories)s::text[]) AS u(r, p)
+CROSS JOIN LATERAL (
+  SELECT * FROM reviews_directoryknowledge d
+  WHERE d.repository_id = u.r AND d.directory = u.p AND (d.engineer_id IS NULL OR {people})
+  OFFSET 0  -- a probe of the (repository, directory) index per key, whatever the planner guesses of the keys
+) d
 """
+_SENIORS = "d.engineer_id IN (SELECT id FROM reviews_engineer WHERE level >= %(senior_level)s)"
+_PEOPLE = "d.engineer_id = ANY(%(people)s::bigint[])"
 
 
 @dataclass
@@ -78,9 +85,12 @@ def rollup_work(
     *,
     now: datetime,
     senior_level: int,
+    people: Collection[int] | None = None,
 ) -> tuple[Found, dict[str, set[str]]] | None:
     """Each change's people and their work, and the e-mails of people known by address; None when the rollups
-    hold events after `now`. Two queries: the verdicts on the batch's changes, and the rollups' rows."""
+    hold events after `now`. Work is read for the engineers in `people` only (every senior and person known
+    by address when None); who knows each file, for everyone. Two queries: the verdicts on the batch's
+    changes, and the rollups' rows."""
     ids = [c.pk for c in changes]
     # (change, rollup key) -> [events, weight] of the change's own merge and verdicts
     own: dict[tuple, list] = defaultdict(lambda: [0, 0.0])
@@ -99,22 +109,26 @@ def rollup_work(
     path_keys = {(c.repository_id, p) for c in changes for p in touched_of[c.pk]}
     directory_keys = {(c.repository_id, directory_of(p)) for c in changes for p in touched_of[c.pk].values()}
     directory_keys = {k for k in directory_keys if k[1]}
+    wanted = None if people is None else set(people)
     with connection.cursor() as cursor:
         cursor.execute(
-            _ROWS_SQL,
-            [
-                [r for r, _ in path_keys],
-                [p for _, p in path_keys],
-                [r for r, _ in directory_keys],
-                [d for _, d in directory_keys],
-                senior_level,
-            ],
+            _ROWS_SQL.format(people=_SENIORS if wanted is None else _PEOPLE),
+            {
+                "path_repositories": [r for r, _ in path_keys],
+                "paths": [p for _, p in path_keys],
+                "directory_repositories": [r for r, _ in directory_keys],
+                "directories": [d for _, d in directory_keys],
+                "recent": now - timedelta(days=RECENT_DAYS),
+                "now": now,
+                "senior_level": senior_level,
+                "people": sorted(wanted or ()),
+            },
         )
         rows = cursor.fetchall()
-    if any(row[7] > now for row in rows):
+    if any(row[10] for row in rows):
         return None
 
-    by_key: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+    by_key: dict[tuple[int, str, bool], list[tuple]] = defaultdict(list)
     emails: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         by_key[row[0], row[1], row[2] == "d"].append(row)
@@ -122,14 +136,13 @@ def rollup_work(
             emails[person_key(None, row[4])].add(row[4])
 
     factor = 0.5 ** ((now - EPOCH).total_seconds() / HALF_LIFE_SECONDS)
-    recent = now - timedelta(days=RECENT_DAYS)
     found: Found = {}
     for change in changes:
         touched = touched_of[change.pk]
         work: dict[str, Work] = defaultdict(Work)
         knowers: dict[str, set[str]] = defaultdict(set)
         for path, new_path in touched.items():
-            for _, _, kind, engineer_id, email, events, weight, last_at, last_change, other_last_at in by_key.get(
+            for _, _, kind, engineer_id, email, events, weight, last_change, is_recent, other_recent, _ in by_key.get(
                 (change.repository_id, path, False), ()
             ):
                 mine_own = own.get((change.pk, change.repository_id, path, kind, engineer_id, email))
@@ -137,19 +150,23 @@ def rollup_work(
                     events -= mine_own[0]
                     weight -= mine_own[1]
                     if last_change == change.pk:
-                        last_at = other_last_at
+                        is_recent = other_recent
                 if events <= 0:
                     continue
                 key = person_key(engineer_id, email)
+                knowers[new_path].add(key)
+                if wanted is not None and engineer_id not in wanted:
+                    continue
                 mine = work[key]
                 mine.files[new_path] += weight * factor
-                knowers[new_path].add(key)
-                if last_at is not None and last_at >= recent:
+                if is_recent:
                     (mine.authored_recent if kind == "a" else mine.reviewed_recent).add(new_path)
         for directory in {directory_of(p) for p in touched.values()} - {""}:
             for _, _, _, engineer_id, email, events, weight, *_ in by_key.get(
                 (change.repository_id, directory, True), ()
             ):
+                if wanted is not None and engineer_id not in wanted:
+                    continue
                 mine_own = own.get((change.pk, change.repository_id, directory, "d", engineer_id, email))
                 if mine_own is not None:
                     events -= mine_own[0]

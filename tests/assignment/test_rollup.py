@@ -67,12 +67,15 @@ def history(db, make_engineer, repository):
     return people, batch
 
 
-def _normalised(found, seniors: set[str]):
-    """Weights rounded, and directory work kept for seniors and e-mail people only (what the rollup reads)."""
+def _normalised(found, seniors: set[str], only: set[str] | None = None):
+    """Weights rounded, and directory work kept for seniors and e-mail people only (what the rollup reads);
+    with `only`, the work of those people alone."""
     out = {}
     for change_id, (work, knowers) in found.items():
         people = {}
         for key, w in work.items():
+            if only is not None and key not in only:
+                continue
             directories = {d: round(v, 9) for d, v in w.directories.items()}
             if not (key in seniors or key.startswith("m:")):
                 directories = {}
@@ -88,7 +91,7 @@ def _normalised(found, seniors: set[str]):
     return out
 
 
-def _both(batch, now):
+def _both(batch, now, people=None):
     touched_of = {}
     own = []
     for c in batch:
@@ -103,7 +106,7 @@ def _both(batch, now):
     for f in ChangeFile.objects.filter(change__in=batch, is_generated=False).select_related("change"):
         c = f.change
         own.append(OwnFile(c.pk, c.repository_id, f.path, c.state, c.merged_at, c.author_id, c.author_email))
-    read = rollup_work(batch, touched_of, own, now=now, senior_level=SENIOR)
+    read = rollup_work(batch, touched_of, own, now=now, senior_level=SENIOR, people=people)
     return read, _scan_work(batch, touched_of, now)
 
 
@@ -120,6 +123,17 @@ def test_the_rollup_reads_what_the_scan_of_the_history_reads(history):
     assert {k: v for k, v in read[1].items() if v} == {k: v for k, v in scanned[1].items() if v}
     assert any(w.directories for work, _ in read[0].values() for w in work.values())
     assert any(w.reviewed_recent for work, _ in read[0].values() for w in work.values())
+
+
+def test_the_work_of_some_seniors_alone_and_who_knows_each_file(history):
+    people, batch = history
+    some = [p.pk for p in people[3:6]]
+    read, scanned = _both(batch, NOW, people=some)
+    only = {f"e:{pk}" for pk in some}
+
+    assert _normalised(read[0], _seniors(people), only) == _normalised(scanned[0], _seniors(people), only)
+    assert {k for work, _ in read[0].values() for k in work} <= only
+    assert any(len(knowers) > 1 for _, found in read[0].items() for knowers in found[1].values())
 
 
 def test_the_rollup_follows_merges_new_files_deleted_verdicts_and_moves(history):
