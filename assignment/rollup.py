@@ -27,15 +27,26 @@ from reviews.models.knowledge import KNOWLEDGE_EPOCH
 EPOCH = datetime.fromisoformat(KNOWLEDGE_EPOCH)
 HALF_LIFE_SECONDS = 86400.0 * HALF_LIFE_DAYS
 
-# Recency and "after now" are answered in SQL: no timestamp crosses to Python.
+# Recency and "after now" are answered in SQL: no timestamp crosses to Python. Of the engineers whose work is
+# not wanted, only who knows a path matters: one row per path with their keys and events (all kinds summed).
 _ROWS_SQL = """
+WITH k AS (
+  SELECT k.* FROM unnest(%(path_repositories)s::bigint[], %(paths)s::text[]) AS u(r, p)
+  JOIN reviews_pathknowledge k ON k.repository_id = u.r AND k.path = u.p
+)
 SELECT k.repository_id, k.path, k.kind, k.engineer_id, k.email, k.events, k.weight, k.last_change_id,
-       k.last_at >= %(recent)s, k.other_last_at >= %(recent)s, k.last_at > %(now)s
-FROM unnest(%(path_repositories)s::bigint[], %(paths)s::text[]) AS u(r, p)
-JOIN reviews_pathknowledge k ON k.repository_id = u.r AND k.path = u.p
+       k.last_at >= %(recent)s, k.other_last_at >= %(recent)s, k.last_at > %(now)s, NULL::text[], NULL::int[]
+FROM k WHERE k.engineer_id IS NULL OR {wanted}
+UNION ALL
+SELECT k.repository_id, k.path, 'k', NULL, NULL, NULL, NULL, NULL, NULL, NULL, bool_or(k.after_now),
+       array_agg('e:' || k.engineer_id), array_agg(k.events)
+FROM (
+  SELECT k.repository_id, k.path, k.engineer_id, sum(k.events)::int AS events, bool_or(k.last_at > %(now)s) AS after_now
+  FROM k WHERE k.engineer_id IS NOT NULL AND NOT {wanted} GROUP BY 1, 2, 3
+) k GROUP BY 1, 2
 UNION ALL
 SELECT d.repository_id, d.directory, 'd', d.engineer_id, d.email, d.events, d.weight, NULL, NULL, NULL,
-       d.last_at > %(now)s
+       d.last_at > %(now)s, NULL, NULL
 FROM unnest(%(directory_repositories)s::bigint[], %(directories)s::text[]) AS u(r, p)
 CROSS JOIN LATERAL (
   SELECT * FROM reviews_directoryknowledge d
@@ -112,7 +123,10 @@ def rollup_work(
     wanted = None if people is None else set(people)
     with connection.cursor() as cursor:
         cursor.execute(
-            _ROWS_SQL.format(people=_SENIORS if wanted is None else _PEOPLE),
+            _ROWS_SQL.format(
+                people=_SENIORS if wanted is None else _PEOPLE,
+                wanted="TRUE" if wanted is None else "k.engineer_id = ANY(%(people)s::bigint[])",
+            ),
             {
                 "path_repositories": [r for r, _ in path_keys],
                 "paths": [p for _, p in path_keys],
@@ -132,9 +146,14 @@ def rollup_work(
     emails: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         by_key[row[0], row[1], row[2] == "d"].append(row)
-        if row[3] is None and row[2] != "r":
+        if row[3] is None and row[2] in ("a", "d"):
             emails[person_key(None, row[4])].add(row[4])
 
+    # (change, path) -> person key -> events of the change's own, for the engineers summed in the "k" rows
+    own_people: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (change_id, _, path, kind, engineer_id, _), (events, _) in own.items():
+        if kind != "d" and engineer_id is not None and (wanted is None or engineer_id not in wanted):
+            own_people[change_id, path][person_key(engineer_id, "")] += events
     factor = 0.5 ** ((now - EPOCH).total_seconds() / HALF_LIFE_SECONDS)
     found: Found = {}
     for change in changes:
@@ -142,9 +161,11 @@ def rollup_work(
         work: dict[str, Work] = defaultdict(Work)
         knowers: dict[str, set[str]] = defaultdict(set)
         for path, new_path in touched.items():
-            for _, _, kind, engineer_id, email, events, weight, last_change, is_recent, other_recent, _ in by_key.get(
-                (change.repository_id, path, False), ()
-            ):
+            for row in by_key.get((change.repository_id, path, False), ()):
+                kind, engineer_id, email, events, weight, last_change, is_recent, other_recent = row[2:10]
+                if kind == "k":  # who else knows the path
+                    knowers[new_path].update(_still_knowing(row[11], row[12], own_people.get((change.pk, path), {})))
+                    continue
                 mine_own = own.get((change.pk, change.repository_id, path, kind, engineer_id, email))
                 if mine_own is not None:
                     events -= mine_own[0]
@@ -176,6 +197,13 @@ def rollup_work(
                 work[person_key(engineer_id, email)].directories[directory] += weight * factor
         found[change.pk] = (work, knowers)
     return found, emails
+
+
+def _still_knowing(keys: list[str], counts: list[int], own: Mapping[str, int]) -> Iterable[str]:
+    """The person keys of a "k" row, less those whose every event there is the change's own."""
+    if not own:
+        return keys
+    return [k for k, n in zip(keys, counts, strict=True) if n > own.get(k, 0)]
 
 
 def _add_own(own: dict[tuple, list], f: OwnFile, kind: str, engineer_id: int | None, email: str, at: datetime) -> None:
