@@ -28,22 +28,18 @@ EPOCH = datetime.fromisoformat(KNOWLEDGE_EPOCH)
 HALF_LIFE_SECONDS = 86400.0 * HALF_LIFE_DAYS
 
 # Recency and "after now" are answered in SQL: no timestamp crosses to Python. Of the engineers whose work is
-# not wanted, only who knows a path matters: one row per path with their keys and events (all kinds summed).
+# not wanted, only who knows a path matters: reviews_pathknowers holds them, one row per path.
 _ROWS_SQL = """
-WITH k AS (
-  SELECT k.* FROM unnest(%(path_repositories)s::bigint[], %(paths)s::text[]) AS u(r, p)
-  JOIN reviews_pathknowledge k ON k.repository_id = u.r AND k.path = u.p
-)
 SELECT k.repository_id, k.path, k.kind, k.engineer_id, k.email, k.events, k.weight, k.last_change_id,
-       k.last_at >= %(recent)s, k.other_last_at >= %(recent)s, k.last_at > %(now)s, NULL::text[], NULL::int[]
-FROM k WHERE k.engineer_id IS NULL OR {wanted}
+       k.last_at >= %(recent)s, k.other_last_at >= %(recent)s, k.last_at > %(now)s, NULL, NULL
+FROM unnest(%(path_repositories)s::bigint[], %(paths)s::text[]) AS u(r, p)
+JOIN reviews_pathknowledge k ON k.repository_id = u.r AND k.path = u.p
+WHERE k.engineer_id IS NULL OR {wanted}
 UNION ALL
-SELECT k.repository_id, k.path, 'k', NULL, NULL, NULL, NULL, NULL, NULL, NULL, bool_or(k.after_now),
-       array_agg('e:' || k.engineer_id), array_agg(k.events)
-FROM (
-  SELECT k.repository_id, k.path, k.engineer_id, sum(k.events)::int AS events, bool_or(k.last_at > %(now)s) AS after_now
-  FROM k WHERE k.engineer_id IS NOT NULL AND NOT {wanted} GROUP BY 1, 2, 3
-) k GROUP BY 1, 2
+SELECT k.repository_id, k.path, 'k', NULL, NULL, NULL, NULL, NULL, NULL, NULL, k.last_at > %(now)s, k.knowers,
+       k.events
+FROM unnest(%(path_repositories)s::bigint[], %(paths)s::text[]) AS u(r, p)
+JOIN reviews_pathknowers k ON k.repository_id = u.r AND k.path = u.p
 UNION ALL
 SELECT d.repository_id, d.directory, 'd', d.engineer_id, d.email, d.events, d.weight, NULL, NULL, NULL,
        d.last_at > %(now)s, NULL, NULL
@@ -149,10 +145,10 @@ def rollup_work(
         if row[3] is None and row[2] in ("a", "d"):
             emails[person_key(None, row[4])].add(row[4])
 
-    # (change, path) -> person key -> events of the change's own, for the engineers summed in the "k" rows
+    # (change, path) -> person key -> events of the change's own, for the engineers of the "k" rows
     own_people: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for (change_id, _, path, kind, engineer_id, _), (events, _) in own.items():
-        if kind != "d" and engineer_id is not None and (wanted is None or engineer_id not in wanted):
+        if kind != "d" and engineer_id is not None:
             own_people[change_id, path][person_key(engineer_id, "")] += events
     factor = 0.5 ** ((now - EPOCH).total_seconds() / HALF_LIFE_SECONDS)
     found: Found = {}
@@ -199,11 +195,11 @@ def rollup_work(
     return found, emails
 
 
-def _still_knowing(keys: list[str], counts: list[int], own: Mapping[str, int]) -> Iterable[str]:
+def _still_knowing(keys: str, counts: str, own: Mapping[str, int]) -> Iterable[str]:
     """The person keys of a "k" row, less those whose every event there is the change's own."""
     if not own:
-        return keys
-    return [k for k, n in zip(keys, counts, strict=True) if n > own.get(k, 0)]
+        return keys.split()
+    return [k for k, n in zip(keys.split(), counts.split(), strict=True) if int(n) > own.get(k, 0)]
 
 
 def _add_own(own: dict[tuple, list], f: OwnFile, kind: str, engineer_id: int | None, email: str, at: datetime) -> None:

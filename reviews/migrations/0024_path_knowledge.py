@@ -57,6 +57,20 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.CreateModel(
+            name="PathKnowers",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("repository_id", models.BigIntegerField()),
+                ("path", models.CharField(max_length=1000)),
+                ("knowers", models.TextField()),
+                ("events", models.TextField()),
+                ("last_at", models.DateTimeField()),
+            ],
+            options={
+                "constraints": [models.UniqueConstraint(fields=("repository_id", "path"), name="pathknowers_unique")],
+            },
+        ),
         migrations.AddIndex(
             model_name="pathknowledge",
             index=models.Index(fields=["repository_id", "directory"], name="pathknowledge_directory_idx"),
@@ -124,9 +138,12 @@ BEGIN
   PERFORM pg_advisory_xact_lock(20, s.r::integer) FROM (SELECT DISTINCT r FROM unnest(repos) AS r ORDER BY r) s;
   IF paths IS NULL THEN
     DELETE FROM reviews_pathknowledge WHERE repository_id = ANY(repos);
+    DELETE FROM reviews_pathknowers WHERE repository_id = ANY(repos);
     DELETE FROM reviews_directoryknowledge WHERE repository_id = ANY(repos);
   ELSE
     DELETE FROM reviews_pathknowledge k USING (SELECT DISTINCT r, p FROM unnest(repos, paths) AS u(r, p)) s
+      WHERE k.repository_id = s.r AND k.path = s.p;
+    DELETE FROM reviews_pathknowers k USING (SELECT DISTINCT r, p FROM unnest(repos, paths) AS u(r, p)) s
       WHERE k.repository_id = s.r AND k.path = s.p;
     DELETE FROM reviews_directoryknowledge d
       USING (SELECT DISTINCT r, countersign_directory_of(p) AS dir FROM unnest(repos, paths) AS u(r, p)) s
@@ -143,6 +160,16 @@ BEGIN
          sum(power(2::float8, extract(epoch FROM x.t - TIMESTAMPTZ '2000-01-01 00:00:00+00')::float8 / 7776000.0)),
          max(x.t), min(x.last_ch), max(x.t) FILTER (WHERE x.ch <> x.last_ch)
   FROM ranked x GROUP BY x.r, x.p, x.kind, x.eng, x.email;
+  INSERT INTO reviews_pathknowers (repository_id, path, knowers, events, last_at)
+  SELECT x.repository_id, x.path, string_agg('e:' || x.engineer_id, ' ' ORDER BY x.engineer_id),
+         string_agg(x.events::text, ' ' ORDER BY x.engineer_id), max(x.last_at)
+  FROM (
+    SELECT k.repository_id, k.path, k.engineer_id, sum(k.events) AS events, max(k.last_at) AS last_at
+    FROM reviews_pathknowledge k
+    WHERE k.repository_id = ANY(repos) AND k.engineer_id IS NOT NULL AND (paths IS NULL OR (k.repository_id, k.path) IN (
+      SELECT u.r, u.p FROM unnest(repos, paths) AS u(r, p)))
+    GROUP BY 1, 2, 3
+  ) x GROUP BY 1, 2;
   INSERT INTO reviews_directoryknowledge (repository_id, directory, engineer_id, email, events, weight, last_at)
   SELECT k.repository_id, k.directory, k.engineer_id, k.email, sum(k.events), sum(k.weight), max(k.last_at)
   FROM reviews_pathknowledge k
@@ -153,7 +180,7 @@ END
 $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION countersign_knowledge_rebuild() RETURNS void AS $$
-  TRUNCATE reviews_pathknowledge, reviews_directoryknowledge;
+  TRUNCATE reviews_pathknowledge, reviews_pathknowers, reviews_directoryknowledge;
   SELECT countersign_knowledge_refresh(ARRAY[id], NULL) FROM reviews_repository ORDER BY id;
 $$ LANGUAGE sql;
 

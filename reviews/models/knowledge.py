@@ -39,6 +39,24 @@ class PathKnowledge(models.Model):
         return f"{self.path} {self.kind} {self.engineer_id or self.email}"
 
 
+class PathKnowers(models.Model):
+    """The engineers who merged changes on or gave verdicts on one path of a repository, with their events."""
+
+    repository_id = models.BigIntegerField()
+    path = models.CharField(max_length=1000)
+    # Space-separated person keys ("e:12 e:40"), and each one's events (merges and verdicts) in the same order:
+    # text rather than arrays, so that the schema also migrates on the embedded SQLite default.
+    knowers = models.TextField()
+    events = models.TextField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["repository_id", "path"], name="pathknowers_unique")]
+
+    def __str__(self) -> str:
+        return self.path
+
+
 class DirectoryKnowledge(models.Model):
     """One person's work (merged changes and verdicts) on the files directly in one directory of a repository."""
 
