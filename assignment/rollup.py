@@ -21,10 +21,9 @@ from django.db import connection
 
 from assignment.expertise import person_key
 from assignment.picking import HALF_LIFE_DAYS, RECENT_DAYS, directory_of
-from reviews.models import Change, Review
-from reviews.models.knowledge import KNOWLEDGE_EPOCH
+from reviews.models import Change, PathKnowledge, Review
 
-EPOCH = datetime.fromisoformat(KNOWLEDGE_EPOCH)
+EPOCH = datetime.fromisoformat(PathKnowledge.EPOCH)
 HALF_LIFE_SECONDS = 86400.0 * HALF_LIFE_DAYS
 
 # Recency and "after now" are answered in SQL: no timestamp crosses to Python. Of the engineers whose work is

@@ -12,6 +12,8 @@ KNOWLEDGE_EPOCH = "2000-01-01T00:00:00+00:00"
 class PathKnowledge(models.Model):
     """One person's merged changes (kind "a") or verdicts (kind "r") on one path of a repository, summed."""
 
+    EPOCH = KNOWLEDGE_EPOCH
+
     repository_id = models.BigIntegerField()  # no foreign keys: the triggers write while rows are deleted
     path = models.CharField(max_length=1000)
     directory = models.CharField(max_length=1000)

@@ -10,7 +10,7 @@ from django.db import connection
 
 from assignment.knowledge import _scan_work, changes_knowledge
 from assignment.rollup import rollup_work
-from reviews.models import Change, ChangeFile, DirectoryKnowledge, PathKnowledge, Repository, Review
+from reviews.models import Change, ChangeFile, DirectoryKnowledge, PathKnowers, PathKnowledge, Repository, Review
 from tests.assignment.test_expertise import NOW, change, review
 
 SENIOR = 6
@@ -160,12 +160,14 @@ def _rows(model, *fields):
 def test_a_rebuild_writes_what_the_triggers_kept(history):
     kept = _rows(PathKnowledge, "repository_id", "path", "kind", "engineer_id", "email", "events", "last_at")
     directories = _rows(DirectoryKnowledge, "repository_id", "directory", "engineer_id", "email", "events")
+    knowers = _rows(PathKnowers, "repository_id", "path", "knowers", "events", "last_at")
     with connection.cursor() as cursor:
         cursor.execute("SELECT countersign_knowledge_rebuild()")
 
     assert kept
     assert kept == _rows(PathKnowledge, "repository_id", "path", "kind", "engineer_id", "email", "events", "last_at")
     assert directories == _rows(DirectoryKnowledge, "repository_id", "directory", "engineer_id", "email", "events")
+    assert knowers == _rows(PathKnowers, "repository_id", "path", "knowers", "events", "last_at")
 
 
 def test_a_reading_of_the_past_scans_the_history(history, django_assert_num_queries):
