@@ -1,4 +1,4 @@
-"""Who worked on a batch of changes' files, read from the history rollups (reviews.models.knowledge). One query.
+"""Who worked on a batch of changes' files, read from the history rollups (reviews.models.knowledge). Two queries.
 
 The rollups sum each person's merged changes and verdicts per (repository, path) and per (repository,
 directory), with the decayed weight stored separable (KNOWLEDGE_EPOCH), so that a batch reads a row per person
