@@ -101,18 +101,17 @@ def _preference(
     )
 
 
-def pick_in_batch(
+def load_band(
     seniors: Seniors,
-    knowledge: ChangeKnowledge,
     *,
     author_id: int | None,
     exclude_ids: Collection[int] = frozenset(),
     owner_ids: Collection[int] = frozenset(),
     owner_required: bool = False,
     rule: Rule = DEFAULT_RULE,
-    owner_label: str = "",
-) -> Pick | None:
-    """What `pick_reviewer` picks for the change among the seniors (`touched_files`: the change's paths)."""
+) -> list[Candidate]:
+    """The eligible seniors within the band's width of the lightest one, lightest first: those the pick is among,
+    whatever the change's history says."""
     lightest: int | None = None
     band: list[Candidate] = []
     for c in seniors.ready:
@@ -125,8 +124,32 @@ def pick_in_batch(
         elif c.balance_minutes > lightest + rule.band_minutes:
             break
         band.append(c)
+    return band
+
+
+def pick_in_batch(
+    seniors: Seniors,
+    knowledge: ChangeKnowledge,
+    *,
+    author_id: int | None,
+    exclude_ids: Collection[int] = frozenset(),
+    owner_ids: Collection[int] = frozenset(),
+    owner_required: bool = False,
+    rule: Rule = DEFAULT_RULE,
+    owner_label: str = "",
+) -> Pick | None:
+    """What `pick_reviewer` picks for the change among the seniors (`touched_files`: the change's paths)."""
+    band = load_band(
+        seniors,
+        author_id=author_id,
+        exclude_ids=exclude_ids,
+        owner_ids=owner_ids,
+        owner_required=owner_required,
+        rule=rule,
+    )
     if not band:
         return None
+    lightest = band[0].balance_minutes
     # Order by the preference's key alone; whole candidates are made for the first two only.
     keyed: list[tuple[tuple, Candidate, Hashable]] = []
     others = 0

@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import (
     Count,
     DateTimeField,
+    Exists,
     F,
     FloatField,
     Func,
@@ -272,24 +273,30 @@ def _active(knowers: dict[str, set[str]], emails: dict[str, str], now: datetime)
 
 
 def active_people(people: set[str], addresses: Collection[str], now: datetime) -> set[str]:
-    """Which of `people` (person keys; `addresses` their e-mails) authored or reviewed anything in the last 90 days."""
+    """Which of `people` (person keys; `addresses` their e-mails) authored or reviewed anything in the last 90 days.
+
+    One query: for each engineer, whether a change or a verdict of theirs falls in the window (an index probe
+    each, change_author_opened_idx and review_reviewer_time_idx), and the addresses seen in the window.
+    """
     if not people:
         return set()
     engineer_ids = [int(k[2:]) for k in people if k.startswith("e:")]
     since = now - timedelta(days=ACTIVE_DAYS)
-    authors = (
-        Change.objects.filter(Q(author_id__in=engineer_ids) | Q(author__isnull=True, author_email__in=list(addresses)))
+    authored = Change.objects.filter(author_id=OuterRef("pk"), opened_at__gte=since, opened_at__lte=now)
+    reviewed = Review.objects.filter(reviewer_id=OuterRef("pk"), created_at__gte=since, created_at__lte=now)
+    engineers = (
+        Engineer.objects.filter(Exists(authored) | Exists(reviewed), pk__in=engineer_ids)
+        .annotate(no_email=Value(""))
+        .order_by()
+        .values_list("pk", "no_email")
+    )
+    by_address = (
+        Change.objects.filter(author__isnull=True, author_email__in=list(addresses))
         .filter(opened_at__gte=since, opened_at__lte=now)
         .order_by()
         .values_list("author_id", "author_email")
     )
-    reviewers = (
-        Review.objects.filter(reviewer_id__in=engineer_ids, created_at__gte=since, created_at__lte=now)
-        .annotate(no_email=Value(""))
-        .order_by()
-        .values_list("reviewer_id", "no_email")
-    )
-    return {person_key(engineer_id, email) for engineer_id, email in authors.union(reviewers)}
+    return {person_key(engineer_id, email) for engineer_id, email in engineers.union(by_address)}
 
 
 # --- the replay's inputs -------------------------------------------------------------------------------------

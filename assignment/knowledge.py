@@ -1,9 +1,10 @@
 """The assignment engine's inputs for a batch of changes, in a fixed number of queries (reads only).
 
 The seniors' load is one query of plain rows, whatever the batch; the history of the batch's files is four:
-the touched files, the merged changes and the verdicts on them and their directories (each row keyed by
-the batch change it belongs to, if any, so that no change counts its own history), and who of the people
-found is active. The picks are those of assignment_candidates with pick_reviewer (tests/assignment/test_bandpick.py).
+the touched files, the verdicts on the batch's changes and the rollups' rows of the files and their
+directories (assignment.rollup; no change counts its own history), and who of the people found is active.
+Without the rollups (not PostgreSQL, or a reading of the past) the history is scanned (`_scan_work`).
+The picks are those of assignment_candidates with pick_reviewer (tests/assignment/test_bandpick.py).
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
 
-from assignment.bandpick import ChangeKnowledge, PersonWork, Seniors, pick_in_batch, seniors_prepare
+from assignment.bandpick import ChangeKnowledge, PersonWork, Seniors, load_band, pick_in_batch, seniors_prepare
 from assignment.expertise import _grouped, _path_filter, active_people, person_key, seniors_with_load
 from assignment.picking import RECENT_DAYS, Candidate, Pick, directory_of
+from assignment.rollup import Found, OwnFile, Work, rollup_work
 from reviews.models import Change, ChangeFile, Review
 
 
@@ -65,25 +68,77 @@ def seniors_read(*, senior_level: int, now: datetime) -> Seniors:
     return seniors_prepare(candidates, senior_level=senior_level, keys=keys)
 
 
-@dataclass
-class _Work:
-    files: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    directories: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    authored_recent: set[str] = field(default_factory=set)
-    reviewed_recent: set[str] = field(default_factory=set)
+def changes_knowledge(
+    changes: Sequence[Change],
+    *,
+    now: datetime,
+    senior_level: int | None = None,
+    people: Collection[int] | None = None,
+) -> dict[int, ChangeKnowledge]:
+    """What the history says of each change's files, by change id. Four queries, whatever the batch.
 
-
-def changes_knowledge(changes: Sequence[Change], *, now: datetime) -> dict[int, ChangeKnowledge]:
-    """What the history says of each change's files, by change id. Four queries at most, whatever the batch."""
+    Read from the rollups (assignment.rollup) on PostgreSQL; scanned from the history elsewhere, or when the
+    rollups hold events after `now` (then six). Work is read for the engineers in `people` (the seniors a pick
+    may choose), or every person when None (directory work then for engineers from `senior_level` up); who
+    knows each file, for everyone.
+    """
     ids = [c.pk for c in changes]
     touched_of: dict[int, dict[str, str]] = {pk: {} for pk in ids}  # path in history -> path of the change
-    for change_id, path, old_path in ChangeFile.objects.filter(change_id__in=ids, is_generated=False).values_list(
-        "change_id", "path", "old_path"
+    own_files: list[OwnFile] = []
+    for row in ChangeFile.objects.filter(change_id__in=ids, is_generated=False).values_list(
+        "change_id",
+        "path",
+        "old_path",
+        "change__repository_id",
+        "change__state",
+        "change__merged_at",
+        "change__author_id",
+        "change__author_email",
     ):
+        change_id, path, old_path = row[:3]
+        own_files.append(OwnFile(change_id, row[3], path, *row[4:]))
         touched = touched_of[change_id]
         touched[path] = path
         if old_path:
             touched.setdefault(old_path, path)
+    read = None
+    if connection.vendor == "postgresql":
+        level = settings.PORTAL_SENIOR_LEVEL if senior_level is None else senior_level
+        read = rollup_work(changes, touched_of, own_files, now=now, senior_level=level, people=people)
+    found, emails = read if read is not None else _scan_work(changes, touched_of, now)
+    keys = None if people is None else {person_key(pk, "") for pk in people}
+
+    people = {k for _, knowers in found.values() for ks in knowers.values() for k in ks}
+    active = _active(people, emails, now)
+    out = {}
+    for change in changes:
+        work, knowers = found[change.pk]
+        paths = tuple(sorted(set(touched_of[change.pk].values())))
+        author = person_key(change.author_id, change.author_email)
+        out[change.pk] = ChangeKnowledge(
+            paths=paths,
+            work={
+                key: PersonWork(
+                    files=dict(w.files),
+                    directories=dict(w.directories),
+                    files_reviewed_recent=len(w.reviewed_recent),
+                    files_authored_recent=len(w.authored_recent),
+                )
+                for key, w in work.items()
+                if keys is None or key in keys
+            },
+            active_knowers={p: {k for k in knowers.get(p, ()) if k in active or k == author} for p in paths},
+            author=author,
+        )
+    return out
+
+
+def _scan_work(
+    changes: Sequence[Change], touched_of: Mapping[int, Mapping[str, str]], now: datetime
+) -> tuple[Found, dict[str, set[str]]]:
+    """Each change's people and their work, scanned from every merged change and verdict on the files and
+    their directories (each row keyed by the batch change it belongs to, if any). Two queries."""
+    ids = [c.pk for c in changes]
     every_path = set().union(*touched_of.values()) if touched_of else set()
     every_directory = {directory_of(p) for t in touched_of.values() for p in t.values()} - {""}
     recent = now - timedelta(days=RECENT_DAYS)
@@ -127,11 +182,11 @@ def changes_knowledge(changes: Sequence[Change], *, now: datetime) -> dict[int, 
         by_path[row["change__repository_id"], path].append(item)
         by_directory[row["change__repository_id"], directory_of(path)].append(item)
 
-    found: dict[int, tuple[dict[str, _Work], dict[str, set[str]]]] = {}
+    found: Found = {}
     for change in changes:
         touched = touched_of[change.pk]
         directories = {directory_of(p) for p in touched.values()} - {""}
-        work: dict[str, _Work] = defaultdict(_Work)
+        work: dict[str, Work] = defaultdict(Work)
         knowers: dict[str, set[str]] = defaultdict(set)
         rows = [r for p in touched for r in by_path.get((change.repository_id, p), ())]
         rows += [r for d in directories for r in by_directory.get((change.repository_id, d), ()) if r[1] not in touched]
@@ -148,29 +203,7 @@ def changes_knowledge(changes: Sequence[Change], *, now: datetime) -> dict[int, 
             if directory in directories:
                 mine.directories[directory] += weight
         found[change.pk] = (work, knowers)
-
-    people = {k for _, knowers in found.values() for ks in knowers.values() for k in ks}
-    active = _active(people, emails, now)
-    out = {}
-    for change in changes:
-        work, knowers = found[change.pk]
-        paths = tuple(sorted(set(touched_of[change.pk].values())))
-        author = person_key(change.author_id, change.author_email)
-        out[change.pk] = ChangeKnowledge(
-            paths=paths,
-            work={
-                key: PersonWork(
-                    files=dict(w.files),
-                    directories=dict(w.directories),
-                    files_reviewed_recent=len(w.reviewed_recent),
-                    files_authored_recent=len(w.authored_recent),
-                )
-                for key, w in work.items()
-            },
-            active_knowers={p: {k for k in knowers.get(p, ()) if k in active or k == author} for p in paths},
-            author=author,
-        )
-    return out
+    return found, emails
 
 
 def _active(people: set[str], emails: Mapping[str, set[str]], now: datetime) -> set[str]:
@@ -191,16 +224,16 @@ def batch_picks(
     `exclude` and `owners` by change id; a change with owners needs one of them (as `owner_required`).
     """
     seniors = seniors_read(senior_level=senior_level, now=now)
-    knowledge = changes_knowledge(changes, now=now)
-    picks = {}
+    asks = {}
     for change in changes:
         needed = (owners or {}).get(change.pk) or ()
-        picks[change.pk] = pick_in_batch(
-            seniors,
-            knowledge[change.pk],
-            author_id=change.author_id,
-            exclude_ids=(exclude or {}).get(change.pk, ()),
-            owner_ids=needed,
-            owner_required=bool(needed),
-        )
-    return picks
+        asks[change.pk] = {
+            "author_id": change.author_id,
+            "exclude_ids": (exclude or {}).get(change.pk, ()),
+            "owner_ids": needed,
+            "owner_required": bool(needed),
+        }
+    # Whatever the history says, each pick is among its load band: the work of those seniors alone is read.
+    people = {c.engineer_id for ask in asks.values() for c in load_band(seniors, **ask)}
+    knowledge = changes_knowledge(changes, now=now, senior_level=senior_level, people=people)
+    return {change.pk: pick_in_batch(seniors, knowledge[change.pk], **asks[change.pk]) for change in changes}

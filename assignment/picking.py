@@ -348,6 +348,10 @@ def spreads_count(
         knowers = active_knowers.get(path, ())
         if not knowers or person in knowers:
             continue
-        if sum(1 for k in knowers if k != author) <= 1:
+        if isinstance(knowers, set | frozenset):  # the usual case: no need to walk every knower
+            others = len(knowers) - (author in knowers)
+        else:
+            others = sum(1 for k in knowers if k != author)
+        if others <= 1:
             count += 1
     return count

@@ -13,6 +13,8 @@ def beat_schedule(*, poll_seconds: int, reconcile_minutes: int) -> dict[str, dic
         # Every minute: with the heartbeat's 30 s, a killed worker's tasks are sent again within about 90 s.
         "reviews.sweep_unprocessed": crontab(minute="*"),
         "reviews.reroute_stale": crontab(minute="*/10"),
+        # Changes left waiting with nobody assigned (no senior was free, the author was unknown): one batch.
+        "assignment.assign_waiting": crontab(minute="*/5"),
         "reviews.poll_repositories": poll_seconds,
         # The dashboards' knowledge rollups every night (and on demand: manage.py rebuild_insights); facts often.
         "insights.rebuild_knowledge": crontab(hour=2, minute=30),

@@ -151,3 +151,34 @@ def change_assign_if_waiting(*, change: Change) -> Assignment | None:
     if change.state == Change.State.OPEN and change.review_state in waits:
         return change_assign(change=change)
     return None
+
+
+def changes_assign_waiting(*, limit: int = 500) -> int:
+    """Assign the open changes that wait for a sign-off with nobody assigned, the oldest first, their history read
+    at once (assignment.knowledge); returns how many were assigned.
+
+    Each change is then assigned in its own transaction under its row lock, skipped when another worker holds it;
+    `_assign` checks again, under the ledger head's lock, that nobody is assigned, so no change is assigned twice.
+    """
+    waiting = list(
+        Change.objects.filter(state=Change.State.OPEN, review_state=Change.ReviewState.NEEDS_SIGN_OFF)
+        .exclude(assignments__state=Assignment.State.ACTIVE)
+        .order_by("opened_at", "pk")[:limit]
+    )
+    if not waiting:
+        return 0
+    known = changes_knowledge(waiting, now=timezone.now())
+    assigned = 0
+    for change in waiting:
+        with transaction.atomic():
+            locked = (
+                Change.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=change.pk, state=Change.State.OPEN)
+                .first()
+            )
+            if locked is None:
+                continue
+            # A change that got a new revision meanwhile is read again on its own.
+            knowledge = known[change.pk] if locked.head_sha == change.head_sha else None
+            assigned += _assign(locked, frozenset(), knowledge) is not None
+    return assigned

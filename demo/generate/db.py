@@ -62,6 +62,12 @@ def bulk_session() -> None:
         cursor.execute("SET synchronous_commit = off")
 
 
+def rebuild_history_rollups() -> None:
+    """The assignment history rollups, which triggers keep and a bulk load (no triggers) leaves empty: rebuilt."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT countersign_knowledge_rebuild()")
+
+
 def _model_defaults(table: str, columns: Sequence[str]) -> tuple[list[str], tuple[Any, ...]]:
     """Columns of the table's model that the generator does not write and that cannot be NULL, with the model's
     default: a field added later (Django keeps defaults in Python, not in the database) never breaks the COPY."""

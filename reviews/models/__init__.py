@@ -4,6 +4,7 @@ from reviews.models.ai import AiFinding, AiVocabularyEntry
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
 from reviews.models.hostsync import HostConnection, HostInstallation, HostSyncState
+from reviews.models.knowledge import DirectoryKnowledge, PathKnowers, PathKnowledge
 from reviews.models.notifications import (
     AttentionEntry,
     Channel,
@@ -21,6 +22,9 @@ from reviews.models.tokens import ApiToken
 from reviews.models.whatif import WhatIfRun
 
 __all__ = [
+    "PathKnowledge",
+    "PathKnowers",
+    "DirectoryKnowledge",
     "Team",
     "Engineer",
     "Repository",

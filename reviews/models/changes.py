@@ -112,6 +112,11 @@ class Change(models.Model):
             models.Index(fields=["updated_at"], name="change_updated_idx"),
             # An author's open changes (navigation counts, "my changes") out of all they ever wrote.
             models.Index(fields=["author", "opened_at"], condition=Q(state="open"), name="change_open_author_idx"),
+            # Who was active lately (assignment.expertise.active_people): a probe per engineer, and per address.
+            models.Index(fields=["author", "opened_at"], name="change_author_opened_idx"),
+            models.Index(
+                fields=["author_email", "opened_at"], condition=Q(author__isnull=True), name="change_address_opened_idx"
+            ),
         ]
 
     def __str__(self) -> str:

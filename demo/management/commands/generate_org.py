@@ -99,6 +99,8 @@ class Command(BaseCommand):
         self._say(f"audit ledger: {entries} entries", started)
         write_watermark()
         db.reset_sequences(ID_TABLES)
+        db.rebuild_history_rollups()
+        self._say("assignment history rollups", started)
         with connection.cursor() as cursor:  # a bulk load leaves no visibility map: index-only scans need it
             cursor.execute("VACUUM (ANALYZE)")
         db.set_marker(
