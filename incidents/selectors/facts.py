@@ -30,7 +30,8 @@ from reviews.models import Change, ChangeFile, Deployment, GateOverride, GateRes
 # The newest merged changes, and about as many carried by the deployments nearest the start, are candidates: on
 # the busiest generated service (1M changes) a cap of 500 ranks the same top 50 as no cap, in a fifth of the time.
 MAX_CANDIDATES = 500
-# Messages that may name another commit as reverted or fixed, or call themselves a hotfix.
+# Messages that may name another commit as reverted or fixed, or call themselves a hotfix. A partial index holds
+# the changes that match (incidents migration 0005): changing this needs a migration rebuilding it.
 REFERENCE_REGEX = r"(this reverts commit|fixes:|fix(es)? (for )?commit|hot-?fix|hot fix)"
 
 
