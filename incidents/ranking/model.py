@@ -8,8 +8,9 @@ already reverted, deployments to the affected services, gates and sign-offs, lat
 it, and with a fix known the share of the fix's traced lines it last changed (SZZ). There is no fixed
 look-back: every change of the window (since the last known-good deployment, at most 90 days) is a
 candidate, and recency is a feature like the others. `DEFAULT_WEIGHTS` hold when too few confirmed links
-exist to fit; `fit` learns weights from confirmed links, shrunk toward the defaults. The portal
-(incidents.suspects) and the evaluation on real histories (incidents.history.evaluate) both rank here.
+exist to fit; `fit` (incidents.ranking.fitting) learns weights from confirmed links, shrunk toward the
+defaults. The portal (incidents.suspects) and the evaluation on real histories (incidents.history.evaluate)
+both rank here.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
-import numpy as np
-from scipy.optimize import minimize
 
 _TEST_RE = re.compile(
     r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[^/]+$|\.(test|spec)\."
@@ -358,37 +356,6 @@ def rank(
             )
         ranked.append(Ranked(key, round(score, 3), reasons))
     return ranked
-
-
-def fit(
-    links: Sequence[tuple[Sequence[Mapping[str, float]], int]],
-    prior: Mapping[str, float] = DEFAULT_WEIGHTS,
-    strength: float = 1.0,
-) -> dict[str, float]:
-    """Weights that make each confirmed culprit likeliest among its incident's candidates (conditional logit),
-    with a Gaussian prior centred on `prior`; `links`: (feature rows of the candidates, index of the culprit).
-    Fewer than MIN_LINKS_TO_FIT links: the prior itself."""
-    usable = [(rows, i) for rows, i in links if len(rows) > 1 and 0 <= i < len(rows)]
-    if len(usable) < MIN_LINKS_TO_FIT:
-        return dict(prior)
-    mats = [np.array([[r.get(n, 0.0) for n in FEATURES] for r in rows]) for rows, _ in usable]
-    picks = [i for _, i in usable]
-    w0 = np.array([prior.get(n, 0.0) for n in FEATURES])
-
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total = 0.5 * strength * float(np.sum((w - w0) ** 2))
-        grad = strength * (w - w0)
-        for x, i in zip(mats, picks, strict=True):
-            s = x @ w
-            m = s.max()
-            p = np.exp(s - m)
-            z = p.sum()
-            total -= s[i] - m - math.log(z)
-            grad -= x[i] - (p / z) @ x
-        return total, grad
-
-    result = minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 200})
-    return {n: round(float(v), 4) for n, v in zip(FEATURES, result.x, strict=True)}
 
 
 def usable_weights(stored: Mapping[str, object] | None) -> dict[str, float]:
