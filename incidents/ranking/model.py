@@ -184,17 +184,44 @@ def _hours(later: datetime, earlier: datetime) -> float:
     return max(0.0, (later - earlier).total_seconds() / 3600)
 
 
+@dataclass(frozen=True)
+class _PathKind:
+    """What the features read of one path, worked out once however many candidates touch it."""
+
+    code: bool
+    inside: bool  # in the incident's folders
+    named: bool  # in the paths the incident names
+    config: bool
+    migration: bool
+
+
+def _path_kinds(incident: Incident, pool: Sequence[Suspectable]) -> dict[str, _PathKind]:
+    kinds: dict[str, _PathKind] = {}
+    for c in pool:
+        for p in c.paths:
+            if p not in kinds:
+                kinds[p] = _PathKind(
+                    code=is_code(p),
+                    inside=under(p, incident.folders),
+                    named=under(p, incident.named),
+                    config=bool(_CONFIG_RE.search(p)),
+                    migration=bool(_MIGRATION_RE.search(p)),
+                )
+    return kinds
+
+
 def features(incident: Incident, pool: Sequence[Suspectable]) -> list[dict[str, float]]:
     """The feature values of every candidate, in the pool's order."""
+    kinds = _path_kinds(incident, pool)
     merged = sorted(c.at for c in pool)
     # Later changes to the affected paths' code push a change down; a later change to their tests or docs only
     # cannot have replaced what ran in production.
-    in_folder_times = sorted(c.at for c in pool if any(under(p, incident.folders) and is_code(p) for p in c.paths))
+    in_folder_times = sorted(c.at for c in pool if any(kinds[p].inside and kinds[p].code for p in c.paths))
     rows = []
     for c in pool:
-        code = [p for p in c.paths if is_code(p)]
+        code = [p for p in c.paths if kinds[p].code]
         judged = code or list(c.paths)
-        inside = [p for p in judged if under(p, incident.folders)]
+        inside = [p for p in judged if kinds[p].inside]
         touches = bool(inside)
         later = len(merged) - bisect_right(merged, c.at)
         later_in = len(in_folder_times) - bisect_right(in_folder_times, c.at) if touches else len(in_folder_times)
@@ -209,12 +236,12 @@ def features(incident: Incident, pool: Sequence[Suspectable]) -> list[dict[str, 
             "folder_order": -math.log1p(later_in),
             "in_folders": len(inside) / len(judged) if judged else 0.0,
             "named_paths": (
-                sum(1 for p in judged if under(p, incident.named)) / len(judged) if judged and incident.named else 0.0
+                sum(1 for p in judged if kinds[p].named) / len(judged) if judged and incident.named else 0.0
             ),
             "size": math.log1p(max(0, c.lines)) / math.log(1000),
             "code": 1.0 if code else 0.0,
-            "config": 1.0 if any(_CONFIG_RE.search(p) for p in c.paths) else 0.0,
-            "migration": 1.0 if any(_MIGRATION_RE.search(p) for p in c.paths) else 0.0,
+            "config": 1.0 if any(kinds[p].config for p in c.paths) else 0.0,
+            "migration": 1.0 if any(kinds[p].migration for p in c.paths) else 0.0,
             "ai": 1.0 if c.ai_assisted else 0.0,
             "risk": _logit(c.risk) - _logit(0.4) if c.risk is not None else 0.0,
             "author_reverts": math.log1p(incident.author_reverts.get(c.author, 0)),
@@ -338,17 +365,18 @@ def rank(
     """Candidates best first (ties: the later merge first), each with every contribution explained (only the
     first `explain` of them when given: the words cost more than the scores)."""
     rows = features(incident, pool)
-    scored = []
     # A feature weighted zero adds nothing to a score and never makes a reason (|v| < 0.0005): skipped.
     active = [(n, w) for n in FEATURES if (w := weights.get(n, 0.0))]
-    for c, row in zip(pool, rows, strict=True):
-        parts = [(n, w * row[n]) for n, w in active]
-        scored.append((sum(v for _, v in parts), c.at, c.key, parts, c, row))
+    # The score sums the contributions in FEATURES order; the (feature, contribution) pairs are built only for the
+    # candidates explained, with the same products (building them for all of a busy service's hundreds cost more
+    # than the scoring).
+    scored = [(sum(w * row[n] for n, w in active), c.at, c.key, c, row) for c, row in zip(pool, rows, strict=True)]
     scored.sort(key=lambda r: (-r[0], -r[1].timestamp(), r[2]))
     ranked = []
-    for place, (score, _, key, parts, c, row) in enumerate(scored):
+    for place, (score, _, key, c, row) in enumerate(scored):
         reasons: tuple[tuple[str, float, str], ...] = ()
         if explain is None or place < explain:
+            parts = [(n, w * row[n]) for n, w in active]
             reasons = tuple(
                 (n, round(v, 3), _words(n, row[n], row, c, incident))
                 for n, v in sorted(parts, key=lambda p: -abs(p[1]))
