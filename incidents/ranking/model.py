@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import mul
 
 _TEST_RE = re.compile(
     r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[^/]+$|\.(test|spec)\."
@@ -367,10 +368,13 @@ def rank(
     rows = features(incident, pool)
     # A feature weighted zero adds nothing to a score and never makes a reason (|v| < 0.0005): skipped.
     active = [(n, w) for n in FEATURES if (w := weights.get(n, 0.0))]
+    names, ws = [n for n, _ in active], [w for _, w in active]
     # The score sums the contributions in FEATURES order; the (feature, contribution) pairs are built only for the
     # candidates explained, with the same products (building them for all of a busy service's hundreds cost more
     # than the scoring).
-    scored = [(sum(w * row[n] for n, w in active), c.at, c.key, c, row) for c, row in zip(pool, rows, strict=True)]
+    scored = [
+        (sum(map(mul, ws, map(row.__getitem__, names))), c.at, c.key, c, row) for c, row in zip(pool, rows, strict=True)
+    ]
     scored.sort(key=lambda r: (-r[0], -r[1].timestamp(), r[2]))
     ranked = []
     for place, (score, _, key, c, row) in enumerate(scored):
