@@ -212,18 +212,20 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> Suspect
             files={k: tuple(v) for k, v in trace.files.items()},
         )
 
+    # Plain rows: a busy service deploys hundreds of times in the window, and model instances cost more than the query.
     deployments = list(
-        Deployment.objects.filter(service__in=services, deployed_at__gte=window, deployed_at__lte=now).select_related(
-            "service"
+        Deployment.objects.filter(service__in=services, deployed_at__gte=window, deployed_at__lte=now).values_list(
+            "pk", "service__name", "deployed_at", "environment"
         )
     )
     carried: dict[int, list[int]] = defaultdict(list)
-    for deployment_id, change_id in Deployment.changes.through.objects.filter(deployment__in=deployments).values_list(
-        "deployment_id", "change_id"
-    ):
+    for deployment_id, change_id in Deployment.changes.through.objects.filter(
+        _any_of("deployment_id", [d[0] for d in deployments])
+    ).values_list("deployment_id", "change_id"):
         carried[deployment_id].append(change_id)
     deploys = [
-        Deploy(d.service.name, d.deployed_at, tuple(carried[d.pk]), environment=d.environment) for d in deployments
+        Deploy(service, deployed_at, tuple(carried[pk]), environment=environment)
+        for pk, service, deployed_at, environment in deployments
     ]
 
     merged_in_window = Change.objects.filter(
