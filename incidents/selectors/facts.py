@@ -113,7 +113,7 @@ def candidates_of(ids: Iterable[int], *, paths: Mapping[int, tuple[str, ...]] | 
     for change_id, head, name, message in gates:
         if head != heads.get(change_id):
             continue
-        if name in overrides[change_id]:
+        if name in overrides.get(change_id, {}):
             overridden[change_id].append(overrides[change_id][name])
         else:
             warnings[change_id].append(f"{name}: {message[:120]}" if message else name)
@@ -140,12 +140,13 @@ def candidates_of(ids: Iterable[int], *, paths: Mapping[int, tuple[str, ...]] | 
             risk_reasons=tuple(
                 str(x[1]) for x in (r["risk_reasons"] or []) if isinstance(x, list | tuple) and len(x) == 2
             ),
-            gate_warnings=tuple(warnings[r["pk"]]),
-            gate_overrides=tuple(overridden[r["pk"]]),
+            # .get: most candidates have no warning, override or sign-off, and a defaultdict would make a list each
+            gate_warnings=tuple(warnings.get(r["pk"], ())),
+            gate_overrides=tuple(overridden.get(r["pk"], ())),
             ai_assisted=r["ai_assisted"],
             ai_evidence=tuple(str(e) for e in (r["ai_evidence"] or [])[:2]),
             required_sign_offs=r["required_sign_offs"],
-            sign_offs=tuple(sign_offs[r["pk"]]),
+            sign_offs=tuple(sign_offs.get(r["pk"], ())),
             message=r["description_head"] or "",
         )
         for r in rows
