@@ -175,6 +175,11 @@ def parse_references(message: str) -> list[tuple[str, str]]:
     return found
 
 
+def reverts_a_commit(message: str) -> bool:
+    """The message names a commit it reverts (the 'revert' references of parse_references)."""
+    return bool(_REVERT_RE.search(message))
+
+
 def is_hotfix(note: CommitNote) -> bool:
     """Titled or described as a hotfix."""
     return bool(_HOTFIX_RE.search(note.title) or _HOTFIX_RE.search(note.message[:2000]))

@@ -28,6 +28,7 @@ from incidents.suspect_facts import (
     is_hotfix,
     matches_sha,
     parse_references,
+    reverts_a_commit,
 )
 from reviews.rubberstamp import floor_seconds
 
@@ -210,7 +211,6 @@ def model_inputs(
     suspects = []
     for c in pool.values():
         stated = {**_stated(c, incident, indexed), **_review(c, knobs, start)}
-        own = [sha for kind, sha in parse_references(c.message) if kind == "revert"]
         suspects.append(
             Suspectable(
                 key=c.change_id,
@@ -218,7 +218,7 @@ def model_inputs(
                 paths=c.paths,
                 lines=c.lines_changed,
                 author=c.author,
-                is_revert=bool(own),
+                is_revert=reverts_a_commit(c.message),
                 reverted_at=start if "reverted_before" in stated else None,
                 ai_assisted=c.ai_assisted,
                 risk=c.risk_score,

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 
 from incidents.history.cases import Case, MainChange, reach, top_folders
 from incidents.history.stats import summarise
-from incidents.ranking.model import DEFAULT_WEIGHTS, ROOT, Incident, Suspectable, features, fit, rank
+from incidents.ranking.fitting import fit
+from incidents.ranking.model import DEFAULT_WEIGHTS, ROOT, Incident, Suspectable, features, rank
 
 BASELINE_DAYS = 30
 METHODS = ("ranking", "ranking_fitted", "latest_change_in_folder_30d", "latest_deployment")

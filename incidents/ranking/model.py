@@ -8,8 +8,9 @@ already reverted, deployments to the affected services, gates and sign-offs, lat
 it, and with a fix known the share of the fix's traced lines it last changed (SZZ). There is no fixed
 look-back: every change of the window (since the last known-good deployment, at most 90 days) is a
 candidate, and recency is a feature like the others. `DEFAULT_WEIGHTS` hold when too few confirmed links
-exist to fit; `fit` learns weights from confirmed links, shrunk toward the defaults. The portal
-(incidents.suspects) and the evaluation on real histories (incidents.history.evaluate) both rank here.
+exist to fit; `fit` (incidents.ranking.fitting) learns weights from confirmed links, shrunk toward the
+defaults. The portal (incidents.suspects) and the evaluation on real histories (incidents.history.evaluate)
+both rank here.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-
-import numpy as np
-from scipy.optimize import minimize
+from operator import mul
 
 _TEST_RE = re.compile(
     r"(^|/)(tests?|testing|testdata|__tests__|spec)(/|$)|(^|/)test_[^/]*$|_test\.[^/]+$|\.(test|spec)\."
@@ -186,17 +185,44 @@ def _hours(later: datetime, earlier: datetime) -> float:
     return max(0.0, (later - earlier).total_seconds() / 3600)
 
 
+@dataclass(frozen=True)
+class _PathKind:
+    """What the features read of one path, worked out once however many candidates touch it."""
+
+    code: bool
+    inside: bool  # in the incident's folders
+    named: bool  # in the paths the incident names
+    config: bool
+    migration: bool
+
+
+def _path_kinds(incident: Incident, pool: Sequence[Suspectable]) -> dict[str, _PathKind]:
+    kinds: dict[str, _PathKind] = {}
+    for c in pool:
+        for p in c.paths:
+            if p not in kinds:
+                kinds[p] = _PathKind(
+                    code=is_code(p),
+                    inside=under(p, incident.folders),
+                    named=under(p, incident.named),
+                    config=bool(_CONFIG_RE.search(p)),
+                    migration=bool(_MIGRATION_RE.search(p)),
+                )
+    return kinds
+
+
 def features(incident: Incident, pool: Sequence[Suspectable]) -> list[dict[str, float]]:
     """The feature values of every candidate, in the pool's order."""
+    kinds = _path_kinds(incident, pool)
     merged = sorted(c.at for c in pool)
     # Later changes to the affected paths' code push a change down; a later change to their tests or docs only
     # cannot have replaced what ran in production.
-    in_folder_times = sorted(c.at for c in pool if any(under(p, incident.folders) and is_code(p) for p in c.paths))
+    in_folder_times = sorted(c.at for c in pool if any(kinds[p].inside and kinds[p].code for p in c.paths))
     rows = []
     for c in pool:
-        code = [p for p in c.paths if is_code(p)]
+        code = [p for p in c.paths if kinds[p].code]
         judged = code or list(c.paths)
-        inside = [p for p in judged if under(p, incident.folders)]
+        inside = [p for p in judged if kinds[p].inside]
         touches = bool(inside)
         later = len(merged) - bisect_right(merged, c.at)
         later_in = len(in_folder_times) - bisect_right(in_folder_times, c.at) if touches else len(in_folder_times)
@@ -211,12 +237,12 @@ def features(incident: Incident, pool: Sequence[Suspectable]) -> list[dict[str, 
             "folder_order": -math.log1p(later_in),
             "in_folders": len(inside) / len(judged) if judged else 0.0,
             "named_paths": (
-                sum(1 for p in judged if under(p, incident.named)) / len(judged) if judged and incident.named else 0.0
+                sum(1 for p in judged if kinds[p].named) / len(judged) if judged and incident.named else 0.0
             ),
             "size": math.log1p(max(0, c.lines)) / math.log(1000),
             "code": 1.0 if code else 0.0,
-            "config": 1.0 if any(_CONFIG_RE.search(p) for p in c.paths) else 0.0,
-            "migration": 1.0 if any(_MIGRATION_RE.search(p) for p in c.paths) else 0.0,
+            "config": 1.0 if any(kinds[p].config for p in c.paths) else 0.0,
+            "migration": 1.0 if any(kinds[p].migration for p in c.paths) else 0.0,
             "ai": 1.0 if c.ai_assisted else 0.0,
             "risk": _logit(c.risk) - _logit(0.4) if c.risk is not None else 0.0,
             "author_reverts": math.log1p(incident.author_reverts.get(c.author, 0)),
@@ -340,17 +366,21 @@ def rank(
     """Candidates best first (ties: the later merge first), each with every contribution explained (only the
     first `explain` of them when given: the words cost more than the scores)."""
     rows = features(incident, pool)
-    scored = []
     # A feature weighted zero adds nothing to a score and never makes a reason (|v| < 0.0005): skipped.
     active = [(n, w) for n in FEATURES if (w := weights.get(n, 0.0))]
-    for c, row in zip(pool, rows, strict=True):
-        parts = [(n, w * row[n]) for n, w in active]
-        scored.append((sum(v for _, v in parts), c.at, c.key, parts, c, row))
+    names, ws = [n for n, _ in active], [w for _, w in active]
+    # The score sums the contributions in FEATURES order; the (feature, contribution) pairs are built only for the
+    # candidates explained, with the same products (building them for all of a busy service's hundreds cost more
+    # than the scoring).
+    scored = [
+        (sum(map(mul, ws, map(row.__getitem__, names))), c.at, c.key, c, row) for c, row in zip(pool, rows, strict=True)
+    ]
     scored.sort(key=lambda r: (-r[0], -r[1].timestamp(), r[2]))
     ranked = []
-    for place, (score, _, key, parts, c, row) in enumerate(scored):
+    for place, (score, _, key, c, row) in enumerate(scored):
         reasons: tuple[tuple[str, float, str], ...] = ()
         if explain is None or place < explain:
+            parts = [(n, w * row[n]) for n, w in active]
             reasons = tuple(
                 (n, round(v, 3), _words(n, row[n], row, c, incident))
                 for n, v in sorted(parts, key=lambda p: -abs(p[1]))
@@ -358,37 +388,6 @@ def rank(
             )
         ranked.append(Ranked(key, round(score, 3), reasons))
     return ranked
-
-
-def fit(
-    links: Sequence[tuple[Sequence[Mapping[str, float]], int]],
-    prior: Mapping[str, float] = DEFAULT_WEIGHTS,
-    strength: float = 1.0,
-) -> dict[str, float]:
-    """Weights that make each confirmed culprit likeliest among its incident's candidates (conditional logit),
-    with a Gaussian prior centred on `prior`; `links`: (feature rows of the candidates, index of the culprit).
-    Fewer than MIN_LINKS_TO_FIT links: the prior itself."""
-    usable = [(rows, i) for rows, i in links if len(rows) > 1 and 0 <= i < len(rows)]
-    if len(usable) < MIN_LINKS_TO_FIT:
-        return dict(prior)
-    mats = [np.array([[r.get(n, 0.0) for n in FEATURES] for r in rows]) for rows, _ in usable]
-    picks = [i for _, i in usable]
-    w0 = np.array([prior.get(n, 0.0) for n in FEATURES])
-
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        total = 0.5 * strength * float(np.sum((w - w0) ** 2))
-        grad = strength * (w - w0)
-        for x, i in zip(mats, picks, strict=True):
-            s = x @ w
-            m = s.max()
-            p = np.exp(s - m)
-            z = p.sum()
-            total -= s[i] - m - math.log(z)
-            grad -= x[i] - (p / z) @ x
-        return total, grad
-
-    result = minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 200})
-    return {n: round(float(v), 4) for n, v in zip(FEATURES, result.x, strict=True)}
 
 
 def usable_weights(stored: Mapping[str, object] | None) -> dict[str, float]:

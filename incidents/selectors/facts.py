@@ -30,7 +30,8 @@ from reviews.models import Change, ChangeFile, Deployment, GateOverride, GateRes
 # The newest merged changes, and about as many carried by the deployments nearest the start, are candidates: on
 # the busiest generated service (1M changes) a cap of 500 ranks the same top 50 as no cap, in a fifth of the time.
 MAX_CANDIDATES = 500
-# Messages that may name another commit as reverted or fixed, or call themselves a hotfix.
+# Messages that may name another commit as reverted or fixed, or call themselves a hotfix. A partial index holds
+# the changes that match (incidents migration 0005): changing this needs a migration rebuilding it.
 REFERENCE_REGEX = r"(this reverts commit|fixes:|fix(es)? (for )?commit|hot-?fix|hot fix)"
 
 
@@ -67,14 +68,16 @@ _CHANGE_FIELDS = (
 
 class _AnyOf(Lookup):
     """`column = ANY(%s)` with the ids as one array parameter: an IN list of thousands of placeholders costs more
-    to build and to split (client-side binding) than the query takes to run."""
+    to build and to split (client-side binding) than the query takes to run. The array goes as its text form,
+    '{1,2,3}', which PostgreSQL reads as the column's array type: psycopg quotes a list of ints element by element,
+    which cost about as much as the query for a few hundred ids."""
 
     lookup_name = "any_of"
     prepare_rhs = False
 
     def as_sql(self, compiler, connection) -> tuple[str, list]:  # noqa: ANN001 - Django's signature
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*params, [int(i) for i in self.rhs]]
+        return f"{lhs} = ANY(%s)", [*params, "{" + ",".join(str(int(i)) for i in self.rhs) + "}"]
 
 
 def _any_of(column: str, ids: Iterable[int]) -> _AnyOf | Q:
@@ -110,7 +113,7 @@ def candidates_of(ids: Iterable[int], *, paths: Mapping[int, tuple[str, ...]] | 
     for change_id, head, name, message in gates:
         if head != heads.get(change_id):
             continue
-        if name in overrides[change_id]:
+        if name in overrides.get(change_id, {}):
             overridden[change_id].append(overrides[change_id][name])
         else:
             warnings[change_id].append(f"{name}: {message[:120]}" if message else name)
@@ -137,12 +140,13 @@ def candidates_of(ids: Iterable[int], *, paths: Mapping[int, tuple[str, ...]] | 
             risk_reasons=tuple(
                 str(x[1]) for x in (r["risk_reasons"] or []) if isinstance(x, list | tuple) and len(x) == 2
             ),
-            gate_warnings=tuple(warnings[r["pk"]]),
-            gate_overrides=tuple(overridden[r["pk"]]),
+            # .get: most candidates have no warning, override or sign-off, and a defaultdict would make a list each
+            gate_warnings=tuple(warnings.get(r["pk"], ())),
+            gate_overrides=tuple(overridden.get(r["pk"], ())),
             ai_assisted=r["ai_assisted"],
             ai_evidence=tuple(str(e) for e in (r["ai_evidence"] or [])[:2]),
             required_sign_offs=r["required_sign_offs"],
-            sign_offs=tuple(sign_offs[r["pk"]]),
+            sign_offs=tuple(sign_offs.get(r["pk"], ())),
             message=r["description_head"] or "",
         )
         for r in rows
@@ -209,18 +213,20 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> Suspect
             files={k: tuple(v) for k, v in trace.files.items()},
         )
 
+    # Plain rows: a busy service deploys hundreds of times in the window, and model instances cost more than the query.
     deployments = list(
-        Deployment.objects.filter(service__in=services, deployed_at__gte=window, deployed_at__lte=now).select_related(
-            "service"
+        Deployment.objects.filter(service__in=services, deployed_at__gte=window, deployed_at__lte=now).values_list(
+            "pk", "service__name", "deployed_at", "environment"
         )
     )
     carried: dict[int, list[int]] = defaultdict(list)
-    for deployment_id, change_id in Deployment.changes.through.objects.filter(deployment__in=deployments).values_list(
-        "deployment_id", "change_id"
-    ):
+    for deployment_id, change_id in Deployment.changes.through.objects.filter(
+        _any_of("deployment_id", [d[0] for d in deployments])
+    ).values_list("deployment_id", "change_id"):
         carried[deployment_id].append(change_id)
     deploys = [
-        Deploy(d.service.name, d.deployed_at, tuple(carried[d.pk]), environment=d.environment) for d in deployments
+        Deploy(service, deployed_at, tuple(carried[pk]), environment=environment)
+        for pk, service, deployed_at, environment in deployments
     ]
 
     merged_in_window = Change.objects.filter(

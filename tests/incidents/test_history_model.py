@@ -7,7 +7,8 @@ import pytest
 from incidents.history.cases import Case, MainChange
 from incidents.history.evaluate import evaluate_cases, report
 from incidents.history.stats import summarise, wilson
-from incidents.ranking.model import DEFAULT_WEIGHTS, MIN_LINKS_TO_FIT, Incident, Suspectable, features, fit, rank
+from incidents.ranking.fitting import fit
+from incidents.ranking.model import DEFAULT_WEIGHTS, MIN_LINKS_TO_FIT, Incident, Suspectable, features, rank
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 

@@ -23,6 +23,7 @@ from incidents.suspect_facts import (
     is_test_path,
     matches_sha,
     parse_references,
+    reverts_a_commit,
 )
 from incidents.suspects import latest_deployed, rank_suspects
 
@@ -313,6 +314,7 @@ def test_the_authors_recent_reverts_count():
 )
 def test_parse_references_reads_reverts_and_fixes(message, expected):
     assert parse_references(message) == expected
+    assert reverts_a_commit(message) == any(kind == "revert" for kind, _ in expected)
 
 
 @given(st.text(max_size=2000))
