@@ -18,6 +18,7 @@ from demo.generate.db import copy_rows
 from demo.generate.history import DAY, HOUR, History
 from demo.generate.org import Org
 from demo.generate.rows import CHANGE_COLUMNS, CHANGE_FACT_COLUMNS, FILE_COLUMNS, REVISION_COLUMNS, at
+from insights.services.figures import day_figures_refresh
 from insights.stats import size_bucket
 from intake.diffparse import parse_diff
 from reviews.ledger.chain import CURRENT_VERSION, GENESIS_HASH, canonical_entry, entry_hash
@@ -221,7 +222,8 @@ def write_ledger(org: Org) -> int:
 
 
 def write_watermark() -> None:
-    """The fact rollups are complete as of now: later refreshes are incremental."""
+    """The fact rollups and the day figures read from them are complete as of now: later refreshes are incremental."""
+    day_figures_refresh()
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO insights_factswatermark (refreshed_at, changes_updated_at, links_updated_at, last_review_id,"

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from demo.generate.org import BENCH_SENIOR, ORG_ADMIN
-from insights.models import ChangeFact, ReviewFact
+from insights.models import ChangeFact, DayFigure, ReviewFact
 from insights.services.facts import facts_refresh
 from reviews.models import Assignment, Change, Review
 
@@ -29,6 +29,7 @@ REVIEW_FACT = [
     "review_id", "change_id", "repository_id", "team_id", "reviewer_id", "created_at", "verdict", "seconds_spent",
     "estimated_minutes", "rubber_stamp", "time_unknown", "dismissed", "owner_required", "by_non_owner",
 ]  # fmt: skip
+DAY_FIGURE = [f.attname for f in DayFigure._meta.concrete_fields if f.attname != "id"]
 
 
 def generate(changes: int, *extra: str, seed: int = 3) -> str:
@@ -55,8 +56,12 @@ def test_written_facts_are_what_the_rollup_computes_and_the_ledger_verifies():
     written = {r[0]: r[1:] for r in ChangeFact.objects.values_list(*CHANGE_FACT)}
     reviews = {r[0]: r[1:] for r in ReviewFact.objects.values_list(*REVIEW_FACT)}
     assert any(fact[-1] for fact in written.values()), "confirmed incident causes are marked failed"
+    figures = sorted(DayFigure.objects.values_list(*DAY_FIGURE))
+    assert figures, "the dashboards' day figures are written with the facts"
 
     facts_refresh(full=True)
+
+    assert sorted(DayFigure.objects.values_list(*DAY_FIGURE)) == figures
 
     assert {r[0]: r[1:] for r in ChangeFact.objects.values_list(*CHANGE_FACT)} == written
     assert {r[0]: r[1:] for r in ReviewFact.objects.values_list(*REVIEW_FACT)} == reviews
