@@ -11,10 +11,10 @@ from django.conf import settings
 
 from intake.gitrun import GitError
 from intake.hostapi import HostApiError
-from intake.services.deliveries import change_refresh_metadata as refresh_metadata
 from intake.services.deliveries import delivery_apply as apply_delivery
 from intake.services.deliveries import deployment_apply
 from intake.services.diffs import change_pull_diff as pull_diff
+from intake.services.hostchanges import change_refresh_metadata as refresh_metadata
 from intake.services.repositories import repository_poll as poll
 from reviews.models import Delivery, Repository
 
