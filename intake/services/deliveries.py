@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,6 +20,16 @@ from reviews.models import Delivery, Repository, Service
 
 log = logging.getLogger(__name__)
 
+# The PostgreSQL channel on which a stored delivery's id is announced to the intake workers (intake.services.dispatch).
+CHANNEL = "countersign_deliveries"
+# What Delivery.objects.create does (status received, no error, no attempt yet) without a model save.
+_STORE = """
+    INSERT INTO reviews_delivery (provider, delivery_id, event, action, repository_id, repository_name, payload,
+                                  received_at, status, error, attempts)
+    VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s, 'received', '', 0)
+    ON CONFLICT (provider, delivery_id) DO NOTHING
+    RETURNING id"""
+_STORE_ANNOUNCED = f"WITH stored AS ({_STORE}) SELECT id, pg_notify('{CHANNEL}', id::text) FROM stored"  # noqa: S608 - constants
 PARSERS = {Delivery.Provider.GITHUB: parse_github, Delivery.Provider.GITLAB: parse_gitlab}
 
 
@@ -31,26 +41,55 @@ def parse_delivery(provider: str, event: str, payload: Any) -> HostEvent:
 def delivery_receive(
     *, provider: str, delivery_id: str, event: str, payload: dict, parsed: HostEvent, repository: Repository | None
 ) -> tuple[Delivery, bool]:
-    """Store a delivery once (deduplicated on its id), then queue it or apply it here; returns (delivery, is_new)."""
-    queued = settings.PORTAL_DELIVERY_APPLY == "queue" and parsed.kind != "ping"
-    # Committed first: whatever fails later is on record. Alone, no BEGIN/COMMIT; in a transaction, a savepoint.
-    try:
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            delivery = Delivery.objects.create(
-                provider=provider,
-                delivery_id=delivery_id[:200],
-                event=event[:100],
-                action=parsed.action[:100],
-                repository=repository,
-                repository_name=parsed.repository[:300],
-                payload=payload,
-            )
-    except IntegrityError:
-        return Delivery.objects.get(provider=provider, delivery_id=delivery_id[:200]), False
+    """Store a delivery once (deduplicated on its id), then leave it to the intake workers or apply it here;
+    returns (delivery, is_new)."""
+    queued = settings.PORTAL_DELIVERY_APPLY == "queue" and parsed.kind != "ping" and is_announced()
+    delivery = Delivery(
+        provider=provider,
+        delivery_id=delivery_id[:200],
+        event=event[:100],
+        action=parsed.action[:100],
+        repository=repository,
+        repository_name=parsed.repository[:300],
+        payload=payload,
+        received_at=timezone.now(),
+    )
+    delivery.pk = _store(delivery, announce=queued)
+    if delivery.pk is None:
+        return Delivery.objects.get(provider=provider, delivery_id=delivery.delivery_id), False
+    delivery._state.adding, delivery._state.db = False, connection.alias  # as if loaded: a save() is an UPDATE
     if queued:
-        enqueue("reviews.delivery_apply", delivery.pk)  # after commit; the sweeper resends it if the broker is down
-        return delivery, True
+        return delivery, True  # stored and announced: an intake worker sends it on (the sweeper, if none listens)
     return delivery_apply(delivery_id=delivery.pk, parsed=parsed) or delivery, True
+
+
+def is_announced() -> bool:
+    """Whether stored deliveries reach the intake workers by NOTIFY: PostgreSQL and a broker (not the embedded
+    demo's SQLite or eager tasks, where a delivery is applied in its request)."""
+    return connection.vendor == "postgresql" and not settings.CELERY_TASK_ALWAYS_EAGER
+
+
+def _store(delivery: Delivery, *, announce: bool) -> int | None:
+    """INSERT the delivery unless one of that id is stored (then None); with `announce`, the same statement
+    NOTIFYs the intake workers of its id, which PostgreSQL sends when the row commits and never without it.
+
+    One statement, one round trip: alone it commits by itself (no BEGIN/COMMIT), and in a transaction a
+    duplicate raises nothing, so no savepoint is needed either.
+    """
+    values = [
+        delivery.provider,
+        delivery.delivery_id,
+        delivery.event,
+        delivery.action,
+        delivery.repository_id,
+        delivery.repository_name,
+        json.dumps(delivery.payload),
+        delivery.received_at,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_STORE_ANNOUNCED if announce else _STORE, values)
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def delivery_apply(*, delivery_id: int, parsed: HostEvent | None = None) -> Delivery | None:
