@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from intake.hostevents import PayloadError
+from intake.selectors import webhook_repository
 from intake.services.deliveries import delivery_receive, parse_delivery
 from intake.signatures import verify_github_signature, verify_gitlab_token
 from portal import strictjson
@@ -61,7 +62,7 @@ def _named_repository(payload: dict, path: tuple[str, str], provider: str) -> tu
     name = container.get(path[1]) if isinstance(container, dict) else None
     if not isinstance(name, str):
         return "", None
-    return name, Repository.objects.filter(name=name, provider=provider).first()
+    return name, webhook_repository(name, provider)
 
 
 def _named_in(body: bytes, key: bytes) -> list[str]:
@@ -121,8 +122,7 @@ def _receive(
         return _answer(400, f"payload does not match the {event} event: {exc}")
     repository = named[1]
     if named[0] != parsed.repository:  # the event is about another repository than the one whose secret was checked
-        found = Repository.objects.filter(name=parsed.repository, provider=provider)
-        repository = found.first() if parsed.repository else None
+        repository = webhook_repository(parsed.repository, provider) if parsed.repository else None
     delivery, created = delivery_receive(
         provider=provider, delivery_id=delivery_id, event=event, payload=payload, parsed=parsed, repository=repository
     )
