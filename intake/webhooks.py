@@ -16,6 +16,7 @@ from intake.selectors import webhook_repository
 from intake.services.deliveries import delivery_receive, parse_delivery
 from intake.signatures import verify_github_signature, verify_gitlab_token
 from portal import strictjson
+from portal.ops.firstread import first_read
 from reviews.models import Delivery, Repository
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def _named_repository(payload: dict, path: tuple[str, str], provider: str) -> tu
     name = container.get(path[1]) if isinstance(container, dict) else None
     if not isinstance(name, str):
         return "", None
-    return name, webhook_repository(name, provider)
+    return name, first_read(lambda: webhook_repository(name, provider))
 
 
 def _named_in(body: bytes, key: bytes) -> list[str]:
