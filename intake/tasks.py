@@ -6,16 +6,22 @@ deployments name them so.
 
 from __future__ import annotations
 
-from celery import shared_task
+import threading
+from typing import Any
+
+from celery import bootsteps, shared_task
 from django.conf import settings
 
 from intake.gitrun import GitError
 from intake.hostapi import HostApiError
-from intake.services.deliveries import change_refresh_metadata as refresh_metadata
 from intake.services.deliveries import delivery_apply as apply_delivery
-from intake.services.deliveries import deployment_apply
+from intake.services.deliveries import deployment_apply, is_announced
 from intake.services.diffs import change_pull_diff as pull_diff
+from intake.services.dispatch import deliveries_listen
+from intake.services.hostchanges import change_refresh_metadata as refresh_metadata
 from intake.services.repositories import repository_poll as poll
+from portal.celery import app
+from portal.conf.queues import INTAKE
 from reviews.models import Delivery, Repository
 
 RETRY = {"autoretry_for": (GitError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 8}
@@ -83,3 +89,35 @@ def delivery_apply(self, delivery_id: int) -> str:
         countdown = min(wait, settings.PORTAL_DELIVERY_RETRY_CAP_SECONDS, settings.PORTAL_RETRY_COUNTDOWN_MAX)
         raise self.retry(countdown=countdown)
     return delivery.status
+
+
+class DeliveryListener(bootsteps.StartStopStep):
+    """In every worker that consumes the intake queue: a thread that sends on each delivery a web request stored
+    (announced by PostgreSQL), so the request itself never waits on the broker."""
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.stop_listening = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def include_if(self, parent: Any) -> bool:
+        return is_announced() and INTAKE in parent.app.amqp.queues.consume_from
+
+    def start(self, parent: Any) -> None:
+        self.stop_listening.clear()
+        self.thread = threading.Thread(
+            target=deliveries_listen, args=(self.stop_listening,), name="countersign-deliveries", daemon=True
+        )
+        self.thread.start()
+
+    def stop(self, parent: Any) -> None:
+        self.stop_listening.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+    def terminate(self, parent: Any) -> None:
+        self.stop(parent)  # a cold shutdown too: the thread closes its database connection before it ends
+
+
+# Read when a worker builds its blueprint, after the tasks modules are imported (the loader's init_worker).
+app.steps["worker"].add(DeliveryListener)

@@ -12,9 +12,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from intake.hostevents import PayloadError
+from intake.selectors import webhook_repository
 from intake.services.deliveries import delivery_receive, parse_delivery
 from intake.signatures import verify_github_signature, verify_gitlab_token
 from portal import strictjson
+from portal.ops.firstread import first_read
 from reviews.models import Delivery, Repository
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ def _read_body(request: HttpRequest, limit: int) -> bytes | JsonResponse:
 
 
 def _json(body: bytes) -> dict | JsonResponse:
+    # One parse and one walk: strictjson also refuses what PostgreSQL cannot store (U+0000, lone surrogates, depth).
     try:
         payload = strictjson.loads(body, max_depth=MAX_DEPTH)
     except strictjson.JSONRefused as exc:
@@ -54,29 +57,13 @@ def _json(body: bytes) -> dict | JsonResponse:
     return payload
 
 
-def _unstorable(payload: dict) -> str:
-    """Why PostgreSQL could not store this payload (too deep, or U+0000 that neither text nor jsonb holds), or ''."""
-    stack: list[tuple[object, int]] = [(payload, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return f"nested deeper than {MAX_DEPTH} levels"
-        if isinstance(value, str) and "\x00" in value:
-            return "contains U+0000, which cannot be stored"
-        if isinstance(value, dict):
-            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
-    return ""
-
-
 def _named_repository(payload: dict, path: tuple[str, str], provider: str) -> tuple[str, Repository | None]:
     """The repository name at `path` in the payload and the registered repository of that name (one indexed query)."""
     container = payload.get(path[0])
     name = container.get(path[1]) if isinstance(container, dict) else None
     if not isinstance(name, str):
         return "", None
-    return name, Repository.objects.filter(name=name, provider=provider).first()
+    return name, first_read(lambda: webhook_repository(name, provider))
 
 
 def _named_in(body: bytes, key: bytes) -> list[str]:
@@ -130,16 +117,13 @@ def _receive(
         return _answer(400, "missing event header")
     if not delivery_id or len(delivery_id) > 200:
         return _answer(400, "missing or overlong delivery id header")
-    if reason := _unstorable(payload):
-        return _answer(400, f"payload {reason}")
     try:
         parsed = parse_delivery(provider, event, payload)
     except PayloadError as exc:
         return _answer(400, f"payload does not match the {event} event: {exc}")
     repository = named[1]
     if named[0] != parsed.repository:  # the event is about another repository than the one whose secret was checked
-        found = Repository.objects.filter(name=parsed.repository, provider=provider)
-        repository = found.first() if parsed.repository else None
+        repository = webhook_repository(parsed.repository, provider) if parsed.repository else None
     delivery, created = delivery_receive(
         provider=provider, delivery_id=delivery_id, event=event, payload=payload, parsed=parsed, repository=repository
     )

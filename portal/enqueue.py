@@ -42,18 +42,43 @@ def task_named(name: str) -> Task:
     return app.tasks[name]
 
 
-def send_task(name: str, *args: Any) -> bool:
-    """Send a task now and note it as in flight for a while; False (logged) when the broker is down."""
+def _send(name: str, args: tuple[Any, ...]) -> bool:
     try:
         task_named(name).delay(*args)
     except Exception:  # noqa: BLE001 - any broker failure: the stored state is the source of truth
         log.warning("could not enqueue %s%r; the sweeper will resend it", name, args, exc_info=True)
+        return False
+    return True
+
+
+def send_task(name: str, *args: Any) -> bool:
+    """Send a task now and note it as in flight for a while; False (logged) when the broker is down."""
+    if not _send(name, args):
         return False
     try:
         cache.set(sent_key(name, args), 1, timeout=settings.PORTAL_TASK_LEASE_SECONDS)
     except Exception:  # noqa: BLE001 - without the note the sweeper merely sends the task once more
         log.warning("could not note %s%r as sent", name, args, exc_info=True)
     return True
+
+
+def send_task_once(name: str, *args: Any) -> bool:
+    """Send a task unless another sender has it in flight: the in-flight note is taken first (SET NX), so of
+    several processes told of the same work, one sends it. False when another had it or Redis is down (logged)."""
+    key = sent_key(name, args)
+    try:
+        if not cache.add(key, 1, timeout=settings.PORTAL_TASK_LEASE_SECONDS):
+            return False
+    except Exception:  # noqa: BLE001 - no cache, no broker either (one Redis): the sweeper resends it later
+        log.warning("could not note %s%r as sent; the sweeper will send it", name, args, exc_info=True)
+        return False
+    if _send(name, args):
+        return True
+    try:
+        cache.delete(key)  # not sent after all: the sweeper's next pass must not take it for in flight
+    except Exception:  # noqa: BLE001 - the note then only delays the resend until its lease ends
+        log.warning("could not clear the note of %s%r", name, args, exc_info=True)
+    return False
 
 
 def not_in_flight(name: str, ids: list[int]) -> list[int]:

@@ -7,8 +7,9 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
+from intake.services.dispatch import APPLY, deliveries_waiting
 from portal.enqueue import not_in_flight, send_task
-from reviews.models import Change, Delivery, WhatIfRun
+from reviews.models import Change, WhatIfRun
 from reviews.services.ledger import ledger_anchor, ledger_check
 
 
@@ -22,19 +23,12 @@ def sweep_unprocessed(older_than_seconds: int = 60) -> int:
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     pending = Change.objects.filter(diff_state=Change.DiffState.PENDING, updated_at__lte=cutoff)
     change_ids = not_in_flight("reviews.change_pull_diff", list(pending.values_list("pk", flat=True)[:5000]))
-    # Accepted but not applied: the request failed after storing it, or it waits for its deployment task.
-    # Applying again is idempotent; a deployment's application queues its deployment task again.
-    received = Delivery.objects.filter(
-        status=Delivery.Status.RECEIVED,
-        received_at__lte=cutoff,
-        provider__in=(Delivery.Provider.GITHUB, Delivery.Provider.GITLAB),
-    )
-    delivery_ids = not_in_flight("reviews.delivery_apply", list(received.values_list("pk", flat=True)[:5000]))
+    delivery_ids = deliveries_waiting(older_than_seconds=older_than_seconds)
     # A what-if queued while the broker was down; one the worker lost while running is redelivered (acks late).
     queued = WhatIfRun.objects.filter(status=WhatIfRun.Status.QUEUED, created_at__lte=cutoff)
     run_ids = not_in_flight("reviews.whatif_run", list(queued.values_list("pk", flat=True)[:100]))
     sent = sum(send_task("reviews.change_pull_diff", change_id) for change_id in change_ids)
-    sent += sum(send_task("reviews.delivery_apply", delivery_id) for delivery_id in delivery_ids)
+    sent += sum(send_task(APPLY, delivery_id) for delivery_id in delivery_ids)
     sent += sum(send_task("reviews.whatif_run", run_id) for run_id in run_ids)
     return sent
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 
+import psycopg
 import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
@@ -13,6 +15,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 
+from intake.services import dispatch
+from intake.services.deliveries import CHANNEL
 from intake.services.repositories import repository_register
 from portal.celery import app as celery_app
 from reviews.models import Change, Delivery
@@ -52,10 +56,23 @@ def all_applied() -> bool:
     return not Delivery.objects.filter(status=Delivery.Status.RECEIVED).exists()
 
 
-def test_accepted_delivery_is_stored_and_queued_in_two_queries_without_being_applied(
-    transactional_db, client, shop, queue_mode, django_assert_max_num_queries
+@pytest.fixture
+def announced(transactional_db) -> Iterator[psycopg.Connection]:
+    """A connection of its own listening on the deliveries' channel, as an intake worker's listener does."""
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as listening:
+        listening.execute(f"LISTEN {CHANNEL}")
+        yield listening
+
+
+def ids_announced(listening: psycopg.Connection) -> list[int]:
+    return [int(n.payload) for n in listening.notifies(timeout=0.5)]
+
+
+def test_accepted_delivery_is_stored_and_announced_in_two_queries_without_the_broker(
+    transactional_db, client, shop, queue_mode, announced, django_assert_max_num_queries
 ):
-    # As in production, outside any transaction: the repository's lookup (its secret), then the INSERT.
+    # As in production, outside any transaction: the repository's lookup (its secret), then the INSERT that
+    # also NOTIFYs the intake workers. Nothing is sent to Redis: the stored row is the outbox.
     with django_assert_max_num_queries(2):
         response = post_github(client, "pull_request", load(OPENED))
 
@@ -63,20 +80,59 @@ def test_accepted_delivery_is_stored_and_queued_in_two_queries_without_being_app
     delivery = Delivery.objects.get()
     assert response.json() == {"detail": "accepted", "delivery": delivery.pk, "status": "received"}
     assert delivery.repository == shop
+    assert (delivery.status, delivery.error, delivery.attempts) == (Delivery.Status.RECEIVED, "", 0)
     assert not Change.objects.exists()
-    assert queued() == [("reviews.delivery_apply", [delivery.pk])]
+    assert ids_announced(announced) == [delivery.pk]
+    assert queued() == []
 
 
-def test_duplicate_of_a_queued_delivery_answers_200_and_queues_nothing_more(
-    client, shop, queue_mode, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        first = post_github(client, "pull_request", load(OPENED), delivery="d-1")
-        again = post_github(client, "pull_request", load(OPENED), delivery="d-1")
+def test_duplicate_of_a_queued_delivery_answers_200_and_announces_nothing_more(client, shop, queue_mode, announced):
+    first = post_github(client, "pull_request", load(OPENED), delivery="d-1")
+    again = post_github(client, "pull_request", load(OPENED), delivery="d-1")
 
     assert (first.status_code, again.status_code) == (202, 200)
-    assert again.json()["detail"] == "duplicate delivery, already received"
-    assert len(queued()) == 1
+    assert again.json() == {
+        "detail": "duplicate delivery, already received",
+        "delivery": first.json()["delivery"],
+        "status": "received",
+    }
+    assert ids_announced(announced) == [first.json()["delivery"]]
+
+
+def test_a_delivery_is_accepted_and_kept_while_redis_is_down(client, shop, queue_mode, monkeypatch):
+    def refused(*args, **kwargs):
+        raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(redis.Redis, "execute_command", refused)
+    response = post_github(client, "pull_request", load(OPENED))
+
+    assert response.status_code == 202
+    assert Delivery.objects.get().status == Delivery.Status.RECEIVED  # the sweeper sends it once Redis is back
+    monkeypatch.undo()
+    assert dispatch.deliveries_waiting(older_than_seconds=0) == [Delivery.objects.get().pk]
+
+
+@pytest.fixture
+def listener(transactional_db, queue_mode) -> Iterator[Callable[[], threading.Thread]]:
+    """Starts deliveries_listen in a thread when called, as a worker's DeliveryListener does; stopped at the end."""
+    stop = threading.Event()
+    thread = threading.Thread(target=dispatch.deliveries_listen, args=(stop,))
+    yield lambda: thread.start() or thread
+    stop.set()
+    if thread.is_alive():
+        thread.join(timeout=10)
+
+
+def test_the_listener_sends_each_announced_delivery_once_and_on_starting_what_arrived_before(client, shop, listener):
+    before = post_github(client, "pull_request", load(OPENED)).json()["delivery"]  # nobody was listening
+    listener()
+    wait_for(lambda: len(queued()) == 1)
+    after = [post_github(client, "pull_request", load(OPENED)).json()["delivery"] for _ in range(3)]
+    wait_for(lambda: len(queued()) == 4)
+
+    assert sorted(queued()) == [("reviews.delivery_apply", [pk]) for pk in sorted([before, *after])]
+    assert dispatch.deliveries_dispatch([before, *after]) == 0  # in flight: a second listener sends none again
+    assert dispatch.deliveries_waiting(older_than_seconds=0) == []
 
 
 def test_ping_is_answered_pong_in_the_request(client, shop, queue_mode):

@@ -161,7 +161,7 @@ def test_api_base_refuses_a_local_path():
 
 
 def test_refresh_metadata_updates_the_change_and_queues_detection_when_labels_change(db, host, make_engineer):
-    from intake.services.deliveries import change_refresh_metadata
+    from intake.services.hostchanges import change_refresh_metadata
     from reviews.models import Change, Repository
 
     author = make_engineer(4, github_login="jun")

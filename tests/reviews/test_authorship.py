@@ -8,7 +8,7 @@ from django.urls import reverse
 from assignment.services.assign import change_assign
 from assignment.services.queue import assignment_claim
 from intake.hostapi import Metadata
-from intake.services import deliveries
+from intake.services import hostchanges
 from intake.services.repositories import repository_register
 from policy.services.evaluation import signoff_of
 from policy.signoff_rules import UNKNOWN_AUTHOR
@@ -93,7 +93,7 @@ def test_a_change_with_no_known_author_asks_the_host_api(client, billing, grace,
             )
 
     monkeypatch.setattr("intake.hostapi.client_for", lambda *args, **kwargs: Client())
-    deliveries.change_refresh_metadata(change_id=change.pk)
+    hostchanges.change_refresh_metadata(change_id=change.pk)
 
     change.refresh_from_db()
     assert (change.author, change.author_name, change.diff_state) == (ada, "ada.lovelace", Change.DiffState.PENDING)
