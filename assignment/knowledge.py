@@ -19,9 +19,10 @@ from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
 
 from assignment.bandpick import ChangeKnowledge, PersonWork, Seniors, load_band, pick_in_batch, seniors_prepare
-from assignment.expertise import _grouped, _path_filter, active_people, person_key, seniors_with_load
+from assignment.expertise import _grouped, _path_filter, active_people, person_key
 from assignment.picking import RECENT_DAYS, Candidate, Pick, directory_of
 from assignment.rollup import Found, OwnFile, Work, rollup_work
+from assignment.selectors import seniors_with_load
 from reviews.models import Change, ChangeFile, Review
 
 

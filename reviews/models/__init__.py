@@ -17,7 +17,7 @@ from reviews.models.notifications import (
 )
 from reviews.models.org import Engineer, Repository, Service, Team
 from reviews.models.policy import GateOverride, GateResult, PolicyDraft, PolicyVersion, RiskModel
-from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment, ReviewerWeek
+from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment, ReviewerDay, ReviewerWeek
 from reviews.models.tokens import ApiToken
 from reviews.models.whatif import WhatIfRun
 
@@ -42,6 +42,7 @@ __all__ = [
     "Assignment",
     "Review",
     "ReviewComment",
+    "ReviewerDay",
     "ReviewerWeek",
     "FileView",
     "Deployment",
