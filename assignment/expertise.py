@@ -220,11 +220,35 @@ def _active(knowers: dict[str, set[str]], emails: dict[str, str], now: datetime)
 def active_people(people: set[str], addresses: Collection[str], now: datetime) -> set[str]:
     """Which of `people` (person keys; `addresses` their e-mails) authored or reviewed anything in the last 90 days.
 
-    One query: for each engineer, whether a change or a verdict of theirs falls in the window (an index probe
-    each, change_author_opened_idx and review_reviewer_time_idx), and the addresses seen in the window.
+    One query. On PostgreSQL, each person's latest activity (reviews_personactivity, kept by triggers) answers
+    for all but those whose latest is after `now` (a reading of the past): those are probed (a second query).
     """
     if not people:
         return set()
+    if connection.vendor != "postgresql":
+        return _active_probed(people, addresses, now)
+    since = now - timedelta(days=ACTIVE_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT engineer_id, email, last_at > %(now)s FROM reviews_personactivity "
+            "WHERE ((engineer_id = ANY(%(ids)s::bigint[]) AND email = '') "
+            "OR (engineer_id IS NULL AND email = ANY(%(emails)s::text[]))) AND last_at >= %(since)s",
+            {"ids": [int(k[2:]) for k in people if k.startswith("e:")], "emails": list(addresses), "since": since,
+             "now": now},
+        )  # fmt: skip
+        rows = cursor.fetchall()
+    active = {person_key(engineer_id, email) for engineer_id, email, later in rows if not later}
+    later = [(engineer_id, email) for engineer_id, email, is_later in rows if is_later]
+    if later:
+        addresses = [email for engineer_id, email in later if engineer_id is None]
+        active |= _active_probed({person_key(*p) for p in later}, addresses, now)
+    return active
+
+
+def _active_probed(people: set[str], addresses: Collection[str], now: datetime) -> set[str]:
+    """active_people from the history: for each engineer, whether a change or a verdict of theirs falls in the
+    window (an index probe each, change_author_opened_idx and review_reviewer_time_idx), and the addresses
+    seen in the window. One query."""
     engineer_ids = [int(k[2:]) for k in people if k.startswith("e:")]
     since = now - timedelta(days=ACTIVE_DAYS)
     authored = Change.objects.filter(author_id=OuterRef("pk"), opened_at__gte=since, opened_at__lte=now)

@@ -79,8 +79,9 @@ def changes_knowledge(
     """What the history says of each change's files, by change id. Four queries, whatever the batch.
 
     Read from the rollups (assignment.rollup) on PostgreSQL; scanned from the history elsewhere, or when the
-    rollups hold events after `now` (then six). Work is read for the engineers in `people` (the seniors a pick
-    may choose), or every person when None (directory work then for engineers from `senior_level` up); who
+    rollups hold events after `now` (then seven: the scan, and who is active probed for the people whose latest
+    activity is after `now`). Work is read for the engineers in `people` (the seniors a pick may choose), or
+    every person when None (directory work then for engineers from `senior_level` up); who
     knows each file, for everyone.
     """
     ids = [c.pk for c in changes]
@@ -220,7 +221,8 @@ def batch_picks(
     exclude: Mapping[int, Collection[int]] | None = None,
     owners: Mapping[int, Collection[int]] | None = None,
 ) -> dict[int, Pick | None]:
-    """The senior the picker prefers for each change, by change id, without writing. Five queries at most.
+    """The senior the picker prefers for each change, by change id, without writing. Five queries (more for a
+    reading of the past: changes_knowledge).
 
     `exclude` and `owners` by change id; a change with owners needs one of them (as `owner_required`).
     """

@@ -4,7 +4,7 @@ from reviews.models.ai import AiFinding, AiVocabularyEntry
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
 from reviews.models.hostsync import HostConnection, HostInstallation, HostSyncState
-from reviews.models.knowledge import DirectoryKnowledge, PathKnowers, PathKnowledge
+from reviews.models.knowledge import DirectoryKnowledge, PathKnowers, PathKnowledge, PersonActivity
 from reviews.models.notifications import (
     AttentionEntry,
     Channel,
@@ -24,6 +24,7 @@ from reviews.models.whatif import WhatIfRun
 __all__ = [
     "PathKnowledge",
     "PathKnowers",
+    "PersonActivity",
     "DirectoryKnowledge",
     "Team",
     "Engineer",

@@ -17,6 +17,7 @@ from demo.generate.org import BENCH_SENIOR, ORG_ADMIN
 from insights.models import ChangeFact, DayFigure, ReviewFact
 from insights.services.facts import facts_refresh
 from reviews.models import Assignment, Change, Review
+from tests.assignment.test_activity import activity_matches_rebuild
 from tests.assignment.test_reviewer_week import rollups_match_reviews
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the ledger is read back on a connection of its own
@@ -61,6 +62,7 @@ def test_written_facts_are_what_the_rollup_computes_and_the_ledger_verifies():
     assert figures, "the dashboards' day figures are written with the facts"
 
     rollups_match_reviews()  # the load's rollups, written by a bulk load without the trigger that keeps them
+    activity_matches_rebuild()
     facts_refresh(full=True)
 
     assert sorted(DayFigure.objects.values_list(*DAY_FIGURE)) == figures
