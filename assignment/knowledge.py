@@ -237,6 +237,10 @@ def batch_picks(
             "owner_required": bool(needed),
         }
     # Whatever the history says, each pick is among its load band: the work of those seniors alone is read.
-    people = {c.engineer_id for ask in asks.values() for c in load_band(seniors, **ask)}
+    bands = {pk: load_band(seniors, **ask) for pk, ask in asks.items()}
+    people = {c.engineer_id for band in bands.values() for c in band}
     knowledge = changes_knowledge(changes, now=now, senior_level=senior_level, people=people)
-    return {change.pk: pick_in_batch(seniors, knowledge[change.pk], **asks[change.pk]) for change in changes}
+    return {
+        change.pk: pick_in_batch(seniors, knowledge[change.pk], band=bands[change.pk], **asks[change.pk])
+        for change in changes
+    }
