@@ -137,16 +137,20 @@ def pick_in_batch(
     owner_required: bool = False,
     rule: Rule = DEFAULT_RULE,
     owner_label: str = "",
+    band: Sequence[Candidate] | None = None,
 ) -> Pick | None:
-    """What `pick_reviewer` picks for the change among the seniors (`touched_files`: the change's paths)."""
-    band = load_band(
-        seniors,
-        author_id=author_id,
-        exclude_ids=exclude_ids,
-        owner_ids=owner_ids,
-        owner_required=owner_required,
-        rule=rule,
-    )
+    """What `pick_reviewer` picks for the change among the seniors (`touched_files`: the change's paths).
+
+    `band`: the change's load_band with the same arguments, when the caller has it already."""
+    if band is None:
+        band = load_band(
+            seniors,
+            author_id=author_id,
+            exclude_ids=exclude_ids,
+            owner_ids=owner_ids,
+            owner_required=owner_required,
+            rule=rule,
+        )
     if not band:
         return None
     lightest = band[0].balance_minutes

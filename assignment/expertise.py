@@ -14,7 +14,7 @@ import math
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import (
@@ -24,19 +24,14 @@ from django.db.models import (
     F,
     FloatField,
     Func,
-    IntegerField,
     OuterRef,
     Q,
-    QuerySet,
-    Subquery,
     Sum,
     Value,
 )
-from django.db.models.functions import Coalesce
 
 from assignment.history import FileTouch, ReplayChange, Senior
 from assignment.picking import (
-    BALANCE_DAYS,
     HALF_LIFE_DAYS,
     RECENT_DAYS,
     Candidate,
@@ -45,11 +40,11 @@ from assignment.picking import (
     expertise_score,
     spreads_count,
 )
+from assignment.selectors import seniors_with_load
 from policy.risk import estimate_review_minutes
-from reviews.models import Assignment, Change, ChangeFile, Engineer, Repository, Review, ReviewerWeek
+from reviews.models import Change, ChangeFile, Engineer, Repository, Review
 
 ACTIVE_DAYS = 90  # active: authored or reviewed something in the last 90 days
-LOAD_DAYS = 7
 
 
 def person_key(engineer_id: int | None, email: str) -> str:
@@ -109,56 +104,6 @@ class _Work:
 def _is_away(engineer: Engineer, now: datetime) -> bool:
     """Away while the flag is set, unless the date they said they would be back has passed."""
     return engineer.is_away and not (engineer.away_until and engineer.away_until < now.date())
-
-
-def _reviewed_seconds(since: datetime, until: datetime | None = None) -> QuerySet:
-    """Seconds a senior (the outer row) spent on verdicts since `since` (before `until`), a correlated subquery."""
-    reviews = Review.objects.filter(reviewer=OuterRef("pk"), created_at__gte=since)
-    if until is not None:
-        reviews = reviews.filter(created_at__lt=until)
-    return reviews.values("reviewer").annotate(seconds=Sum("seconds_spent")).values("seconds")
-
-
-def _reviewed_seconds_long(since: datetime) -> Coalesce:
-    """Seconds a senior spent on verdicts since `since`, over a long window: on PostgreSQL the whole weeks from the
-    weekly rollup (reviews_reviewerweek, kept by a trigger) and the days before the first of them from the
-    reviews, so the cost follows the number of weeks, not of reviews; elsewhere from the reviews alone."""
-    if connection.vendor != "postgresql":
-        return Coalesce(Subquery(_reviewed_seconds(since), output_field=IntegerField()), 0)
-    day = since.astimezone(UTC).date()
-    first_week = day + timedelta(days=(7 - day.weekday()) % 7)  # the first Monday on or after `since`
-    boundary = datetime.combine(first_week, time.min, tzinfo=UTC)
-    weeks = (
-        ReviewerWeek.objects.filter(reviewer_id=OuterRef("pk"), week__gte=first_week)
-        .values("reviewer_id")
-        .annotate(seconds=Sum("seconds"))
-        .values("seconds")
-    )
-    return Coalesce(Subquery(weeks, output_field=IntegerField()), 0) + Coalesce(
-        Subquery(_reviewed_seconds(since, boundary), output_field=IntegerField()), 0
-    )
-
-
-def seniors_with_load(*, senior_level: int, now: datetime) -> QuerySet:
-    """The seniors by id, each with the minutes of their open assignments and of their verdicts (7 days, balance)."""
-    reviewed_7d = _reviewed_seconds(now - timedelta(days=LOAD_DAYS))
-    # Per-senior subqueries on (reviewer, state): a join of every assignment ever made, grouped, grew with all
-    # history (and ran the 7-day subquery once per joined row).
-    active = (
-        Assignment.objects.filter(reviewer=OuterRef("pk"), state=Assignment.State.ACTIVE).order_by().values("reviewer")
-    )
-    return (
-        Engineer.objects.filter(level__gte=senior_level)
-        .annotate(
-            open_minutes=Coalesce(
-                Subquery(active.annotate(m=Sum("estimated_minutes")).values("m"), output_field=IntegerField()), 0
-            ),
-            open_count=Coalesce(Subquery(active.annotate(n=Count("pk")).values("n"), output_field=IntegerField()), 0),
-            reviewed_seconds_7d=Coalesce(Subquery(reviewed_7d, output_field=IntegerField()), 0),
-            reviewed_seconds_balance=_reviewed_seconds_long(now - timedelta(days=BALANCE_DAYS)),
-        )
-        .order_by("pk")
-    )
 
 
 def assignment_candidates(
@@ -275,11 +220,35 @@ def _active(knowers: dict[str, set[str]], emails: dict[str, str], now: datetime)
 def active_people(people: set[str], addresses: Collection[str], now: datetime) -> set[str]:
     """Which of `people` (person keys; `addresses` their e-mails) authored or reviewed anything in the last 90 days.
 
-    One query: for each engineer, whether a change or a verdict of theirs falls in the window (an index probe
-    each, change_author_opened_idx and review_reviewer_time_idx), and the addresses seen in the window.
+    One query. On PostgreSQL, each person's latest activity (reviews_personactivity, kept by triggers) answers
+    for all but those whose latest is after `now` (a reading of the past): those are probed (a second query).
     """
     if not people:
         return set()
+    if connection.vendor != "postgresql":
+        return _active_probed(people, addresses, now)
+    since = now - timedelta(days=ACTIVE_DAYS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT engineer_id, email, last_at > %(now)s FROM reviews_personactivity "
+            "WHERE ((engineer_id = ANY(%(ids)s::bigint[]) AND email = '') "
+            "OR (engineer_id IS NULL AND email = ANY(%(emails)s::text[]))) AND last_at >= %(since)s",
+            {"ids": [int(k[2:]) for k in people if k.startswith("e:")], "emails": list(addresses), "since": since,
+             "now": now},
+        )  # fmt: skip
+        rows = cursor.fetchall()
+    active = {person_key(engineer_id, email) for engineer_id, email, later in rows if not later}
+    later = [(engineer_id, email) for engineer_id, email, is_later in rows if is_later]
+    if later:
+        addresses = [email for engineer_id, email in later if engineer_id is None]
+        active |= _active_probed({person_key(*p) for p in later}, addresses, now)
+    return active
+
+
+def _active_probed(people: set[str], addresses: Collection[str], now: datetime) -> set[str]:
+    """active_people from the history: for each engineer, whether a change or a verdict of theirs falls in the
+    window (an index probe each, change_author_opened_idx and review_reviewer_time_idx), and the addresses
+    seen in the window. One query."""
     engineer_ids = [int(k[2:]) for k in people if k.startswith("e:")]
     since = now - timedelta(days=ACTIVE_DAYS)
     authored = Change.objects.filter(author_id=OuterRef("pk"), opened_at__gte=since, opened_at__lte=now)

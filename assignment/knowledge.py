@@ -19,9 +19,10 @@ from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
 
 from assignment.bandpick import ChangeKnowledge, PersonWork, Seniors, load_band, pick_in_batch, seniors_prepare
-from assignment.expertise import _grouped, _path_filter, active_people, person_key, seniors_with_load
+from assignment.expertise import _grouped, _path_filter, active_people, person_key
 from assignment.picking import RECENT_DAYS, Candidate, Pick, directory_of
 from assignment.rollup import Found, OwnFile, Work, rollup_work
+from assignment.selectors import seniors_with_load
 from reviews.models import Change, ChangeFile, Review
 
 
@@ -78,8 +79,9 @@ def changes_knowledge(
     """What the history says of each change's files, by change id. Four queries, whatever the batch.
 
     Read from the rollups (assignment.rollup) on PostgreSQL; scanned from the history elsewhere, or when the
-    rollups hold events after `now` (then six). Work is read for the engineers in `people` (the seniors a pick
-    may choose), or every person when None (directory work then for engineers from `senior_level` up); who
+    rollups hold events after `now` (then seven: the scan, and who is active probed for the people whose latest
+    activity is after `now`). Work is read for the engineers in `people` (the seniors a pick may choose), or
+    every person when None (directory work then for engineers from `senior_level` up); who
     knows each file, for everyone.
     """
     ids = [c.pk for c in changes]
@@ -219,7 +221,8 @@ def batch_picks(
     exclude: Mapping[int, Collection[int]] | None = None,
     owners: Mapping[int, Collection[int]] | None = None,
 ) -> dict[int, Pick | None]:
-    """The senior the picker prefers for each change, by change id, without writing. Five queries at most.
+    """The senior the picker prefers for each change, by change id, without writing. Five queries (more for a
+    reading of the past: changes_knowledge).
 
     `exclude` and `owners` by change id; a change with owners needs one of them (as `owner_required`).
     """
@@ -234,6 +237,10 @@ def batch_picks(
             "owner_required": bool(needed),
         }
     # Whatever the history says, each pick is among its load band: the work of those seniors alone is read.
-    people = {c.engineer_id for ask in asks.values() for c in load_band(seniors, **ask)}
+    bands = {pk: load_band(seniors, **ask) for pk, ask in asks.items()}
+    people = {c.engineer_id for band in bands.values() for c in band}
     knowledge = changes_knowledge(changes, now=now, senior_level=senior_level, people=people)
-    return {change.pk: pick_in_batch(seniors, knowledge[change.pk], **asks[change.pk]) for change in changes}
+    return {
+        change.pk: pick_in_batch(seniors, knowledge[change.pk], band=bands[change.pk], **asks[change.pk])
+        for change in changes
+    }

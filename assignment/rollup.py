@@ -196,9 +196,16 @@ def rollup_work(
 
 def _still_knowing(keys: str, counts: str, own: Mapping[str, int]) -> Iterable[str]:
     """The person keys of a "k" row, less those whose every event there is the change's own."""
+    known = keys.split()
     if not own:
-        return keys.split()
-    return [k for k, n in zip(keys.split(), counts.split(), strict=True) if int(n) > own.get(k, 0)]
+        return known
+    # Only the change's own people may drop out: look their counts up rather than walk every knower.
+    mine = [i for i, k in enumerate(known) if k in own]
+    if not mine:
+        return known
+    events = counts.split()
+    dropped = {known[i] for i in mine if int(events[i]) <= own[known[i]]}
+    return [k for k in known if k not in dropped] if dropped else known
 
 
 def _add_own(own: dict[tuple, list], f: OwnFile, kind: str, engineer_id: int | None, email: str, at: datetime) -> None:

@@ -22,8 +22,9 @@ ROWS: list[tuple[str, str, str, str, str, str]] = [
     ("api_change_list", "API change list (filtered, cursor)", "ms", "ms", "", ""),
     ("api_change_detail", "API change detail", "ms", "ms", "", ""),
     ("suspect_ranking", "suspect ranking, busiest service", "ms", "ms", "<= 100", ""),
-    ("assignment_decisions", "assignment decisions/s, batch of 20 (all reads)", "per_second", "/s", ">= 2000", ""),
-    ("assignment_decisions", "  same, batch of 200", "per_second_batch_200", "/s", ">= 2000", ""),
+    # The headline is a batch of 200: what assign_waiting does with the waiting changes, all reads included.
+    ("assignment_decisions", "decisions/s, batch of 200 (assign_waiting)", "per_second_batch_200", "/s", ">= 2000", ""),
+    ("assignment_decisions", "  same, batch of 20", "per_second_batch_20", "/s", "", ""),
     ("assignment_decisions", "  one change alone (all reads)", "single_ms", "ms", "", ""),
     ("assignment_decisions", "  picks only (reads done)", "pick_only_per_second", "/s", "", ""),
     ("assignment_decisions", "  pick_reviewer, 300 seniors scored", "pick_every_senior_per_second", "/s", "", ""),

@@ -63,9 +63,12 @@ def bulk_session() -> None:
 
 
 def rebuild_history_rollups() -> None:
-    """The assignment history rollups, which triggers keep and a bulk load (no triggers) leaves empty: rebuilt."""
+    """The assignment history rollups (who worked on each path, each reviewer's seconds per week and per day,
+    each person's latest activity), which triggers keep and a bulk load (no triggers) leaves empty: rebuilt."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT countersign_knowledge_rebuild()")
+        cursor.execute("SELECT countersign_reviewer_rollups_rebuild()")
+        cursor.execute("SELECT countersign_activity_rebuild()")
 
 
 def _model_defaults(table: str, columns: Sequence[str]) -> tuple[list[str], tuple[Any, ...]]:

@@ -4,7 +4,7 @@ from reviews.models.ai import AiFinding, AiVocabularyEntry
 from reviews.models.audit import AuditEvent, LedgerAlert, LedgerHead
 from reviews.models.changes import Change, ChangeFile, Delivery, Deployment, Revision
 from reviews.models.hostsync import HostConnection, HostInstallation, HostSyncState
-from reviews.models.knowledge import DirectoryKnowledge, PathKnowers, PathKnowledge
+from reviews.models.knowledge import DirectoryKnowledge, PathKnowers, PathKnowledge, PersonActivity
 from reviews.models.notifications import (
     AttentionEntry,
     Channel,
@@ -17,13 +17,14 @@ from reviews.models.notifications import (
 )
 from reviews.models.org import Engineer, Repository, Service, Team
 from reviews.models.policy import GateOverride, GateResult, PolicyDraft, PolicyVersion, RiskModel
-from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment, ReviewerWeek
+from reviews.models.review import Assignment, Attestation, FileView, Review, ReviewComment, ReviewerDay, ReviewerWeek
 from reviews.models.tokens import ApiToken
 from reviews.models.whatif import WhatIfRun
 
 __all__ = [
     "PathKnowledge",
     "PathKnowers",
+    "PersonActivity",
     "DirectoryKnowledge",
     "Team",
     "Engineer",
@@ -42,6 +43,7 @@ __all__ = [
     "Assignment",
     "Review",
     "ReviewComment",
+    "ReviewerDay",
     "ReviewerWeek",
     "FileView",
     "Deployment",

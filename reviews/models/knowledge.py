@@ -81,3 +81,21 @@ class DirectoryKnowledge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.directory} {self.engineer_id or self.email}"
+
+
+class PersonActivity(models.Model):
+    """A person's latest change opened or verdict given (an engineer, or an address without one), kept by triggers."""
+
+    engineer_id = models.BigIntegerField(null=True)  # no foreign key, as the rollups above
+    email = models.CharField(max_length=320, blank=True)  # the commit's address when no engineer is known
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engineer_id", "email"], include=["last_at"], name="personactivity_unique", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.engineer_id or self.email} last active {self.last_at:%Y-%m-%d}"

@@ -173,4 +173,20 @@ class ReviewerWeek(models.Model):
     seconds = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["reviewer_id", "week"], name="reviewerweek_unique")]
+        # seconds in the index: the load band's year is an index-only scan of a senior's weeks
+        constraints = [
+            models.UniqueConstraint(fields=["reviewer_id", "week"], include=["seconds"], name="reviewerweek_unique")
+        ]
+
+
+class ReviewerDay(models.Model):
+    """Seconds a reviewer spent on verdicts in one UTC day, kept by the same PostgreSQL trigger as ReviewerWeek."""
+
+    reviewer_id = models.BigIntegerField()  # no foreign key, as ReviewerWeek
+    day = models.DateField()
+    seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reviewer_id", "day"], include=["seconds"], name="reviewerday_unique")
+        ]
