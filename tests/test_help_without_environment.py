@@ -25,3 +25,5 @@ def test_help_without_environment(command, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"usage: manage.py {command}" in result.stdout
     assert "Traceback" not in result.stderr
+    # The description is printed as written (argparse formats only arguments' help): "%%" would show doubled.
+    assert "%%" not in result.stdout

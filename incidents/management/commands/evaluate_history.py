@@ -30,7 +30,7 @@ class Command(BaseCommand):
     help = (
         "On an imported repository: take reverts as incidents of known cause and score the suspect ranking "
         "against 'latest change to an affected folder within 30 days' and 'latest deployment' (top-1, top-5, "
-        "MRR with 95 %% intervals; culprits out of reach reported with the reason); with --szz, fixes that are "
+        "MRR with 95 % intervals; culprits out of reach reported with the reason); with --szz, fixes that are "
         "not reverts and name their culprit, ranked from the fix's traced lines only; replay assignment from "
         "--assignment-from with the N most active human authors as seniors; measure AI detection against a "
         "labels file."

@@ -22,7 +22,7 @@ class Command(BaseCommand):
     help = (
         "Treat every revert in the portal's records of a repository as an incident starting a fixed lead before "
         "the revert, rank its suspects seeing only the history before the start (never the revert), and report "
-        "how often the reverted change ranks first and in the top five, with 95 %% intervals, next to the "
+        "how often the reverted change ranks first and in the top five, with 95 % intervals, next to the "
         "baseline 'latest change deployed to the affected service'; culprits merged after the start are counted "
         "out of reach. For imported public histories and the fix-known mode, see evaluate_history."
     )
