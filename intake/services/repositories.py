@@ -149,8 +149,12 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
             continue
         if mirror.is_ancestor(tip, default_sha):
             continue
+        base = mirror.merge_base(default_sha, tip)
+        if base is None:
+            # No history in common with the default branch (an orphan line such as a rewrite's): not a proposal to
+            # change it, and its "diff" would be its whole tree.
+            continue
         external_id = f"branch:{branch}"
-        base = mirror.merge_base(default_sha, tip) or ""
         if external_id in existing:
             if existing[external_id] != tip:
                 change_new_revision(
@@ -160,7 +164,7 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
                 )
                 open_updated += 1
             continue
-        commits = mirror.log(tip, exclude=base or None)
+        commits = mirror.log(tip, exclude=base)
         first = commits[0] if commits else {"message": branch, "author_email": "", "author_name": "", "authored_at": ""}
         new_changes.append(
             Change(

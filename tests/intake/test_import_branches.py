@@ -1,0 +1,36 @@
+"""Which branches of an imported repository become open changes, on histories shaped like real ones."""
+
+from __future__ import annotations
+
+from intake.services.repositories import repository_import, repository_register
+from reviews.models import Change
+from tests.conftest import git
+
+
+def _main_line(work_repo) -> None:
+    work_repo.commit({"httpx/_client.py": "client = 1\n"}, "Initial", author="Tom <tom@example.com>")
+    work_repo.commit({"httpx/_client.py": "client = 2\n"}, "Tune client (#3519)", author="Kim <kim@example.com>")
+
+
+def _open_branches() -> list[str]:
+    return sorted(Change.objects.filter(state=Change.State.OPEN).values_list("source_branch", flat=True))
+
+
+def test_branches_with_no_history_in_common_with_the_default_branch_are_not_open_changes(db, work_repo):
+    # As encode/httpx: "v1" is a rewrite started as an orphan line, and work branches grow on it; neither proposes
+    # a change to master (their "diff" against it would be their whole tree).
+    _main_line(work_repo)
+    git(work_repo.path, "checkout", "-q", "--orphan", "v1-rewrite")
+    git(work_repo.path, "rm", "-q", "-r", "-f", ".")
+    work_repo.commit({"src/httpx/__init__.py": "version = 1\n"}, "Initial commit", author="Tom <tom@example.com>")
+    work_repo.branch("lovelydinosaur-patch-1", start="v1-rewrite")
+    work_repo.commit({"src/httpx/_urls.py": "check = True\n"}, "Validate URL scheme", author="Kim <kim@example.com>")
+    work_repo.branch("fix-typo", start="main")
+    work_repo.commit({"httpx/_client.py": "client = 3\n"}, "fix typo", author="Kim <kim@example.com>")
+    work_repo.checkout("main")
+
+    result = repository_import(repository=repository_register(name="encode/httpx", url=str(work_repo.path)))
+
+    assert (result.merged_created, result.open_created) == (2, 1)
+    assert _open_branches() == ["fix-typo"]
+
