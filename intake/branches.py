@@ -16,6 +16,7 @@ DEFAULT_SKIP_BRANCHES = (
     "*-release-branch*",
     "*release-branch.*",
     "v[0-9]*",
+    "version-[0-9]*",
     "[0-9]*.x",
     "[0-9]*.X",
     "*.[xX]-*",

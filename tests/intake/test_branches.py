@@ -20,6 +20,8 @@ from intake.branches import is_candidate_branch
         "gh-pages",
         "docs",
         "stable/3.1",
+        "stable",
+        "version-0.28.2",
     ],
 )
 def test_release_docs_and_long_lived_branches_are_not_candidates(name):
@@ -28,7 +30,14 @@ def test_release_docs_and_long_lived_branches_are_not_candidates(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["feature/login", "copilot/fix-13460", "dependabot/pip/towncrier-lt-25", "alex/pydantic_js_title", "fix-docs-typo"],
+    [
+        "feature/login",
+        "copilot/fix-13460",
+        "dependabot/pip/towncrier-lt-25",
+        "alex/pydantic_js_title",
+        "fix-docs-typo",
+        "version-bump",
+    ],
 )
 def test_work_branches_are_candidates(name):
     assert is_candidate_branch(name) is True

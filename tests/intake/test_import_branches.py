@@ -34,3 +34,16 @@ def test_branches_with_no_history_in_common_with_the_default_branch_are_not_open
     assert (result.merged_created, result.open_created) == (2, 1)
     assert _open_branches() == ["fix-typo"]
 
+
+def test_a_release_preparation_branch_is_not_an_open_change(db, work_repo):
+    # As encode/httpx's "version-0.28.2": a version bump and changelog on a line of its own, never merged.
+    _main_line(work_repo)
+    work_repo.branch("version-0.28.2")
+    work_repo.commit({"httpx/__version__.py": "__version__ = '0.28.2'\n"}, "Update version to 0.28.2")
+    work_repo.commit({"CHANGELOG.md": "## 0.28.2\n"}, "Update CHANGELOG.md")
+    work_repo.checkout("main")
+
+    result = repository_import(repository=repository_register(name="encode/httpx", url=str(work_repo.path)))
+
+    assert result.open_created == 0
+    assert _open_branches() == []
