@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from intake.identities import canonical_address
+
 _REVERT_RE = re.compile(r"\bThis reverts commit ([0-9a-fA-F]{7,40})\b")
 _REVERT_TITLE_RE = re.compile(r"^Revert\b|^\[revert\]|^revert:", re.IGNORECASE)
 # What GitHub's "Revert" button writes: a pull request titled 'Revert "<title>"' whose body says
@@ -69,7 +71,7 @@ class MainChange:
     at: datetime
     title: str
     message: str
-    author: str  # the credited author's e-mail (the pull request's author for a merge commit), lower-case
+    author: str  # the credited author's address (the pull request's author for a merge commit), canonical
     author_name: str
     paths: tuple[str, ...] = ()
     lines: int = 0
@@ -144,11 +146,14 @@ def main_line(
             branch.append(by_sha[current])
             stack.extend(by_sha[current].parents)
         authored = [c for c in branch if len(c.parents) < 2] or [commit]
-        counts = Counter(c.author_email.lower() for c in authored)
+        counts = Counter(canonical_address(c.author_email) for c in authored)
         tip = by_sha[commit.parents[1]] if len(commit.parents) > 1 and commit.parents[1] in by_sha else commit
         # The pull request's author: who wrote most of its commits; the branch tip's author breaks a tie.
-        author = max(counts, key=lambda e: (counts[e], e == tip.author_email.lower()))
-        name = next((c.author_name for c in authored if c.author_email.lower() == author), commit.author_name)
+        author = max(counts, key=lambda e: (counts[e], e == canonical_address(tip.author_email)))
+        name = next(
+            (c.author_name for c in authored if canonical_address(c.author_email) == author),
+            commit.author_name,
+        )
         paths, lines = files.get(sha, ((), 0))
         changes.append(
             MainChange(

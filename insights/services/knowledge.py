@@ -13,6 +13,7 @@ from assignment.expertise import ACTIVE_DAYS, person_key
 from insights.models import KnowledgeSnapshot, SoleKnowledge
 from insights.selectors.scope import local_date, local_midnight
 from insights.stats import bus_factor, directory_knowers
+from intake.identities import canonical_address
 from reviews.models import Change, ChangeFile, Engineer, Repository, Review, Service
 
 
@@ -20,7 +21,7 @@ def _knowers(repository: Repository, as_of: datetime, names: dict[str, str]) -> 
     """Each live file of the repository as of a moment, with everyone who authored or reviewed a change to it.
 
     Grouped in SQL to one row per (file, person); generated files are left out. A file is gone when its newest
-    touch was a deletion, or a rename away from it.
+    touch was a deletion, or a rename away from it. A person's renamed GitHub logins are one person.
     """
     touches = ChangeFile.objects.filter(
         change__repository=repository, is_generated=False, change__merged_at__lte=as_of
@@ -32,7 +33,7 @@ def _knowers(repository: Repository, as_of: datetime, names: dict[str, str]) -> 
         .values_list("path", "change__author_id", "change__author_email", "change__author_name")
         .annotate(last=Max("change__merged_at"))
     ):
-        key = person_key(author_id, email)
+        key = person_key(author_id, canonical_address(email))
         names.setdefault(key, name or email)
         knowers[path].add(key)
         last_touch[path] = max(last, last_touch.get(path, last))
@@ -71,7 +72,7 @@ def _active(as_of: datetime) -> set[str]:
         .values_list("author_id", "author_email")
         .distinct()
     )
-    active = {person_key(author_id, email) for author_id, email in authors}
+    active = {person_key(author_id, canonical_address(email)) for author_id, email in authors}
     reviewers = (
         Review.objects.filter(created_at__gte=since, created_at__lte=as_of)
         .order_by()

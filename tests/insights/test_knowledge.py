@@ -97,3 +97,19 @@ def test_a_path_deleted_and_renamed_away_in_one_history_is_gone_once(db, make_en
 
     whole = KnowledgeSnapshot.objects.get(repository=repo, team=None)
     assert whole.files == 2  # keep.py and new.py
+
+
+def test_a_renamed_github_login_is_one_knower(db):
+    """Seen in psf/black's history: one account committed as cobaltt7, then as RedGuy12 (same id 61329810)."""
+    repo = Repository.objects.create(name="real/black", clone_url="/nowhere")
+    for login in ("cobaltt7", "RedGuy12"):
+        c = change(
+            repo, opened=W47 - 2 * D, merged=W47 - 2 * D, author_email=f"61329810+{login}@users.noreply.github.com"
+        )
+        _files(c, "src/black/linegen.py")
+
+    knowledge_snapshot_build(as_of=W47, sole=True)
+
+    whole = KnowledgeSnapshot.objects.get(repository=repo, team=None)
+    assert (whole.people, whole.files_single, whole.bus_factor) == (1, 1, 1)
+    assert SoleKnowledge.objects.filter(path="src/black/linegen.py").count() == 1
