@@ -144,8 +144,10 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     branches = mirror.branches() if track_branches else {}
     configured = settings.PORTAL_IMPORT_SKIP_BRANCHES
     skip = DEFAULT_SKIP_BRANCHES if configured is None else [p for p in configured if p != "-"]
+    not_proposals: set[str] = set()  # branches that exist but propose no change (an open change of one is closed)
     for branch, tip in sorted(branches.items()):
         if branch == repository.default_branch or not is_candidate_branch(branch, skip):
+            not_proposals.add(branch)
             continue
         if mirror.is_ancestor(tip, default_sha):
             continue
@@ -153,6 +155,7 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
         if base is None:
             # No history in common with the default branch (an orphan line such as a rewrite's): not a proposal to
             # change it, and its "diff" would be its whole tree.
+            not_proposals.add(branch)
             continue
         external_id = f"branch:{branch}"
         if external_id in existing:
@@ -188,14 +191,15 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     gone = [
         c
         for c in open_branches.values()
-        if c.pk not in landed_ids and track_branches and c.source_branch not in branches
+        if c.pk not in landed_ids and track_branches and c.source_branch not in branches.keys() - not_proposals
     ]
     with transaction.atomic():
         Change.objects.bulk_create(new_changes, batch_size=500, ignore_conflicts=True)
         for change, commit in landings:
             _close_branch_change(change, state=Change.State.MERGED, commit=commit)
         for change in gone:
-            _close_branch_change(change, state=Change.State.CLOSED, commit=None)
+            reason = "branch deleted" if change.source_branch not in branches else "not a proposed change"
+            _close_branch_change(change, state=Change.State.CLOSED, commit=None, reason=reason)
         repository.last_fetched_at = timezone.now()
         repository.save(update_fields=["last_fetched_at"])
         created_ids = list(
@@ -207,8 +211,9 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     return ImportResult(merged_created=merged_created, open_created=open_created, open_updated=open_updated)
 
 
-def _close_branch_change(change: Change, *, state: str, commit: dict | None) -> None:
-    """A tracked branch was merged into the default branch (or deleted): its change is merged (or closed)."""
+def _close_branch_change(change: Change, *, state: str, commit: dict | None, reason: str = "") -> None:
+    """A tracked branch was merged into the default branch (or deleted, or found to propose no change): its change
+    is merged (or closed, with the reason)."""
     change = Change.objects.select_for_update().get(pk=change.pk)
     if change.state != Change.State.OPEN:
         return
@@ -223,7 +228,7 @@ def _close_branch_change(change: Change, *, state: str, commit: dict | None) -> 
         actor=None,
         action=f"change.{state}",
         target=change,
-        payload={"merge_sha": change.merge_sha} if commit else {"reason": "branch deleted"},
+        payload={"merge_sha": change.merge_sha} if commit else {"reason": reason},
     )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from intake.services.repositories import repository_import, repository_register
-from reviews.models import Change
+from reviews.models import AuditEvent, Change
 from tests.conftest import git
 
 
@@ -47,3 +49,37 @@ def test_a_release_preparation_branch_is_not_an_open_change(db, work_repo):
 
     assert result.open_created == 0
     assert _open_branches() == []
+
+
+def test_open_changes_of_branches_that_propose_nothing_are_closed_on_the_next_import(db, settings, work_repo):
+    # A database imported before these branches were told apart holds them as open changes: the next import closes
+    # them with the reason, and a work branch stays open.
+    _main_line(work_repo)
+    work_repo.branch("version-0.28.2")
+    work_repo.commit({"CHANGELOG.md": "## 0.28.2\n"}, "Update CHANGELOG.md")
+    work_repo.branch("fix-typo", start="main")
+    work_repo.commit({"httpx/_client.py": "client = 3\n"}, "fix typo", author="Kim <kim@example.com>")
+    git(work_repo.path, "checkout", "-q", "--orphan", "lovelydinosaur-patch-1")
+    git(work_repo.path, "rm", "-q", "-r", "-f", ".")
+    orphan = work_repo.commit({"src/httpx/_urls.py": "check = True\n"}, "Validate URL scheme")
+    work_repo.checkout("main")
+    settings.PORTAL_IMPORT_SKIP_BRANCHES = ["-"]
+    repository = repository_register(name="encode/httpx", url=str(work_repo.path))
+    repository_import(repository=repository)
+    Change.objects.create(
+        repository=repository,
+        external_id="branch:lovelydinosaur-patch-1",
+        title="Validate URL scheme",
+        source_branch="lovelydinosaur-patch-1",
+        head_sha=orphan,
+        state=Change.State.OPEN,
+        opened_at=timezone.now(),
+    )
+    assert _open_branches() == ["fix-typo", "lovelydinosaur-patch-1", "version-0.28.2"]
+
+    settings.PORTAL_IMPORT_SKIP_BRANCHES = None
+    repository_import(repository=repository)
+
+    assert _open_branches() == ["fix-typo"]
+    closed = AuditEvent.objects.filter(action="change.closed").values_list("payload", flat=True)
+    assert sorted(p["reason"] for p in closed) == ["not a proposed change"] * 2
