@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -88,14 +89,42 @@ def repository_poll(*, repository_id: int) -> ImportResult | None:
             if exc.transient:
                 raise
             return None
+        try:
+            result = _record_history(repository, mirror)
+        except ServiceError as exc:  # the default branch is gone (renamed on the host, say): no retry helps
+            repository.last_error = str(exc)[:2000]
+            repository.save(update_fields=["last_error"])
+            return None
         if repository.last_error:
             repository.last_error = ""
             repository.save(update_fields=["last_error"])
-        return _record_history(repository, mirror)
+        return result
+
+
+def _default_head(repository: Repository, mirror: Mirror) -> str:
+    """The default branch's tip; a branch the mirror lacks is refused with the branches it has."""
+    try:
+        return mirror.resolve(repository.default_branch)
+    except GitError:
+        names = sorted(mirror.branches(), key=lambda b: (b not in ("main", "master", "trunk", "develop"), b))
+        has = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "") if names else "none"
+        raise ServiceError(f"no branch {repository.default_branch!r} to import (its branches: {has})") from None
+
+
+def repository_forget(*, repository: Repository) -> bool:
+    """Remove a registration that never imported anything (its import failed) and its mirror; False if it has
+    changes, which are kept."""
+    if Change.objects.filter(repository=repository).exists():
+        return False
+    mirror = repository_mirror(repository)
+    repository.delete()
+    shutil.rmtree(mirror.path, ignore_errors=True)
+    mirror.path.with_name(mirror.path.name + ".lock").unlink(missing_ok=True)
+    return True
 
 
 def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
-    default_sha = mirror.resolve(repository.default_branch)
+    default_sha = _default_head(repository, mirror)
     engineers = {e.email.lower(): e for e in Engineer.objects.all()}
     existing = dict(Change.objects.filter(repository=repository).values_list("external_id", "head_sha"))
     # Commits that landed a pull/merge request already tracked as a change are that change, not a new one.

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
-from intake.services.repositories import repository_import, repository_register
-from reviews.models import AuditEvent, Change
+from intake.services.repositories import repository_import, repository_poll, repository_register
+from reviews.models import AuditEvent, Change, Repository
 from tests.conftest import git
 
 
@@ -83,3 +89,34 @@ def test_open_changes_of_branches_that_propose_nothing_are_closed_on_the_next_im
     assert _open_branches() == ["fix-typo"]
     closed = AuditEvent.objects.filter(action="change.closed").values_list("payload", flat=True)
     assert sorted(p["reason"] for p in closed) == ["not a proposed change"] * 2
+
+
+def _master_only(work_repo) -> None:
+    _main_line(work_repo)
+    git(work_repo.path, "branch", "-q", "-m", "main", "master")
+
+
+def test_a_first_import_naming_a_missing_default_branch_registers_nothing_and_names_the_branches(db, work_repo):
+    # As encode/httpx imported with --default-branch main: its default branch is master.
+    _master_only(work_repo)
+
+    with pytest.raises(CommandError, match=r"no branch 'main' to import \(its branches: master\)"):
+        call_command("import_git", str(work_repo.path), "--name", "encode/httpx", "--default-branch", "main")
+
+    assert not Repository.objects.exists()
+    assert not list((Path(settings.DATA_DIR) / "mirrors").glob("*.git"))
+    call_command("import_git", str(work_repo.path), "--name", "encode/httpx", "--default-branch", "master")
+    assert Change.objects.count() == 2
+
+
+def test_a_poll_after_the_default_branch_was_renamed_records_the_error_instead_of_failing(db, work_repo):
+    _main_line(work_repo)
+    repository = repository_register(name="encode/httpx", url=str(work_repo.path))
+    repository_import(repository=repository)
+    git(work_repo.path, "branch", "-q", "-m", "main", "master")
+
+    assert repository_poll(repository_id=repository.pk) is None
+
+    repository.refresh_from_db()
+    assert repository.last_error == "no branch 'main' to import (its branches: master)"
+    assert Change.objects.count() == 2

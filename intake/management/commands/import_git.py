@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from intake.gitrun import GitError
-from intake.services.repositories import repository_import, repository_register
+from intake.services.repositories import repository_forget, repository_import, repository_register
 from reviews.audit import ServiceError
+from reviews.models import Repository
 
 
 class Command(BaseCommand):
@@ -19,10 +20,15 @@ class Command(BaseCommand):
         parser.add_argument("--provider", default="git", choices=["git", "github", "gitlab"])
 
     def handle(self, *args, location: str, name: str, default_branch: str, provider: str, **options) -> None:
+        known = Repository.objects.filter(name=name.strip()).exists()
+        repository = None
         try:
             repository = repository_register(name=name, url=location, provider=provider, default_branch=default_branch)
             result = repository_import(repository=repository)
         except (ServiceError, GitError) as exc:
+            # A first import that fails leaves nothing behind: no empty repository for the poller to fail on.
+            if repository is not None and not known and repository_forget(repository=repository):
+                raise CommandError(f"{exc} ({name.strip()} was not registered)") from None
             raise CommandError(str(exc)) from None
         self.stdout.write(
             f"{repository.name}: {result.merged_created} merged changes and {result.open_created} open changes added, "
