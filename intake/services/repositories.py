@@ -56,6 +56,7 @@ class ImportResult:
     merged_created: int
     open_created: int
     open_updated: int
+    closed: int = 0  # open changes whose branch was deleted or proposes nothing
 
 
 def _first_line(message: str) -> str:
@@ -237,7 +238,9 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
             ).values_list("pk", flat=True)
         )
         enqueue_diffs(created_ids)
-    return ImportResult(merged_created=merged_created, open_created=open_created, open_updated=open_updated)
+    return ImportResult(
+        merged_created=merged_created, open_created=open_created, open_updated=open_updated, closed=len(gone)
+    )
 
 
 def _close_branch_change(change: Change, *, state: str, commit: dict | None, reason: str = "") -> None:

@@ -84,8 +84,9 @@ def test_open_changes_of_branches_that_propose_nothing_are_closed_on_the_next_im
     assert _open_branches() == ["fix-typo", "lovelydinosaur-patch-1", "version-0.28.2"]
 
     settings.PORTAL_IMPORT_SKIP_BRANCHES = None
-    repository_import(repository=repository)
+    result = repository_import(repository=repository)
 
+    assert result.closed == 2
     assert _open_branches() == ["fix-typo"]
     closed = AuditEvent.objects.filter(action="change.closed").values_list("payload", flat=True)
     assert sorted(p["reason"] for p in closed) == ["not a proposed change"] * 2
