@@ -93,10 +93,13 @@ def fix_known(
 
 
 def assignment(history: History, *, since: datetime, seniors: int, max_minutes: int) -> dict:
+    """The replay from `since` under every strategy, with who the seniors are (addresses and names)."""
     keys, results = replay(history.changes, since=since, seniors=seniors, max_minutes=max_minutes)
+    names = {c.author: c.author_name for c in history.changes}  # the latest name each address went by
     return {
         "since": since.date().isoformat(),
         "seniors": keys,
+        "senior_names": [names.get(k, k) for k in keys],
         "max_minutes_per_review": max_minutes,
         "bots_excluded": sum(1 for c in history.changes if c.is_bot and c.at >= since),
         "strategies": {r.strategy: r.as_dict() for r in results},

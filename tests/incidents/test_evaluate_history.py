@@ -37,5 +37,6 @@ def test_a_renamed_github_login_is_one_senior_in_the_assignment_replay(db, work_
 
     seniors = result["assignment"]["seniors"]
     assert seniors == ["61329810@users.noreply.github.com", "jelle@example.com"]
+    assert result["assignment"]["senior_names"] == ["cobalt", "Jelle"]
     assert result["assignment"]["bots_excluded"] == 1
     assert result["assignment"]["strategies"]["balanced"]["changes"] == 4
