@@ -40,3 +40,18 @@ def test_a_renamed_github_login_is_one_senior_in_the_assignment_replay(db, work_
     assert result["assignment"]["senior_names"] == ["cobalt", "Jelle"]
     assert result["assignment"]["bots_excluded"] == 1
     assert result["assignment"]["strategies"]["balanced"]["changes"] == 4
+
+
+def test_a_history_without_reverts_reports_no_figures_rather_than_zeros(db, work_repo):
+    # As pallets/flask since 2020: no revert, so no case; the text report must not read "MRR 0.0".
+    work_repo.commit({"src/flask/app.py": "app = 1\n"}, "Initial", date="2024-01-01T10:00:00+00:00")
+    work_repo.commit({"src/flask/app.py": "app = 2\n"}, "Tune app (#5001)", date="2024-01-02T10:00:00+00:00")
+    repository_register(name="pallets/flask", url=str(work_repo.path))
+
+    result = _evaluate("pallets/flask", "--since", "2020-01-01")
+    out = StringIO()
+    call_command("evaluate_history", "pallets/flask", "--since", "2020-01-01", stdout=out)
+
+    ranking = result["detection"]["methods"]["ranking"]
+    assert (result["detection"]["cases"], ranking["top1"]["rate"], ranking["mrr"]["value"]) == (0, None, None)
+    assert "MRR None" in out.getvalue() and "MRR 0.0" not in out.getvalue()

@@ -27,6 +27,12 @@ def test_summary_counts_top_k_and_reciprocal_ranks():
     assert (s["top1"]["hits"], s["top5"]["hits"], s["mrr"]["value"]) == (1, 2, round((1 + 0.5 + 0 + 1 / 6) / 4, 3))
 
 
+def test_a_summary_of_no_cases_has_no_rates_and_no_mean_reciprocal_rank():
+    s = summarise([])
+    assert (s["cases"], s["top1"]["rate"], s["top5"]["rate"], s["mrr"]["value"]) == (0, None, None, None)
+    assert s["mrr"]["ci95"] == [0.0, 1.0]
+
+
 def suspect(key, hours_before, paths=("src/a.py",), **kw):
     return Suspectable(key, T0 - timedelta(hours=hours_before), tuple(paths), **kw)
 
