@@ -15,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from intake.branches import DEFAULT_SKIP_BRANCHES, is_candidate_branch
 from intake.gitrepo import Mirror
 from intake.gitrun import GitError, check_url, is_safe_ref
+from intake.identities import canonical_address
 from intake.mirrors import repository_mirror
 from notifications.services.turns import turn_closed, turn_record
 from portal.enqueue import enqueue
@@ -126,7 +127,7 @@ def repository_forget(*, repository: Repository) -> bool:
 
 def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     default_sha = _default_head(repository, mirror)
-    engineers = {e.email.lower(): e for e in Engineer.objects.all()}
+    engineers = {canonical_address(e.email): e for e in Engineer.objects.all()}  # renamed GitHub logins too
     existing = dict(Change.objects.filter(repository=repository).values_list("external_id", "head_sha"))
     # Commits that landed a pull/merge request already tracked as a change are that change, not a new one.
     landed = set(Change.objects.filter(repository=repository).exclude(merge_sha="").values_list("merge_sha", flat=True))
@@ -157,7 +158,7 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
                 external_id=commit["sha"],
                 title=_first_line(commit["message"]),
                 description=commit["message"][:20000],
-                author=engineers.get(commit["author_email"].lower()),
+                author=engineers.get(canonical_address(commit["author_email"])),
                 author_name=commit["author_name"][:200],
                 author_email=commit["author_email"][:320],
                 base_sha=(commit["parents"] or [""])[0],
@@ -205,7 +206,7 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
                 external_id=external_id,
                 title=_first_line(first["message"]),
                 description="\n\n".join(c["message"] for c in commits)[:20000],
-                author=engineers.get(first["author_email"].lower()),
+                author=engineers.get(canonical_address(first["author_email"])),
                 author_name=first["author_name"][:200],
                 author_email=first["author_email"][:320],
                 source_branch=branch,
