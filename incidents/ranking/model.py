@@ -249,8 +249,12 @@ def features(incident: Incident, pool: Sequence[Suspectable]) -> list[dict[str, 
             "is_revert": 1.0 if c.is_revert else 0.0,
             "reverted_before": 1.0 if c.reverted_at is not None and c.reverted_at <= incident.start else 0.0,
             "deployed": 1.0 if deployed else 0.0,
-            "deploy_recency": -math.log1p(_hours(incident.start, deployed_at) / 24) if deployed else 0.0,
-            "later_deploys": -math.log1p(later_deploys) if deployed else 0.0,
+            # An implied deployment is the merge itself: its age and the later changes are already counted by
+            # recency and folder_order, and counting them twice buried a change whose lines a fix traced.
+            "deploy_recency": (
+                -math.log1p(_hours(incident.start, deployed_at) / 24) if deployed and not implied else 0.0
+            ),
+            "later_deploys": -math.log1p(later_deploys) if deployed and not implied else 0.0,
             "deployed_after": 1.0 if not deployed and c.deployed_after is not None else 0.0,
             "gates": float(min(3, len(c.gate_warnings))),
             "overrides": float(min(3, len(c.gate_overrides))),
@@ -313,13 +317,14 @@ def _words(name: str, value: float, row: Mapping[str, float], c: Suspectable, in
         reasons = "; ".join(c.risk_reasons[:2])
         return f"risk score {c.risk:.2f}" + (f": {reasons}" if reasons else "") if c.risk is not None else ""
     if name in ("deployed", "deploy_recency", "later_deploys"):
-        later = round(math.expm1(-row["later_deploys"]))
         if row.get("_implied"):
+            later = round(math.expm1(-row["folder_order"]))
             return (
                 f"merged {_ago(_hours(incident.start, c.at))} before the start, {later} later change(s) there; "
                 f"no deployments recorded for {incident.services or 'the affected paths'}, so it shipped when merged"
             )
         assert c.deployed_at is not None
+        later = round(math.expm1(-row["later_deploys"]))
         text = f"deployed to {c.deployed_to} {_ago(_hours(incident.start, c.deployed_at))} before the start"
         if later:
             text += f", {later} later deployment(s) there before the start"

@@ -97,3 +97,22 @@ def test_evaluation_hides_the_revert_and_reports_out_of_reach_culprits():
         ]
         or True
     )
+
+
+def test_an_implied_deployment_does_not_count_the_changes_age_a_second_time():
+    # The shape of pip's fixes: the change whose lines the fix modifies was merged ten days and twenty changes to the
+    # same folder before the start, and no deployments are recorded. Its age counts once (recency, folder_order);
+    # counting it again as the age of its "deployment" put the newest change of the folder first.
+    start = T0 + timedelta(days=30)
+    traced = Suspectable(0, start - timedelta(days=10), ("src/pkg/resolve.py",), 40, "a@x")
+    later = [
+        Suspectable(i, start - timedelta(days=10) + timedelta(hours=11 * i), (f"src/pkg/m{i}.py",), 40, "b@x")
+        for i in range(1, 21)
+    ]
+    incident = Incident(start, ("src",), blamed={0: 2}, blamed_total=3)
+    rows = features(incident, [traced, *later])
+    assert all(r["_implied"] and r["deploy_recency"] == r["later_deploys"] == 0.0 for r in rows)
+    ranked = rank(incident, [traced, *later])
+    assert ranked[0].key == 0
+    words = dict((n, w) for n, _, w in ranked[0].reasons)
+    assert "20 later change(s) there" in words["deployed"]

@@ -75,10 +75,13 @@ def _features_before(incident: Incident, pool: list[Suspectable]) -> list[dict[s
             "is_revert": 1.0 if c.is_revert else 0.0,
             "reverted_before": 1.0 if c.reverted_at is not None and c.reverted_at <= incident.start else 0.0,
             "deployed": 1.0 if deployed else 0.0,
+            # An implied deployment (the merge) adds no recency of its own: recency and folder_order count it.
             "deploy_recency": (
-                -math.log1p(max(0.0, (incident.start - deployed_at).total_seconds() / 3600) / 24) if deployed else 0.0
+                -math.log1p(max(0.0, (incident.start - deployed_at).total_seconds() / 3600) / 24)
+                if deployed and not implied
+                else 0.0
             ),
-            "later_deploys": -math.log1p(later_deploys) if deployed else 0.0,
+            "later_deploys": -math.log1p(later_deploys) if deployed and not implied else 0.0,
             "deployed_after": 1.0 if not deployed and c.deployed_after is not None else 0.0,
             "gates": float(min(3, len(c.gate_warnings))),
             "overrides": float(min(3, len(c.gate_overrides))),
