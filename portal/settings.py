@@ -307,7 +307,7 @@ PORTAL_GIT_TIMEOUT_SECONDS = env_int("PORTAL_GIT_TIMEOUT_SECONDS", 120, minimum=
 PORTAL_GIT_MAX_OUTPUT_BYTES = env_int("PORTAL_GIT_MAX_OUTPUT_BYTES", 64 * 1024 * 1024, minimum=1024)
 PORTAL_GIT_ALLOWED_PROTOCOLS = env_list("PORTAL_GIT_ALLOWED_PROTOCOLS", ["file", "https"])
 # Branches that are never imported as open changes (shell patterns, comma-separated); unset: releases, back-port
-# lines and published docs (intake.branches.DEFAULT_SKIP_BRANCHES); set to "-" to import every branch.
+# lines and published docs (intake.gitnames.DEFAULT_SKIP_BRANCHES); set to "-" to import every branch.
 PORTAL_IMPORT_SKIP_BRANCHES = (
     env_list("PORTAL_IMPORT_SKIP_BRANCHES") if env_str("PORTAL_IMPORT_SKIP_BRANCHES") else None
 )

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from intake.identities import canonical_address
+from intake.gitnames import canonical_address
 
 _REVERT_RE = re.compile(r"\bThis reverts commit ([0-9a-fA-F]{7,40})\b")
 _REVERT_TITLE_RE = re.compile(r"^Revert\b|^\[revert\]|^revert:", re.IGNORECASE)

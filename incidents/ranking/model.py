@@ -1,16 +1,15 @@
 """The suspect ranking as a model: features of each candidate change, weights, a score, an explanation (pure).
 
-Score = sum of weight x feature, read as log-odds against the other candidates of the same incident (a
-conditional logit). Features cover recency (in time and in order, over the repository and over the affected
-paths), how much of the change lies in the affected paths, size, code against docs and tests, config and
-migrations, AI assistance, the risk score, the author's recent reverts, whether it is itself a revert or was
-already reverted, deployments to the affected services, gates and sign-offs, later commits that revert or fix
-it, and with a fix known the share of the fix's traced lines it last changed (SZZ). There is no fixed
-look-back: every change of the window (since the last known-good deployment, at most 90 days) is a
-candidate, and recency is a feature like the others. `DEFAULT_WEIGHTS` hold when too few confirmed links
-exist to fit; `fit` (incidents.ranking.fitting) learns weights from confirmed links, shrunk toward the
-defaults. The portal (incidents.suspects) and the evaluation on real histories (incidents.history.evaluate)
-both rank here.
+Score = sum of weight x feature, read as log-odds against the other candidates of the same incident (a conditional
+logit). Features cover recency (in time and in order, over the repository and over the affected paths), how much
+of the change lies in the affected paths, size, code against docs and tests, config and migrations, AI assistance,
+the risk score, the author's recent reverts, whether it is itself a revert or was already reverted, deployments to
+the affected services, gates and sign-offs, later commits that revert or fix it, and with a fix known the share of
+the fix's traced lines it last changed (SZZ). There is no fixed look-back: every change of the window (since the
+last known-good deployment, at most 90 days) is a candidate, and recency is a feature like the others.
+`DEFAULT_WEIGHTS` hold when too few confirmed links exist to fit; `fit` (incidents.ranking.fitting) learns weights
+from confirmed links, shrunk toward the defaults. The portal (incidents.suspects) and the evaluation on real
+histories (incidents.history.evaluate) both rank here.
 """
 
 from __future__ import annotations
@@ -231,6 +230,7 @@ def features(incident: Incident, pool: Sequence[Suspectable]) -> list[dict[str, 
         if deployed_at is None and touches and incident.implied_deploys and not incident.deploys_recorded:
             deployed_at, later_deploys, implied = c.at, later_in, True
         deployed = deployed_at is not None and deployed_at <= incident.start
+        own = deployed and not implied  # an implied deployment is the merge: recency and folder_order count it
         row = {
             "recency": -math.log1p(_hours(incident.start, c.at) / 24),
             "order": -math.log1p(later),
@@ -249,12 +249,8 @@ def features(incident: Incident, pool: Sequence[Suspectable]) -> list[dict[str, 
             "is_revert": 1.0 if c.is_revert else 0.0,
             "reverted_before": 1.0 if c.reverted_at is not None and c.reverted_at <= incident.start else 0.0,
             "deployed": 1.0 if deployed else 0.0,
-            # An implied deployment is the merge itself: its age and the later changes are already counted by
-            # recency and folder_order, and counting them twice buried a change whose lines a fix traced.
-            "deploy_recency": (
-                -math.log1p(_hours(incident.start, deployed_at) / 24) if deployed and not implied else 0.0
-            ),
-            "later_deploys": -math.log1p(later_deploys) if deployed and not implied else 0.0,
+            "deploy_recency": -math.log1p(_hours(incident.start, deployed_at) / 24) if own else 0.0,
+            "later_deploys": -math.log1p(later_deploys) if own else 0.0,
             "deployed_after": 1.0 if not deployed and c.deployed_after is not None else 0.0,
             "gates": float(min(3, len(c.gate_warnings))),
             "overrides": float(min(3, len(c.gate_overrides))),

@@ -13,7 +13,7 @@ from assignment.expertise import ACTIVE_DAYS, person_key
 from insights.models import KnowledgeSnapshot, SoleKnowledge
 from insights.selectors.scope import local_date, local_midnight
 from insights.stats import bus_factor, directory_knowers
-from intake.identities import canonical_address
+from intake.gitnames import canonical_address
 from reviews.models import Change, ChangeFile, Engineer, Repository, Review, Service
 
 

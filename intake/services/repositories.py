@@ -12,10 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from intake.branches import DEFAULT_SKIP_BRANCHES, is_candidate_branch
+from intake.gitnames import DEFAULT_SKIP_BRANCHES, canonical_address, is_candidate_branch
 from intake.gitrepo import Mirror
 from intake.gitrun import GitError, check_url, is_safe_ref
-from intake.identities import canonical_address
 from intake.mirrors import repository_mirror
 from notifications.services.turns import turn_closed, turn_record
 from portal.enqueue import enqueue

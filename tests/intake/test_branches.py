@@ -1,8 +1,8 @@
-"""Which branches are review candidates (intake.branches): release, back-port, docs and dev lines are not."""
+"""Which branches are review candidates (intake.gitnames): release, back-port, docs and dev lines are not."""
 
 import pytest
 
-from intake.branches import is_candidate_branch
+from intake.gitnames import is_candidate_branch
 
 
 @pytest.mark.parametrize(

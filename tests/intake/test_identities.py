@@ -1,8 +1,8 @@
-"""One name per person among git's addresses (intake.identities)."""
+"""One name per person among git's addresses (intake.gitnames)."""
 
 import pytest
 
-from intake.identities import canonical_address
+from intake.gitnames import canonical_address
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
-"""Which branches of an imported repository are review candidates (pure)."""
+"""What the names an imported history records mean: which branches are review candidates, and which e-mail
+addresses are one person (pure)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
 
@@ -37,3 +39,20 @@ DEFAULT_SKIP_BRANCHES = (
 def is_candidate_branch(name: str, skip: Iterable[str] = DEFAULT_SKIP_BRANCHES) -> bool:
     """False for a branch matching one of the skip patterns (shell-style, case-sensitive, whole name)."""
     return not any(fnmatchcase(name, pattern) for pattern in skip if pattern)
+
+
+# GitHub's private commit address: "<account id>+<login>@users.noreply.github.com". The id never changes; the login
+# does when the account is renamed, so one person's commits carry several of these addresses.
+_GITHUB_NOREPLY_RE = re.compile(r"^(\d+)\+([^@]+)@users\.noreply\.github\.com$")
+
+
+def canonical_address(email: str) -> str:
+    """The address lower-cased, with a GitHub private address reduced to its account id (logins get renamed).
+
+    Bot accounts keep their login, which is what says they are bots.
+    """
+    address = email.strip().lower()
+    match = _GITHUB_NOREPLY_RE.match(address)
+    if match is None or "[bot]" in match[2]:
+        return address
+    return f"{match[1]}@users.noreply.github.com"
