@@ -311,6 +311,9 @@ PORTAL_GIT_ALLOWED_PROTOCOLS = env_list("PORTAL_GIT_ALLOWED_PROTOCOLS", ["file",
 PORTAL_IMPORT_SKIP_BRANCHES = (
     env_list("PORTAL_IMPORT_SKIP_BRANCHES") if env_str("PORTAL_IMPORT_SKIP_BRANCHES") else None
 )
+# A branch with no commit in this many days before the default branch's last one is not imported as an open change
+# (abandoned work); 0 imports every branch however old.
+PORTAL_IMPORT_STALE_BRANCH_DAYS = env_int("PORTAL_IMPORT_STALE_BRANCH_DAYS", 180, minimum=0)
 PORTAL_SENIOR_LEVEL = env_int("PORTAL_SENIOR_LEVEL", 6, minimum=1)
 PORTAL_SIZE_LIMIT_LINES = env_int("PORTAL_SIZE_LIMIT_LINES", 1000, minimum=1)
 PORTAL_GITHUB_WEBHOOK_SECRET = env_secret("PORTAL_GITHUB_WEBHOOK_SECRET")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -57,6 +57,7 @@ class ImportResult:
     open_created: int
     open_updated: int
     closed: int = 0  # open changes whose branch was deleted or proposes nothing
+    stale: int = 0  # branches left out: no commit within PORTAL_IMPORT_STALE_BRANCH_DAYS of the default branch's last
 
 
 def _first_line(message: str) -> str:
@@ -141,7 +142,8 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     landings: list[tuple[Change, dict]] = []
 
     new_changes: list[Change] = []
-    for commit in mirror.log(default_sha, first_parent=True):
+    main_line = mirror.log(default_sha, first_parent=True)
+    for commit in main_line:
         if commit["sha"] in existing or commit["sha"] in landed:
             continue
         merged_branch = open_branches.get(commit["sha"]) or next(
@@ -175,6 +177,10 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     configured = settings.PORTAL_IMPORT_SKIP_BRANCHES
     skip = DEFAULT_SKIP_BRANCHES if configured is None else [p for p in configured if p != "-"]
     not_proposals: set[str] = set()  # branches that exist but propose no change (an open change of one is closed)
+    # A branch nobody has committed to for months is abandoned work, not a change waiting for review (black's
+    # "runtime" branch of 2021); measured against the default branch's last commit, so a quiet history is not stale.
+    stale_days, stale = settings.PORTAL_IMPORT_STALE_BRANCH_DAYS, 0
+    stale_before = _parse_time(main_line[-1]["committed_at"]) - timedelta(days=stale_days) if main_line else None
     for branch, tip in sorted(branches.items()):
         if branch == repository.default_branch or not is_candidate_branch(branch, skip):
             not_proposals.add(branch)
@@ -198,6 +204,9 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
                 open_updated += 1
             continue
         commits = mirror.log(tip, exclude=base)
+        if stale_days and stale_before and commits and _parse_time(commits[-1]["committed_at"]) < stale_before:
+            stale += 1
+            continue
         first = commits[0] if commits else {"message": branch, "author_email": "", "author_name": "", "authored_at": ""}
         new_changes.append(
             Change(
@@ -239,7 +248,11 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
         )
         enqueue_diffs(created_ids)
     return ImportResult(
-        merged_created=merged_created, open_created=open_created, open_updated=open_updated, closed=len(gone)
+        merged_created=merged_created,
+        open_created=open_created,
+        open_updated=open_updated,
+        closed=len(gone),
+        stale=stale,
     )
 
 

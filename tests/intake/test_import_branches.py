@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,24 @@ def test_a_poll_after_the_default_branch_was_renamed_records_the_error_instead_o
     repository.refresh_from_db()
     assert repository.last_error == "no branch 'main' to import (its branches: master)"
     assert Change.objects.count() == 2
+
+
+def test_a_branch_nobody_committed_to_for_months_is_not_an_open_change(db, settings, work_repo):
+    # As psf/black's "runtime" branch: last committed to in 2021, years before the default branch's latest commit.
+    _main_line(work_repo)
+    work_repo.branch("runtime")
+    work_repo.commit({"httpx/_runtime.py": "x = 1\n"}, "Try a runtime", date="2021-03-01T10:00:00+00:00")
+    work_repo.checkout("main")
+    work_repo.branch("recent-work")
+    work_repo.commit({"httpx/_client.py": "client = 4\n"}, "Recent work", date="2026-06-01T10:00:00+00:00")
+    work_repo.checkout("main")
+    out = StringIO()
+
+    call_command("import_git", str(work_repo.path), "--name", "psf/black", stdout=out)
+
+    assert _open_branches() == ["recent-work"]
+    assert "1 stale branches left out" in out.getvalue()
+    settings.PORTAL_IMPORT_STALE_BRANCH_DAYS = 0
+    result = repository_import(repository=Repository.objects.get(name="psf/black"))
+    assert (result.open_created, result.stale) == (1, 0)
+    assert _open_branches() == ["recent-work", "runtime"]

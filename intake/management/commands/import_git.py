@@ -32,5 +32,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         self.stdout.write(
             f"{repository.name}: {result.merged_created} merged changes and {result.open_created} open changes added, "
-            f"{result.open_updated} open changes updated, {result.closed} closed"
+            f"{result.open_updated} open changes updated, {result.closed} closed, "
+            f"{result.stale} stale branches left out"
         )
