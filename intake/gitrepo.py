@@ -142,6 +142,14 @@ class Mirror:
             raise GitError(f"unknown revision {ref!r}")
         return sha
 
+    def same_tree(self, a: str, b: str) -> bool:
+        """The two commits hold the same files (an empty diff between them)."""
+        if not (is_sha(a) and is_sha(b)):
+            raise GitError("same_tree takes two commit SHAs")
+        out = self._git("rev-parse", f"{a}^{{tree}}", f"{b}^{{tree}}", check=False)  # SHAs: never options
+        trees = out.decode().split()
+        return len(trees) == 2 and trees[0] == trees[1]
+
     def branches(self) -> dict[str, str]:
         """Map branch names to their tip SHAs."""
         out = self._git("for-each-ref", "--format=%(objectname) %(refname:strip=2)", "refs/heads/")

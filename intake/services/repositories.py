@@ -203,6 +203,8 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
                 )
                 open_updated += 1
             continue
+        if mirror.same_tree(base, tip):
+            continue  # proposes no change yet (an agent's empty "Initial plan" commit); imported once it does
         commits = mirror.log(tip, exclude=base)
         if stale_days and stale_before and commits and _parse_time(commits[-1]["committed_at"]) < stale_before:
             stale += 1

@@ -143,3 +143,19 @@ def test_a_branch_nobody_committed_to_for_months_is_not_an_open_change(db, setti
     result = repository_import(repository=Repository.objects.get(name="psf/black"))
     assert (result.open_created, result.stale) == (1, 0)
     assert _open_branches() == ["recent-work", "runtime"]
+
+
+def test_a_branch_with_an_empty_diff_waits_until_it_proposes_something(db, work_repo):
+    # As a coding agent's pull request: the branch opens with an empty "Initial plan" commit, the work comes later.
+    _main_line(work_repo)
+    work_repo.branch("copilot/fix-timeouts")
+    work_repo.commit({}, "Initial plan", author="Copilot <198982749+Copilot@users.noreply.github.com>")
+    work_repo.checkout("main")
+    repository = repository_register(name="encode/httpx", url=str(work_repo.path))
+
+    assert repository_import(repository=repository).open_created == 0
+    work_repo.checkout("copilot/fix-timeouts")
+    work_repo.commit({"httpx/_client.py": "client = 3\n"}, "Raise the default timeout")
+    work_repo.checkout("main")
+    assert repository_import(repository=repository).open_created == 1
+    assert Change.objects.get(source_branch="copilot/fix-timeouts").title == "Initial plan"
