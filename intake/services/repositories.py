@@ -180,7 +180,8 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     # A branch nobody has committed to for months is abandoned work, not a change waiting for review (black's
     # "runtime" branch of 2021); measured against the default branch's last commit, so a quiet history is not stale.
     stale_days, stale = settings.PORTAL_IMPORT_STALE_BRANCH_DAYS, 0
-    stale_before = _parse_time(main_line[-1]["committed_at"]) - timedelta(days=stale_days) if main_line else None
+    last = _parse_time(main_line[-1]["committed_at"]) if main_line else None
+    stale_before = last - timedelta(days=stale_days) if last and stale_days else None
     for branch, tip in sorted(branches.items()):
         if branch == repository.default_branch or not is_candidate_branch(branch, skip):
             not_proposals.add(branch)
@@ -206,7 +207,7 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
         if mirror.same_tree(base, tip):
             continue  # proposes no change yet (an agent's empty "Initial plan" commit); imported once it does
         commits = mirror.log(tip, exclude=base)
-        if stale_days and stale_before and commits and _parse_time(commits[-1]["committed_at"]) < stale_before:
+        if stale_before and commits and _parse_time(commits[-1]["committed_at"]) < stale_before:
             stale += 1
             continue
         first = commits[0] if commits else {"message": branch, "author_email": "", "author_name": "", "authored_at": ""}
