@@ -62,6 +62,7 @@ def log_in(page: Page, base_url: str, username: str) -> None:
     page.get_by_role("button", name="Log in").click()
     # Each role lands on its own start page (a senior on the queue at "/", an author on "My changes").
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    page.wait_for_load_state()  # the header paints before the deferred scripts run; a key pressed then is lost
 
 
 def test_senior_approves_an_assigned_change_from_the_queue(live_server, page: Page, attested_change: Scenario):

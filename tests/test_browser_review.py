@@ -16,8 +16,7 @@ from reviews.filelist import file_anchor
 from reviews.models import Assignment, Change, Engineer, Review
 from reviews.services.signoff import change_attest, review_submit
 from tests.conftest import PHONE_WIDTH
-from tests.test_browser import AI_TRAILER
-from tests.test_browser import log_in as _log_in
+from tests.test_browser import AI_TRAILER, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -86,12 +85,6 @@ def add_decoy(scenario: Scenario) -> Change:
     )
     Assignment.objects.create(change=decoy, reviewer=scenario.senior, reason="least load", estimated_minutes=10)
     return decoy
-
-
-def log_in(page: Page, base_url: str, username: str) -> None:
-    """Log in, then wait for the queue to finish loading: htmx and the page's scripts start on load, not on commit."""
-    _log_in(page, base_url, username)
-    page.wait_for_load_state()
 
 
 def risk_band(score: float) -> str:

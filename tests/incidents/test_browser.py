@@ -11,10 +11,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from incidents.models import ActionItem, Incident, IncidentChangeLink
 from reviews.models import AuditEvent, Change, Deployment, Service
+from tests.browsing import log_in
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "pw-for-tests-only"  # what the make_engineer fixture sets
 START = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
 
 
@@ -57,14 +57,6 @@ def incident(transactional_db, repository, make_engineer) -> Incident:
     incident = Incident.objects.create(title="Checkout charges the wrong tax", severity="SEV2", started_at=START)
     incident.services.add(checkout)
     return incident
-
-
-def log_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def test_an_incident_reviewer_confirms_a_suspect_and_writes_an_action_item(

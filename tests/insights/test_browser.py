@@ -8,20 +8,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from reviews.models import Repository, Team
+from tests.browsing import log_in
 from tests.insights.builders import W47, change, confirm, refresh
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "pw-for-tests-only"  # what the make_engineer fixture sets
 H = timedelta(hours=1)
-
-
-def log_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 def test_a_manager_filters_to_their_team_and_drills_down_to_the_failing_changes(

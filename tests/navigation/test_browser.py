@@ -9,10 +9,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from incidents.models import Incident
+from tests.browsing import log_in
 from tests.conftest import PHONE_WIDTH, _new_page
 from tests.reviews.api_fixtures import make_change
 
-PASSWORD = "pw-for-tests-only"
 SHOTS = Path(settings.BASE_DIR) / "var" / "screenshots" / "navigation"
 LANDINGS = {
     "senior": ("/", "My review queue"),
@@ -26,14 +26,6 @@ LANDINGS = {
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
-
-
-def log_in(page: Page, base_url: str, username: str) -> None:
-    page.goto(base_url + "/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 
 @pytest.fixture
