@@ -161,6 +161,7 @@ class FixTrace(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     lines = models.JSONField(default=dict, blank=True, help_text="Blamed commit SHA to number of lines.")
     files = models.JSONField(default=dict, blank=True, help_text="Blamed commit SHA to the paths of its lines.")
+    fix_paths = models.JSONField(default=list, blank=True, help_text="The files the fix changes.")
     total_lines = models.PositiveIntegerField(default=0)
     skipped_lines = models.PositiveIntegerField(default=0, help_text="Blank or comment-only lines not traced.")
     fix_title = models.CharField(max_length=500, blank=True)

@@ -96,6 +96,7 @@ class Blame:
     lines: Mapping[str, int]  # commit SHA that last changed a line -> how many such lines
     total: int  # lines traced
     files: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # commit SHA -> paths of its lines
+    fix_paths: tuple[str, ...] = ()  # the files the fix changes
 
 
 @dataclass(frozen=True)

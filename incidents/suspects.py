@@ -15,7 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from incidents.ranking.model import DEFAULT_WEIGHTS, Incident, Suspectable, ago, rank
+from incidents.ranking.features import Incident, Suspectable
+from incidents.ranking.model import DEFAULT_WEIGHTS, rank
+from incidents.ranking.words import ago
 from incidents.suspect_facts import (
     Blame,
     Candidate,
@@ -203,6 +205,7 @@ def model_inputs(
         author_reverts=_author_reverts(list(pool.values()), indexed, start),
         named=incident.paths,
         fix=blame.fix_sha if blame else "",
+        fix_paths=frozenset(blame.fix_paths) if blame else frozenset(),
         blamed_files=files,
         deploys_recorded=incident.deploys_recorded or bool(recorded),
         implied_deploys=knobs.implied_deploys,

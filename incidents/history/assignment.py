@@ -16,7 +16,7 @@ from assignment.history import FileTouch, ReplayChange, Senior
 from assignment.metrics import Metrics
 from assignment.simulation import STRATEGIES, simulate
 from incidents.history.cases import MainChange
-from incidents.ranking.model import is_code
+from incidents.ranking.features import is_code
 from policy.risk import estimate_review_minutes
 
 MAX_MINUTES = 60

@@ -19,8 +19,9 @@ from datetime import datetime, timedelta
 
 from incidents.history.cases import Case, MainChange, reach, top_folders
 from incidents.history.stats import summarise
+from incidents.ranking.features import ROOT, Incident, Suspectable, features
 from incidents.ranking.fitting import fit
-from incidents.ranking.model import DEFAULT_WEIGHTS, ROOT, Incident, Suspectable, features, rank
+from incidents.ranking.model import DEFAULT_WEIGHTS, rank
 
 BASELINE_DAYS = 30
 METHODS = ("ranking", "ranking_fitted", "latest_change_in_folder_30d", "latest_deployment")
@@ -82,7 +83,9 @@ def evaluate_cases(
         if traces is not None and why.startswith("merged more") and blamed.get(case.culprit):
             why = ""  # the fix's trace reaches past the window
         authors = _author_reverts(changes, reverted_at, start)
-        incident = Incident(start, tuple(f or ROOT for f in folders), blamed, total, authors)
+        # With the fix known, the files it changes are evidence too (never its message, which named the culprit).
+        fix_paths = frozenset(changes[case.evidence].paths) if traces is not None else frozenset()
+        incident = Incident(start, tuple(f or ROOT for f in folders), blamed, total, authors, fix_paths=fix_paths)
         suspects = [
             Suspectable(c.index, c.at, c.paths, c.lines, c.author, c.is_revert, reverted_at.get(c.index), ai(c), None)
             for c in pool

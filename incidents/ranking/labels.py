@@ -34,4 +34,5 @@ FEATURE_LABELS: Mapping[str, str] = {
     "hotfix_after": "Hotfix after the start",
     "blame_share": "Lines the fix changed",
     "blame_any": "Touched by the fix",
+    "fix_files": "Files the fix changes",
 }

@@ -211,6 +211,7 @@ def suspect_facts(incident: Incident, *, knobs: Knobs, now: datetime) -> Suspect
             lines={k: int(v) for k, v in trace.lines.items()},
             total=trace.total_lines,
             files={k: tuple(v) for k, v in trace.files.items()},
+            fix_paths=tuple(p for p in trace.fix_paths or [] if isinstance(p, str)),
         )
 
     # Plain rows: a busy service deploys hundreds of times in the window, and model instances cost more than the query.

@@ -49,6 +49,7 @@ class FixCommit:
     message: str
     at: datetime | None
     trace: Trace
+    paths: tuple[str, ...] = ()  # the files the fix changes (new paths of renames)
 
 
 def trace_fix(mirror: Mirror, sha: str) -> FixCommit:
@@ -72,7 +73,10 @@ def trace_fix(mirror: Mirror, sha: str) -> FixCommit:
         for entry in mirror.blame(parents[0], path, ranges):
             if entry.line in by_path[path]:
                 blamed.append((entry.sha, entry.orig_path or path))
-    return FixCommit(resolved, title, info.get("message", ""), at, summarise(blamed, len(removed) - len(traceable)))
+    paths = tuple(mirror.show_commit_files(resolved))
+    return FixCommit(
+        resolved, title, info.get("message", ""), at, summarise(blamed, len(removed) - len(traceable)), paths
+    )
 
 
 def _line_count(mirror: Mirror, sha: str, path: str) -> int | None:
@@ -133,6 +137,7 @@ def _finish_trace(trace: FixTrace, *, fix: FixCommit | None = None, error: str =
             trace.resolved_sha = fix.sha
             trace.lines = fix.trace.lines
             trace.files = {sha: list(paths) for sha, paths in fix.trace.files.items()}
+            trace.fix_paths = list(fix.paths)
             trace.total_lines = fix.trace.total
             trace.skipped_lines = fix.trace.skipped
             trace.fix_title = fix.title

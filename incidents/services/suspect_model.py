@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from incidents import selectors
 from incidents.models import Incident, IncidentChangeLink, SuspectModel
+from incidents.ranking.features import features
 from incidents.ranking.fitting import fit
-from incidents.ranking.model import MIN_LINKS_TO_FIT, features
+from incidents.ranking.model import MIN_LINKS_TO_FIT
 from incidents.services.ranking import ranking_knobs
 from incidents.suspects import model_inputs
 from reviews.audit import audit_record

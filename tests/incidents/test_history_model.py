@@ -7,8 +7,9 @@ import pytest
 from incidents.history.cases import Case, MainChange
 from incidents.history.evaluate import evaluate_cases, report
 from incidents.history.stats import summarise, wilson
+from incidents.ranking.features import Incident, Suspectable, features
 from incidents.ranking.fitting import fit
-from incidents.ranking.model import DEFAULT_WEIGHTS, MIN_LINKS_TO_FIT, Incident, Suspectable, features, rank
+from incidents.ranking.model import DEFAULT_WEIGHTS, MIN_LINKS_TO_FIT, rank
 
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
 
@@ -59,6 +60,18 @@ def test_the_fix_trace_outweighs_recency():
     pool = [suspect(1, 24 * 30), suspect(2, 1)]
 
     assert rank(incident, pool)[0].key == 1
+
+
+def test_with_the_fix_known_a_change_to_the_fixs_files_outweighs_a_newer_one_beside_them():
+    incident = Incident(T0, ("src",), fix_paths=frozenset({"src/a.py", "tests/test_a.py"}))
+    pool = [suspect(1, 24 * 10, ("src/a.py", "tests/test_a.py")), suspect(2, 1, ("src/b.py",))]
+
+    ranked = rank(incident, pool)
+
+    assert [r.key for r in ranked] == [1, 2]
+    words = dict((n, w) for n, _, w in ranked[0].reasons)["fix_files"]
+    assert words == "100% of its code files changed again by the fix (src/a.py)"
+    assert "fix_files" not in dict((n, w) for n, _, w in ranked[1].reasons)
 
 
 def test_fit_keeps_the_defaults_below_the_minimum_and_learns_above_it():

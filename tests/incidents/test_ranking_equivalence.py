@@ -1,5 +1,6 @@
-"""The ranking's scoring (incidents.ranking.model.rank, features) gives what its first, plainer form gave: the
-same order, scores and reasons on seeded random pools. The plainer form is kept here as the reference."""
+"""The ranking's scoring (incidents.ranking.model.rank over incidents.ranking.features) gives what its first,
+plainer form gave: the same order, scores and reasons on seeded random pools. The plainer form is kept here as the
+reference."""
 
 from __future__ import annotations
 
@@ -10,20 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incidents.ranking import model
-from incidents.ranking.model import (
-    DEFAULT_WEIGHTS,
-    FEATURES,
-    ROOT,
-    STATED,
-    Incident,
-    Ranked,
-    Suspectable,
-    features,
-    is_code,
-    rank,
-    under,
-)
+from incidents.ranking import features as model_features
+from incidents.ranking.features import ROOT, STATED, Incident, Suspectable, features, is_code, under
+from incidents.ranking.model import DEFAULT_WEIGHTS, FEATURES, Ranked, rank
+from incidents.ranking.words import describe
 
 T0 = datetime(2026, 11, 17, 10, 0, tzinfo=UTC)
 PATHS = (
@@ -67,10 +58,10 @@ def _features_before(incident: Incident, pool: list[Suspectable]) -> list[dict[s
             ),
             "size": math.log1p(max(0, c.lines)) / math.log(1000),
             "code": 1.0 if code else 0.0,
-            "config": 1.0 if any(model._CONFIG_RE.search(p) for p in c.paths) else 0.0,
-            "migration": 1.0 if any(model._MIGRATION_RE.search(p) for p in c.paths) else 0.0,
+            "config": 1.0 if any(model_features._CONFIG_RE.search(p) for p in c.paths) else 0.0,
+            "migration": 1.0 if any(model_features._MIGRATION_RE.search(p) for p in c.paths) else 0.0,
             "ai": 1.0 if c.ai_assisted else 0.0,
-            "risk": model._logit(c.risk) - model._logit(0.4) if c.risk is not None else 0.0,
+            "risk": model_features._logit(c.risk) - model_features._logit(0.4) if c.risk is not None else 0.0,
             "author_reverts": math.log1p(incident.author_reverts.get(c.author, 0)),
             "is_revert": 1.0 if c.is_revert else 0.0,
             "reverted_before": 1.0 if c.reverted_at is not None and c.reverted_at <= incident.start else 0.0,
@@ -87,6 +78,11 @@ def _features_before(incident: Incident, pool: list[Suspectable]) -> list[dict[s
             "overrides": float(min(3, len(c.gate_overrides))),
             "blame_share": blamed / incident.blamed_total if incident.blamed_total else 0.0,
             "blame_any": 1.0 if blamed else 0.0,
+            "fix_files": (
+                sum(1 for p in judged if p in incident.fix_paths) / len(judged)
+                if judged and incident.fix_paths
+                else 0.0
+            ),
         }
         for name in STATED:
             row[name] = 1.0 if name in c.stated else 0.0
@@ -108,7 +104,7 @@ def _rank_before(incident: Incident, pool: list[Suspectable], weights, explain: 
         reasons: tuple = ()
         if explain is None or place < explain:
             reasons = tuple(
-                (n, round(v, 3), model._words(n, row[n], row, c, incident))
+                (n, round(v, 3), describe(n, row[n], row, c, incident))
                 for n, v in sorted(parts, key=lambda p: -abs(p[1]))
                 if abs(v) >= 0.0005
             )
@@ -155,6 +151,7 @@ def _seeded_case(seed: int) -> tuple[Incident, list[Suspectable], dict[str, floa
         deploys_recorded=rnd.random() < 0.5,
         implied_deploys=rnd.random() < 0.8,
         services="checkout",
+        fix_paths=frozenset(rnd.choice(((), ("services/checkout/cart.py", "setup.py"), ("docs/checkout.rst",)))),
     )
     weights = dict(DEFAULT_WEIGHTS)
     for name in rnd.sample(FEATURES, 5):

@@ -305,6 +305,31 @@ def test_the_fix_trace_task_is_idempotent(repository, work_repo, make_engineer):
     assert fix_trace(999999) == "no fix commit"
 
 
+def test_a_fix_that_only_adds_lines_still_points_at_the_change_to_its_file(repository, work_repo, make_engineer):
+    """Nothing to blame (the fix adds a guard), yet the fix's file is evidence: the older change to it leads."""
+    work_repo.commit({"checkout/cart.py": "def total(items):\n    return sum(items)\n"}, "Initial import")
+    fix = work_repo.commit(
+        {"checkout/cart.py": "def total(items):\n    items = items or []\n    return sum(items)\n"}, "Guard"
+    )
+    checkout = Service.objects.create(name="checkout", repository=repository, path_prefixes=["checkout/"])
+    incident = create(make_engineer(6).user, services=[checkout], repository=repository, fix_sha=fix)
+    author = make_engineer(4)
+    older = make_change(repository, author, "a" * 40)
+    older.files.create(path="checkout/cart.py", status="modified")
+    Change.objects.filter(pk=older.pk).update(merged_at=START - timedelta(days=6))
+    newer = make_change(repository, author, "b" * 40)
+    newer.files.create(path="checkout/tax.py", status="modified")
+
+    assert fix_trace(incident.pk) == FixTrace.State.DONE
+    trace = FixTrace.objects.get()
+    assert (trace.total_lines, trace.fix_paths) == (0, ["checkout/cart.py"])
+    first, second = services.incident_suspects(incident=incident)
+
+    assert (first.change, second.change) == (older, newer)
+    [evidence] = [e for e in first.suspect.evidence if e.kind == "fix_files"]
+    assert evidence.detail == f"100% of its code files changed again by fix {fix[:10]} (checkout/cart.py)"
+
+
 def test_without_recorded_deployments_merges_count_as_deployments_where_configured(repository, make_engineer, settings):
     checkout = Service.objects.create(name="checkout", repository=repository, path_prefixes=["checkout/"])
     incident = create(make_engineer(6).user, services=[checkout])
