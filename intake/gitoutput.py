@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from intake.gitrun import is_sha
 
 # The commit fields Mirror.log asks for, \x1f-separated, records \0-separated; %m (a boundary commit's "-") first.
-LOG_FORMAT = "--format=%m%x1f%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%B"
+LOG_FORMAT = "--format=%m%x1f%H%x1f%P%x1f%aN%x1f%aE%x1f%aI%x1f%cN%x1f%cE%x1f%cI%x1f%B"
 
 Numstat = list[tuple[str, int | None, int | None]]
 

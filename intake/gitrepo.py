@@ -64,12 +64,22 @@ def is_missing_object(message: str) -> bool:
 class Mirror:
     """A bare mirror of a repository, kept by the portal; never a work tree."""
 
-    def __init__(self, path: Path, config: GitConfig = DEFAULT_CONFIG) -> None:
+    def __init__(self, path: Path, config: GitConfig = DEFAULT_CONFIG, *, mailmap_branch: str = "") -> None:
         self.path = Path(path)
         self.config = config
+        # Authors as the project's .mailmap on this branch names them (one person, one address); a branch's own
+        # .mailmap never counts until it is merged.
+        self._mailmap = (
+            {"mailmap.blob": f"refs/heads/{mailmap_branch}:.mailmap"}
+            if mailmap_branch and is_safe_ref(mailmap_branch) and not is_sha(mailmap_branch)
+            else {"mailmap.blob": ""}
+        )
 
     def _git(self, *args: str, input_bytes: bytes | None = None, check: bool = True) -> bytes:
         return run_git(args, git_dir=self.path, config=self.config, input_bytes=input_bytes, check=check)
+
+    def _log(self, *args: str) -> bytes:
+        return run_git(args, git_dir=self.path, config=self.config, extra_config=self._mailmap)
 
     def exists(self) -> bool:
         return (self.path / "HEAD").exists()
@@ -169,7 +179,7 @@ class Mirror:
         if exclude:
             args.append("^" + self._sha(exclude))
         args.append("--")
-        return parse_log(self._git(*args))[0]
+        return parse_log(self._log(*args))[0]
 
     def log_since_branch(self, head: str, branch: str) -> tuple[list[dict], list[str]]:
         """Commits reachable from head and not from a branch, oldest first, and the boundary commits between.
@@ -180,7 +190,7 @@ class Mirror:
         if not is_safe_ref(branch) or is_sha(branch):
             raise GitError(f"refusing unsafe ref {branch!r}")
         args = ["log", "--reverse", "--boundary", "-z", LOG_FORMAT, "--end-of-options", self._sha(head)]
-        return parse_log(self._git(*args, f"^{branch}^{{commit}}", "--"))
+        return parse_log(self._log(*args, f"^{branch}^{{commit}}", "--"))
 
     def first_parent_files(self, head: str, *, since: str = "") -> dict[str, tuple[tuple[str, ...], int]]:
         """Per first-parent commit from head (merges against their first parent): paths and changed lines.

@@ -22,4 +22,8 @@ def git_config() -> GitConfig:
 
 def repository_mirror(repository: Repository) -> Mirror:
     """The bare mirror the portal keeps for a repository (named by id, never by a user's text)."""
-    return Mirror(Path(settings.DATA_DIR) / "mirrors" / f"{repository.pk}.git", git_config())
+    return Mirror(
+        Path(settings.DATA_DIR) / "mirrors" / f"{repository.pk}.git",
+        git_config(),
+        mailmap_branch=repository.default_branch,
+    )

@@ -39,8 +39,10 @@ _CULPRIT_NUMBER_RE = re.compile(
 )
 _FIXISH_RE = re.compile(r"(?i)\b(fix(e[sd])?|bug|regression|broke|broken|crash|issue)\b")
 
+# Automation: "[bot]" accounts, well-known bots, a name that is the word "bot" ("aio-libs bot", "pyup-bot") and an
+# address whose local part ends in "-bot" or ".bot" ("github-bot@pyup.io").
 BOT_RE = re.compile(
-    r"\[bot\]|dependabot|renovate|pre-commit-ci|github-actions|gopherbot|greenkeeper|snyk-bot|"
+    r"\[bot\]|\bbot\b|[-_.]bot@|dependabot|renovate|pre-commit-ci|github-actions|gopherbot|greenkeeper|snyk-bot|"
     r"allcontributors|mergify|imgbot|web-flow|noreply@github\.com$",
     re.IGNORECASE,
 )

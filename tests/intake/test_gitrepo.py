@@ -438,6 +438,32 @@ def test_log_lists_commits_of_a_branch_oldest_first_with_metadata(mirror, source
     assert commits[1]["message"] == "Wire login"
 
 
+def test_log_names_authors_as_the_default_branchs_mailmap_does_and_never_as_a_branchs(tmp_path, work_repo):
+    """pypa/pip's .mailmap folds 552 commits from a GitHub noreply address into its author's one address."""
+    work_repo.commit({"a.py": "1\n"}, "One", author="Pradyun <pradyun@users.noreply.github.com>")
+    work_repo.commit({".mailmap": "Pradyun Gedam <pradyun@example.org> <pradyun@users.noreply.github.com>\n"}, "Map")
+    work_repo.branch("spoof", "main")
+    work_repo.commit(
+        {".mailmap": "Pradyun Gedam <pradyun@example.org> <mallory@example.com>\n"},
+        "Claim to be Pradyun",
+        author="Mallory <mallory@example.com>",
+    )
+    plain = Mirror(tmp_path / "m.git")
+    plain.fetch(str(work_repo.path))
+    mapped = Mirror(tmp_path / "m.git", mailmap_branch="main")
+
+    def authors(mirror: Mirror, ref: str) -> list[tuple[str, str]]:
+        return [(c["author_name"], c["author_email"]) for c in mirror.log(mirror.resolve(ref))]
+
+    assert authors(mapped, "main")[0] == ("Pradyun Gedam", "pradyun@example.org")
+    assert authors(plain, "main")[0] == ("Pradyun", "pradyun@users.noreply.github.com")
+    # The branch's own .mailmap is not the project's until merged: Mallory stays Mallory.
+    assert authors(mapped, "spoof")[-1] == ("Mallory", "mallory@example.com")
+    assert Mirror(tmp_path / "m.git", mailmap_branch="--output=x").log(mapped.resolve("main"))[0]["author_name"] == (
+        "Pradyun"
+    )
+
+
 def test_log_without_exclude_lists_the_whole_history(mirror, source):
     assert [c["sha"] for c in mirror.log(source["second"])] == [source["first"], source["second"]]
 
