@@ -18,6 +18,11 @@ DEFAULT_SKIP_BRANCHES = (
     "*-release-branch*",
     "*release-branch.*",
     "v[0-9]*",
+    # Release lines named by their version alone (aiohttp's "3.14", poetry's "2.0", a calendar "2024.1"); a work
+    # branch named after its issue ("1234-fix-py3.12") does not have the dot that close to its start.
+    "[0-9].[0-9]*",
+    "[0-9][0-9].[0-9]*",
+    "[0-9][0-9][0-9][0-9].[0-9]*",
     "version-[0-9]*",
     "[0-9]*.x",
     "[0-9]*.X",
@@ -31,6 +36,11 @@ DEFAULT_SKIP_BRANCHES = (
     "internal-branch.*",
     "dev.*",
     "gh-pages",
+    # The usual default-branch names, when another is the default: a "master" left behind after the move to "main"
+    # (python-poetry/poetry) is the old line, not a proposal.
+    "main",
+    "master",
+    "trunk",
     # The published-docs branch itself; a topic branch such as docs/faq is a proposed change like any other.
     "docs",
 )
