@@ -66,3 +66,14 @@ def canonical_address(email: str) -> str:
     if match is None or "[bot]" in match[2]:
         return address
     return f"{match[1]}@users.noreply.github.com"
+
+
+# A bot's commits: a GitHub App's account ("dependabot[bot]", "pre-commit-ci[bot]") or a name that says so
+# ("aio-libs bot", "renovate-bot"); "Abbot" or "Talbot" is a person.
+_BOT_NAME_RE = re.compile(r"(\[bot\]|(^|[\s._-])bot)$", re.IGNORECASE)
+
+
+def is_bot_author(name: str, email: str) -> bool:
+    """True when a commit's author is an automation account rather than a person."""
+    local = email.strip().lower().partition("@")[0]
+    return "[bot]" in local or bool(_BOT_NAME_RE.search(name.strip())) or bool(_BOT_NAME_RE.search(local))
