@@ -59,6 +59,7 @@ class ImportResult:
     closed: int = 0  # open changes whose branch was deleted or proposes nothing
     stale: int = 0  # branches left out: no commit within PORTAL_IMPORT_STALE_BRANCH_DAYS of the default branch's last
     off_release_line: int = 0  # branches left out: built on a release line's own commits (a back-port)
+    attributed: int = 0  # merged changes of an address that has since become an engineer's, now credited to them
 
 
 def _first_line(message: str) -> str:
@@ -258,6 +259,7 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
         for change in gone:
             reason = "branch deleted" if change.source_branch not in branches else "not a proposed change"
             _close_branch_change(change, state=Change.State.CLOSED, commit=None, reason=reason)
+        attributed = _attribute_history(repository, engineers)
         repository.last_fetched_at = timezone.now()
         repository.save(update_fields=["last_fetched_at"])
         created_ids = list(
@@ -273,7 +275,24 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
         closed=len(gone),
         stale=stale,
         off_release_line=off_release_line,
+        attributed=attributed,
     )
+
+
+def _attribute_history(repository: Repository, engineers: dict[str, Engineer]) -> int:
+    """Credit the merged and closed changes of an address that has since become an engineer's to them.
+
+    History is imported before its authors have accounts (aiohttp's Sam Bull wrote most of web_protocol.py; his
+    account came later): uncredited, his changes counted for nobody's expertise and knowledge. An open change is
+    left to an admin (change_set_author): its author's level decides what the policy asks of it.
+    """
+    uncredited = Change.objects.filter(repository=repository, author__isnull=True).exclude(state=Change.State.OPEN)
+    credited, now = 0, timezone.now()
+    for address in uncredited.order_by().values_list("author_email", flat=True).distinct():
+        engineer = engineers.get(canonical_address(address))
+        if engineer is not None:
+            credited += uncredited.filter(author_email=address).update(author=engineer, updated_at=now)
+    return credited
 
 
 def _close_branch_change(change: Change, *, state: str, commit: dict | None, reason: str = "") -> None:
