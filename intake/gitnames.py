@@ -68,12 +68,19 @@ def canonical_address(email: str) -> str:
     return f"{match[1]}@users.noreply.github.com"
 
 
-# A bot's commits: a GitHub App's account ("dependabot[bot]", "pre-commit-ci[bot]") or a name that says so
-# ("aio-libs bot", "renovate-bot"); "Abbot" or "Talbot" is a person.
-_BOT_NAME_RE = re.compile(r"(\[bot\]|(^|[\s._-])bot)$", re.IGNORECASE)
+# A bot's commits: a GitHub App's account ("dependabot[bot]", "pre-commit-ci[bot]"), a known automation account (the
+# vocabulary of incidents.history.cases.BOT_RE and policy's bot exemption, which should come to ask this function),
+# or a name that says so ("aio-libs bot", "renovate-bot"); "Abbot" or "Talbot" is a person.
+_BOT_RE = re.compile(
+    r"\[bot\]|dependabot|renovate|pre-commit-ci|github-actions|gopherbot|greenkeeper|snyk-bot|"
+    r"allcontributors|mergify|imgbot|web-flow|noreply@github\.com$",
+    re.IGNORECASE,
+)
+_BOT_SUFFIX_RE = re.compile(r"(^|[\s._-])bot$", re.IGNORECASE)
 
 
 def is_bot_author(name: str, email: str) -> bool:
     """True when a commit's author is an automation account rather than a person."""
-    local = email.strip().lower().partition("@")[0]
-    return "[bot]" in local or bool(_BOT_NAME_RE.search(name.strip())) or bool(_BOT_NAME_RE.search(local))
+    name, email = name.strip(), email.strip()
+    local = email.lower().partition("@")[0]
+    return any(pattern.search(value) for pattern in (_BOT_RE, _BOT_SUFFIX_RE) for value in (name, email, local))
