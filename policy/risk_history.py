@@ -194,8 +194,11 @@ def _known_bad(at: datetime, shas: set[str], titles: dict[str, datetime]) -> Q:
     if shas:
         bad |= Q(change__head_sha__in=shas) | Q(change__merge_sha__in=shas)
     for title, reverted_at in titles.items():
-        same = Q(change__title=title) | Q(change__title__regex=rf"^{re.escape(title)} \(#[0-9]+\)$")
-        bad |= same & Q(change__merged_at__lt=reverted_at)
+        # Cheap tests first: PostgreSQL runs the regular expression only on the rows that pass them.
+        numbered = Q(change__title__startswith=f"{title} (#") & Q(
+            change__title__regex=rf"^{re.escape(title)} \(#[0-9]+\)$"
+        )
+        bad |= Q(change__merged_at__lt=reverted_at) & (Q(change__title=title) | numbered)
     return bad
 
 
