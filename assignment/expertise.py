@@ -41,6 +41,7 @@ from assignment.picking import (
     spreads_count,
 )
 from assignment.selectors import seniors_with_load
+from intake.gitnames import is_bot_author
 from policy.risk import estimate_review_minutes
 from reviews.models import Change, ChangeFile, Engineer, Repository, Review
 
@@ -281,6 +282,7 @@ class ReplayInputs:
     seniors: list[Senior]  # engineers at senior level active in the repository around the replay (the default)
     engineers: dict[str, Senior]  # every engineer as a possible stand-in, by person key
     aliases: dict[str, str]  # e-mail, login and username (lower case) -> person key
+    bots: frozenset[str] = frozenset()  # authors who are automation accounts: never stand-in seniors
 
 
 def replay_inputs(
@@ -318,11 +320,14 @@ def replay_inputs(
             FileTouch(path=top + path, lines_added=added, status=status, old_path=top + old_path if old_path else "")
         )
     names: dict[str, str] = {}
+    bots: set[str] = set()
     history: list[ReplayChange] = []
     changes: list[ReplayChange] = []
     for pk, opened_at, author_id, email, name, added, removed, risk_score in rows:
         key = person_key(author_id, email)
         names.setdefault(key, name or email)
+        if author_id is None and is_bot_author(name, email):
+            bots.add(key)
         touched = tuple(files.get(pk, ()))
         replay = ReplayChange(
             at=opened_at,
@@ -362,5 +367,11 @@ def replay_inputs(
     active |= {person_key(r, "") for r in reviews.values_list("reviewer_id", flat=True).distinct()}
     seniors = [s for key, s in engineers.items() if levels[key] >= senior_level and key in active]
     return ReplayInputs(
-        history=history, changes=changes, names=names, seniors=seniors, engineers=engineers, aliases=aliases
+        history=history,
+        changes=changes,
+        names=names,
+        seniors=seniors,
+        engineers=engineers,
+        aliases=aliases,
+        bots=frozenset(bots),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,11 +60,14 @@ def split_history(changes: Sequence[ReplayChange], start: datetime | None) -> tu
     return [c for c in changes if c.at < start], [c for c in changes if c.at >= start]
 
 
-def top_authors(changes: Sequence[ReplayChange], k: int) -> list[str]:
-    """The k people who authored the most changes; ties go to the earlier first change, then the key."""
+def top_authors(changes: Sequence[ReplayChange], k: int, *, leave_out: Collection[str] = ()) -> list[str]:
+    """The k people who authored the most changes, but those left out (bots); ties go to the earlier first change,
+    then the key."""
     counts: dict[str, int] = {}
     first: dict[str, datetime] = {}
     for c in sorted(changes, key=lambda c: c.at):
+        if c.author in leave_out:
+            continue
         counts[c.author] = counts.get(c.author, 0) + 1
         first.setdefault(c.author, c.at)
     return sorted(counts, key=lambda a: (-counts[a], first[a], a))[:k]

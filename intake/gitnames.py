@@ -18,6 +18,11 @@ DEFAULT_SKIP_BRANCHES = (
     "*-release-branch*",
     "*release-branch.*",
     "v[0-9]*",
+    # Release lines named by their version alone (aiohttp's "3.14", poetry's "2.0", a calendar "2024.1"); a work
+    # branch named after its issue ("1234-fix-py3.12") does not have the dot that close to its start.
+    "[0-9].[0-9]*",
+    "[0-9][0-9].[0-9]*",
+    "[0-9][0-9][0-9][0-9].[0-9]*",
     "version-[0-9]*",
     "[0-9]*.x",
     "[0-9]*.X",
@@ -31,6 +36,11 @@ DEFAULT_SKIP_BRANCHES = (
     "internal-branch.*",
     "dev.*",
     "gh-pages",
+    # The usual default-branch names, when another is the default: a "master" left behind after the move to "main"
+    # (python-poetry/poetry) is the old line, not a proposal.
+    "main",
+    "master",
+    "trunk",
     # The published-docs branch itself; a topic branch such as docs/faq is a proposed change like any other.
     "docs",
 )
@@ -56,3 +66,21 @@ def canonical_address(email: str) -> str:
     if match is None or "[bot]" in match[2]:
         return address
     return f"{match[1]}@users.noreply.github.com"
+
+
+# A bot's commits: a GitHub App's account ("dependabot[bot]", "pre-commit-ci[bot]"), a known automation account (the
+# vocabulary of incidents.history.cases.BOT_RE and policy's bot exemption, which should come to ask this function),
+# or a name that says so ("aio-libs bot", "renovate-bot"); "Abbot" or "Talbot" is a person.
+_BOT_RE = re.compile(
+    r"\[bot\]|dependabot|renovate|pre-commit-ci|github-actions|gopherbot|greenkeeper|snyk-bot|"
+    r"allcontributors|mergify|imgbot|web-flow|noreply@github\.com$",
+    re.IGNORECASE,
+)
+_BOT_SUFFIX_RE = re.compile(r"(^|[\s._-])bot$", re.IGNORECASE)
+
+
+def is_bot_author(name: str, email: str) -> bool:
+    """True when a commit's author is an automation account rather than a person."""
+    name, email = name.strip(), email.strip()
+    local = email.lower().partition("@")[0]
+    return any(pattern.search(value) for pattern in (_BOT_RE, _BOT_SUFFIX_RE) for value in (name, email, local))

@@ -290,9 +290,12 @@ class Mirror:
             return self.numstat(base, head), raw, truncated
         return found
 
-    def rev_list(self, head: str, *, max_count: int = 10000) -> list[str]:
-        """SHAs of the commits reachable from head, newest first, at most max_count."""
-        out = self._git("rev-list", f"--max-count={int(max_count)}", "--end-of-options", self._sha(head), "--")
+    def rev_list(self, head: str, *, exclude: str | None = None, max_count: int = 10000) -> list[str]:
+        """SHAs of the commits reachable from head (and not from exclude), newest first, at most max_count."""
+        not_from = ["^" + self._sha(exclude)] if exclude else []
+        out = self._git(
+            "rev-list", f"--max-count={int(max_count)}", "--end-of-options", self._sha(head), *not_from, "--"
+        )
         return [line for line in out.decode().split() if is_sha(line)]
 
     def read_file(self, sha: str, path: str, *, max_bytes: int = 1024 * 1024) -> bytes | None:

@@ -3,7 +3,8 @@
 A change's history is what had landed before it was opened (`opened_at`): merged changes of the same
 repository whose non-generated files have one of its paths (old names of renamed files included). A change
 counts as bad once it has a confirmed incident link (known from the incident's start) or once another merged
-change of the repository says "This reverts commit <its head or merge SHA>" (known from that revert's merge).
+change of the repository says "This reverts commit <its head or merge SHA>", or, merged after it, is titled
+'Revert "<its title>"' (known from that revert's merge).
 `history_facts` computes one change's facts with SQL aggregates; `training_rows` computes every merged
 change's in Python from a handful of bulk reads. Both follow the same rules and must agree.
 """
@@ -28,6 +29,12 @@ CHURN_WINDOW = timedelta(days=90)
 INCIDENT_WINDOW = timedelta(days=180)
 REVERT_MARKER = "This reverts commit "
 _REVERTED_SHA = re.compile(re.escape(REVERT_MARKER) + r"([0-9a-f]{40})")
+# GitHub's Revert button opens a pull request titled 'Revert "<pull request title>"'; squash-merged, its commit
+# names no SHA (aiohttp's 'Revert "Move pip-tools into pyproject.toml" (#12809)', which reverted "Move pip-tools into
+# pyproject.toml (#12739)"). Only a change merged before the revert counts: a re-landing has the same title.
+REVERT_TITLE = 'Revert "'
+_REVERTED_TITLE = re.compile(r'^Revert "(.+)"(?: \(#\d+\))?$')
+_PULL_NUMBER = re.compile(r" \(#\d+\)$")
 _EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 
@@ -120,7 +127,7 @@ def history_facts(
                 distinct=True,
                 # A revert comes after what it reverts, so only reverts merged in the window matter.
                 filter=Q(change__merged_at__gte=at - INCIDENT_WINDOW)
-                & _known_bad(at, _reverted_shas(change.repository_id, at - INCIDENT_WINDOW, at)),
+                & _known_bad(at, *_reverted(change.repository_id, at - INCIDENT_WINDOW, at)),
             ),
         }
         same_author = _same_author(change)
@@ -152,23 +159,46 @@ def _same_author(change: Change) -> Q | None:
     return same or None
 
 
-def _reverted_shas(repository_id: int, since: datetime, until: datetime) -> set[str]:
-    """SHAs named by "This reverts commit <sha>" in the repository's changes merged in [since, until)."""
-    descriptions = Change.objects.filter(
-        repository_id=repository_id,
-        state=Change.State.MERGED,
-        merged_at__gte=since,
-        merged_at__lt=until,
-        description__contains=REVERT_MARKER,
-    ).values_list("description", flat=True)
-    return {sha for description in descriptions for sha in _REVERTED_SHA.findall(description)}
+def reverted_title(title: str) -> str | None:
+    """The title that a 'Revert "<title>"' change reverts, without a squash merge's pull request number."""
+    match = _REVERTED_TITLE.match(title)
+    return _PULL_NUMBER.sub("", match[1]) if match else None
 
 
-def _known_bad(at: datetime, reverted: set[str]) -> Q:
+def _reverts() -> Q:
+    return Q(description__contains=REVERT_MARKER) | Q(title__startswith=REVERT_TITLE)
+
+
+def _reverted(repository_id: int, since: datetime, until: datetime) -> tuple[set[str], dict[str, datetime]]:
+    """What the repository's changes merged in [since, until) revert: SHAs, and titles with the first revert's
+    merge."""
+    reverts = (
+        Change.objects.filter(
+            repository_id=repository_id, state=Change.State.MERGED, merged_at__gte=since, merged_at__lt=until
+        )
+        .filter(_reverts())
+        .values_list("title", "description", "merged_at")
+    )
+    shas: set[str] = set()
+    titles: dict[str, datetime] = {}
+    for title, description, merged_at in reverts:
+        shas.update(_REVERTED_SHA.findall(description))
+        if reverted := reverted_title(title):
+            titles[reverted] = min(merged_at, titles.get(reverted, merged_at))
+    return shas, titles
+
+
+def _known_bad(at: datetime, shas: set[str], titles: dict[str, datetime]) -> Q:
     """The history row's change was known by `at` to have caused an incident or to have been reverted."""
     bad = caused_before(at)
-    if reverted:
-        bad |= Q(change__head_sha__in=reverted) | Q(change__merge_sha__in=reverted)
+    if shas:
+        bad |= Q(change__head_sha__in=shas) | Q(change__merge_sha__in=shas)
+    for title, reverted_at in titles.items():
+        # Cheap tests first: PostgreSQL runs the regular expression only on the rows that pass them.
+        numbered = Q(change__title__startswith=f"{title} (#") & Q(
+            change__title__regex=rf"^{re.escape(title)} \(#[0-9]+\)$"
+        )
+        bad |= Q(change__merged_at__lt=reverted_at) & (Q(change__title=title) | numbered)
     return bad
 
 
@@ -239,6 +269,7 @@ def training_rows(repository: Repository | None = None) -> list[tuple[datetime, 
             "lines_removed",
             "ai_assisted",
             "diff_state",
+            "title",
         )
     )
     files: dict[int, list[_File]] = defaultdict(list)
@@ -246,13 +277,15 @@ def training_rows(repository: Repository | None = None) -> list[tuple[datetime, 
         change__in=merged
     ).values_list("change_id", "path", "old_path", "lines_added", "lines_removed", "is_generated"):
         files[change_id].append(_File(path, old_path, added + removed, generated))
-    reverted_at: dict[tuple[int, str], datetime] = {}
-    for repository_id, merged_at, description in merged.filter(description__contains=REVERT_MARKER).values_list(
-        "repository_id", "merged_at", "description"
+    reverted_at: dict[tuple[int, str], datetime] = {}  # by (repository, SHA) and (repository, 'title:' title)
+    for repository_id, merged_at, title, description in merged.filter(_reverts()).values_list(
+        "repository_id", "merged_at", "title", "description"
     ):
-        for sha in _REVERTED_SHA.findall(description):
-            key = (repository_id, sha)
+        reverted = _REVERTED_SHA.findall(description) + [f"title:{t}" for t in (reverted_title(title),) if t]
+        for key in ((repository_id, name) for name in reverted):
             reverted_at[key] = min(merged_at, reverted_at.get(key, merged_at))
+    # A change reverted by title only when it was merged before that revert (a re-landing has the same title).
+    by_title = {key: at for key, at in reverted_at.items() if key[1].startswith("title:")}
     incident_at = first_caused(merged)
     globs = dict(Repository.objects.filter(pk__in={c[1] for c in changes}).values_list("pk", "sensitive_paths"))
 
@@ -260,11 +293,13 @@ def training_rows(repository: Repository | None = None) -> list[tuple[datetime, 
     by_path: dict[tuple[int, str], list[_Event]] = defaultdict(list)
     by_author_id: dict[tuple[int, str, int], list[_Event]] = defaultdict(list)
     by_email: dict[tuple[int, str, str], list[_Event]] = defaultdict(list)
-    for pk, repository_id, author_id, email, _, merged_at, head_sha, merge_sha, *_ in changes:
+    for pk, repository_id, author_id, email, _, merged_at, head_sha, merge_sha, *_, title in changes:
         known = [t for t in (incident_at.get(pk),) if t]
         known += [
             reverted_at[(repository_id, sha)] for sha in (head_sha, merge_sha) if (repository_id, sha) in reverted_at
         ]
+        by_title_at = by_title.get((repository_id, f"title:{_PULL_NUMBER.sub('', title)}"))
+        known += [by_title_at] if by_title_at and merged_at < by_title_at else []
         bad_known_at[pk] = min(known) if known else None
         event = _Event(merged_at, pk, bad_known_at[pk])
         for path in {f.path for f in files[pk] if not f.is_generated}:
@@ -278,7 +313,7 @@ def training_rows(repository: Repository | None = None) -> list[tuple[datetime, 
     email_histories = {key: _PathHistory(events) for key, events in by_email.items()}
 
     rows = []
-    for pk, repository_id, author_id, email, opened_at, _, _, _, added, removed, ai, diff_state in changes:
+    for pk, repository_id, author_id, email, opened_at, _, _, _, added, removed, ai, diff_state, _ in changes:
         if diff_state != Change.DiffState.DONE:
             continue
         first_seen: dict[str, datetime] = {}

@@ -237,7 +237,7 @@ def _apply(changes: list[ReplayChange], decided: _Decided) -> list[ReplayChange]
 def _seniors(spec: str, inputs: ReplayInputs, levels: dict[str, int], senior_level: int) -> list[Senior]:
     k = top_k(spec)
     if k is not None:
-        keys = top_authors(inputs.changes, k)
+        keys = top_authors(inputs.changes, k, leave_out=inputs.bots)
         return [inputs.engineers.get(key) or Senior(key=key, name=inputs.names.get(key, key)) for key in keys]
     return [s for key, s in inputs.engineers.items() if levels.get(key, 0) >= senior_level]
 

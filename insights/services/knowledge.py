@@ -13,7 +13,7 @@ from assignment.expertise import ACTIVE_DAYS, person_key
 from insights.models import KnowledgeSnapshot, SoleKnowledge
 from insights.selectors.scope import local_date, local_midnight
 from insights.stats import bus_factor, directory_knowers
-from intake.gitnames import canonical_address
+from intake.gitnames import canonical_address, is_bot_author
 from reviews.models import Change, ChangeFile, Engineer, Repository, Review, Service
 
 
@@ -33,10 +33,14 @@ def _knowers(repository: Repository, as_of: datetime, names: dict[str, str]) -> 
         .values_list("path", "change__author_id", "change__author_email", "change__author_name")
         .annotate(last=Max("change__merged_at"))
     ):
+        last_touch[path] = max(last, last_touch.get(path, last))
+        if author_id is None and is_bot_author(name, email):
+            # A bot knows nothing: a file only dependabot or pre-commit-ci touched is known by nobody.
+            knowers.setdefault(path, set())
+            continue
         key = person_key(author_id, canonical_address(email))
         names.setdefault(key, name or email)
         knowers[path].add(key)
-        last_touch[path] = max(last, last_touch.get(path, last))
     reviewed = (
         Review.objects.filter(change__repository=repository, created_at__lte=as_of, change__files__is_generated=False)
         .order_by()

@@ -58,6 +58,8 @@ class ImportResult:
     open_updated: int
     closed: int = 0  # open changes whose branch was deleted or proposes nothing
     stale: int = 0  # branches left out: no commit within PORTAL_IMPORT_STALE_BRANCH_DAYS of the default branch's last
+    off_release_line: int = 0  # branches left out: built on a release line's own commits (a back-port)
+    attributed: int = 0  # merged changes of an address that has since become an engineer's, now credited to them
 
 
 def _first_line(message: str) -> str:
@@ -182,6 +184,11 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
     stale_days, stale = settings.PORTAL_IMPORT_STALE_BRANCH_DAYS, 0
     last = _parse_time(main_line[-1]["committed_at"]) if main_line else None
     stale_before = last - timedelta(days=stale_days) if last and stale_days else None
+    # Commits of the release lines (and other branches that are no proposal) that the default branch lacks, read
+    # once when first needed.
+    lines = [t for b, t in branches.items() if b != repository.default_branch and not is_candidate_branch(b, skip)]
+    line_commits: set[str] | None = None
+    off_release_line = 0
     for branch, tip in sorted(branches.items()):
         if branch == repository.default_branch or not is_candidate_branch(branch, skip):
             not_proposals.add(branch)
@@ -194,6 +201,16 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
             # change it, and its "diff" would be its whole tree.
             not_proposals.add(branch)
             continue
+        if lines:
+            if line_commits is None:
+                line_commits = {sha for line in lines for sha in mirror.rev_list(line, exclude=default_sha)}
+            if not line_commits.isdisjoint(mirror.rev_list(tip, exclude=default_sha)):
+                # Built on a release line's own commits (aiohttp's patchback/backports/3.15/..., a dependabot bump
+                # for 3.15): it proposes a change to that line, and against the default branch its diff and its
+                # description would carry the whole line.
+                not_proposals.add(branch)
+                off_release_line += 1
+                continue
         external_id = f"branch:{branch}"
         if external_id in existing:
             if existing[external_id] != tip:
@@ -242,6 +259,7 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
         for change in gone:
             reason = "branch deleted" if change.source_branch not in branches else "not a proposed change"
             _close_branch_change(change, state=Change.State.CLOSED, commit=None, reason=reason)
+        attributed = _attribute_history(repository, engineers)
         repository.last_fetched_at = timezone.now()
         repository.save(update_fields=["last_fetched_at"])
         created_ids = list(
@@ -256,7 +274,25 @@ def _record_history(repository: Repository, mirror: Mirror) -> ImportResult:
         open_updated=open_updated,
         closed=len(gone),
         stale=stale,
+        off_release_line=off_release_line,
+        attributed=attributed,
     )
+
+
+def _attribute_history(repository: Repository, engineers: dict[str, Engineer]) -> int:
+    """Credit the merged and closed changes of an address that has since become an engineer's to them.
+
+    History is imported before its authors have accounts (aiohttp's Sam Bull wrote most of web_protocol.py; his
+    account came later): uncredited, his changes counted for nobody's expertise and knowledge. An open change is
+    left to an admin (change_set_author): its author's level decides what the policy asks of it.
+    """
+    uncredited = Change.objects.filter(repository=repository, author__isnull=True).exclude(state=Change.State.OPEN)
+    credited, now = 0, timezone.now()
+    for address in uncredited.order_by().values_list("author_email", flat=True).distinct():
+        engineer = engineers.get(canonical_address(address))
+        if engineer is not None:
+            credited += uncredited.filter(author_email=address).update(author=engineer, updated_at=now)
+    return credited
 
 
 def _close_branch_change(change: Change, *, state: str, commit: dict | None, reason: str = "") -> None:

@@ -327,3 +327,25 @@ def test_the_command_refuses_an_unknown_senior_in_the_file(replayable, tmp_path)
 
     with pytest.raises(CommandError, match="nobody called"):
         call_command("simulate_assignment", "--repo", repository.name, "--seniors-file", str(listing))
+
+
+def test_stand_in_seniors_are_never_bots(replayable, capsys):
+    # As aio-libs/aiohttp: --seniors top:4 named dependabot[bot] among the four reviewers.
+    repository, _, _ = replayable
+    for n in range(20):
+        change(
+            repository,
+            None,
+            NOW - timedelta(days=39 - n / 2),
+            {"requirements/lint.txt": 2},
+            email="49699333+dependabot[bot]@users.noreply.github.com",
+            author_name="dependabot[bot]",
+        )
+
+    call_command("simulate_assignment", "--repo", repository.name, "--seniors", "top:2", "--strategy", "round_robin")
+
+    seniors = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("seniors:"))
+    assert "dependabot" not in seniors
+    assert replay_inputs(repository, start=None, end=None, senior_level=6).bots == {
+        person_key(None, "49699333+dependabot[bot]@users.noreply.github.com")
+    }

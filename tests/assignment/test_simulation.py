@@ -243,6 +243,7 @@ def test_top_authors_are_the_most_active_with_ties_to_the_earlier():
 
     assert top_authors(changes, 2) == ["x", "y"]
     assert top_authors(changes, 5) == ["x", "y", "z"]
+    assert top_authors(changes, 2, leave_out={"x"}) == ["y", "z"]
 
 
 def test_history_is_split_at_the_start():

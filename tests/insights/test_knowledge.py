@@ -113,3 +113,28 @@ def test_a_renamed_github_login_is_one_knower(db):
     whole = KnowledgeSnapshot.objects.get(repository=repo, team=None)
     assert (whole.people, whole.files_single, whole.bus_factor) == (1, 1, 1)
     assert SoleKnowledge.objects.filter(path="src/black/linegen.py").count() == 1
+
+
+def test_bots_know_no_file(db):
+    """Seen in python-poetry/poetry and aio-libs/aiohttp: pre-commit-ci[bot] was the only "person" who knew
+    .pre-commit-config.yaml, "aio-libs bot" eight files, and the two lifted aiohttp's bus factor from 2 to 3."""
+    repo = Repository.objects.create(name="real/poetry", clone_url="/nowhere")
+    bots = [
+        ("pre-commit-ci[bot]", "66853113+pre-commit-ci[bot]@users.noreply.github.com", ".pre-commit-config.yaml"),
+        ("aio-libs bot", "aiolibsbot@koston.org", ".github/workflows/ci-cd.yml"),
+        ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com", "src/poetry/core.py"),
+    ]
+    for name, email, path in bots:
+        c = change(repo, opened=W47 - 2 * D, merged=W47 - 2 * D, author_name=name, author_email=email)
+        _files(c, path)
+    _files(
+        change(repo, opened=W47 - 2 * D, merged=W47 - 2 * D, author_email="radoslav@example.com"), "src/poetry/core.py"
+    )
+
+    knowledge_snapshot_build(as_of=W47, sole=True)
+
+    whole = KnowledgeSnapshot.objects.get(repository=repo, team=None)
+    assert (whole.files, whole.files_single, whole.files_none, whole.people) == (3, 1, 2, 1)
+    assert list(SoleKnowledge.objects.filter(is_directory=False).values_list("path", flat=True)) == [
+        "src/poetry/core.py"
+    ]

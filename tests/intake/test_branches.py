@@ -22,6 +22,13 @@ from intake.gitnames import is_candidate_branch
         "stable/3.1",
         "stable",
         "version-0.28.2",
+        "3.14",
+        "2.0",
+        "1.8",
+        "10.2",
+        "2024.1",
+        "master",
+        "main",
     ],
 )
 def test_release_docs_and_long_lived_branches_are_not_candidates(name):
@@ -37,6 +44,10 @@ def test_release_docs_and_long_lived_branches_are_not_candidates(name):
         "alex/pydantic_js_title",
         "fix-docs-typo",
         "version-bump",
+        "1234-fix-py3.12",
+        "fix-stall",
+        "bot/pull-translations",
+        "master-merge-fix",
     ],
 )
 def test_work_branches_are_candidates(name):

@@ -1,8 +1,8 @@
-"""One name per person among git's addresses (intake.gitnames)."""
+"""One name per person among git's addresses, and which authors are no person (intake.gitnames)."""
 
 import pytest
 
-from intake.gitnames import canonical_address
+from intake.gitnames import canonical_address, is_bot_author
 
 
 @pytest.mark.parametrize(
@@ -19,3 +19,22 @@ from intake.gitnames import canonical_address
 )
 def test_renamed_github_logins_share_one_address_and_everything_else_is_only_lower_cased(address, canonical):
     assert canonical_address(address) == canonical
+
+
+@pytest.mark.parametrize(
+    ("name", "email", "bot"),
+    [
+        ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com", True),
+        ("pre-commit-ci[bot]", "66853113+pre-commit-ci[bot]@users.noreply.github.com", True),
+        ("aio-libs bot", "aiolibsbot@koston.org", True),
+        ("renovate-bot", "bot@renovateapp.com", True),
+        ("Mergify", "37929162+mergify[bot]@users.noreply.github.com", True),
+        ("GitHub", "noreply@github.com", True),
+        ("Renovate", "renovate@whitesourcesoftware.com", True),
+        ("Sam Bull", "git@sambull.org", False),
+        ("Abbot Talbot", "abbot@example.com", False),
+        ("J. Nick Koston", "nick@koston.org", False),
+    ],
+)
+def test_bot_authors_are_told_from_people(name, email, bot):
+    assert is_bot_author(name, email) is bot

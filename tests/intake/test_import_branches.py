@@ -159,3 +159,42 @@ def test_a_branch_with_an_empty_diff_waits_until_it_proposes_something(db, work_
     work_repo.checkout("main")
     assert repository_import(repository=repository).open_created == 1
     assert Change.objects.get(source_branch="copilot/fix-timeouts").title == "Initial plan"
+
+
+def _aiohttp_lines(work_repo) -> None:
+    # As aio-libs/aiohttp: the release line "3.15" forked from master and took back-ports; patchback's back-port and
+    # dependabot's bump for 3.15 grow on it; "fix-stall" is work on master.
+    _main_line(work_repo)
+    work_repo.branch("3.15")
+    work_repo.commit({"CHANGES.rst": "3.15.0\n"}, "[PR #13176/6fa8f394 backport][3.15] Expose the request timeout")
+    work_repo.branch("patchback/backports/3.15/0b6c9170/pr-13514", start="3.15")
+    work_repo.commit({"aiohttp/client.py": "x = 1\n"}, "[PR #13514/0b6c9170 backport][3.15] Fix a leak")
+    work_repo.branch("dependabot/pip/3.15/idna-3.19", start="3.15")
+    work_repo.commit({"requirements/base.txt": "idna==3.19\n"}, "Bump idna from 3.18 to 3.19")
+    work_repo.branch("fix-stall", start="main")
+    work_repo.commit({"httpx/_client.py": "client = 3\n"}, "Fix 2 flow control stalls")
+    work_repo.checkout("main")
+
+
+def test_release_lines_and_the_branches_built_on_them_are_not_open_changes(db, work_repo):
+    _aiohttp_lines(work_repo)
+    out = StringIO()
+
+    call_command("import_git", str(work_repo.path), "--name", "aio-libs/aiohttp", stdout=out)
+
+    assert _open_branches() == ["fix-stall"]
+    assert "2 branches of release lines left out" in out.getvalue()
+
+
+def test_open_changes_of_back_port_branches_imported_before_are_closed(db, settings, work_repo):
+    _aiohttp_lines(work_repo)
+    settings.PORTAL_IMPORT_SKIP_BRANCHES = ["-"]  # as before release lines were told apart: every branch a proposal
+    repository = repository_register(name="aio-libs/aiohttp", url=str(work_repo.path))
+    repository_import(repository=repository)
+    assert len(_open_branches()) == 4
+
+    settings.PORTAL_IMPORT_SKIP_BRANCHES = None
+    result = repository_import(repository=repository)
+
+    assert (result.closed, result.off_release_line) == (3, 2)
+    assert _open_branches() == ["fix-stall"]

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from incidents.models import Incident, IncidentChangeLink
 from policy.risk import DEFAULT_WEIGHTS, FEATURES, diff_spread, feature_vector
-from policy.risk_history import history_facts, latest_weights, training_rows
+from policy.risk_history import history_facts, latest_weights, reverted_title, training_rows
 from reviews.models import AuditEvent, Change, ChangeFile, Repository, RiskModel
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -201,6 +201,54 @@ def test_training_rows_agree_with_history_facts_on_a_generated_history_with_reve
     assert sum(bad for _, _, bad in rows) > 0
     for change, (_, features, _) in zip(merged, rows, strict=True):
         assert features == pytest.approx(feature_vector(history_facts(change))), change.pk
+
+
+def test_a_squash_merged_github_revert_names_what_it_reverts_by_title(shop):
+    # As aio-libs/aiohttp: 'Revert "Move pip-tools into pyproject.toml" (#12809)' says no SHA; it reverted
+    # "Move pip-tools into pyproject.toml (#12739)". The same work landed again later is not what was reverted.
+    moved = make_change(
+        shop, files={"pyproject.toml": 9}, merged_at=T0 - days(40), title="Move pip-tools into pyproject.toml (#12739)"
+    )
+    make_change(
+        shop,
+        files={"pyproject.toml": 9},
+        merged_at=T0 - days(39),
+        title='Revert "Move pip-tools into pyproject.toml" (#12809)',
+    )
+    again = make_change(
+        shop, files={"pyproject.toml": 9}, merged_at=T0 - days(20), title="Move pip-tools into pyproject.toml (#12900)"
+    )
+    later = make_change(shop, files={"pyproject.toml": 2}, opened_at=T0)
+
+    rows = training_rows(shop)
+
+    merged = Change.objects.filter(state=Change.State.MERGED).order_by("opened_at", "pk")
+    assert [c.pk for c, (_, _, bad) in zip(merged, rows, strict=True) if bad] == [moved.pk]
+    assert history_facts(later).recent_incidents == 1
+    assert history_facts(again).recent_incidents == 1
+    for change, (_, features, _) in zip(merged, rows, strict=True):
+        assert features == pytest.approx(feature_vector(history_facts(change))), change.title
+
+
+@pytest.mark.parametrize(
+    ("title", "reverted"),
+    [
+        ('Revert "Move pip-tools into pyproject.toml" (#12809)', "Move pip-tools into pyproject.toml"),
+        ('Revert "Drop list compression (#12857)" (#12861)', "Drop list compression"),
+        (
+            "Revert \"Isolate a pair of HTML build 'numfig' test cases (#14100)\" (#14106)",
+            "Isolate a pair of HTML build 'numfig' test cases",
+        ),
+        (
+            'Revert "LaTeX: fix the #13525 fix of code-tex markup in docs"',
+            "LaTeX: fix the #13525 fix of code-tex markup in docs",
+        ),
+        ("Revert cache key change for linter (#11081)", None),
+        ("Drop list compression (#12857)", None),
+    ],
+)
+def test_reverted_title(title, reverted):
+    assert reverted_title(title) == reverted
 
 
 def test_training_rows_skip_changes_without_a_stored_diff(shop):

@@ -56,7 +56,7 @@ def _seniors(spec: str | None, seniors_file: str | None, inputs: ReplayInputs) -
         kind, _, count = spec.partition(":")
         if kind != "top" or not count.isdigit() or int(count) < 2:
             raise CommandError(f"--seniors takes top:K with K at least 2, not {spec!r}")
-        keys = top_authors(inputs.changes, int(count))
+        keys = top_authors(inputs.changes, int(count), leave_out=inputs.bots)
         return [inputs.engineers.get(k) or Senior(key=k, name=inputs.names.get(k, k)) for k in keys]
     return inputs.seniors
 
@@ -75,8 +75,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seniors",
             metavar="top:K",
-            help="The K most active authors of the period stand in for seniors (default: the engineers at senior "
-            "level who authored or reviewed in the repository from 90 days before the period to its end)",
+            help="The K most active authors of the period (bots left out) stand in for seniors (default: the engineers "
+            "at senior level who authored or reviewed in the repository from 90 days before the period to its end)",
         )
         parser.add_argument("--seniors-file", metavar="F", help="File naming the seniors, one a line")
         parser.add_argument("--strategy", choices=[*STRATEGIES, "all"], default="all")

@@ -33,5 +33,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{repository.name}: {result.merged_created} merged changes and {result.open_created} open changes added, "
             f"{result.open_updated} open changes updated, {result.closed} closed, "
-            f"{result.stale} stale branches left out"
+            f"{result.stale} stale branches left out, {result.off_release_line} branches of release lines left out, "
+            f"{result.attributed} earlier changes credited to engineers"
         )
