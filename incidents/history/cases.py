@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from intake.gitnames import canonical_address
+from intake.gitnames import canonical_address, is_bot_author
 
 _REVERT_RE = re.compile(r"\bThis reverts commit ([0-9a-fA-F]{7,40})\b")
 _REVERT_TITLE_RE = re.compile(r"^Revert\b|^\[revert\]|^revert:", re.IGNORECASE)
@@ -38,14 +38,6 @@ _CULPRIT_NUMBER_RE = re.compile(
     rf"(?i)\b{_BLAME_PHRASE}\s*:?\s*(?:#|(?:PR|pull request|gh-?|CL)\s*#?|https?://\S+/(?:pull|\+)/)(\d{{1,7}})\b"
 )
 _FIXISH_RE = re.compile(r"(?i)\b(fix(e[sd])?|bug|regression|broke|broken|crash|issue)\b")
-
-# Automation: "[bot]" accounts, well-known bots, a name that is the word "bot" ("aio-libs bot", "pyup-bot") and an
-# address whose local part ends in "-bot" or ".bot" ("github-bot@pyup.io").
-BOT_RE = re.compile(
-    r"\[bot\]|\bbot\b|[-_.]bot@|dependabot|renovate|pre-commit-ci|github-actions|gopherbot|greenkeeper|snyk-bot|"
-    r"allcontributors|mergify|imgbot|web-flow|noreply@github\.com$",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -84,7 +76,7 @@ class MainChange:
 
     @property
     def is_bot(self) -> bool:
-        return bool(BOT_RE.search(self.author) or BOT_RE.search(self.author_name))
+        return is_bot_author(self.author_name, self.author)
 
     @property
     def is_revert(self) -> bool:
@@ -102,11 +94,6 @@ class MainChange:
             body = [line.strip() for line in self.message.strip().splitlines()[1:] if line.strip()]
             return body[0] if body else ""
         return _PR_TITLE_RE.sub("", self.title).strip()
-
-
-def is_bot(email: str, name: str = "") -> bool:
-    """An automation account (dependency bots, CI, merge bots), by its e-mail or name."""
-    return bool(BOT_RE.search(email) or BOT_RE.search(name))
 
 
 def change_number(commit: Commit) -> int | None:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incidents.history.cases import Commit, fix_cases, is_bot, main_line, reach, revert_cases, top_folders
+from incidents.history.cases import Commit, fix_cases, main_line, reach, revert_cases, top_folders
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
@@ -166,19 +166,3 @@ def test_a_commit_revert_and_its_pull_request_revert_are_one_case():
     found = linear("init", "Add cache (#3)", f'Revert "Add cache (#3)" (#4)\n\nThis reverts commit {2:040x}.')
 
     assert [(c.evidence, c.culprit, c.note) for c in found.cases] == [(2, 1, "main line")]
-
-
-@pytest.mark.parametrize(
-    ("email", "name", "bot"),
-    [
-        ("49699333+dependabot[bot]@users.noreply.github.com", "dependabot[bot]", True),
-        ("aiolibsbot@koston.org", "aio-libs bot", True),  # aio-libs/aiohttp's release automation
-        ("github-bot@pyup.io", "pyup.io bot", True),
-        ("github-bot@pyup.io", "pyup-bot", True),
-        ("talbot@example.com", "Ann Talbot", False),
-        ("abbot@example.com", "Bottle Maintainer", False),
-        ("nick@koston.org", "J. Nick Koston", False),
-    ],
-)
-def test_automation_accounts_are_known_by_address_or_a_name_that_is_the_word_bot(email, name, bot):
-    assert is_bot(email, name) is bot

@@ -27,6 +27,8 @@ def test_renamed_github_logins_share_one_address_and_everything_else_is_only_low
         ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com", True),
         ("pre-commit-ci[bot]", "66853113+pre-commit-ci[bot]@users.noreply.github.com", True),
         ("aio-libs bot", "aiolibsbot@koston.org", True),
+        ("pyup.io bot", "github-bot@pyup.io", True),
+        ("Ann Talbot", "talbot@example.com", False),
         ("renovate-bot", "bot@renovateapp.com", True),
         ("Mergify", "37929162+mergify[bot]@users.noreply.github.com", True),
         ("GitHub", "noreply@github.com", True),
